@@ -1,0 +1,23 @@
+# kiln.kaniko: the lab cluster, the demo and the test tiers.
+PYTHON ?= python3
+LAB := $(PYTHON) tests/lab/lab.py
+
+.PHONY: lab-up lab-down lab-env lab-status lab-build lab-smoke
+
+lab-up:        ## build (first time) and start the single-node lab cluster; idempotent
+	$(LAB) up
+
+lab-down:      ## stop everything the lab started; cached builds stay in ~/.cache/kiln
+	$(LAB) down
+
+lab-env:       ## print the variables that point tools and tests at the lab
+	@$(LAB) env
+
+lab-status:    ## say what runs; exit 0 only when node, registry and git server answer
+	@$(LAB) status
+
+lab-build:     ## build or reuse the lab's binaries and images without starting anything
+	$(LAB) build
+
+lab-smoke:     ## the lab's own pytest suite, on the running lab
+	bash scripts/lab-smoke.sh

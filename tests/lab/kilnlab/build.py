@@ -1,0 +1,386 @@
+"""Everything the lab is made of: Debian packages, Go binaries built from upstream modules, local images.
+
+Every product is cached under KILN_CACHE, keyed by the versions in tests/lab/versions, and reused when
+present, so that a machine that has built once starts the lab in seconds.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+from . import oci
+from .config import BIN, CACHE, IMAGES, NET, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
+
+KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
+
+
+def log(msg):
+    print("lab: " + msg, flush=True)
+
+
+def run(*argv, **kwargs):
+    kwargs.setdefault("check", True)
+    return subprocess.run([str(a) for a in argv], **kwargs)
+
+
+# ---------------------------------------------------------------- Debian packages
+
+def ensure_packages():
+    wanted = VERSIONS["DEBIAN_PACKAGES"].split() + ["gcc", "libc6-dev", "iproute2", "kmod", "procps"]
+    status = run("dpkg-query", "-W", "-f=${Package} ${db:Status-Abbrev}\n", *wanted,
+                 capture_output=True, text=True, check=False).stdout
+    installed = {line.split()[0] for line in status.splitlines() if line.split()[1:2] == ["ii"]}
+    missing = [p for p in wanted if p not in installed]
+    if not missing:
+        return
+    log("installing Debian packages: " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run("apt-get", "update", "-qq", env=env)
+    # policy-rc.d keeps the packages' own services (containerd, etcd, registry, ssh) from starting:
+    # the lab runs its own instances with its own configuration.
+    policy = Path("/usr/sbin/policy-rc.d")
+    had_policy = policy.exists()
+    if not had_policy:
+        policy.write_text("#!/bin/sh\nexit 101\n")
+        policy.chmod(0o755)
+    try:
+        run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing, env=env)
+    finally:
+        if not had_policy:
+            policy.unlink()
+
+
+# ---------------------------------------------------------------- Go toolchain
+
+def go_binary():
+    """A Go of the pinned minor version: the machine's own if it matches, else the toolchain module
+    golang.org/toolchain from the Go module proxy (the same registry that serves every other module)."""
+    want = VERSIONS["GO_VERSION"]
+    minor = ".".join(want.split(".")[:2])
+    for candidate in (shutil.which("go"), "/usr/local/go/bin/go"):
+        if candidate and os.path.exists(candidate):
+            out = run(candidate, "env", "GOVERSION", capture_output=True, text=True, check=False).stdout.strip()
+            if out == "go" + minor or out.startswith("go" + minor + "."):
+                return candidate
+    root = CACHE / ("go-" + want)
+    gobin = root / "go" / "bin" / "go"
+    if gobin.exists():
+        return str(gobin)
+    proxy = os.environ.get("GOPROXY", "https://proxy.golang.org").split(",")[0].split("|")[0]
+    url = "%s/golang.org/toolchain/@v/v0.0.1-go%s.linux-amd64.zip" % (proxy.rstrip("/"), want)
+    log("fetching the Go %s toolchain module" % want)
+    root.mkdir(parents=True, exist_ok=True)
+    archive = root / "toolchain.zip"
+    with urllib.request.urlopen(url, timeout=600) as response, open(archive, "wb") as out:
+        shutil.copyfileobj(response, out)
+    with zipfile.ZipFile(archive) as zf:
+        prefix = "golang.org/toolchain@v0.0.1-go%s.linux-amd64/" % want
+        for info in zf.infolist():
+            if not info.filename.startswith(prefix) or info.is_dir():
+                continue
+            target = root / "go" / info.filename[len(prefix):]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            mode = (info.external_attr >> 16) & 0o777
+            target.chmod(mode or 0o644)
+    archive.unlink()
+    for tool in (root / "go" / "bin").iterdir():
+        tool.chmod(0o755)
+    for tool in (root / "go" / "pkg" / "tool").rglob("*"):
+        if tool.is_file():
+            tool.chmod(0o755)
+    return str(gobin)
+
+
+def go_env():
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod -buildvcs=false", GOTOOLCHAIN="local")
+    return env
+
+
+# ---------------------------------------------------------------- binaries
+
+def _staging_modules(go):
+    version = VERSIONS["KUBERNETES_VERSION"]
+    info = json.loads(run(go, "mod", "download", "-json", "k8s.io/kubernetes@" + version,
+                          capture_output=True, text=True, env=go_env()).stdout)
+    mods = []
+    for line in Path(info["GoMod"]).read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == "=>" and parts[2].startswith("./staging/"):
+            mods.append(parts[0])
+    return mods
+
+
+def build_kubernetes(go):
+    version = VERSIONS["KUBERNETES_VERSION"]
+    out = kube_bin("x").parent
+    if all((out / name).exists() for name in KUBE_COMMANDS):
+        return
+    log("building Kubernetes %s from k8s.io/kubernetes (several minutes the first time)" % version)
+    src = SRC / ("kubernetes-" + version)
+    src.mkdir(parents=True, exist_ok=True)
+    staging = VERSIONS["KUBERNETES_STAGING_VERSION"]
+    replaces = "".join("\t%s => %s %s\n" % (m, m, staging) for m in _staging_modules(go))
+    (src / "go.mod").write_text("module kiln.lab/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\n"
+                                "replace (\n%s)\n" % (version, replaces))
+    major, minor = version.lstrip("v").split(".")[:2]
+    ldflags = ["-s", "-w"]
+    for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        ldflags += ["-X", "%s.gitVersion=%s" % (pkg, version), "-X", "%s.gitMajor=%s" % (pkg, major),
+                    "-X", "%s.gitMinor=%s" % (pkg, minor), "-X", "%s.gitTreeState=clean" % pkg]
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(go, "build", "-trimpath", "-ldflags", " ".join(ldflags), "-o", str(tmp) + "/",
+        *["k8s.io/kubernetes/cmd/" + name for name in KUBE_COMMANDS], cwd=src, env=go_env())
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+
+
+def _go_build_module(go, target, module, version, package, module_sum=None):
+    """Build `package` of `module@version` in a wrapper module of our own (as for Kubernetes), so the
+    proxy's version list is never needed (`go install pkg@version` asks for it)."""
+    if target.exists():
+        return
+    log("building %s@%s" % (package, version))
+    src = SRC / ("%s-%s" % (target.parent.name.rsplit("-", 1)[0], version))
+    src.mkdir(parents=True, exist_ok=True)
+    (src / "go.mod").write_text("module kiln.lab/%s\n\ngo 1.26.0\n\nrequire %s %s\n"
+                                % (target.name, module, version))
+    env = go_env()
+    if module_sum:
+        # Not in the checksum database: verify the module against the hash pinned in tests/lab/versions.
+        env["GONOSUMDB"] = module
+        info = json.loads(run(go, "mod", "download", "-json", "%s@%s" % (module, version),
+                              capture_output=True, text=True, env=env, cwd=src).stdout)
+        if info.get("Sum") != module_sum:
+            raise SystemExit("lab: %s@%s has hash %s, expected %s" % (module, version, info.get("Sum"), module_sum))
+    tmp = target.parent.with_name(target.parent.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    run(go, "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp / target.name, package, cwd=src, env=env)
+    shutil.rmtree(target.parent, ignore_errors=True)
+    tmp.rename(target.parent)
+
+
+def build_binaries():
+    go = go_binary()
+    build_kubernetes(go)
+    _go_build_module(go, coredns_bin(), "github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"],
+                     "github.com/coredns/coredns")
+    _go_build_module(go, kaniko_bin(), VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"],
+                     VERSIONS["KANIKO_MODULE"] + "/cmd/executor", module_sum=VERSIONS.get("KANIKO_MODULE_SUM"))
+    pause = BIN / ("pause-" + VERSIONS["KUBERNETES_VERSION"]) / "pause"
+    if not pause.exists():
+        info = json.loads(run(go, "mod", "download", "-json", "k8s.io/kubernetes@" + VERSIONS["KUBERNETES_VERSION"],
+                              capture_output=True, text=True, env=go_env()).stdout)
+        pause.parent.mkdir(parents=True, exist_ok=True)
+        run("gcc", "-Os", "-static", "-DVERSION=" + VERSIONS["PAUSE_TAG"], "-o", pause,
+            Path(info["Dir"]) / "build" / "pause" / "linux" / "pause.c")
+    return pause
+
+
+# ---------------------------------------------------------------- images
+
+# The names under which the lab's images are known to containerd. The public names are the ones the
+# collection defaults to, so that pods rendered with the defaults start with imagePullPolicy IfNotPresent.
+PAUSE_IMAGE = "registry.k8s.io/pause:" + VERSIONS["PAUSE_TAG"]
+BUSYBOX_IMAGES = ("docker.io/library/busybox:1.35", "docker.io/library/busybox:latest")
+GIT_IMAGES = ("docker.io/alpine/git:2.49.1", "kiln.lab/git:rev%s" % VERSIONS["GIT_IMAGE_REV"])
+KANIKO_IMAGES = ("ghcr.io/osscontainertools/kaniko:" + VERSIONS["KANIKO_VERSION"],
+                 "gcr.io/kaniko-project/executor:v1.24.0")
+REGISTRY_IMAGES = ("docker.io/library/registry:2.8.3", "docker.io/library/registry:2")
+
+
+def _stage(name):
+    root = CACHE / "stage" / name
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    return root
+
+
+def _etc(root, users=(("root", 0, "/root", "/bin/sh"),)):
+    (root / "etc").mkdir(exist_ok=True)
+    passwd = "".join("%s:x:%d:%d:%s:%s:%s\n" % (n, uid, uid, n, home, shell) for n, uid, home, shell in users)
+    passwd += "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    group = "".join("%s:x:%d:\n" % (n, uid) for n, uid, _h, _s in users) + "nogroup:x:65534:\n"
+    (root / "etc" / "passwd").write_text(passwd)
+    (root / "etc" / "group").write_text(group)
+    for d in ("tmp",):
+        (root / d).mkdir(exist_ok=True)
+        (root / d).chmod(0o1777)
+
+
+def _copy_with_libs(binary, root, dest):
+    """Copy a dynamically linked binary and the shared libraries ldd names into an image root."""
+    target = root / dest.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(binary, target)
+    out = run("ldd", binary, capture_output=True, text=True, check=False).stdout
+    for line in out.splitlines():
+        path = line.split("=>")[-1].split("(")[0].strip()
+        if path.startswith("/"):
+            lib = root / path.lstrip("/")
+            lib.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(os.path.realpath(path), lib)
+
+
+def _archive(name, key, names, root_builder, config):
+    """Build (or reuse) the image archive `name`, keyed by `key`. Returns (archive path, manifest digest)."""
+    archive = IMAGES / ("%s-%s.oci.tar" % (name, key))
+    meta = archive.with_suffix(".json")
+    if archive.exists() and meta.exists():
+        return archive, json.loads(meta.read_text())["digest"]
+    log("making image %s (%s)" % (names[0], key))
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    root = root_builder()
+    layer = IMAGES / ("%s-%s.layer.tmp" % (name, key))
+    digest, diff_id, size = oci.layer_from_dir(root, layer)
+    manifest_digest = oci.write_archive(archive, names, [(layer, digest, diff_id, size)], config)
+    layer.unlink()
+    shutil.rmtree(root, ignore_errors=True)
+    meta.write_text(json.dumps({"digest": manifest_digest, "names": list(names)}))
+    return archive, manifest_digest
+
+
+def _pause_root(pause):
+    def build():
+        root = _stage("pause")
+        shutil.copy2(pause, root / "pause")
+        return root
+    return build
+
+
+def _busybox_root():
+    root = _stage("busybox")
+    (root / "bin").mkdir()
+    shutil.copy2("/bin/busybox", root / "bin" / "busybox")
+    applets = run("/bin/busybox", "--list-full", capture_output=True, text=True).stdout.split()
+    for applet in applets:
+        path = root / applet
+        if path.exists() or path.is_symlink():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to("/bin/busybox")
+    _etc(root)
+    (root / "root").mkdir()
+    return root
+
+
+def _git_root():
+    rev = VERSIONS["GIT_IMAGE_REV"]
+    base = ROOTFS / ("git-%s-%s" % (VERSIONS["DEBIAN_SUITE"], rev))
+    if not base.exists():
+        tmp = base.with_name(base.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_PACKAGES"]))
+        run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["GIT_IMAGE_PACKAGES"],
+            VERSIONS["DEBIAN_SUITE"], tmp, "http://deb.debian.org/debian", stdout=subprocess.DEVNULL)
+        tmp.rename(base)
+    root = _stage("git")
+    run("cp", "-a", str(base) + "/.", root)
+    for junk in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale",
+                 "var/log", "usr/share/info"):
+        shutil.rmtree(root / junk, ignore_errors=True)
+        (root / junk).mkdir(parents=True, exist_ok=True)
+    # The clone container runs as this unprivileged user; ssh needs a passwd entry for its uid.
+    with open(root / "etc" / "passwd", "a") as passwd:
+        passwd.write("kiln:x:65532:65532:kiln clone user:/home/kiln:/bin/sh\n")
+    with open(root / "etc" / "group", "a") as group:
+        group.write("kiln:x:65532:\n")
+    (root / "home" / "kiln").mkdir(parents=True, exist_ok=True)
+    os.chown(root / "home" / "kiln", 65532, 65532)
+    (root / "git").mkdir(exist_ok=True)
+    return root
+
+
+def _kaniko_root():
+    root = _stage("kaniko")
+    (root / "kaniko" / ".docker").mkdir(parents=True)
+    shutil.copy2(kaniko_bin(), root / "kaniko" / "executor")
+    (root / "kaniko" / "ssl" / "certs").mkdir(parents=True)
+    shutil.copy2("/etc/ssl/certs/ca-certificates.crt", root / "kaniko" / "ssl" / "certs" / "ca-certificates.crt")
+    (root / "etc").mkdir()
+    (root / "etc" / "nsswitch.conf").write_text("hosts: files dns\n")
+    (root / "workspace").mkdir()
+    return root
+
+
+REGISTRY_CONFIG = """version: 0.1
+log:
+  fields:
+    service: registry
+storage:
+  cache:
+    blobdescriptor: inmemory
+  filesystem:
+    rootdirectory: /var/lib/registry
+http:
+  addr: :5000
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+"""
+
+
+def _registry_root():
+    root = _stage("registry")
+    _copy_with_libs("/usr/bin/docker-registry", root, "/bin/registry")
+    (root / "etc" / "docker" / "registry").mkdir(parents=True)
+    (root / "etc" / "docker" / "registry" / "config.yml").write_text(REGISTRY_CONFIG)
+    (root / "var" / "lib" / "registry").mkdir(parents=True)
+    _etc(root, users=())
+    return root
+
+
+def _deb_version(package):
+    return run("dpkg-query", "-W", "-f=${Version}", package, capture_output=True, text=True).stdout.strip()
+
+
+IMAGE_FORMAT = "1"  # bump when the image layouts below change
+
+
+def build_images(pause):
+    """Returns {archive path: (manifest digest, names)} for every lab image."""
+    path = "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
+    specs = [
+        ("pause", VERSIONS["KUBERNETES_VERSION"], (PAUSE_IMAGE,), _pause_root(pause),
+         {"Entrypoint": ["/pause"], "User": "65535:65535"}),
+        ("busybox", _deb_version("busybox-static"), BUSYBOX_IMAGES, _busybox_root,
+         {"Cmd": ["sh"], "Env": ["PATH=" + path]}),
+        ("git", "%s-%s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_REV"]), GIT_IMAGES, _git_root,
+         {"Entrypoint": ["git"], "Cmd": ["--help"], "WorkingDir": "/git", "Env": ["PATH=" + path]}),
+        ("kaniko", VERSIONS["KANIKO_VERSION"], KANIKO_IMAGES, _kaniko_root,
+         {"Entrypoint": ["/kaniko/executor"], "WorkingDir": "/workspace",
+          "Env": ["PATH=/usr/local/bin:/kaniko", "HOME=/root", "USER=root", "SSL_CERT_DIR=/kaniko/ssl/certs",
+                  "DOCKER_CONFIG=/kaniko/.docker/"]}),
+        ("registry", _deb_version("docker-registry"), REGISTRY_IMAGES, _registry_root,
+         {"Entrypoint": ["/bin/registry"], "Cmd": ["serve", "/etc/docker/registry/config.yml"],
+          "ExposedPorts": {"5000/tcp": {}}, "Volumes": {"/var/lib/registry": {}}}),
+    ]
+    result = {}
+    for name, version, names, builder, config in specs:
+        key = "%s-f%s" % (version.replace(":", "_").replace("~", "_").replace("+", "_"), IMAGE_FORMAT)
+        archive, digest = _archive(name, key, names, builder, config)
+        result[name] = (archive, digest, names)
+    return result
+
+
+def build_all():
+    ensure_packages()
+    pause = build_binaries()
+    return build_images(pause)
+
+
+if __name__ == "__main__":
+    json.dump({k: [str(v[0]), v[1], list(v[2])] for k, v in build_all().items()}, sys.stdout, indent=1)

@@ -1,0 +1,697 @@
+"""Bring the lab cluster up, take it down, say how it is."""
+
+import base64
+import json
+import os
+import pwd
+import re
+import resource
+import secrets
+import shutil
+import socket
+import ssl
+import struct
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from . import build, pki, procs
+from .build import log, run
+from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
+                     KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
+                     coredns_bin, kube_bin)
+
+HOSTPATH_PV = Path("/tmp/hostpath_pv")  # where kube-controller-manager's hostPath provisioner puts volumes
+CERTS_D = Path(os.environ.get("KILN_LAB_CERTS_D", "/etc/containerd/certs.d"))
+ISOLATE_CHAIN = "KILN-LAB-ISOLATE"
+GIT_SSH_USER = "kiln-git"
+SSH_DIR = STATE / "ssh"
+SECRETS_DIR = STATE / "secrets"
+REPOS_DIR = LAB_DIR / "repos"
+
+# Start order; lab-down stops in the reverse order.
+COMPONENTS = ("etcd", "kube-apiserver", "containerd", "kube-controller-manager", "kube-scheduler", "kubelet",
+              "kube-proxy", "coredns", "registry", "git-http", "git-ssh")
+
+
+# ---------------------------------------------------------------- helpers
+
+def kubectl(*args, check=True, capture=True, input=None):
+    return run(kube_bin("kubectl"), "--kubeconfig", KUBECONFIG, *args, check=check, input=input,
+               capture_output=capture, text=True)
+
+
+def ctr(*args, check=True, capture=True):
+    return run("ctr", "--address", CONTAINERD_SOCK, "--namespace", "k8s.io", *args, check=check,
+               capture_output=capture, text=True)
+
+
+def _ssl_context():
+    ctx = ssl.create_default_context(cafile=str(PKI / "ca.crt"))
+    ctx.load_cert_chain(str(PKI / "admin.crt"), str(PKI / "admin.key"))
+    return ctx
+
+
+def http_status(url, context=None, timeout=2.0):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as resp:
+            return resp.status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except (OSError, urllib.error.URLError):
+        return None
+
+
+def wait_for(what, check, timeout, component=None, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if component and not procs.pid_of(component):
+            raise SystemExit("lab: %s exited while waiting for %s; last lines of %s:\n%s"
+                             % (component, what, LOGS / (component + ".log"), procs.log_tail(component)))
+        time.sleep(interval)
+    tail = procs.log_tail(component) if component else ""
+    raise SystemExit("lab: timed out after %ds waiting for %s\n%s" % (timeout, what, tail))
+
+
+def dns_answers(name="kubernetes.default.svc." + NET.cluster_domain, server=NET.node_ip):
+    """Ask the lab's CoreDNS for an A record; returns the addresses (empty when none)."""
+    query_id = secrets.randbits(16)
+    header = struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, 0)
+    qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0"
+    packet = header + qname + struct.pack(">HH", 1, 1)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(1.0)
+        try:
+            sock.sendto(packet, (server, NET.dns_port))
+            data, _ = sock.recvfrom(2048)
+        except OSError:
+            return []
+    rid, flags, _qd, ancount = struct.unpack(">HHHH", data[:8])
+    if rid != query_id or flags & 0x000F:
+        return []
+    pos = 12 + len(qname) + 4
+    answers = []
+    for _ in range(ancount):
+        if data[pos] & 0xC0 == 0xC0:
+            pos += 2
+        else:
+            while data[pos]:
+                pos += data[pos] + 1
+            pos += 1
+        rtype, _cls, _ttl, rdlen = struct.unpack(">HHIH", data[pos:pos + 10])
+        pos += 10
+        if rtype == 1 and rdlen == 4:
+            answers.append(socket.inet_ntoa(data[pos:pos + 4]))
+        pos += rdlen
+    return answers
+
+
+# ---------------------------------------------------------------- network
+
+def external_interface():
+    out = run("ip", "-j", "route", "show", "default", capture_output=True, text=True, check=False).stdout
+    routes = json.loads(out or "[]")
+    return routes[0].get("dev") if routes else None
+
+
+def _addresses_in_use():
+    out = run("ip", "-j", "-4", "addr", capture_output=True, text=True).stdout
+    return {(a["local"], link["ifname"]) for link in json.loads(out) for a in link.get("addr_info", [])}
+
+
+def network_up():
+    for (addr, ifname) in _addresses_in_use():
+        if addr == NET.node_ip and ifname != NET.bridge:
+            raise SystemExit("lab: %s is already used by %s; set KILN_LAB_NODE_IP to a free address"
+                             % (addr, ifname))
+    run("modprobe", "br_netfilter", check=False, stderr=subprocess.DEVNULL)
+    run("modprobe", "overlay", check=False, stderr=subprocess.DEVNULL)
+    links = json.loads(run("ip", "-j", "link", capture_output=True, text=True).stdout)
+    if NET.bridge not in {link["ifname"] for link in links}:
+        run("ip", "link", "add", NET.bridge, "type", "bridge")
+    if (NET.node_ip, NET.bridge) not in _addresses_in_use():
+        run("ip", "addr", "add", "%s/%d" % (NET.node_ip, NET.node_prefix), "dev", NET.bridge)
+    run("ip", "link", "set", NET.bridge, "up")
+    run("ip", "route", "replace", NET.service_cidr, "dev", NET.bridge, "src", NET.node_ip)
+    for key, value in (("net/ipv4/ip_forward", "1"), ("net/bridge/bridge-nf-call-iptables", "1")):
+        Path("/proc/sys", key).write_text(value)
+    # Nothing of the cluster's ranges may leave through the external interface.
+    ext = external_interface()
+    run("iptables", "-w", "-N", ISOLATE_CHAIN, check=False, stderr=subprocess.DEVNULL)
+    run("iptables", "-w", "-F", ISOLATE_CHAIN)
+    if ext and ext not in (NET.bridge, NET.cni_bridge):
+        for cidr in (NET.pod_cidr, NET.service_cidr, NET.node_cidr):
+            run("iptables", "-w", "-A", ISOLATE_CHAIN, "-o", ext, "-s", cidr, "-j", "DROP")
+            run("iptables", "-w", "-A", ISOLATE_CHAIN, "-o", ext, "-d", cidr, "-j", "DROP")
+            run("iptables", "-w", "-A", ISOLATE_CHAIN, "-i", ext, "-d", cidr, "-j", "DROP")
+    for chain in ("FORWARD", "OUTPUT"):
+        if run("iptables", "-w", "-C", chain, "-j", ISOLATE_CHAIN, check=False, stderr=subprocess.DEVNULL).returncode:
+            run("iptables", "-w", "-I", chain, "1", "-j", ISOLATE_CHAIN)
+
+
+def _remove_kube_chains():
+    """The kubelet's own chains (KUBE-FIREWALL, KUBE-KUBELET-CANARY) outlive it and kube-proxy --cleanup."""
+    for save, restore in (("iptables-save", "iptables-restore"), ("ip6tables-save", "ip6tables-restore")):
+        rules = run(save, capture_output=True, text=True, check=False).stdout
+        if "KUBE-" not in rules:
+            continue
+        kept = "".join(line for line in rules.splitlines(True) if "KUBE-" not in line)
+        run(restore, "-w", input=kept, text=True, check=False)
+
+
+def network_down():
+    _remove_kube_chains()
+    for chain in ("FORWARD", "OUTPUT"):
+        while run("iptables", "-w", "-D", chain, "-j", ISOLATE_CHAIN, check=False,
+                  stderr=subprocess.DEVNULL).returncode == 0:
+            pass
+    run("iptables", "-w", "-F", ISOLATE_CHAIN, check=False, stderr=subprocess.DEVNULL)
+    run("iptables", "-w", "-X", ISOLATE_CHAIN, check=False, stderr=subprocess.DEVNULL)
+    for link in (NET.cni_bridge, NET.bridge):
+        run("ip", "link", "del", link, check=False, stderr=subprocess.DEVNULL)
+
+
+# ---------------------------------------------------------------- configuration files
+
+def _write(path, text, mode=0o644):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def write_configs():
+    CONF.mkdir(parents=True, exist_ok=True)
+    # containerd: cgroupfs (cgroup v1 hybrid host), runc, CNI bridge, certs.d for registry hosts.
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    spec = json.loads(run("ctr", "oci", "spec", capture_output=True, text=True).stdout)
+    nofile = min(hard if hard != resource.RLIM_INFINITY else 1048576, 1048576)
+    spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
+    _write(CONF / "base-runtime-spec.json", json.dumps(spec, indent=1))
+    _write(CONF / "containerd.toml", f"""version = 2
+root = "{CONTAINERD_ROOT}"
+state = "{RUN / 'containerd'}"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
+                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
+                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
+[grpc]
+  address = "{CONTAINERD_SOCK}"
+[ttrpc]
+  address = "{RUN / 'containerd' / 'containerd.sock.ttrpc'}"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "{CONTAINERD_ROOT / 'opt'}"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "{build.PAUSE_IMAGE}"
+  restrict_oom_score_adj = true
+  stream_server_address = "127.0.0.1"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      base_runtime_spec = "{CONF / 'base-runtime-spec.json'}"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = false
+        BinaryName = "/usr/sbin/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "{CONF / 'cni'}"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "{CERTS_D}"
+""")
+    _write(CONF / "cni" / "10-kiln.conflist", json.dumps({
+        "cniVersion": "1.0.0",
+        "name": "kiln",
+        "plugins": [
+            {"type": "bridge", "bridge": NET.cni_bridge, "isGateway": True, "ipMasq": False, "hairpinMode": True,
+             "ipam": {"type": "host-local", "dataDir": str(RUN / "cni-ipam"),
+                      "ranges": [[{"subnet": NET.pod_cidr, "gateway": NET.pod_gateway}]],
+                      "routes": [{"dst": "0.0.0.0/0"}]}},
+            {"type": "portmap", "capabilities": {"portMappings": True}},
+        ],
+    }, indent=1))
+    # The lab registry answers for itself and for the public registries the lab's images are named after,
+    # over plain HTTP; there is no fallback to the real hosts, so nothing is fetched from outside.
+    lab = "http://" + NET.registry
+    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io"):
+        _write(CERTS_D / host / "hosts.toml",
+               f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
+    _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
+    _write(CONF / "kubelet.yaml", f"""apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: {NET.node_ip}
+port: 10250
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10248
+authentication:
+  anonymous: {{enabled: false}}
+  webhook: {{enabled: true}}
+  x509: {{clientCAFile: {PKI / 'ca.crt'}}}
+authorization: {{mode: Webhook}}
+tlsCertFile: {PKI / 'kubelet-server.crt'}
+tlsPrivateKeyFile: {PKI / 'kubelet-server.key'}
+containerRuntimeEndpoint: unix://{CONTAINERD_SOCK}
+cgroupDriver: cgroupfs
+failCgroupV1: false
+failSwapOn: false
+clusterDNS: [{NET.node_ip}]
+clusterDomain: {NET.cluster_domain}
+resolvConf: {CONF / 'resolv.conf'}
+serializeImagePulls: false
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+evictionHard: {{"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%", "nodefs.inodesFree": "2%"}}
+maxPods: 110
+nodeStatusUpdateFrequency: 4s
+syncFrequency: 10s
+fileCheckFrequency: 10s
+""")
+    _write(CONF / "kube-proxy.yaml", f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {{kubeconfig: {PKI / 'kube-proxy.kubeconfig'}}}
+mode: iptables
+clusterCIDR: {NET.pod_cidr}
+hostnameOverride: {NODE_NAME}
+bindAddress: {NET.node_ip}
+healthzBindAddress: 127.0.0.1:10256
+metricsBindAddress: 127.0.0.1:10249
+nodePortAddresses: ["{NET.node_ip}/32"]
+conntrack: {{maxPerCore: 0}}
+""")
+    _write(CONF / "Corefile", f""".:{NET.dns_port} {{
+    bind {NET.node_ip}
+    errors
+    health 127.0.0.1:18080
+    ready 127.0.0.1:18181
+    kubernetes {NET.cluster_domain} in-addr.arpa ip6.arpa {{
+        kubeconfig {PKI / 'coredns.kubeconfig'} kiln-lab
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }}
+    cache 30
+}}
+""")
+    SECRETS_DIR.mkdir(parents=True, exist_ok=True)
+    SECRETS_DIR.chmod(0o700)
+    http_secret = SECRETS_DIR / "registry-http-secret"
+    if not http_secret.exists():
+        _write(http_secret, secrets.token_hex(16), 0o600)
+    _write(CONF / "registry.yml", f"""version: 0.1
+log:
+  level: info
+  fields: {{service: kiln-lab-registry}}
+storage:
+  filesystem: {{rootdirectory: {REGISTRY_DATA}}}
+  delete: {{enabled: true}}
+http:
+  addr: {NET.registry}
+  secret: {http_secret.read_text()}
+""")
+    git_auth = SECRETS_DIR / "git-http-auth"
+    if not git_auth.exists():
+        _write(git_auth, "kiln:%s\n" % secrets.token_urlsafe(18), 0o600)
+
+
+def ensure_git_ssh():
+    """sshd on the lab address for the git user (git-shell only), with a key pair for tests."""
+    SSH_DIR.mkdir(parents=True, exist_ok=True)
+    SSH_DIR.chmod(0o755)
+    GIT_ROOT.mkdir(parents=True, exist_ok=True)
+    try:
+        pwd.getpwnam(GIT_SSH_USER)
+    except KeyError:
+        run("useradd", "--system", "--home-dir", GIT_ROOT, "--no-create-home", "--shell", "/usr/bin/git-shell",
+            GIT_SSH_USER)
+    for key in ("host_ed25519", "client_ed25519"):
+        if not (SSH_DIR / key).exists():
+            run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kiln-lab-" + key, "-f", SSH_DIR / key)
+    _write(SSH_DIR / "authorized_keys", (SSH_DIR / "client_ed25519.pub").read_text(), 0o644)
+    host_pub = (SSH_DIR / "host_ed25519.pub").read_text().split()
+    _write(SSH_DIR / "known_hosts", "[%s]:%d %s %s\n" % (NET.node_ip, NET.git_ssh_port, host_pub[0], host_pub[1]))
+    _write(GIT_ROOT / ".gitconfig", "[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
+    _write(CONF / "sshd_config", f"""Port {NET.git_ssh_port}
+ListenAddress {NET.node_ip}
+HostKey {SSH_DIR / 'host_ed25519'}
+PidFile none
+AuthorizedKeysFile {SSH_DIR / 'authorized_keys'}
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+PermitRootLogin no
+AllowUsers {GIT_SSH_USER}
+AllowTcpForwarding no
+X11Forwarding no
+PermitTTY no
+""")
+    Path("/run/sshd").mkdir(exist_ok=True)
+
+
+# ---------------------------------------------------------------- components
+
+def _kubeconfig(name):
+    return PKI / (name + ".kubeconfig")
+
+
+def start_components():
+    PIDS.mkdir(parents=True, exist_ok=True)
+    pki_ = PKI
+    procs.start("etcd", ["etcd", "--name", "kiln", "--data-dir", ETCD_DATA,
+                         "--listen-client-urls", "http://127.0.0.1:2379",
+                         "--advertise-client-urls", "http://127.0.0.1:2379",
+                         "--listen-peer-urls", "http://127.0.0.1:2380",
+                         "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
+                         "--initial-cluster", "kiln=http://127.0.0.1:2380",
+                         "--listen-metrics-urls", "http://127.0.0.1:2381",
+                         "--snapshot-count", "10000", "--quota-backend-bytes", str(4 << 30)])
+    wait_for("etcd", lambda: http_status("http://127.0.0.1:2379/health") == 200, 60, "etcd")
+
+    procs.start("kube-apiserver", [
+        kube_bin("kube-apiserver"),
+        "--advertise-address", NET.node_ip, "--bind-address", NET.node_ip, "--secure-port", NET.apiserver_port,
+        "--etcd-servers", "http://127.0.0.1:2379",
+        "--service-cluster-ip-range", NET.service_cidr,
+        "--client-ca-file", pki_ / "ca.crt",
+        "--tls-cert-file", pki_ / "apiserver.crt", "--tls-private-key-file", pki_ / "apiserver.key",
+        "--kubelet-client-certificate", pki_ / "apiserver-kubelet-client.crt",
+        "--kubelet-client-key", pki_ / "apiserver-kubelet-client.key",
+        "--kubelet-certificate-authority", pki_ / "ca.crt",
+        "--kubelet-preferred-address-types", "InternalIP",
+        "--service-account-issuer", "https://kubernetes.default.svc." + NET.cluster_domain,
+        "--service-account-key-file", pki_ / "sa.pub",
+        "--service-account-signing-key-file", pki_ / "sa.key",
+        "--authorization-mode", "Node,RBAC",
+        "--enable-admission-plugins", "NodeRestriction",
+        "--profiling=false",
+    ])
+    ctx = _ssl_context()
+    wait_for("kube-apiserver /readyz", lambda: http_status(NET.apiserver_url + "/readyz", ctx) == 200, 180,
+             "kube-apiserver")
+
+    (RUN / "containerd").mkdir(parents=True, exist_ok=True)
+    procs.start("containerd", ["containerd", "--config", CONF / "containerd.toml"])
+    wait_for("containerd", lambda: CONTAINERD_SOCK.exists() and ctr("version", check=False).returncode == 0, 60,
+             "containerd")
+
+    procs.start("kube-controller-manager", [
+        kube_bin("kube-controller-manager"),
+        "--kubeconfig", _kubeconfig("controller-manager"),
+        "--authentication-kubeconfig", _kubeconfig("controller-manager"),
+        "--authorization-kubeconfig", _kubeconfig("controller-manager"),
+        "--bind-address", "127.0.0.1", "--leader-elect=false",
+        "--service-account-private-key-file", pki_ / "sa.key", "--root-ca-file", pki_ / "ca.crt",
+        "--cluster-signing-cert-file", pki_ / "ca.crt", "--cluster-signing-key-file", pki_ / "ca.key",
+        "--use-service-account-credentials=true",
+        "--enable-hostpath-provisioner=true",
+        "--profiling=false",
+    ])
+    procs.start("kube-scheduler", [
+        kube_bin("kube-scheduler"), "--kubeconfig", _kubeconfig("scheduler"),
+        "--authentication-kubeconfig", _kubeconfig("scheduler"),
+        "--authorization-kubeconfig", _kubeconfig("scheduler"),
+        "--bind-address", "127.0.0.1", "--leader-elect=false", "--profiling=false",
+    ])
+    KUBELET_ROOT.mkdir(parents=True, exist_ok=True)
+    procs.start("kubelet", [
+        kube_bin("kubelet"), "--config", CONF / "kubelet.yaml", "--kubeconfig", _kubeconfig("kubelet-client"),
+        "--node-ip", NET.node_ip, "--hostname-override", NODE_NAME, "--root-dir", KUBELET_ROOT, "--v", "1",
+    ])
+    procs.start("kube-proxy", [kube_bin("kube-proxy"), "--config", CONF / "kube-proxy.yaml"])
+    procs.start("coredns", [coredns_bin(), "-conf", CONF / "Corefile"])
+    REGISTRY_DATA.mkdir(parents=True, exist_ok=True)
+    procs.start("registry", ["docker-registry", "serve", CONF / "registry.yml"])
+    procs.start("git-http", [sys.executable, LAB_DIR / "kilnlab" / "git_http.py", "--root", GIT_ROOT,
+                             "--listen", NET.node_ip, "--port", NET.git_http_port,
+                             "--auth", SECRETS_DIR / "git-http-auth"])
+    procs.start("git-ssh", ["/usr/sbin/sshd", "-D", "-e", "-f", CONF / "sshd_config"])
+
+
+BOOTSTRAP = """apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/host-path
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: kiln-lab:coredns
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: kiln-lab:coredns
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: kiln-lab:coredns
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: system:coredns
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: kiln-lab:kube-proxy
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: system:node-proxier
+subjects:
+- apiGroup: rbac.authorization.k8s.io
+  kind: User
+  name: system:kube-proxy
+"""
+
+
+def import_images(images):
+    listed = ctr("images", "ls", capture=True).stdout.splitlines()[1:]
+    have = {line.split()[0]: line.split()[2] for line in listed if line.split()}
+    for name, (archive, digest, names) in images.items():
+        if all(have.get(ref) == digest for ref in names):
+            continue
+        log("importing image %s" % names[0])
+        ctr("images", "import", "--snapshotter", "overlayfs", archive)
+
+
+def _registry_digest(repo, tag):
+    req = urllib.request.Request("http://%s/v2/%s/manifests/%s" % (NET.registry, repo, tag), method="HEAD",
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return resp.headers.get("Docker-Content-Digest")
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+def push_base_images(images):
+    """Base images for test Dockerfiles live in the lab registry (FROM busybox resolves there)."""
+    _archive, digest, names = images["busybox"]
+    for ref in names:
+        repo_tag = ref.split("/", 1)[1]
+        repo, tag = repo_tag.rsplit(":", 1)
+        if _registry_digest(repo, tag) == digest:
+            continue
+        log("pushing %s to the lab registry" % ref)
+        ctr("images", "push", "--plain-http", "%s/%s" % (NET.registry, repo_tag), ref)
+
+
+def seed_repositories():
+    """Each folder of tests/lab/repos becomes a bare repository with one commit of fixed date and author,
+    so its commit id depends on its content only and a second lab-up changes nothing."""
+    GIT_ROOT.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="kiln lab", GIT_AUTHOR_EMAIL="lab@kiln.invalid",
+               GIT_COMMITTER_NAME="kiln lab", GIT_COMMITTER_EMAIL="lab@kiln.invalid",
+               GIT_AUTHOR_DATE="2026-01-01T00:00:00Z", GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    for src in sorted(p for p in REPOS_DIR.iterdir() if p.is_dir()):
+        bare = GIT_ROOT / (src.name + ".git")
+        if not bare.exists():
+            run("git", "init", "-q", "--bare", "-b", "main", bare, env=env)
+        work = STATE / "seed-work" / src.name
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(src, work)
+        run("git", "init", "-q", "-b", "main", cwd=work, env=env)
+        run("git", "add", "-A", cwd=work, env=env)
+        run("git", "commit", "-q", "-m", "%s sample" % src.name, cwd=work, env=env)
+        run("git", "tag", "v1", cwd=work, env=env)
+        run("git", "push", "-q", "--force", bare, "main", "v1", cwd=work, env=env, stderr=subprocess.DEVNULL)
+        shutil.rmtree(work)
+
+
+def node_ready():
+    out = kubectl("get", "node", NODE_NAME, "-o", "json", check=False)
+    if out.returncode:
+        return False
+    conditions = json.loads(out.stdout)["status"].get("conditions", [])
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
+
+
+def env_lines():
+    user, _, password = (SECRETS_DIR / "git-http-auth").read_text().strip().partition(":")
+    values = {
+        "KUBECONFIG": KUBECONFIG,
+        "K8S_AUTH_KUBECONFIG": KUBECONFIG,
+        "KILN_LAB_REGISTRY": NET.registry,
+        "KILN_LAB_GIT_URL": NET.git_url,
+        "KILN_LAB_GIT_ROOT": GIT_ROOT,
+        "KILN_LAB_GIT_HTTP_USER": user,
+        "KILN_LAB_GIT_HTTP_PASSWORD": password,
+        "KILN_LAB_GIT_SSH_URL": "ssh://%s@%s:%d%s" % (GIT_SSH_USER, NET.node_ip, NET.git_ssh_port, GIT_ROOT),
+        "KILN_LAB_GIT_SSH_KEY": SSH_DIR / "client_ed25519",
+        "KILN_LAB_GIT_KNOWN_HOSTS": SSH_DIR / "known_hosts",
+        "KILN_LAB_NODE_IP": NET.node_ip,
+        "KILN_LAB_NODE_NAME": NODE_NAME,
+        "KILN_LAB_CA": PKI / "ca.crt",
+        "KILN_LAB_KUBECTL": kube_bin("kubectl"),
+        "KILN_LAB_CERTS_D": CERTS_D,
+    }
+    return ["export %s=%s" % (k, v) for k, v in values.items()]
+
+
+def healthy():
+    """What answers, as {component: bool}."""
+    ctx = _ssl_context() if (PKI / "admin.crt").exists() else None
+    result = {name: bool(procs.pid_of(name)) for name in COMPONENTS}
+    result["api"] = ctx is not None and http_status(NET.apiserver_url + "/readyz", ctx) == 200
+    result["node-ready"] = result["api"] and node_ready()
+    result["dns"] = bool(result["coredns"] and dns_answers())
+    result["registry-answers"] = http_status("http://%s/v2/" % NET.registry) == 200
+    result["git-answers"] = http_status(NET.git_url + "/smoke.git/info/refs?service=git-upload-pack") == 200
+    return result
+
+
+def up():
+    started = time.monotonic()
+    if all(healthy().values()):
+        log("the lab is already up (%.1fs)" % (time.monotonic() - started))
+        print("\n".join(env_lines()))
+        return
+    if os.geteuid() != 0:
+        raise SystemExit("lab: run as root (the lab starts containerd, kubelet and sets up bridges)")
+    images = build.build_all()
+    log("built or reused everything in %.0fs; starting" % (time.monotonic() - started))
+    t_start = time.monotonic()
+    pki.ensure()
+    network_up()
+    write_configs()
+    ensure_git_ssh()
+    start_components()
+    import_images(images)
+    kubectl("apply", "-f", "-", input=BOOTSTRAP)
+    wait_for("node %s Ready" % NODE_NAME, node_ready, 120, "kubelet", interval=0.5)
+    wait_for("CoreDNS answers", lambda: bool(dns_answers()), 60, "coredns")
+    # Pods are refused in a namespace until its default ServiceAccount exists.
+    wait_for("the default ServiceAccount", lambda: kubectl("get", "serviceaccount", "default", check=False).returncode == 0,
+             60, "kube-controller-manager")
+    wait_for("registry answers", lambda: http_status("http://%s/v2/" % NET.registry) == 200, 30, "registry")
+    push_base_images(images)
+    seed_repositories()
+    wait_for("git server answers",
+             lambda: http_status(NET.git_url + "/smoke.git/info/refs?service=git-upload-pack") == 200, 30, "git-http")
+    ENV_FILE.write_text("\n".join(env_lines()) + "\n")
+    log("the lab is up: started in %.1fs (%.0fs in all)" % (time.monotonic() - t_start, time.monotonic() - started))
+    print("\n".join(env_lines()))
+
+
+def _mounts_below(prefixes):
+    points = []
+    with open("/proc/self/mountinfo") as handle:
+        for line in handle:
+            point = line.split()[4].replace("\\040", " ")
+            if any(point == p or point.startswith(p.rstrip("/") + "/") for p in prefixes):
+                points.append(point)
+    return points
+
+
+def _shim_pids():
+    pids = []
+    for pidfile in (RUN / "containerd").glob("io.containerd.runtime.v2.task/*/*/shim.pid"):
+        try:
+            pids.append(int(pidfile.read_text().strip()))
+        except (OSError, ValueError):
+            pass
+    return pids
+
+
+def down():
+    started = time.monotonic()
+    api_up = procs.pid_of("kube-apiserver") and procs.pid_of("kubelet") and procs.pid_of("containerd")
+    if api_up:
+        log("deleting pods so that the kubelet tears them down")
+        # Let the kubelet tear pods down through the CRI (network, netns, mounts), quickly.
+        kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--force", "--wait=false",
+                check=False)
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline:
+            tasks = ctr("tasks", "ls", "-q", check=False).stdout.split()
+            if not tasks:
+                break
+            time.sleep(0.5)
+        log("pods gone after %.1fs" % (time.monotonic() - started))
+    for name in reversed(COMPONENTS):
+        if name == "containerd" and procs.pid_of("containerd"):
+            # Whatever the kubelet did not remove goes now, by container id of our own containerd.
+            for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
+                ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, check=False)
+            time.sleep(0.5)
+            for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
+                ctr("tasks", "rm", "-f", task, check=False)
+            for container in ctr("containers", "ls", "-q", check=False).stdout.split():
+                ctr("containers", "rm", container, check=False)
+            shims = _shim_pids()
+            procs.stop("containerd")
+            for pid in shims:
+                procs.stop_pid(pid, timeout=5)
+        elif procs.stop(name):
+            log("stopped %s" % name)
+    if Path(kube_bin("kube-proxy")).exists():
+        run(kube_bin("kube-proxy"), "--cleanup", check=False, capture_output=True)
+    for point in reversed(_mounts_below([str(STATE), str(RUN), str(KUBELET_ROOT)])):
+        run("umount", "-l", point, check=False, stderr=subprocess.DEVNULL)
+    for netns in Path("/run/netns").glob("cni-*"):
+        run("umount", "-l", netns, check=False, stderr=subprocess.DEVNULL)
+        try:
+            netns.unlink()
+        except OSError:
+            pass
+    network_down()
+    for path in (ETCD_DATA, KUBELET_ROOT, RUN, HOSTPATH_PV, STATE / "seed-work"):
+        shutil.rmtree(path, ignore_errors=True)
+    left = _mounts_below([str(STATE), str(RUN)])
+    if left:
+        raise SystemExit("lab: mounts left behind: %s" % left)
+    log("the lab is down (%.1fs); cached builds kept in %s" % (time.monotonic() - started, build.CACHE))
+
+
+def status():
+    state = healthy()
+    width = max(map(len, state))
+    for name, ok in state.items():
+        pid = procs.pid_of(name) if name in COMPONENTS else None
+        print("%-*s  %s%s" % (width, name, "ok" if ok else "DOWN", "  pid %d" % pid if pid else ""))
+    needed = ("node-ready", "registry-answers", "git-answers")
+    return 0 if all(state[n] for n in needed) else 1
+
+
+def env():
+    print("\n".join(env_lines()))

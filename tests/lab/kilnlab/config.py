@@ -1,0 +1,105 @@
+"""Where the lab keeps things, which versions it pins and which addresses it owns."""
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+LAB_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = LAB_DIR.parent.parent
+
+
+def read_versions(path=LAB_DIR / "versions"):
+    values = {}
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = " ".join(shlex.split(value))
+    return values
+
+
+VERSIONS = read_versions()
+
+CACHE = Path(os.environ.get("KILN_CACHE") or Path.home() / ".cache" / "kiln")
+STATE = Path(os.environ.get("KILN_LAB_STATE") or "/var/lib/kiln-lab")
+RUN = Path(os.environ.get("KILN_LAB_RUN") or "/run/kiln-lab")
+
+
+@dataclass(frozen=True)
+class Net:
+    """Addresses the lab creates for itself. None of them is the machine's external address.
+
+    The node lives on a bridge of the lab's own (TEST-NET-2 by default); pods on the CNI bridge;
+    the service range is routed onto the lab bridge so that traffic to a ClusterIP never picks
+    the external interface's default route.
+    """
+
+    bridge: str = os.environ.get("KILN_LAB_BRIDGE", "kiln0")
+    node_ip: str = os.environ.get("KILN_LAB_NODE_IP", "198.51.100.2")
+    node_prefix: int = 24
+    cni_bridge: str = "kilncni0"
+    pod_cidr: str = "10.244.0.0/24"
+    pod_gateway: str = "10.244.0.1"
+    service_cidr: str = "10.96.0.0/16"
+    kubernetes_service_ip: str = "10.96.0.1"
+    cluster_domain: str = "cluster.local"
+    apiserver_port: int = 6443
+    registry_port: int = 5000
+    git_http_port: int = 9080
+    git_ssh_port: int = 2222
+    dns_port: int = 53
+
+    @property
+    def node_cidr(self):
+        parts = self.node_ip.split(".")
+        return ".".join(parts[:3] + ["0"]) + "/%d" % self.node_prefix
+
+    @property
+    def registry(self):
+        return "%s:%d" % (self.node_ip, self.registry_port)
+
+    @property
+    def git_url(self):
+        return "http://%s:%d" % (self.node_ip, self.git_http_port)
+
+    @property
+    def apiserver_url(self):
+        return "https://%s:%d" % (self.node_ip, self.apiserver_port)
+
+
+NET = Net()
+NODE_NAME = "kiln-node"
+
+# Layout of the cache (kept by lab-down, keyed by version) and of the state (the running cluster).
+BIN = CACHE / "bin"
+IMAGES = CACHE / "images"
+SRC = CACHE / "src"
+ROOTFS = CACHE / "rootfs"
+
+PKI = STATE / "pki"
+LOGS = STATE / "logs"
+ETCD_DATA = STATE / "etcd"
+CONTAINERD_ROOT = STATE / "containerd"
+KUBELET_ROOT = STATE / "kubelet"
+REGISTRY_DATA = STATE / "registry"
+GIT_ROOT = Path(os.environ.get("KILN_LAB_GIT_ROOT") or STATE / "git")
+HOSTPATH_PV = STATE / "hostpath"
+CONF = STATE / "conf"
+PIDS = RUN / "pids"
+CONTAINERD_SOCK = RUN / "containerd" / "containerd.sock"
+KUBECONFIG = STATE / "admin.kubeconfig"
+ENV_FILE = STATE / "lab.env"
+
+
+def kube_bin(name):
+    return BIN / ("kubernetes-" + VERSIONS["KUBERNETES_VERSION"]) / name
+
+
+def coredns_bin():
+    return BIN / ("coredns-" + VERSIONS["COREDNS_VERSION"]) / "coredns"
+
+
+def kaniko_bin():
+    return BIN / ("kaniko-" + VERSIONS["KANIKO_VERSION"]) / "executor"

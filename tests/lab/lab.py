@@ -1,0 +1,23 @@
+#!/usr/bin/env python3
+"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from kilnlab import build, cluster  # noqa: E402
+
+
+def main(argv):
+    commands = {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env,
+                "build": build.build_all}
+    if len(argv) != 2 or argv[1] not in commands:
+        print("usage: lab.py {%s}" % ",".join(commands), file=sys.stderr)
+        return 2
+    result = commands[argv[1]]()
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
