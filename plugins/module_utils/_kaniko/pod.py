@@ -1,0 +1,361 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Render the build pod and the short-lived registry Secret: pure functions, BuildSpec in, dict out.
+
+The pod: an init container ``clone`` (git_image, non-root, no capabilities) clones the
+source into the ``workspace`` emptyDir and writes the commit to its termination log; the
+container ``kaniko`` (executor_image) builds from it and writes ``name@digest`` lines to
+its termination log, so both land in the pod status. No secret reaches args or env
+values: git credentials are files of the git.secret Secret read by the clone script,
+registry credentials are the Secret mounted at /kaniko/.docker/config.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import SOURCE_DIR, WORKSPACE
+
+MANAGED_BY = 'kiln.kaniko'
+APP_NAME = 'kaniko-build'
+CLONE = 'clone'
+KANIKO = 'kaniko'
+TERMINATION_LOG = '/dev/termination-log'
+DOCKERCONFIGJSON = '.dockerconfigjson'
+CONFIG_JSON = 'config.json'
+DOCKER_CONFIG_DIR = '/kaniko/.docker'
+GIT_SECRET_DIR = '/var/run/kiln/git-secret'
+GIT_HOME = '/kiln/home'
+# 'nobody' in Alpine-based images (alpine/git): OpenSSH refuses to run for a uid without
+# a passwd entry, so the clone user must be one the image knows.
+CLONE_UID = 65534
+
+ANNOTATION_GIT_REPO = 'kiln.kaniko/git-repo'
+ANNOTATION_GIT_VERSION = 'kiln.kaniko/git-version'
+
+_SSH_URL_RE = re.compile(r'^(?:ssh://|[^:/@\s]+@[^:/\s]+:)', re.IGNORECASE)
+
+# Runs in the clone container with /bin/sh -c. Everything it needs comes from KILN_* variables
+# and the files of the git.secret Secret; it holds no value of its own.
+CLONE_SCRIPT = r'''set -eu
+secret_dir=/var/run/kiln/git-secret
+err="$HOME/git-stderr"
+
+fail() {
+    printf 'kiln clone: %s\n' "$*" >&2
+    printf '%s\n' "$*" >/dev/termination-log || :
+    exit 1
+}
+
+git_logged() {
+    status=0
+    git "$@" 2>"$err" || status=$?
+    cat "$err" >&2
+    [ "$status" -eq 0 ] && return 0
+    last=$(grep -v '^[[:space:]]*$' "$err" | tail -n 1)
+    return "$status"
+}
+
+last=
+mkdir -p "$HOME/.ssh"
+chmod 700 "$HOME/.ssh"
+git config --global init.defaultBranch main
+git config --global advice.detachedHead false
+
+case "$KILN_GIT_TRANSPORT" in
+ssh)
+    [ -n "$KILN_GIT_SECRET" ] ||
+        fail "git.repo is an SSH URL: name a Secret with the keys ssh-privatekey and known_hosts in git.secret"
+    [ -f "$secret_dir/ssh-privatekey" ] ||
+        fail "Secret '$KILN_GIT_SECRET' (git.secret) has no key ssh-privatekey, which an SSH URL needs"
+    [ -f "$secret_dir/known_hosts" ] ||
+        fail "Secret '$KILN_GIT_SECRET' (git.secret) has ssh-privatekey but no known_hosts; add the server's host keys (ssh-keyscan HOST) under the key known_hosts"
+    grep -q "^[^:]*:[^:]*:$(id -u):" /etc/passwd ||
+        fail "uid $(id -u) has no entry in /etc/passwd of git_image, and ssh needs one"
+    cp "$secret_dir/ssh-privatekey" "$HOME/.ssh/id"
+    chmod 600 "$HOME/.ssh/id"
+    GIT_SSH_COMMAND="ssh -F /dev/null -i $HOME/.ssh/id -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$secret_dir/known_hosts"
+    export GIT_SSH_COMMAND
+    echo "kiln clone: SSH key from Secret '$KILN_GIT_SECRET'"
+    ;;
+*)
+    if [ -n "$KILN_GIT_SECRET" ]; then
+        if [ -f "$secret_dir/token" ]; then
+            echo "kiln clone: token from Secret '$KILN_GIT_SECRET'"
+        elif [ -f "$secret_dir/username" ] && [ -f "$secret_dir/password" ]; then
+            echo "kiln clone: username and password from Secret '$KILN_GIT_SECRET'"
+        else
+            fail "Secret '$KILN_GIT_SECRET' (git.secret) has neither a key token nor the keys username and password"
+        fi
+        helper="$HOME/git-credential-kiln"
+        cat >"$helper" <<'HELPER'
+#!/bin/sh
+[ "$1" = get ] || exit 0
+d=/var/run/kiln/git-secret
+if [ -f "$d/token" ]; then
+    user=x-access-token
+    [ -f "$d/username" ] && user=$(cat "$d/username")
+    printf 'username=%s\npassword=%s\n' "$user" "$(cat "$d/token")"
+else
+    printf 'username=%s\npassword=%s\n' "$(cat "$d/username")" "$(cat "$d/password")"
+fi
+HELPER
+        chmod 700 "$helper"
+        rest=${KILN_GIT_REPO#*://}
+        host=${rest%%/*}
+        host=${host##*@}
+        git config --global "credential.${KILN_GIT_REPO%%://*}://$host.helper" "$helper"
+    fi
+    ;;
+esac
+
+is_commit() {
+    case "$1" in *[!0-9a-f]*) return 1 ;; esac
+    [ ${#1} -ge 7 ] && [ ${#1} -le 64 ]
+}
+
+depth=
+[ "$KILN_GIT_DEPTH" -gt 0 ] && depth="--depth=$KILN_GIT_DEPTH"
+git init -q "$KILN_SRC"
+cd "$KILN_SRC"
+git remote add origin "$KILN_GIT_REPO"
+echo "kiln clone: fetching $KILN_GIT_VERSION from $KILN_GIT_REPO"
+# shellcheck disable=SC2086
+if git_logged fetch --no-tags $depth origin "$KILN_GIT_VERSION"; then
+    git checkout -q --detach FETCH_HEAD
+elif is_commit "$KILN_GIT_VERSION"; then
+    echo "kiln clone: $KILN_GIT_VERSION was not served directly; fetching all branches and tags"
+    git_logged fetch origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ||
+        fail "could not fetch $KILN_GIT_REPO: $last"
+    git checkout -q --detach "$KILN_GIT_VERSION^{commit}" ||
+        fail "commit $KILN_GIT_VERSION (git.version) is not in $KILN_GIT_REPO"
+else
+    fail "could not fetch '$KILN_GIT_VERSION' (git.version) from $KILN_GIT_REPO: $last"
+fi
+
+if [ "$KILN_GIT_SUBMODULES" = true ]; then
+    echo "kiln clone: updating submodules"
+    # shellcheck disable=SC2086
+    git_logged submodule update --init --recursive $depth ||
+        git_logged submodule update --init --recursive ||
+        fail "could not update the submodules: $last"
+fi
+
+commit=$(git rev-parse HEAD)
+echo "kiln clone: checked out $commit"
+printf '%s' "$commit" >/dev/termination-log
+'''
+
+
+def git_transport(repo):
+    """'ssh' for ssh:// and user@host:path URLs, else 'http' (http, https, git)."""
+    return 'ssh' if _SSH_URL_RE.match(repo) else 'http'
+
+
+def pod_labels(spec):
+    labels = dict(spec.pod.labels)
+    labels['app.kubernetes.io/managed-by'] = MANAGED_BY
+    labels['app.kubernetes.io/name'] = APP_NAME
+    return labels
+
+
+def kaniko_args(spec):
+    """The executor's command line, in a fixed order."""
+    args = [
+        '--context=dir://' + spec.context_dir,
+        '--dockerfile=' + spec.dockerfile_path,
+    ]
+    args.extend('--destination=' + destination for destination in spec.destinations)
+    args.append('--image-name-with-digest-file=' + TERMINATION_LOG)
+    args.extend('--build-arg={0}={1}'.format(key, value) for key, value in spec.build_args)
+    if spec.target:
+        args.append('--target=' + spec.target)
+    args.extend('--label={0}={1}'.format(key, value) for key, value in spec.labels)
+    if spec.platform:
+        args.append('--custom-platform=' + spec.platform)
+    if spec.insecure:
+        args.append('--insecure')
+    if spec.skip_tls_verify:
+        args.append('--skip-tls-verify')
+    args.extend('--insecure-registry=' + registry for registry in spec.insecure_registries)
+    args.extend('--registry-mirror=' + mirror for mirror in spec.registry_mirrors)
+    if not spec.push:
+        args.append('--no-push')
+    if spec.cache:
+        args.append('--cache=true')
+        if spec.cache_repo:
+            args.append('--cache-repo=' + spec.cache_repo)
+        if spec.cache_ttl:
+            args.append('--cache-ttl=' + spec.cache_ttl)
+    args.extend(spec.extra_args)
+    return args
+
+
+def _resources(spec):
+    resources = {}
+    if spec.pod.requests:
+        resources['requests'] = dict(spec.pod.requests)
+    if spec.pod.limits:
+        resources['limits'] = dict(spec.pod.limits)
+    return resources
+
+
+def _clone_container(spec):
+    env = [
+        {'name': 'HOME', 'value': GIT_HOME},
+        {'name': 'GIT_TERMINAL_PROMPT', 'value': '0'},
+        {'name': 'KILN_SRC', 'value': SOURCE_DIR},
+        {'name': 'KILN_GIT_REPO', 'value': spec.git.repo},
+        {'name': 'KILN_GIT_VERSION', 'value': spec.git.version},
+        {'name': 'KILN_GIT_DEPTH', 'value': str(spec.git.depth)},
+        {'name': 'KILN_GIT_SUBMODULES', 'value': 'true' if spec.git.submodules else 'false'},
+        {'name': 'KILN_GIT_TRANSPORT', 'value': git_transport(spec.git.repo)},
+        {'name': 'KILN_GIT_SECRET', 'value': spec.git.secret or ''},
+    ]
+    mounts = [
+        {'name': 'workspace', 'mountPath': WORKSPACE},
+        {'name': 'git-home', 'mountPath': GIT_HOME},
+    ]
+    if spec.git.secret:
+        mounts.append({'name': 'git-secret', 'mountPath': GIT_SECRET_DIR, 'readOnly': True})
+    container = {
+        'name': CLONE,
+        'image': spec.git_image,
+        'imagePullPolicy': spec.image_pull_policy,
+        'command': ['/bin/sh', '-c', CLONE_SCRIPT],
+        'env': env,
+        'volumeMounts': mounts,
+        'workingDir': WORKSPACE,
+        'securityContext': {
+            'runAsNonRoot': True,
+            'runAsUser': CLONE_UID,
+            'runAsGroup': CLONE_UID,
+            'allowPrivilegeEscalation': False,
+            'readOnlyRootFilesystem': True,
+            'capabilities': {'drop': ['ALL']},
+        },
+        'terminationMessagePolicy': 'FallbackToLogsOnError',
+    }
+    resources = _resources(spec)
+    if resources:
+        container['resources'] = resources
+    return container
+
+
+def _kaniko_container(spec, registry_secret):
+    mounts = [{'name': 'workspace', 'mountPath': WORKSPACE}]
+    if registry_secret:
+        mounts.append({'name': 'docker-config', 'mountPath': DOCKER_CONFIG_DIR, 'readOnly': True})
+    container = {
+        'name': KANIKO,
+        'image': spec.executor_image,
+        'imagePullPolicy': spec.image_pull_policy,
+        'args': kaniko_args(spec),
+        'volumeMounts': mounts,
+        'terminationMessagePolicy': 'FallbackToLogsOnError',
+    }
+    resources = _resources(spec)
+    if resources:
+        container['resources'] = resources
+    return container
+
+
+def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON):
+    """Return the build pod manifest (v1 Pod) for ``spec``.
+
+    ``auth_secret_name`` is the Secret created from registry_auth; otherwise
+    spec.registry_secret is mounted, reading its key ``registry_secret_key``
+    (``.dockerconfigjson``, or ``config.json`` for an Opaque Secret).
+    """
+    registry_secret = auth_secret_name or spec.registry_secret
+    secret_key = DOCKERCONFIGJSON if auth_secret_name else registry_secret_key
+
+    annotations = dict(spec.pod.annotations)
+    annotations[ANNOTATION_GIT_REPO] = spec.git.repo
+    annotations[ANNOTATION_GIT_VERSION] = spec.git.version
+
+    volumes = [
+        {'name': 'workspace', 'emptyDir': {}},
+        {'name': 'git-home', 'emptyDir': {}},
+    ]
+    if spec.git.secret:
+        volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})
+    if registry_secret:
+        volumes.append({'name': 'docker-config', 'secret': {
+            'secretName': registry_secret,
+            'items': [{'key': secret_key, 'path': CONFIG_JSON}],
+            'defaultMode': 0o440,
+        }})
+
+    pod_spec = {
+        'restartPolicy': 'Never',
+        'automountServiceAccountToken': False,
+        'enableServiceLinks': False,
+        'activeDeadlineSeconds': spec.timeout,
+        'securityContext': {
+            'seccompProfile': {'type': 'RuntimeDefault'},
+            'fsGroup': CLONE_UID,
+        },
+        'initContainers': [_clone_container(spec)],
+        'containers': [_kaniko_container(spec, registry_secret)],
+        'volumes': volumes,
+    }
+    if spec.pod.service_account:
+        pod_spec['serviceAccountName'] = spec.pod.service_account
+    if spec.pod.image_pull_secrets:
+        pod_spec['imagePullSecrets'] = [{'name': name} for name in spec.pod.image_pull_secrets]
+    if spec.pod.node_selector:
+        pod_spec['nodeSelector'] = dict(spec.pod.node_selector)
+    if spec.pod.tolerations:
+        pod_spec['tolerations'] = [dict(toleration) for toleration in spec.pod.tolerations]
+    if spec.pod.affinity:
+        pod_spec['affinity'] = json.loads(json.dumps(spec.pod.affinity))
+    if spec.pod.priority_class:
+        pod_spec['priorityClassName'] = spec.pod.priority_class
+
+    return {
+        'apiVersion': 'v1',
+        'kind': 'Pod',
+        'metadata': {
+            'generateName': spec.name + '-',
+            'namespace': spec.namespace,
+            'labels': pod_labels(spec),
+            'annotations': annotations,
+        },
+        'spec': pod_spec,
+    }
+
+
+def _b64(text):
+    return base64.b64encode(text.encode('utf-8')).decode('ascii')
+
+
+def render_auth_secret(spec):
+    """Return the kubernetes.io/dockerconfigjson Secret holding spec.registry_auth."""
+    auths = {}
+    for credential in spec.registry_auth:
+        auths[credential.server] = {'auth': _b64('{0}:{1}'.format(credential.username, credential.password))}
+    config = json.dumps({'auths': auths}, sort_keys=True, separators=(',', ':'))
+    return {
+        'apiVersion': 'v1',
+        'kind': 'Secret',
+        'type': 'kubernetes.io/dockerconfigjson',
+        'metadata': {
+            'generateName': spec.name + '-auth-',
+            'namespace': spec.namespace,
+            'labels': {
+                'app.kubernetes.io/managed-by': MANAGED_BY,
+                'app.kubernetes.io/name': APP_NAME,
+            },
+        },
+        'data': {DOCKERCONFIGJSON: _b64(config)},
+    }
+
+
+def owner_reference(pod):
+    """An ownerReference to the created pod, so garbage collection removes what it owns."""
+    metadata = pod['metadata']
+    return {'apiVersion': 'v1', 'kind': 'Pod', 'name': metadata['name'], 'uid': metadata['uid']}

@@ -1,0 +1,354 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Run one build: the orchestration behind kiln.kaniko.build.
+
+validate -> namespace exists -> referenced Secrets exist -> (check mode: return the pod)
+-> registry Secret from registry_auth -> pod -> Secret owned by the pod -> wait
+-> logs (and Warning events on failure) -> delete the registry Secret -> delete the pod
+as keep_pod says -> result. A timeout, SIGINT or SIGTERM deletes the pod and the Secret.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import signal
+import time
+from contextlib import contextmanager
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, require_kubernetes
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import (
+    BuildFailed,
+    BuildInterrupted,
+    ClusterError,
+    KilnError,
+    fail_from_exception,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import PodEvents, wait_for_pod
+
+try:
+    from kubernetes.client import CoreV1Api
+    from kubernetes.client.exceptions import ApiException
+except ImportError:
+    # require_kubernetes() reports the missing library before anything here runs.
+    CoreV1Api = ApiException = None
+
+REQUEST_TIMEOUT = 60
+LOG_CHUNK = 64 * 1024
+LOG_LINE_MAX = 64 * 1024
+CHECK_MODE_SECRET_NAME = '<generated>'
+
+
+def run(module, clock=time.monotonic):
+    """The module's one call: build, then exit_json, or fail_json with the reason."""
+    require_kubernetes(module)
+    try:
+        spec = build_spec(module.params)
+        core = CoreV1Api(api_client(module.params))
+        module.exit_json(**BuildRunner(core, spec, check_mode=module.check_mode, warn=module.warn, clock=clock).run())
+    except KilnError as exc:
+        fail_from_exception(module, exc)
+
+
+def _api_message(exc):
+    """The API server's own message from an ApiException, or its reason."""
+    try:
+        body = json.loads(exc.body)
+        return body.get('message') or exc.reason
+    except (TypeError, ValueError, AttributeError):
+        return exc.reason
+
+
+def _cluster_error(exc, doing, details=None):
+    return ClusterError('Could not {0}: {1} ({2})'.format(doing, _api_message(exc), exc.status), details)
+
+
+def iter_lines(chunks, max_line=LOG_LINE_MAX):
+    """Split a stream of byte chunks into text lines (without the line ends).
+
+    A line longer than ``max_line`` bytes is cut into pieces, so memory stays bounded.
+    """
+    pending = b''
+    for chunk in chunks:
+        pending += chunk
+        while True:
+            end = pending.find(b'\n')
+            if end < 0:
+                break
+            yield pending[:end].decode('utf-8', 'replace').rstrip('\r')
+            pending = pending[end + 1:]
+        while len(pending) > max_line:
+            yield pending[:max_line].decode('utf-8', 'replace')
+            pending = pending[max_line:]
+    if pending:
+        yield pending.decode('utf-8', 'replace').rstrip('\r')
+
+
+@contextmanager
+def raise_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Turn SIGINT and SIGTERM into BuildInterrupted while the block runs."""
+    def handler(signum, _frame):
+        raise BuildInterrupted('Build interrupted by {0}'.format(signal.Signals(signum).name))
+
+    previous = {}
+    for signum in signals:
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except ValueError:  # not the main thread: leave the handlers alone
+            pass
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+class BuildRunner(object):
+    """One build against the cluster behind ``core`` (a kubernetes CoreV1Api)."""
+
+    def __init__(self, core, spec, check_mode=False, warn=None, clock=time.monotonic):
+        self.core = core
+        self.spec = spec
+        self.check_mode = check_mode
+        self.warn = warn or (lambda message: None)
+        self.clock = clock
+        self.auth_secret_name = None
+        self.pod_name = None
+
+    # Checks before anything is created.
+
+    def check_namespace(self):
+        try:
+            self.core.read_namespace(self.spec.namespace, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ClusterError("namespace: '{0}' does not exist; create it first".format(self.spec.namespace),
+                                   {'option': 'namespace'})
+            if exc.status != 403:  # without access to namespaces, creating the pod will tell
+                raise _cluster_error(exc, "read namespace '{0}'".format(self.spec.namespace))
+
+    def _secret_keys(self, option, name):
+        """The keys of Secret ``name`` (never its values), or None when it may not be read."""
+        try:
+            response = self.core.read_namespaced_secret(
+                name, self.spec.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'".format(
+                    option, name, self.spec.namespace), {'option': option})
+            if exc.status == 403:
+                self.warn("Could not read Secret '{0}' ({1}) to check it: {2}".format(name, option, _api_message(exc)))
+                return None, None
+            raise _cluster_error(exc, "read Secret '{0}' ({1})".format(name, option))
+        secret = json.loads(response.data)
+        keys = set(secret.get('data') or {})
+        return secret.get('type'), keys
+
+    def check_secrets(self):
+        """Check the Secrets the options name; return the key of registry_secret to mount."""
+        git = self.spec.git
+        if git.secret:
+            _type, keys = self._secret_keys('git.secret', git.secret)
+            if keys is not None:
+                if pod_render.git_transport(git.repo) == 'ssh':
+                    missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
+                    if missing:
+                        raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(
+                            git.secret, ' and '.join(missing)), {'option': 'git.secret'})
+                elif 'token' not in keys and not {'username', 'password'} <= keys:
+                    raise ClusterError("git.secret: Secret '{0}' has neither a key token nor the keys username "
+                                       "and password".format(git.secret), {'option': 'git.secret'})
+
+        if not self.spec.registry_secret:
+            return pod_render.DOCKERCONFIGJSON
+        secret_type, keys = self._secret_keys('registry_secret', self.spec.registry_secret)
+        if keys is None:
+            return pod_render.DOCKERCONFIGJSON
+        if secret_type == 'kubernetes.io/dockerconfigjson' and pod_render.DOCKERCONFIGJSON in keys:
+            return pod_render.DOCKERCONFIGJSON
+        if pod_render.CONFIG_JSON in keys:
+            return pod_render.CONFIG_JSON
+        raise ClusterError("registry_secret: Secret '{0}' has neither the key .dockerconfigjson (type "
+                           "kubernetes.io/dockerconfigjson) nor config.json".format(self.spec.registry_secret),
+                           {'option': 'registry_secret'})
+
+    # The build.
+
+    def run(self):
+        self.check_namespace()
+        registry_key = self.check_secrets()
+        if self.check_mode:
+            placeholder = self.spec.name + '-auth-' + CHECK_MODE_SECRET_NAME if self.spec.registry_auth else None
+            manifest = pod_render.render_pod(self.spec, auth_secret_name=placeholder, registry_secret_key=registry_key)
+            return dict(changed=True, pod=manifest, msg='Check mode: the build pod would be created')
+
+        log_file = self._open_log()
+        try:
+            return self._build(registry_key, log_file)
+        finally:
+            if log_file:
+                log_file.close()
+
+    def _open_log(self):
+        if not self.spec.log_path:
+            return None
+        try:
+            return open(self.spec.log_path, 'wb')
+        except (IOError, OSError) as exc:
+            raise ClusterError('log_path: cannot write {0}: {1}'.format(self.spec.log_path, exc), {'option': 'log_path'})
+
+    def _build(self, registry_key, log_file):
+        started = None
+        try:
+            with raise_on_signals():
+                self._create(registry_key)
+                started = self.clock()
+                waited = wait_for_pod(PodEvents(self.core, self.spec.namespace, self.pod_name), self.clock,
+                                      self.spec.timeout, self.spec.unschedulable_timeout)
+                duration = round(self.clock() - started, 1)
+                lines = self._collect_logs(log_file)
+        except BuildInterrupted as exc:
+            self._cleanup(delete_pod=True, running=True)
+            exc.details.update(self._details(started))
+            raise
+        except ApiException as exc:
+            self._cleanup(delete_pod=True, running=True)
+            raise _cluster_error(exc, 'run the build pod', self._details(started))
+        except Exception as exc:  # e.g. the API server became unreachable: do not leave the pod behind
+            self._cleanup(delete_pod=True, running=True)
+            raise ClusterError('Lost contact with the build pod: {0}: {1}'.format(type(exc).__name__, exc),
+                               self._details(started))
+
+        outcome = waited.outcome
+        pod = waited.pod or {}
+        commit = pod_status.parse_commit((pod_status.container_termination(pod, pod_render.CLONE) or {}).get('message'))
+        result = dict(
+            changed=True,
+            pod_name=self.pod_name,
+            commit=commit,
+            duration=duration,
+            rc=outcome.exit_code,
+            container=outcome.container,
+            reason=outcome.reason,
+            log_lines=lines,
+        )
+
+        if outcome.state == pod_status.SUCCEEDED:
+            self._cleanup(delete_pod=self.spec.keep_pod != 'always', running=False)
+            termination = pod_status.container_termination(pod, pod_render.KANIKO) or {}
+            digest, images = pod_status.parse_termination(termination.get('message'))
+            result.update(digest=digest, images=images, image=images[0] if images else None, events=[])
+            if self.spec.push:
+                result['msg'] = 'Built and pushed {0}'.format(result['image'] or ', '.join(self.spec.destinations))
+            else:
+                result['msg'] = 'Built (not pushed, push is false)'
+            result['pod_kept'] = self.spec.keep_pod == 'always'
+            return result
+
+        events = self._warning_events()
+        # Only a pod that has ended is kept: one given up on while pending or running
+        # (timeout, image pull error, unschedulable) could still build later.
+        # A container that exited non-zero under restartPolicy Never has ended the pod too.
+        finished = (pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None
+        keep = finished and self.spec.keep_pod in ('always', 'on_failure')
+        self._cleanup(delete_pod=not keep and outcome.reason != pod_status.DELETED, running=not finished)
+        last_line = lines[-1] if lines else None
+        result.update(events=events, hint=outcome.hint, pod_kept=keep, digest=None, image=None, images=[])
+        raise BuildFailed(pod_status.describe(outcome, last_line), result)
+
+    def _create(self, registry_key):
+        spec = self.spec
+        if spec.registry_auth:
+            try:
+                response = self.core.create_namespaced_secret(
+                    spec.namespace, pod_render.render_auth_secret(spec),
+                    _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as exc:
+                raise _cluster_error(exc, 'create the registry Secret for registry_auth')
+            self.auth_secret_name = json.loads(response.data)['metadata']['name']
+        manifest = pod_render.render_pod(spec, auth_secret_name=self.auth_secret_name, registry_secret_key=registry_key)
+        try:
+            response = self.core.create_namespaced_pod(
+                spec.namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            self._cleanup(delete_pod=False, running=False)
+            raise _cluster_error(exc, 'create the build pod')
+        created = json.loads(response.data)
+        self.pod_name = created['metadata']['name']
+        if self.auth_secret_name:
+            self.core.patch_namespaced_secret(
+                self.auth_secret_name, spec.namespace,
+                {'metadata': {'ownerReferences': [pod_render.owner_reference(created)]}},
+                _content_type='application/merge-patch+json', _preload_content=False,
+                _request_timeout=REQUEST_TIMEOUT)
+
+    def _details(self, started):
+        details = dict(changed=self.pod_name is not None, pod_name=self.pod_name, pod_kept=False)
+        if started is not None:
+            details['duration'] = round(self.clock() - started, 1)
+        return details
+
+    # After the build.
+
+    def _collect_logs(self, log_file):
+        """Stream the logs of clone, then kaniko, to log_path; keep the last log_lines lines."""
+        tail = collections.deque(maxlen=self.spec.log_lines)
+        for container in (pod_render.CLONE, pod_render.KANIKO):
+            try:
+                response = self.core.read_namespaced_pod_log(
+                    self.pod_name, self.spec.namespace, container=container,
+                    _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as exc:
+                if exc.status in (400, 404):  # never started, or already gone
+                    continue
+                raise
+            try:
+                if log_file:
+                    log_file.write('==> {0} <==\n'.format(container).encode('utf-8'))
+                for line in iter_lines(response.stream(LOG_CHUNK)):
+                    if log_file:
+                        log_file.write(line.encode('utf-8') + b'\n')
+                    tail.append(line)
+            finally:
+                response.release_conn()
+        return list(tail)
+
+    def _warning_events(self):
+        try:
+            response = self.core.list_namespaced_event(
+                self.spec.namespace,
+                field_selector='involvedObject.kind=Pod,involvedObject.name=' + self.pod_name,
+                _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, _api_message(exc)))
+            return []
+        events = []
+        for event in json.loads(response.data).get('items') or []:
+            if event.get('type') != 'Warning':
+                continue
+            text = '{0}: {1}'.format(event.get('reason'), (event.get('message') or '').strip())
+            if (event.get('count') or 1) > 1:
+                text += ' (x{0})'.format(event['count'])
+            events.append(text)
+        return events
+
+    def _delete(self, kind, name, running):
+        delete = self.core.delete_namespaced_pod if kind == 'pod' else self.core.delete_namespaced_secret
+        try:
+            delete(name, self.spec.namespace, grace_period_seconds=0 if running else None,
+                   propagation_policy='Background', _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status != 404:
+                self.warn('Could not delete {0} {1}: {2}'.format(kind, name, _api_message(exc)))
+
+    def _cleanup(self, delete_pod, running):
+        """Delete the registry Secret (always) and the pod (when asked)."""
+        if self.auth_secret_name:
+            self._delete('secret', self.auth_secret_name, running=False)
+            self.auth_secret_name = None
+        if delete_pod and self.pod_name:
+            self._delete('pod', self.pod_name, running)

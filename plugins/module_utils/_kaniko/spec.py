@@ -1,0 +1,424 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Turn the module's parameters into a validated, normalised, frozen BuildSpec.
+
+Pure: no I/O. Every problem raises ValidationError naming the option (with its
+path, e.g. ``pod.resources.limits.memory`` or ``destinations[1]``) and the fix.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional, Tuple
+from urllib.parse import urlsplit
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
+
+WORKSPACE = '/workspace'
+SOURCE_DIR = WORKSPACE + '/src'
+
+# Longest name prefix: generateName '<name>-auth-' plus the 5 characters the API
+# server appends must still fit in a 63 character label.
+NAME_LENGTH_MAX = 52
+
+RESERVED_POD_LABELS = ('app.kubernetes.io/managed-by', 'app.kubernetes.io/name')
+
+GIT_SCHEMES = ('http', 'https', 'git', 'ssh')
+_SCP_LIKE_RE = re.compile(r'^[A-Za-z0-9._~+-]+@[A-Za-z0-9.-]+:\S+$')
+_URL_SCHEME_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*)://')
+_PLATFORM_RE = re.compile(r'^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$')
+_BUILD_ARG_NAME_RE = re.compile(r'^[^\s=]+$')
+
+# Kaniko flags that real options set; extra_args may not set them again.
+# Short flags are pflag shorthands (-dVALUE, -d VALUE).
+_OWNED_FLAGS = {
+    '--destination': 'destinations',
+    '-d': 'destinations',
+    '--context': 'git and context_sub_path',
+    '-c': 'git and context_sub_path',
+    '--dockerfile': 'dockerfile',
+    '-f': 'dockerfile',
+    '--digest-file': 'the module itself (the digest is read from the pod status)',
+    '--image-name-with-digest-file': 'the module itself (the digest is read from the pod status)',
+    '--image-name-tag-with-digest-file': 'the module itself (the digest is read from the pod status)',
+    '--build-arg': 'build_args',
+    '--target': 'target',
+    '--label': 'labels',
+    '--custom-platform': 'platform',
+    '--no-push': 'push',
+    '--cache': 'cache',
+    '--cache-repo': 'cache_repo',
+    '--cache-ttl': 'cache_ttl',
+    '--insecure': 'insecure',
+    '--skip-tls-verify': 'skip_tls_verify',
+    '--insecure-registry': 'insecure_registries',
+    '--registry-mirror': 'registry_mirrors',
+}
+
+_REFERENCE_EXAMPLE = 'use e.g. registry:5000/team/app:tag'
+
+
+@dataclass(frozen=True)
+class GitSource:
+    repo: str
+    version: str = 'HEAD'
+    depth: int = 1
+    submodules: bool = False
+    secret: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class RegistryCredential:
+    server: str
+    username: str
+    password: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class PodOptions:
+    labels: Tuple[Tuple[str, str], ...] = ()
+    annotations: Tuple[Tuple[str, str], ...] = ()
+    requests: Tuple[Tuple[str, str], ...] = ()
+    limits: Tuple[Tuple[str, str], ...] = ()
+    node_selector: Tuple[Tuple[str, str], ...] = ()
+    tolerations: Tuple[Dict[str, Any], ...] = ()
+    affinity: Optional[Dict[str, Any]] = None
+    service_account: Optional[str] = None
+    image_pull_secrets: Tuple[str, ...] = ()
+    priority_class: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    namespace: str
+    git: GitSource
+    name: str = 'kiln-build'
+    context_sub_path: str = ''
+    dockerfile: str = 'Dockerfile'
+    destinations: Tuple[str, ...] = ()
+    build_args: Tuple[Tuple[str, str], ...] = ()
+    target: Optional[str] = None
+    labels: Tuple[Tuple[str, str], ...] = ()
+    platform: Optional[str] = None
+    insecure: bool = False
+    skip_tls_verify: bool = False
+    insecure_registries: Tuple[str, ...] = ()
+    registry_mirrors: Tuple[str, ...] = ()
+    push: bool = True
+    extra_args: Tuple[str, ...] = ()
+    cache: bool = False
+    cache_repo: Optional[str] = None
+    cache_ttl: Optional[str] = None
+    registry_secret: Optional[str] = None
+    registry_auth: Tuple[RegistryCredential, ...] = ()
+    executor_image: str = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
+    git_image: str = 'docker.io/alpine/git:2.49.1'
+    image_pull_policy: str = 'IfNotPresent'
+    pod: PodOptions = PodOptions()
+    timeout: int = 1800
+    keep_pod: str = 'on_failure'
+    unschedulable_timeout: int = 60
+    log_lines: int = 50
+    log_path: Optional[str] = None
+
+    @property
+    def context_dir(self):
+        """The build context inside the pod."""
+        return posixpath.join(SOURCE_DIR, self.context_sub_path) if self.context_sub_path else SOURCE_DIR
+
+    @property
+    def dockerfile_path(self):
+        """The Dockerfile inside the pod (absolute)."""
+        return posixpath.join(self.context_dir, self.dockerfile)
+
+
+def _relative_inside(option, value, what):
+    """Normalise a relative POSIX path; refuse one that is absolute or climbs out with '..'."""
+    if value.startswith('/'):
+        raise ValidationError(option, "'{0}' is absolute; give a path relative to {1}".format(value, what))
+    normal = posixpath.normpath(value) if value else '.'
+    if normal == '..' or normal.startswith('../'):
+        raise ValidationError(option, "'{0}' leaves {1}; give a path inside it".format(value, what))
+    return '' if normal == '.' else normal
+
+
+def _image(option, value, allow_digest=True):
+    parsed, problem = ref.parse_image_reference(value)
+    if problem:
+        raise ValidationError(option, "'{0}' is not a valid image reference ({1}); {2}".format(
+            value, problem, _REFERENCE_EXAMPLE))
+    if parsed.digest and not allow_digest:
+        raise ValidationError(option, "'{0}' carries a digest; a destination is a name[:tag], "
+                                      "the registry gives the digest".format(value))
+    return parsed
+
+
+def _string_map(option, value, check_key=None, check_value=None):
+    """Return a dict as sorted (key, str value) pairs; scalars become strings, booleans are refused."""
+    pairs = []
+    for key, item in sorted((value or {}).items()):
+        where = '{0}.{1}'.format(option, key)
+        if isinstance(item, bool) or item is None or isinstance(item, (dict, list)):
+            raise ValidationError(where, 'must be a string; quote it in YAML (e.g. "true", "1")')
+        item = str(item)
+        problem = check_key(key) if check_key else None
+        if problem:
+            raise ValidationError(option, problem)
+        problem = check_value(item) if check_value else None
+        if problem:
+            raise ValidationError(where, problem)
+        pairs.append((key, item))
+    return tuple(pairs)
+
+
+def _git(params):
+    git = params['git']
+    repo = git['repo']
+    if not repo or any(c.isspace() for c in repo):
+        raise ValidationError('git.repo', "'{0}' is not a git URL".format(repo))
+    scheme = _URL_SCHEME_RE.match(repo)
+    if scheme:
+        name = scheme.group(1).lower()
+        if name not in GIT_SCHEMES:
+            raise ValidationError('git.repo', "the URL scheme '{0}' is not supported in the cluster; "
+                                              "use https://, ssh://, git:// or user@host:path".format(name))
+        parts = urlsplit(repo)
+        if not parts.hostname:
+            raise ValidationError('git.repo', "'{0}' has no host".format(repo))
+        if parts.password is not None:
+            raise ValidationError('git.repo', 'the URL carries a password or token, which would show in the pod; '
+                                              'put it into a Secret and name it in git.secret')
+    elif not _SCP_LIKE_RE.match(repo):
+        raise ValidationError('git.repo', "'{0}' is not a URL the cluster can clone; use https://host/path, "
+                                          "ssh://user@host/path, git://host/path or user@host:path".format(repo))
+
+    version = git['version']
+    if (not version or version.startswith('-') or any(c.isspace() or ord(c) < 32 for c in version)
+            or '..' in version or '@{' in version or any(c in version for c in '~^:?*[\\')
+            or version.endswith(('/', '.lock', '.'))):
+        raise ValidationError('git.version', "'{0}' is not a branch, tag or commit".format(version))
+
+    if git['depth'] < 0:
+        raise ValidationError('git.depth', 'must be 0 (full history) or more')
+    secret = git.get('secret')
+    if secret is not None:
+        _object_name('git.secret', secret)
+    return GitSource(repo=repo, version=version, depth=git['depth'],
+                     submodules=bool(git['submodules']), secret=secret)
+
+
+def _object_name(option, value):
+    problem = ref.dns_subdomain_problem(value)
+    if problem:
+        raise ValidationError(option, "'{0}': {1}".format(value, problem))
+    return value
+
+
+def _extra_args(values):
+    for index, arg in enumerate(values or ()):
+        if not isinstance(arg, str):
+            raise ValidationError('extra_args[{0}]'.format(index), 'must be a string')
+        if arg.startswith('--'):
+            flag = arg.split('=', 1)[0]
+        elif arg.startswith('-') and len(arg) > 1:
+            flag = arg[:2]
+        else:
+            continue
+        if flag in _OWNED_FLAGS:
+            raise ValidationError('extra_args[{0}]'.format(index), '{0} is set through {1}, not extra_args'.format(
+                flag, _OWNED_FLAGS[flag]))
+    return tuple(values or ())
+
+
+def _resources(resources):
+    resources = resources or {}
+    parsed = {}
+    for kind in ('requests', 'limits'):
+        pairs = []
+        for key, value in sorted((resources.get(kind) or {}).items()):
+            where = 'pod.resources.{0}.{1}'.format(kind, key)
+            problem = ref.label_key_problem(key)
+            if problem:
+                raise ValidationError(where, 'not a resource name: ' + problem)
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                raise ValidationError(where, "must be a quantity such as 500m, 2, 1Gi or 512Mi")
+            text = str(value)
+            amount = ref.parse_quantity(text)
+            if amount is None:
+                raise ValidationError(where, "'{0}' is not a Kubernetes quantity; use e.g. 500m, 2, 1Gi or 512Mi".format(text))
+            if amount < 0:
+                raise ValidationError(where, "'{0}' is negative".format(text))
+            pairs.append((key, text, amount))
+        parsed[kind] = pairs
+    limits = {key: (text, amount) for key, text, amount in parsed['limits']}
+    for key, text, amount in parsed['requests']:
+        if key in limits and amount > limits[key][1]:
+            raise ValidationError('pod.resources.requests.{0}'.format(key),
+                                  "'{0}' is more than the limit '{1}'".format(text, limits[key][0]))
+    return (tuple((k, t) for k, t, _a in parsed['requests']),
+            tuple((k, t) for k, t, _a in parsed['limits']))
+
+
+def _tolerations(values):
+    tolerations = []
+    for index, item in enumerate(values or ()):
+        rendered = {}
+        for option, key in (('key', 'key'), ('operator', 'operator'), ('value', 'value'),
+                            ('effect', 'effect'), ('toleration_seconds', 'tolerationSeconds')):
+            if item.get(option) is not None:
+                rendered[key] = item[option]
+        if rendered.get('operator') == 'Exists' and 'value' in rendered:
+            raise ValidationError('pod.tolerations[{0}].value'.format(index), "must be empty when operator is 'Exists'")
+        if not rendered.get('key') and rendered.get('operator', 'Equal') != 'Exists':
+            raise ValidationError('pod.tolerations[{0}].operator'.format(index), "must be 'Exists' when key is empty")
+        tolerations.append(rendered)
+    return tuple(tolerations)
+
+
+def _affinity(value):
+    if not value:
+        return None
+    rendered = {}
+    for option, key in (('node_affinity', 'nodeAffinity'), ('pod_affinity', 'podAffinity'),
+                        ('pod_anti_affinity', 'podAntiAffinity')):
+        if value.get(option):
+            rendered[key] = value[option]
+    return rendered or None
+
+
+def _pod_options(pod):
+    pod = pod or {}
+    labels = _string_map('pod.labels', pod.get('labels'), ref.label_key_problem, ref.label_value_problem)
+    for key, _value in labels:
+        if key in RESERVED_POD_LABELS:
+            raise ValidationError('pod.labels.' + key, 'is set by the module; choose another label')
+    annotations = _string_map('pod.annotations', pod.get('annotations'), ref.label_key_problem)
+    node_selector = _string_map('pod.node_selector', pod.get('node_selector'),
+                                ref.label_key_problem, ref.label_value_problem)
+    requests, limits = _resources(pod.get('resources'))
+    pull_secrets = tuple(_object_name('pod.image_pull_secrets[{0}]'.format(i), name)
+                         for i, name in enumerate(pod.get('image_pull_secrets') or ()))
+    service_account = pod.get('service_account')
+    if service_account is not None:
+        _object_name('pod.service_account', service_account)
+    priority_class = pod.get('priority_class')
+    if priority_class is not None:
+        _object_name('pod.priority_class', priority_class)
+    return PodOptions(
+        labels=labels, annotations=annotations, requests=requests, limits=limits,
+        node_selector=node_selector, tolerations=_tolerations(pod.get('tolerations')),
+        affinity=_affinity(pod.get('affinity')), service_account=service_account,
+        image_pull_secrets=pull_secrets, priority_class=priority_class)
+
+
+def _registry_auth(values):
+    credentials = []
+    seen = set()
+    for index, item in enumerate(values or ()):
+        where = 'registry_auth[{0}]'.format(index)
+        server = item.get('server') or ''
+        if not server or any(c.isspace() for c in server):
+            raise ValidationError(where + '.server', 'must be a registry such as registry:5000 or ghcr.io')
+        if server in seen:
+            raise ValidationError(where + '.server', "'{0}' is listed twice".format(server))
+        seen.add(server)
+        if not item.get('username'):
+            raise ValidationError(where + '.username', 'must not be empty')
+        if not item.get('password'):
+            raise ValidationError(where + '.password', 'must not be empty')
+        credentials.append(RegistryCredential(server=server, username=item['username'], password=item['password']))
+    return tuple(credentials)
+
+
+def build_spec(params):
+    """Validate the module parameters (after AnsibleModule's checks) and return a BuildSpec."""
+    namespace = params['namespace']
+    problem = ref.dns_label_problem(namespace)
+    if problem:
+        raise ValidationError('namespace', "'{0}': {1}".format(namespace, problem))
+    name = params['name']
+    problem = ref.dns_label_problem(name, NAME_LENGTH_MAX)
+    if problem:
+        raise ValidationError('name', "'{0}': {1}".format(name, problem))
+
+    git = _git(params)
+    context_sub_path = _relative_inside('context_sub_path', params['context_sub_path'] or '',
+                                        'the repository (git.repo)')
+    if not params['dockerfile']:
+        raise ValidationError('dockerfile', 'must not be empty')
+    dockerfile = _relative_inside('dockerfile', params['dockerfile'], 'the build context (context_sub_path)')
+
+    destinations = tuple(params['destinations'] or ())
+    for index, destination in enumerate(destinations):
+        _image('destinations[{0}]'.format(index), destination, allow_digest=False)
+    if params['push'] and not destinations:
+        raise ValidationError('destinations', 'at least one is needed to push; give one, or set push: false')
+
+    build_args = _string_map('build_args', params['build_args'],
+                             lambda k: None if _BUILD_ARG_NAME_RE.match(k) else "'{0}' is not an argument name".format(k))
+    labels = _string_map('labels', params['labels'],
+                         lambda k: None if _BUILD_ARG_NAME_RE.match(k) else "'{0}' is not a label key".format(k))
+
+    platform = params['platform']
+    if platform is not None and not _PLATFORM_RE.match(platform):
+        raise ValidationError('platform', "'{0}' is not os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8".format(platform))
+
+    insecure_registries = tuple(params['insecure_registries'] or ())
+    for index, registry in enumerate(insecure_registries):
+        problem = ref.registry_host_problem(registry)
+        if problem:
+            raise ValidationError('insecure_registries[{0}]'.format(index), "'{0}': {1}".format(registry, problem))
+    registry_mirrors = tuple(params['registry_mirrors'] or ())
+    for index, mirror in enumerate(registry_mirrors):
+        if not mirror or any(c.isspace() for c in mirror) or mirror.startswith('-'):
+            raise ValidationError('registry_mirrors[{0}]'.format(index), "'{0}' is not a registry such as mirror.gcr.io".format(mirror))
+
+    cache_repo = params['cache_repo']
+    cache_ttl = params['cache_ttl']
+    if not params['cache']:
+        for option, value in (('cache_repo', cache_repo), ('cache_ttl', cache_ttl)):
+            if value is not None:
+                raise ValidationError(option, 'has no effect unless cache is true')
+    if cache_repo is not None:
+        parsed = _image('cache_repo', cache_repo)
+        if parsed.tag or parsed.digest:
+            raise ValidationError('cache_repo', "'{0}' must be a repository without tag or digest, e.g. registry:5000/team/cache".format(cache_repo))
+    if cache_ttl is not None:
+        problem = ref.go_duration_problem(cache_ttl)
+        if problem:
+            raise ValidationError('cache_ttl', "'{0}': {1}".format(cache_ttl, problem))
+
+    registry_secret = params['registry_secret']
+    registry_auth = _registry_auth(params['registry_auth'])
+    if registry_secret is not None and registry_auth:
+        raise ValidationError('registry_auth', 'give registry_secret or registry_auth, not both')
+    if registry_secret is not None:
+        _object_name('registry_secret', registry_secret)
+
+    _image('executor_image', params['executor_image'])
+    _image('git_image', params['git_image'])
+
+    for option in ('timeout', 'unschedulable_timeout'):
+        if params[option] <= 0:
+            raise ValidationError(option, 'must be a positive number of seconds')
+    if params['log_lines'] < 0:
+        raise ValidationError('log_lines', 'must be 0 or more')
+
+    return BuildSpec(
+        namespace=namespace, name=name, git=git,
+        context_sub_path=context_sub_path, dockerfile=dockerfile,
+        destinations=destinations, build_args=build_args, target=params['target'], labels=labels,
+        platform=platform, insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
+        insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
+        push=bool(params['push']), extra_args=_extra_args(params['extra_args']),
+        cache=bool(params['cache']), cache_repo=cache_repo, cache_ttl=cache_ttl,
+        registry_secret=registry_secret, registry_auth=registry_auth,
+        executor_image=params['executor_image'], git_image=params['git_image'],
+        image_pull_policy=params['image_pull_policy'], pod=_pod_options(params['pod']),
+        timeout=params['timeout'], keep_pod=params['keep_pod'],
+        unschedulable_timeout=params['unschedulable_timeout'], log_lines=params['log_lines'],
+        log_path=params['log_path'])

@@ -1,0 +1,240 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read a build pod's status: pure predicates on the pod as the API returns it (a dict).
+
+classify() tells whether the build still runs, succeeded, or failed, and why; it knows
+every terminal state, including the early ones that never reach phase Failed
+(image pull errors, bad container config, a pod no node will take).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import CLONE, KANIKO
+
+RUNNING = 'running'
+SUCCEEDED = 'succeeded'
+FAILED = 'failed'
+
+# Waiting reasons that do not get better by waiting.
+FAIL_FAST_WAITING = frozenset((
+    'ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull',
+    'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError',
+))
+
+TIMEOUT = 'Timeout'
+DELETED = 'Deleted'
+UNSCHEDULABLE = 'Unschedulable'
+
+_IMAGE_OPTION = {CLONE: 'git_image', KANIKO: 'executor_image'}
+_DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
+_COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Where a build stands. For failures: which container, its exit code, reason, message, hint."""
+
+    state: str
+    container: Optional[str] = None
+    exit_code: Optional[int] = None
+    reason: Optional[str] = None
+    message: Optional[str] = None
+    hint: Optional[str] = None
+
+    @property
+    def terminal(self):
+        return self.state != RUNNING
+
+
+def _hint(reason, container):
+    image_option = _IMAGE_OPTION.get(container, 'the image options')
+    if reason == 'OOMKilled':
+        if container == KANIKO:
+            return ('the build ran out of memory: raise pod.resources.limits.memory, or add '
+                    '--compressed-caching=false to extra_args')
+        return 'the container ran out of memory: raise pod.resources.limits.memory'
+    if reason in ('ErrImagePull', 'ImagePullBackOff', 'ErrImageNeverPull'):
+        return ('the node could not pull {0}: check the image name and tag, that the node reaches its '
+                'registry, image_pull_policy and pod.image_pull_secrets'.format(image_option))
+    if reason == 'InvalidImageName':
+        return '{0} is not an image name the node accepts'.format(image_option)
+    if reason == 'CreateContainerConfigError':
+        return ('a Secret or key the pod refers to is missing: check git.secret, registry_secret, '
+                'pod.service_account and pod.image_pull_secrets')
+    if reason in ('CreateContainerError', 'RunContainerError'):
+        return 'the container runtime could not start {0}: check that image'.format(image_option)
+    if reason == UNSCHEDULABLE:
+        return ('no node can take the pod: check pod.resources.requests, pod.node_selector, '
+                'pod.tolerations, pod.affinity and pod.priority_class, or raise unschedulable_timeout')
+    if reason == 'DeadlineExceeded' or reason == TIMEOUT:
+        return 'the build did not finish in time: raise timeout'
+    if reason == 'Evicted':
+        return ('the node evicted the pod under resource pressure: set pod.resources.requests for '
+                'memory and ephemeral-storage')
+    if reason == DELETED:
+        return 'something other than this task deleted the build pod'
+    if container == CLONE:
+        return 'the source could not be fetched: check git.repo, git.version and git.secret'
+    if container == KANIKO:
+        return 'a build step or the push failed: see log_lines (and log_path for the whole log)'
+    return None
+
+
+def _statuses(status, key):
+    return [(item.get('name'), item) for item in status.get(key) or [] if isinstance(item, dict)]
+
+
+def _container_statuses(pod):
+    """(name, status) of init containers, then containers, in pod order."""
+    status = pod.get('status') or {}
+    return _statuses(status, 'initContainerStatuses') + _statuses(status, 'containerStatuses')
+
+
+def _state(container_status, key):
+    return ((container_status.get('state') or {}).get(key)) or None
+
+
+def container_termination(pod, name):
+    """The ``terminated`` state of container ``name``, or None."""
+    for container, item in _container_statuses(pod):
+        if container == name:
+            return _state(item, 'terminated')
+    return None
+
+
+def _failed_container(pod):
+    for name, item in _container_statuses(pod):
+        terminated = _state(item, 'terminated')
+        if terminated and terminated.get('exitCode', 0) != 0:
+            return name, terminated
+    return None, None
+
+
+def _active_container(pod):
+    """The container the build was in: the first one that has not terminated successfully."""
+    for name, item in _container_statuses(pod):
+        terminated = _state(item, 'terminated')
+        if not terminated or terminated.get('exitCode', 0) != 0:
+            return name
+    return None
+
+
+def unschedulable_message(pod):
+    """The scheduler's message while the pod is Unschedulable, else None."""
+    for condition in (pod.get('status') or {}).get('conditions') or []:
+        if (condition.get('type') == 'PodScheduled' and condition.get('status') == 'False'
+                and condition.get('reason') == UNSCHEDULABLE):
+            return condition.get('message') or 'no node can take the pod'
+    return None
+
+
+def _from_termination(name, terminated):
+    reason = terminated.get('reason') or 'Error'
+    return Outcome(FAILED, container=name, exit_code=terminated.get('exitCode'), reason=reason,
+                   message=(terminated.get('message') or '').strip() or None, hint=_hint(reason, name))
+
+
+def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None):
+    """Classify a build pod.
+
+    ``unschedulable_since`` is when the caller first saw the pod Unschedulable (same clock
+    as ``now``); it fails once that lasts ``unschedulable_timeout`` seconds.
+    """
+    status = pod.get('status') or {}
+    phase = status.get('phase')
+    name, terminated = _failed_container(pod)
+
+    if phase == 'Succeeded':
+        return Outcome(SUCCEEDED, container=KANIKO, exit_code=0, reason='Completed')
+    if phase == 'Failed':
+        if status.get('reason'):
+            reason = status['reason']
+            container = name or _active_container(pod)
+            return Outcome(FAILED, container=container, exit_code=terminated.get('exitCode') if terminated else None,
+                           reason=reason, message=status.get('message'), hint=_hint(reason, container))
+        if terminated:
+            return _from_termination(name, terminated)
+        return Outcome(FAILED, reason='Failed', message=status.get('message') or 'the pod failed',
+                       hint=_hint(None, None))
+
+    # Pending, Running or Unknown: the phase may lag behind the containers.
+    if terminated:
+        return _from_termination(name, terminated)
+    kaniko_done = container_termination(pod, KANIKO)
+    if kaniko_done and kaniko_done.get('exitCode') == 0:
+        return Outcome(SUCCEEDED, container=KANIKO, exit_code=0, reason=kaniko_done.get('reason') or 'Completed')
+    for container, item in _container_statuses(pod):
+        waiting = _state(item, 'waiting')
+        if waiting and waiting.get('reason') in FAIL_FAST_WAITING:
+            reason = waiting['reason']
+            return Outcome(FAILED, container=container, reason=reason, message=waiting.get('message'),
+                           hint=_hint(reason, container))
+    message = unschedulable_message(pod)
+    if (message is not None and unschedulable_since is not None and unschedulable_timeout is not None
+            and now - unschedulable_since >= unschedulable_timeout):
+        return Outcome(FAILED, reason=UNSCHEDULABLE, message=message, hint=_hint(UNSCHEDULABLE, None))
+    return Outcome(RUNNING, container=_active_container(pod))
+
+
+def timed_out(pod, timeout):
+    """The outcome of a build that outlived ``timeout`` seconds."""
+    container = _active_container(pod) if pod else None
+    return Outcome(FAILED, container=container, reason=TIMEOUT,
+                   message='the build did not finish within {0} s'.format(timeout), hint=_hint(TIMEOUT, container))
+
+
+def deleted():
+    """The outcome of a build whose pod disappeared."""
+    return Outcome(FAILED, reason=DELETED, message='the pod was deleted by someone else', hint=_hint(DELETED, None))
+
+
+def parse_termination(message):
+    """Read kaniko's --image-name-with-digest-file lines: return (digest, [name@digest, ...])."""
+    images = []
+    digest = None
+    for line in (message or '').splitlines():
+        match = _DIGEST_LINE_RE.match(line.strip())
+        if match:
+            images.append(match.group(0))
+            digest = digest or match.group('digest')
+    return digest, images
+
+
+def parse_commit(message):
+    """Read the commit the clone container wrote to its termination log, or None."""
+    text = (message or '').strip()
+    return text if _COMMIT_RE.match(text) else None
+
+
+def describe(outcome, last_log_line=None):
+    """One readable sentence for a failed outcome."""
+    if outcome.reason == TIMEOUT:
+        text = 'Build timed out: {0}'.format(outcome.message)
+        if outcome.container:
+            text += " (still in container '{0}')".format(outcome.container)
+    elif outcome.reason == UNSCHEDULABLE:
+        text = 'Build pod could not be scheduled (Unschedulable): {0}'.format(outcome.message)
+    elif outcome.exit_code is not None and outcome.container:
+        text = "Build failed in container '{0}' with exit code {1} ({2})".format(
+            outcome.container, outcome.exit_code, outcome.reason)
+    elif outcome.container and outcome.reason in FAIL_FAST_WAITING:
+        text = "Build failed: container '{0}' could not start ({1})".format(outcome.container, outcome.reason)
+    else:
+        text = 'Build failed ({0})'.format(outcome.reason)
+        if outcome.container:
+            text += " in container '{0}'".format(outcome.container)
+    detail = last_log_line
+    if detail:
+        text += ': last log line: {0}'.format(detail.strip())
+    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE):
+        lines = [line for line in outcome.message.splitlines() if line.strip()]
+        if lines:
+            text += ': {0}'.format(lines[-1].strip())
+    if outcome.hint:
+        text += ' (hint: {0})'.format(outcome.hint)
+    return text

@@ -1,0 +1,638 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: build
+short_description: Build a container image in Kubernetes with Kaniko
+version_added: 0.1.0
+description:
+  - Builds a container image from a git repository in a pod of the cluster, with Kaniko, and pushes it.
+  - An init container clones O(git.repo) at O(git.version) into an C(emptyDir); Kaniko builds O(dockerfile)
+    in O(context_sub_path) and pushes to O(destinations). No privileged container, no host path.
+  - The module watches the pod and returns as soon as the build succeeded or failed, with the image digest,
+    the commit that was built, the last lines of the log and, on failure, which container failed, how, and a hint.
+    Failures that would otherwise only end in a timeout (image pull errors, missing Secrets, a pod no node
+    takes) end the task at once.
+  - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file; git
+    credentials are read from O(git.secret) inside the pod. Neither reaches the pod's arguments, its
+    environment values, the task result or the logs.
+author:
+  - kiln.kaniko maintainers
+extends_documentation_fragment:
+  - kiln.kaniko.k8s_auth
+  - kiln.kaniko.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode the options and the Secrets they name are checked and the pod that would run is
+        returned in RV(pod); nothing is created.
+  diff_mode:
+    support: none
+  idempotent:
+    support: none
+    details:
+      - Every run builds and pushes, and reports a change.
+requirements:
+  - kubernetes >= 24.2.0 (Python library)
+options:
+  namespace:
+    description:
+      - Namespace of the build pod. It must exist.
+    type: str
+    required: true
+  name:
+    description:
+      - Prefix of the build pod's name; the pod is named V(<name>-) and five random characters.
+      - At most 52 lower-case letters, digits and V(-).
+    type: str
+    default: kiln-build
+  git:
+    description:
+      - The source to build.
+    type: dict
+    required: true
+    suboptions:
+      repo:
+        description:
+          - URL of the git repository, as the cluster reaches it.
+          - V(https://), V(http://), V(git://), V(ssh://) or scp-like V(user@host:path). Local paths and
+            other schemes (V(file://), V(ftp://)) cannot be cloned in the cluster.
+          - Must not carry a password or token; put credentials into O(git.secret).
+        type: str
+        required: true
+      version:
+        description:
+          - Branch, tag or commit SHA to build. V(HEAD) is the remote's default branch.
+          - A commit the server will not serve directly (an abbreviated SHA, or one not at a branch tip on
+            servers that refuse such requests) is found by fetching all branches and tags.
+        type: str
+        default: HEAD
+      depth:
+        description:
+          - Number of commits to fetch; V(0) fetches the whole history.
+        type: int
+        default: 1
+      submodules:
+        description:
+          - Whether to check out the submodules too (recursively).
+        type: bool
+        default: false
+      secret:
+        description:
+          - Name of a Secret in O(namespace) with the git credentials. What it holds decides how they are used.
+          - C(ssh-privatekey) and C(known_hosts) (the server's host keys, as C(ssh-keyscan) prints them)
+            for V(ssh://) and scp-like URLs. Hosts are always checked; a key without C(known_hosts) fails.
+          - C(token) for HTTPS, sent with the user name C(x-access-token), or the key C(username) if present.
+          - C(username) and C(password) for HTTPS basic authentication.
+          - The credentials are offered only to the host of O(git.repo).
+        type: str
+  context_sub_path:
+    description:
+      - Directory of the build context inside the repository; empty for the top.
+      - Must stay inside the repository.
+    type: str
+    default: ''
+  dockerfile:
+    description:
+      - Path of the Dockerfile, relative to the build context. Must stay inside the context.
+    type: str
+    default: Dockerfile
+  destinations:
+    description:
+      - Image references to push to, such as V(registry:5000/team/app:1.0). At least one is required unless
+        O(push=false).
+      - Each is checked against the image reference grammar (lower-case repository, tag of at most 128
+        characters, no digest).
+    type: list
+    elements: str
+  build_args:
+    description:
+      - Build arguments (C(ARG) values), passed with C(--build-arg).
+      - They appear in the pod's arguments and in the image history; never put secrets here.
+    type: dict
+  target:
+    description:
+      - The stage of a multi-stage Dockerfile to build.
+    type: str
+  labels:
+    description:
+      - Labels to set on the image (C(--label)).
+    type: dict
+  platform:
+    description:
+      - Platform to build for, as V(os/arch) or V(os/arch/variant) (C(--custom-platform)), such as
+        V(linux/arm64). Kaniko does not emulate other architectures, so the node must be able to run it.
+    type: str
+  insecure:
+    description:
+      - Push to plain HTTP registries (C(--insecure)), such as an in-cluster V(registry:5000).
+    type: bool
+    default: false
+  skip_tls_verify:
+    description:
+      - Push to registries without checking their certificates (C(--skip-tls-verify)).
+    type: bool
+    default: false
+  insecure_registries:
+    description:
+      - Registries (V(host:port)) to use over plain HTTP (C(--insecure-registry)).
+    type: list
+    elements: str
+  registry_mirrors:
+    description:
+      - Mirrors to pull Docker Hub images from (C(--registry-mirror)), such as V(mirror.gcr.io).
+    type: list
+    elements: str
+  push:
+    description:
+      - Whether to push the image. With V(false), the image is only built (C(--no-push)).
+    type: bool
+    default: true
+  extra_args:
+    description:
+      - More Kaniko flags, such as V(--compressed-caching=false), V(--snapshot-mode=redo) or V(--push-retry=3).
+      - Flags that options of this module set (C(--destination), C(--context), C(--dockerfile), C(--build-arg),
+        C(--digest-file), C(--image-name-with-digest-file), ...) are refused; use the options.
+    type: list
+    elements: str
+  cache:
+    description:
+      - Whether Kaniko caches layers in a registry (C(--cache)).
+    type: bool
+    default: false
+  cache_repo:
+    description:
+      - Repository for the layer cache (C(--cache-repo)), such as V(registry:5000/team/cache).
+        Without it Kaniko uses the first destination's repository with C(/cache) appended.
+      - Only with O(cache=true).
+    type: str
+  cache_ttl:
+    description:
+      - How long cached layers stay valid (C(--cache-ttl)), as a duration such as V(336h).
+      - Only with O(cache=true).
+    type: str
+  registry_secret:
+    description:
+      - Name of a Secret in O(namespace) with registry credentials, mounted at C(/kaniko/.docker/config.json).
+      - Either of type C(kubernetes.io/dockerconfigjson) (key C(.dockerconfigjson)), as
+        C(kubectl create secret docker-registry) makes, or an C(Opaque) Secret with the key C(config.json).
+      - Mutually exclusive with O(registry_auth).
+    type: str
+  registry_auth:
+    description:
+      - Registry credentials to push with. The module puts them into a short-lived Secret owned by the build pod
+        and deletes it as soon as the build is over, whatever O(keep_pod) says.
+      - Mutually exclusive with O(registry_secret).
+    type: list
+    elements: dict
+    suboptions:
+      server:
+        description:
+          - The registry, as in C(config.json) of Docker, such as V(registry.example.com:5000) or V(ghcr.io).
+        type: str
+        required: true
+      username:
+        description:
+          - User name.
+        type: str
+        required: true
+      password:
+        description:
+          - Password or token.
+        type: str
+        required: true
+  executor_image:
+    description:
+      - The Kaniko executor image.
+      - The default is the maintained fork of Kaniko. The last release of the original project,
+        V(gcr.io/kaniko-project/executor:v1.24.0), works too.
+    type: str
+    default: ghcr.io/osscontainertools/kaniko:v1.26.3
+  git_image:
+    description:
+      - The image of the clone container. It must contain C(git), C(/bin/sh) and, for SSH, C(ssh), and
+        know the user 65534 (C(nobody)) in C(/etc/passwd), as Alpine-based images do.
+    type: str
+    default: docker.io/alpine/git:2.49.1
+  image_pull_policy:
+    description:
+      - Pull policy of both containers.
+    type: str
+    choices: [Always, IfNotPresent, Never]
+    default: IfNotPresent
+  pod:
+    description:
+      - Settings of the build pod.
+    type: dict
+    suboptions:
+      labels:
+        description:
+          - Labels of the pod, besides C(app.kubernetes.io/managed-by=kiln.kaniko) and
+            C(app.kubernetes.io/name=kaniko-build), which the module sets.
+        type: dict
+      annotations:
+        description:
+          - Annotations of the pod.
+        type: dict
+      resources:
+        description:
+          - Compute resources of the containers, as Kubernetes quantities (V(500m), V(2), V(4Gi)).
+          - They apply to the clone and the Kaniko container alike; as the clone runs first and alone,
+            the pod asks no more than this once.
+        type: dict
+        suboptions:
+          requests:
+            description:
+              - "Resource requests, such as V({cpu: 500m, memory: 1Gi})."
+            type: dict
+          limits:
+            description:
+              - "Resource limits, such as V({memory: 4Gi}). Kaniko holds layers in memory while it
+                snapshots, so builds killed for memory (C(OOMKilled)) need more."
+            type: dict
+      node_selector:
+        description:
+          - Node labels the build node must have.
+        type: dict
+      tolerations:
+        description:
+          - Taints the pod tolerates.
+        type: list
+        elements: dict
+        suboptions:
+          key:
+            description:
+              - The taint key; empty with O(pod.tolerations[].operator=Exists) tolerates everything.
+            type: str
+          operator:
+            description:
+              - How the taint value is matched.
+            type: str
+            choices: [Equal, Exists]
+          value:
+            description:
+              - The taint value (for V(Equal)).
+            type: str
+          effect:
+            description:
+              - The taint effect to tolerate; empty for all.
+            type: str
+            choices: [NoSchedule, PreferNoSchedule, NoExecute]
+          toleration_seconds:
+            description:
+              - For V(NoExecute), how long the pod stays after the taint appears.
+            type: int
+            aliases: [tolerationSeconds]
+      affinity:
+        description:
+          - Affinity of the pod, in the Kubernetes form.
+        type: dict
+        suboptions:
+          node_affinity:
+            description:
+              - A Kubernetes C(nodeAffinity).
+            type: dict
+            aliases: [nodeAffinity]
+          pod_affinity:
+            description:
+              - A Kubernetes C(podAffinity).
+            type: dict
+            aliases: [podAffinity]
+          pod_anti_affinity:
+            description:
+              - A Kubernetes C(podAntiAffinity).
+            type: dict
+            aliases: [podAntiAffinity]
+      service_account:
+        description:
+          - Service account of the pod. Its token is not mounted; it serves for image pull Secrets and
+            workload identity.
+        type: str
+      image_pull_secrets:
+        description:
+          - Names of Secrets the node uses to pull O(executor_image) and O(git_image).
+        type: list
+        elements: str
+      priority_class:
+        description:
+          - Priority class of the pod.
+        type: str
+  timeout:
+    description:
+      - Seconds the build may take, from the creation of the pod. Then the pod is deleted and the task fails.
+      - Also set as the pod's C(activeDeadlineSeconds), so the cluster stops the build even if the task is gone.
+    type: int
+    default: 1800
+  keep_pod:
+    description:
+      - When to keep the build pod after the build, to inspect it.
+      - V(on_failure) keeps it when the build failed, V(always) keeps it, V(never) deletes it.
+      - A pod given up on before it ended (timeout, image pull error, unschedulable, interruption) is
+        always deleted, so that it cannot build later.
+    type: str
+    choices: [on_failure, always, never]
+    default: on_failure
+  unschedulable_timeout:
+    description:
+      - Seconds the pod may stay unschedulable (no node can take it) before the task fails.
+    type: int
+    default: 60
+  log_lines:
+    description:
+      - How many of the last log lines to return in RV(log_lines).
+    type: int
+    default: 50
+  log_path:
+    description:
+      - File on the host running the module to write the whole log to, the clone's and then Kaniko's.
+      - It is streamed to the file, never held in memory whole.
+    type: path
+notes:
+  - The pod runs with C(automountServiceAccountToken=false), the C(RuntimeDefault) seccomp profile, and a
+    clone container that runs as user 65534 without capabilities. Kaniko itself runs as root in its
+    container, as it must, but unprivileged.
+  - The build's result is read from the pod status (termination messages), so it needs no access to the
+    registry from where Ansible runs.
+  - "Needs these permissions in O(namespace): pods (create, get, list, watch, delete), pods/log (get),
+    events (list), secrets (get; and create, patch, delete with O(registry_auth)); namespaces (get) is
+    used if allowed."
+seealso:
+  - name: Kaniko (maintained fork)
+    description: The Kaniko executor and its flags.
+    link: https://github.com/osscontainertools/kaniko
+  - module: kubernetes.core.k8s
+"""
+
+EXAMPLES = r"""
+- name: Build the rng service of DockerCoins and push it to the in-cluster registry
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://github.com/jpetazzo/container.training
+    context_sub_path: dockercoins/rng
+    destinations:
+      - registry:5000/rng:latest
+    insecure: true
+  register: rng
+
+- name: Deploy by digest
+  ansible.builtin.debug:
+    msg: "{{ rng.image }} from commit {{ rng.commit }}"
+
+- name: Build a tag of a private repository with a deploy key and push with a docker-registry Secret
+  kiln.kaniko.build:
+    namespace: builds
+    name: api
+    git:
+      repo: git@github.com:example/api.git
+      version: v2.3.0
+      secret: api-deploy-key          # keys ssh-privatekey and known_hosts
+    dockerfile: docker/Dockerfile.prod
+    target: runtime
+    build_args:
+      PYTHON_VERSION: "3.12"
+    labels:
+      org.opencontainers.image.version: v2.3.0
+    destinations:
+      - ghcr.io/example/api:v2.3.0
+      - ghcr.io/example/api:latest
+    registry_secret: ghcr-push        # type kubernetes.io/dockerconfigjson
+    cache: true
+    cache_repo: ghcr.io/example/api-cache
+    pod:
+      resources:
+        requests:
+          cpu: "1"
+          memory: 2Gi
+        limits:
+          memory: 4Gi
+    timeout: 3600
+    log_path: /tmp/api-build.log
+
+- name: Build with credentials from the vault; the module makes and removes the Secret
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://git.example.com/team/app.git
+      version: 3f2c1e9b7a4d5e6f8091a2b3c4d5e6f708192a3b
+      secret: git-token               # key token
+    destinations:
+      - registry.example.com/team/app:{{ app_version }}
+    registry_auth:
+      - server: registry.example.com
+        username: "{{ vault_registry_user }}"
+        password: "{{ vault_registry_password }}"
+    extra_args:
+      - --push-retry=3
+      - --compressed-caching=false
+
+- name: Set the connection once for this collection and kubernetes.core's k8s modules
+  module_defaults:
+    group/kiln.kaniko.k8s:
+      kubeconfig: ~/.kube/lab.yaml
+      context: lab
+  block:
+    - name: Make sure the namespace exists
+      kubernetes.core.k8s:
+        kind: Namespace
+        name: builds
+
+    - name: Check that the build would run, without running it
+      kiln.kaniko.build:
+        namespace: builds
+        git:
+          repo: https://github.com/jpetazzo/container.training
+        context_sub_path: dockercoins/worker
+        destinations:
+          - registry:5000/worker:latest
+        insecure: true
+      check_mode: true
+"""
+
+RETURN = r"""
+pod_name:
+  description: Name of the build pod.
+  returned: when the pod was created
+  type: str
+  sample: kiln-build-x7k2p
+pod_kept:
+  description: Whether the pod was left in the cluster (see O(keep_pod)).
+  returned: when the pod was created
+  type: bool
+  sample: false
+digest:
+  description: Digest of the pushed image.
+  returned: success, when pushed
+  type: str
+  sample: sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+image:
+  description: The first destination's repository with the digest, to deploy by digest.
+  returned: success, when pushed
+  type: str
+  sample: registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+images:
+  description: Every destination's repository with the digest, as Kaniko reported them.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+commit:
+  description: The commit SHA that was built.
+  returned: when the clone finished
+  type: str
+  sample: 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a
+duration:
+  description: Seconds from the creation of the pod to the end of the build.
+  returned: when the pod was created
+  type: float
+  sample: 42.7
+rc:
+  description:
+    - Exit code of the container the build ended in; V(0) on success.
+    - Kaniko exits with the exit code of a failing C(RUN) step.
+  returned: when a container ended
+  type: int
+  sample: 0
+container:
+  description: The container the build ended (or failed) in, V(clone) or V(kaniko).
+  returned: when the pod was created
+  type: str
+  sample: kaniko
+reason:
+  description:
+    - Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImagePull), V(Unschedulable),
+      V(DeadlineExceeded), V(Evicted), V(Timeout) or V(Deleted).
+  returned: when the pod was created
+  type: str
+  sample: Completed
+hint:
+  description: What to look at to fix a failure.
+  returned: failure
+  type: str
+  sample: "the build ran out of memory: raise pod.resources.limits.memory, or add --compressed-caching=false to extra_args"
+log_lines:
+  description: The last O(log_lines) lines of the log, the clone's followed by Kaniko's.
+  returned: when the pod was created
+  type: list
+  elements: str
+  sample:
+    - "INFO[0012] Pushing image to registry:5000/rng:latest"
+    - "INFO[0013] Pushed registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1"
+events:
+  description: Warning events of the pod, on failure.
+  returned: when the pod was created
+  type: list
+  elements: str
+  sample:
+    - "Failed: Failed to pull image \"ghcr.io/osscontainertools/kaniko:v0\": not found"
+pod:
+  description: The pod that would be created.
+  returned: check mode
+  type: dict
+  sample:
+    apiVersion: v1
+    kind: Pod
+    metadata:
+      generateName: kiln-build-
+      namespace: builds
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.args import auth_argument_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import run
+
+EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
+GIT_IMAGE = 'docker.io/alpine/git:2.49.1'
+
+
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(
+        namespace=dict(type='str', required=True),
+        name=dict(type='str', default='kiln-build'),
+        git=dict(type='dict', required=True, options=dict(
+            repo=dict(type='str', required=True),
+            version=dict(type='str', default='HEAD'),
+            depth=dict(type='int', default=1),
+            submodules=dict(type='bool', default=False),
+            secret=dict(type='str', no_log=False),
+        )),
+        context_sub_path=dict(type='str', default=''),
+        dockerfile=dict(type='str', default='Dockerfile'),
+        destinations=dict(type='list', elements='str'),
+        build_args=dict(type='dict'),
+        target=dict(type='str'),
+        labels=dict(type='dict'),
+        platform=dict(type='str'),
+        insecure=dict(type='bool', default=False),
+        skip_tls_verify=dict(type='bool', default=False),
+        insecure_registries=dict(type='list', elements='str'),
+        registry_mirrors=dict(type='list', elements='str'),
+        push=dict(type='bool', default=True),
+        extra_args=dict(type='list', elements='str'),
+        cache=dict(type='bool', default=False),
+        cache_repo=dict(type='str'),
+        cache_ttl=dict(type='str'),
+        registry_secret=dict(type='str', no_log=False),
+        registry_auth=dict(type='list', elements='dict', options=dict(
+            server=dict(type='str', required=True),
+            username=dict(type='str', required=True),
+            password=dict(type='str', required=True, no_log=True),
+        )),
+        executor_image=dict(type='str', default=EXECUTOR_IMAGE),
+        git_image=dict(type='str', default=GIT_IMAGE),
+        image_pull_policy=dict(type='str', default='IfNotPresent', choices=['Always', 'IfNotPresent', 'Never']),
+        pod=dict(type='dict', options=dict(
+            labels=dict(type='dict'),
+            annotations=dict(type='dict'),
+            resources=dict(type='dict', options=dict(
+                requests=dict(type='dict'),
+                limits=dict(type='dict'),
+            )),
+            node_selector=dict(type='dict'),
+            tolerations=dict(type='list', elements='dict', options=dict(
+                key=dict(type='str', no_log=False),
+                operator=dict(type='str', choices=['Equal', 'Exists']),
+                value=dict(type='str'),
+                effect=dict(type='str', choices=['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+                toleration_seconds=dict(type='int', aliases=['tolerationSeconds']),
+            )),
+            affinity=dict(type='dict', options=dict(
+                node_affinity=dict(type='dict', aliases=['nodeAffinity']),
+                pod_affinity=dict(type='dict', aliases=['podAffinity']),
+                pod_anti_affinity=dict(type='dict', aliases=['podAntiAffinity']),
+            )),
+            service_account=dict(type='str'),
+            image_pull_secrets=dict(type='list', elements='str', no_log=False),
+            priority_class=dict(type='str'),
+        )),
+        timeout=dict(type='int', default=1800),
+        keep_pod=dict(type='str', default='on_failure', choices=['on_failure', 'always', 'never']),
+        unschedulable_timeout=dict(type='int', default=60),
+        log_lines=dict(type='int', default=50),
+        log_path=dict(type='path'),
+    )
+    return spec
+
+
+MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth')]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        supports_check_mode=True,
+    )
+    run(module)
+
+
+if __name__ == '__main__':
+    main()
