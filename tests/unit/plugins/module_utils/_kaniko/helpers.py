@@ -1,0 +1,44 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Shared helpers of the _kaniko unit tests."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.kiln.kaniko.plugins.modules import build
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+
+FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
+
+DOCKERCOINS_RNG = dict(
+    namespace='builds',
+    git=dict(repo='https://github.com/jpetazzo/container.training'),
+    context_sub_path='dockercoins/rng',
+    destinations=['registry:5000/rng:latest'],
+    insecure=True,
+)
+
+
+def module_params(**params):
+    """Run params through the module's own argument spec, as AnsibleModule would."""
+    validator = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE)
+    result = validator.validate(params)
+    if result.errors:
+        raise AssertionError(result.errors.messages)
+    return result.validated_parameters
+
+
+def make_spec(**overrides):
+    params = dict(DOCKERCOINS_RNG)
+    params.update(overrides)
+    return build_spec(module_params(**params))
+
+
+def load_fixture(name):
+    with open(os.path.join(FIXTURES, name)) as handle:
+        return json.load(handle)

@@ -1,0 +1,331 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    DOCKERCOINS_RNG,
+    make_spec,
+    module_params,
+)
+
+
+def invalid(**overrides):
+    with pytest.raises(ValidationError) as caught:
+        make_spec(**overrides)
+    return caught.value
+
+
+def test_defaults_of_the_dockercoins_build():
+    spec = make_spec()
+    assert spec.namespace == 'builds'
+    assert spec.name == 'kiln-build'
+    assert spec.git.version == 'HEAD'
+    assert spec.git.depth == 1
+    assert spec.context_dir == '/workspace/src/dockercoins/rng'
+    assert spec.dockerfile_path == '/workspace/src/dockercoins/rng/Dockerfile'
+    assert spec.destinations == ('registry:5000/rng:latest',)
+    assert spec.push and spec.insecure and not spec.cache
+    assert spec.executor_image == 'ghcr.io/osscontainertools/kaniko:v1.26.3'
+    assert spec.git_image == 'docker.io/alpine/git:2.49.1'
+    assert (spec.timeout, spec.unschedulable_timeout, spec.log_lines, spec.keep_pod) == (1800, 60, 50, 'on_failure')
+
+
+def test_the_spec_is_frozen():
+    spec = make_spec()
+    with pytest.raises(AttributeError):
+        spec.timeout = 5
+
+
+@pytest.mark.parametrize('given, expected', [
+    ('', ''),
+    ('.', ''),
+    ('dockercoins/rng/', 'dockercoins/rng'),
+    ('./a/../dockercoins//rng', 'dockercoins/rng'),
+])
+def test_context_sub_path_is_normalised(given, expected):
+    assert make_spec(context_sub_path=given).context_sub_path == expected
+
+
+@pytest.mark.parametrize('given', ['..', '../other', 'a/../../b', '/abs/path'])
+def test_context_sub_path_must_stay_in_the_repository(given):
+    assert invalid(context_sub_path=given).option == 'context_sub_path'
+
+
+@pytest.mark.parametrize('given, expected', [
+    ('Dockerfile', '/workspace/src/dockercoins/rng/Dockerfile'),
+    ('docker/Dockerfile.prod', '/workspace/src/dockercoins/rng/docker/Dockerfile.prod'),
+    ('docker/../Dockerfile', '/workspace/src/dockercoins/rng/Dockerfile'),
+])
+def test_dockerfile_is_relative_to_the_context(given, expected):
+    assert make_spec(dockerfile=given).dockerfile_path == expected
+
+
+@pytest.mark.parametrize('given', ['../Dockerfile', '../../etc/passwd', '/etc/Dockerfile', 'a/../../Dockerfile', ''])
+def test_dockerfile_outside_the_context_is_refused(given):
+    error = invalid(dockerfile=given)
+    assert error.option == 'dockerfile'
+    assert str(error).startswith('dockerfile: ')
+
+
+def test_invalid_destination_names_the_item_and_the_fix():
+    error = invalid(destinations=['registry:5000/rng:latest', 'Foo/Bar'])
+    assert str(error) == ("destinations[1]: 'Foo/Bar' is not a valid image reference "
+                          "(repository names are lower case); use e.g. registry:5000/team/app:tag")
+
+
+@pytest.mark.parametrize('reference', [
+    'registry:5000/rng:latest',
+    'rng',
+    'team/app:1.0',
+    'localhost/app',
+    'localhost:5000/a/b/c:v1.2.3-rc_1',
+    'ghcr.io/osscontainertools/kaniko:v1.26.3',
+    '[::1]:5000/app:tag',
+    '10.0.0.1:5000/app',
+    'a.b-c/x__y/z--w.v:' + 't' * 128,
+])
+def test_valid_destinations(reference):
+    assert make_spec(destinations=[reference]).destinations == (reference,)
+
+
+@pytest.mark.parametrize('reference, reason', [
+    ('Foo/Bar', 'lower case'),
+    ('registry:5000/Rng', 'lower case'),
+    ('app:' + 't' * 129, 'longer than 128'),
+    ('app:.tag', 'tag'),
+    ('app:', 'tag'),
+    ('registry:5000/', 'empty'),
+    ('a//b', "path component ''"),
+    ('-app', 'path component'),
+    ('app_', 'path component'),
+    ('reg_istry.io:5000/app', 'registry host'),
+    ('registry:port/app', 'registry host'),
+    ('app with space', 'white space'),
+    ('app@sha256:abc', 'digest'),
+    ('registry.io/' + 'a' * 250, 'longer than 255'),
+])
+def test_invalid_destinations(reference, reason):
+    error = invalid(destinations=[reference])
+    assert error.option == 'destinations[0]'
+    assert reason in str(error)
+
+
+def test_a_destination_cannot_carry_a_digest():
+    error = invalid(destinations=['registry:5000/rng@sha256:' + 'a' * 64])
+    assert 'carries a digest' in str(error)
+
+
+def test_images_may_be_pinned_by_digest():
+    image = 'ghcr.io/osscontainertools/kaniko:v1.26.3@sha256:' + '0123456789abcdef' * 4
+    assert make_spec(executor_image=image).executor_image == image
+    assert invalid(git_image='Alpine/Git').option == 'git_image'
+
+
+def test_push_needs_a_destination():
+    error = invalid(destinations=[])
+    assert error.option == 'destinations'
+    assert 'push: false' in str(error)
+    assert make_spec(destinations=None, push=False).destinations == ()
+
+
+def test_registry_secret_and_registry_auth_exclude_each_other():
+    params = module_params(**dict(DOCKERCOINS_RNG, registry_secret='push'))
+    params['registry_auth'] = [dict(server='registry:5000', username='u', password='p')]
+    with pytest.raises(ValidationError) as caught:
+        build_spec(params)
+    assert caught.value.option == 'registry_auth'
+
+
+def test_registry_auth_password_is_kept_out_of_repr():
+    spec = make_spec(registry_auth=[dict(server='registry:5000', username='builder', password='s3cr3t-pw')])
+    assert spec.registry_auth[0].password == 's3cr3t-pw'
+    assert 's3cr3t-pw' not in repr(spec)
+
+
+def test_registry_auth_servers_are_unique():
+    error = invalid(registry_auth=[dict(server='r:5000', username='a', password='b'),
+                                   dict(server='r:5000', username='c', password='d')])
+    assert error.option == 'registry_auth[1].server'
+
+
+@pytest.mark.parametrize('kind, key, value', [
+    ('limits', 'memory', '4GB'),
+    ('limits', 'memory', '1.5.5Gi'),
+    ('limits', 'cpu', 'two'),
+    ('requests', 'memory', '-1Gi'),
+    ('requests', 'ephemeral-storage', '10 Gi'),
+    ('requests', 'cpu', True),
+])
+def test_invalid_quantities_name_the_resource(kind, key, value):
+    error = invalid(pod=dict(resources={kind: {key: value}}))
+    assert error.option == 'pod.resources.{0}.{1}'.format(kind, key)
+
+
+@pytest.mark.parametrize('value', ['500m', '2', 2, 0.5, '1Gi', '512Mi', '1e3', '1E-2', '.5', '1.', '+1k', '100Ei'])
+def test_valid_quantities(value):
+    spec = make_spec(pod=dict(resources=dict(limits=dict(cpu=value))))
+    assert spec.pod.limits == (('cpu', str(value)),)
+
+
+def test_requests_above_limits_are_refused():
+    error = invalid(pod=dict(resources=dict(requests=dict(memory='2Gi'), limits=dict(memory='1500Mi'))))
+    assert error.option == 'pod.resources.requests.memory'
+    assert make_spec(pod=dict(resources=dict(requests=dict(memory='1024Mi'), limits=dict(memory='1Gi'))))
+
+
+@pytest.mark.parametrize('repo', [
+    'file:///srv/git/app.git',
+    'ftp://example.com/app.git',
+    'FILE:///srv/app',
+    '/srv/git/app.git',
+    './app',
+    'example.com:app.git',
+    'https://user:token@github.com/org/app.git',
+    'https:///nohost',
+    'https://github.com/org/app .git',
+])
+def test_git_urls_the_cluster_cannot_use_are_refused(repo):
+    assert invalid(git=dict(repo=repo)).option == 'git.repo'
+
+
+def test_unsupported_scheme_is_named():
+    assert "scheme 'file'" in str(invalid(git=dict(repo='file:///srv/app.git')))
+
+
+@pytest.mark.parametrize('repo', [
+    'https://github.com/jpetazzo/container.training',
+    'http://git.lab:3000/team/app.git',
+    'git://git.lab/app.git',
+    'ssh://git@git.lab:2222/team/app.git',
+    'git@github.com:example/api.git',
+    'https://builder@git.lab/app.git',
+])
+def test_git_urls(repo):
+    assert make_spec(git=dict(repo=repo)).git.repo == repo
+
+
+@pytest.mark.parametrize('version', ['-rf', 'a b', 'a..b', 'ref^', 'x:y', 'branch/', 'x.lock', 'HEAD@{1}', ''])
+def test_bad_git_versions(version):
+    assert invalid(git=dict(repo='https://x.io/a', version=version)).option == 'git.version'
+
+
+@pytest.mark.parametrize('version', ['main', 'feature/x-1', 'v1.2.3', '3f2c1e9', '3f2c1e9b7a4d5e6f8091a2b3c4d5e6f708192a3b'])
+def test_git_versions(version):
+    assert make_spec(git=dict(repo='https://x.io/a', version=version)).git.version == version
+
+
+def test_git_depth_must_not_be_negative():
+    assert invalid(git=dict(repo='https://x.io/a', depth=-1)).option == 'git.depth'
+    assert make_spec(git=dict(repo='https://x.io/a', depth=0)).git.depth == 0
+
+
+@pytest.mark.parametrize('option', ['timeout', 'unschedulable_timeout'])
+@pytest.mark.parametrize('value', [0, -5])
+def test_timeouts_must_be_positive(option, value):
+    assert invalid(**{option: value}).option == option
+
+
+def test_log_lines_must_not_be_negative():
+    assert invalid(log_lines=-1).option == 'log_lines'
+
+
+@pytest.mark.parametrize('platform', ['linux', 'Linux/AMD64', 'linux/amd64/v8/x', 'linux/', ' linux/amd64'])
+def test_bad_platforms(platform):
+    assert invalid(platform=platform).option == 'platform'
+
+
+@pytest.mark.parametrize('platform', ['linux/amd64', 'linux/arm64/v8', 'linux/arm/v7', 'windows/amd64'])
+def test_platforms(platform):
+    assert make_spec(platform=platform).platform == platform
+
+
+@pytest.mark.parametrize('arg, owner', [
+    ('--destination=registry:5000/x', 'destinations'),
+    ('--destination', 'destinations'),
+    ('-dregistry:5000/x', 'destinations'),
+    ('--context=dir:///tmp', 'git and context_sub_path'),
+    ('-c', 'git and context_sub_path'),
+    ('--dockerfile=/etc/Dockerfile', 'dockerfile'),
+    ('--digest-file=/tmp/x', 'the module itself'),
+    ('--image-name-with-digest-file=/tmp/x', 'the module itself'),
+    ('--image-name-tag-with-digest-file=/tmp/x', 'the module itself'),
+    ('--build-arg=A=1', 'build_args'),
+    ('--no-push', 'push'),
+    ('--cache=true', 'cache'),
+])
+def test_extra_args_cannot_override_options(arg, owner):
+    error = invalid(extra_args=['--compressed-caching=false', arg])
+    assert error.option == 'extra_args[1]'
+    assert owner in str(error)
+
+
+def test_extra_args_pass_through_in_order():
+    args = ['--compressed-caching=false', '--snapshot-mode', 'redo', '--push-retry=3']
+    assert make_spec(extra_args=args).extra_args == tuple(args)
+
+
+def test_cache_options_need_cache():
+    assert invalid(cache_repo='registry:5000/cache').option == 'cache_repo'
+    assert invalid(cache_ttl='24h').option == 'cache_ttl'
+    assert invalid(cache=True, cache_repo='registry:5000/cache:tag').option == 'cache_repo'
+    assert invalid(cache=True, cache_ttl='2w').option == 'cache_ttl'
+    spec = make_spec(cache=True, cache_repo='registry:5000/cache', cache_ttl='1h30m')
+    assert (spec.cache_repo, spec.cache_ttl) == ('registry:5000/cache', '1h30m')
+
+
+def test_insecure_registries_are_hosts():
+    assert invalid(insecure_registries=['http://registry:5000']).option == 'insecure_registries[0]'
+    assert make_spec(insecure_registries=['registry:5000']).insecure_registries == ('registry:5000',)
+
+
+def test_build_args_and_labels_are_sorted_strings():
+    spec = make_spec(build_args={'B': 2, 'A': 'x'}, labels={'org.opencontainers.image.version': '1.0'})
+    assert spec.build_args == (('A', 'x'), ('B', '2'))
+    assert spec.labels == (('org.opencontainers.image.version', '1.0'),)
+
+
+def test_boolean_build_args_must_be_quoted():
+    error = invalid(build_args={'DEBUG': True})
+    assert error.option == 'build_args.DEBUG'
+    assert 'quote' in str(error)
+
+
+def test_pod_labels_are_checked():
+    assert invalid(pod=dict(labels={'app.kubernetes.io/managed-by': 'me'})).option == 'pod.labels.app.kubernetes.io/managed-by'
+    assert invalid(pod=dict(labels={'team': 'not valid!'})).option == 'pod.labels.team'
+    assert invalid(pod=dict(labels={'Bad_Prefix/x': 'y'})).option == 'pod.labels'
+    assert make_spec(pod=dict(labels={'example.com/team': 'a-b_c.d', 'empty': ''})).pod.labels == (
+        ('empty', ''), ('example.com/team', 'a-b_c.d'))
+
+
+def test_pod_names_are_checked():
+    assert invalid(pod=dict(service_account='Builder')).option == 'pod.service_account'
+    assert invalid(pod=dict(image_pull_secrets=['ok', 'Not_OK'])).option == 'pod.image_pull_secrets[1]'
+    assert invalid(pod=dict(priority_class='high priority')).option == 'pod.priority_class'
+    assert invalid(git=dict(repo='https://x.io/a', secret='my_secret')).option == 'git.secret'
+    assert invalid(registry_secret='Push').option == 'registry_secret'
+
+
+def test_tolerations_take_kubernetes_rules():
+    assert invalid(pod=dict(tolerations=[dict(operator='Exists', value='x', key='k')])).option == 'pod.tolerations[0].value'
+    assert invalid(pod=dict(tolerations=[dict(operator='Equal', value='x')])).option == 'pod.tolerations[0].operator'
+    spec = make_spec(pod=dict(tolerations=[dict(key='build', operator='Equal', value='yes', effect='NoSchedule'),
+                                           dict(operator='Exists', tolerationSeconds=30, effect='NoExecute')]))
+    assert spec.pod.tolerations == (
+        {'key': 'build', 'operator': 'Equal', 'value': 'yes', 'effect': 'NoSchedule'},
+        {'operator': 'Exists', 'effect': 'NoExecute', 'tolerationSeconds': 30},
+    )
+
+
+@pytest.mark.parametrize('name', ['Kiln', 'kiln_build', '-kiln', 'k' * 53])
+def test_name_prefix_is_a_short_dns_label(name):
+    assert invalid(name=name).option == 'name'
+
+
+def test_namespace_is_a_dns_label():
+    assert invalid(namespace='Builds').option == 'namespace'
