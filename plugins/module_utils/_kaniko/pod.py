@@ -72,12 +72,14 @@ ssh)
     [ -f "$secret_dir/ssh-privatekey" ] ||
         fail "Secret '$KILN_GIT_SECRET' (git.secret) has no key ssh-privatekey, which an SSH URL needs"
     [ -f "$secret_dir/known_hosts" ] ||
-        fail "Secret '$KILN_GIT_SECRET' (git.secret) has ssh-privatekey but no known_hosts; add the server's host keys (ssh-keyscan HOST) under the key known_hosts"
+        fail "Secret '$KILN_GIT_SECRET' (git.secret) has ssh-privatekey but no known_hosts;" \
+            "add the server's host keys (ssh-keyscan HOST) under the key known_hosts"
     grep -q "^[^:]*:[^:]*:$(id -u):" /etc/passwd ||
         fail "uid $(id -u) has no entry in /etc/passwd of git_image, and ssh needs one"
     cp "$secret_dir/ssh-privatekey" "$HOME/.ssh/id"
     chmod 600 "$HOME/.ssh/id"
-    GIT_SSH_COMMAND="ssh -F /dev/null -i $HOME/.ssh/id -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$secret_dir/known_hosts"
+    GIT_SSH_COMMAND="ssh -F /dev/null -i $HOME/.ssh/id -o IdentitiesOnly=yes -o BatchMode=yes"
+    GIT_SSH_COMMAND="$GIT_SSH_COMMAND -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$secret_dir/known_hosts"
     export GIT_SSH_COMMAND
     echo "kiln clone: SSH key from Secret '$KILN_GIT_SECRET'"
     ;;

@@ -126,9 +126,9 @@ def parse_quantity(value):
     suffix = match.group('suffix')
     try:
         number = Decimal(match.group('number'))
-        if suffix and suffix[0] in 'eE':
-            return number * (Decimal(10) ** int(suffix[1:]))
-        return number * _QUANTITY_MULTIPLIERS[suffix]
+        if suffix in _QUANTITY_MULTIPLIERS:
+            return number * _QUANTITY_MULTIPLIERS[suffix]
+        return number * (Decimal(10) ** int(suffix[1:]))  # a decimal exponent: e3, E-2
     except (InvalidOperation, OverflowError):
         return None
 

@@ -28,8 +28,8 @@ def module_params(**params):
     """Run params through the module's own argument spec, as AnsibleModule would."""
     validator = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE)
     result = validator.validate(params)
-    if result.errors:
-        raise AssertionError(result.errors.messages)
+    if result.error_messages:
+        raise AssertionError(result.error_messages)
     return result.validated_parameters
 
 
