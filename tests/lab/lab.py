@@ -11,7 +11,8 @@ from kilnlab import build, cluster  # noqa: E402
 
 def main(argv):
     commands = {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env,
-                "build": build.build_all}
+                "build": build.build_all,
+                "deps": build.ensure_packages}
     if len(argv) != 2 or argv[1] not in commands:
         print("usage: lab.py {%s}" % ",".join(commands), file=sys.stderr)
         return 2

@@ -330,6 +330,9 @@ def ensure_git_ssh():
     except KeyError:
         run("useradd", "--system", "--home-dir", GIT_ROOT, "--no-create-home", "--shell", "/usr/bin/git-shell",
             GIT_SSH_USER)
+    # useradd leaves the account locked ("!"), which sshd without PAM refuses even for keys;
+    # "*" means no password can match, and keys still work.
+    run("usermod", "-p", "*", GIT_SSH_USER)
     for key in ("host_ed25519", "client_ed25519"):
         if not (SSH_DIR / key).exists():
             run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kiln-lab-" + key, "-f", SSH_DIR / key)
@@ -524,9 +527,13 @@ def seed_repositories():
                GIT_AUTHOR_DATE="2026-01-01T00:00:00Z", GIT_COMMITTER_DATE="2026-01-01T00:00:00Z",
                GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
     for src in sorted(p for p in REPOS_DIR.iterdir() if p.is_dir()):
-        bare = GIT_ROOT / (src.name + ".git")
-        if not bare.exists():
-            run("git", "init", "-q", "--bare", "-b", "main", bare, env=env)
+        # Each sample is served twice: openly, and under private/ where the HTTP server asks for
+        # KILN_LAB_GIT_HTTP_USER / KILN_LAB_GIT_HTTP_PASSWORD (the password doubles as a token).
+        bares = [GIT_ROOT / (src.name + ".git"), GIT_ROOT / "private" / (src.name + ".git")]
+        for bare in bares:
+            if not bare.exists():
+                bare.parent.mkdir(parents=True, exist_ok=True)
+                run("git", "init", "-q", "--bare", "-b", "main", bare, env=env)
         work = STATE / "seed-work" / src.name
         shutil.rmtree(work, ignore_errors=True)
         shutil.copytree(src, work)
@@ -534,7 +541,8 @@ def seed_repositories():
         run("git", "add", "-A", cwd=work, env=env)
         run("git", "commit", "-q", "-m", "%s sample" % src.name, cwd=work, env=env)
         run("git", "tag", "v1", cwd=work, env=env)
-        run("git", "push", "-q", "--force", bare, "main", "v1", cwd=work, env=env, stderr=subprocess.DEVNULL)
+        for bare in bares:
+            run("git", "push", "-q", "--force", bare, "main", "v1", cwd=work, env=env, stderr=subprocess.DEVNULL)
         shutil.rmtree(work)
 
 
@@ -583,6 +591,7 @@ def healthy():
 def up():
     started = time.monotonic()
     if all(healthy().values()):
+        seed_repositories()  # same content, same commits: a no-op unless tests/lab/repos changed
         log("the lab is already up (%.1fs)" % (time.monotonic() - started))
         print("\n".join(env_lines()))
         return

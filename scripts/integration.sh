@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# ansible-test integration on the running lab cluster (make lab-up), from a fresh copy of the
+# git-tracked collection files. Extra arguments go to ansible-test (e.g. a target name).
+set -euo pipefail
+# shellcheck source=scripts/test-env.sh
+. "$(dirname "$0")/test-env.sh"
+python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null || {
+    echo "integration: the lab is not up (make lab-up)" >&2
+    exit 1
+}
+eval "$(python3 "$KILN_REPO/tests/lab/lab.py" env)"
+kiln_stage_collection
+cd "$KILN_STAGED"
+ansible-test integration --python "$KILN_PYTHON" --color no "$@"

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian bookworm machine or a warm one:
+#   sanity -> units -> lab up -> lab smoke -> integration -> lab down.
+# Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
+# proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
+# KILN_KEEP_LAB=1 leaves the lab running afterwards.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+declare -a summary=()
+failed=0
+passed=0
+
+tier() {
+    local name=$1
+    shift
+    echo
+    echo "==== $name: $*"
+    local start=$SECONDS
+    if "$@"; then
+        summary+=("$name: passed ($((SECONDS - start))s)")
+        passed=$((passed + 1))
+    else
+        summary+=("$name: FAILED ($((SECONDS - start))s)")
+        failed=$((failed + 1))
+    fi
+}
+
+lab_down() {
+    if [ "${KILN_KEEP_LAB:-0}" != 1 ]; then
+        python3 "$repo/tests/lab/lab.py" down || true
+    fi
+}
+
+# Debian packages first (the venv and ansible-test's own venvs need python3-venv's ensurepip).
+python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
+tier sanity bash scripts/sanity.sh
+tier units bash scripts/units.sh
+trap lab_down EXIT
+tier lab-up python3 tests/lab/lab.py up
+if python3 tests/lab/lab.py status >/dev/null 2>&1; then
+    tier lab-smoke bash scripts/lab-smoke.sh
+    tier integration bash scripts/integration.sh
+else
+    summary+=("lab-smoke: could not run (no lab)" "integration: could not run (no lab)")
+    failed=$((failed + 2))
+fi
+
+echo
+echo "==== summary"
+printf '%s\n' "${summary[@]}"
+echo "tiers: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
