@@ -16,12 +16,12 @@ description:
   - The module watches the pod and returns as soon as the build succeeded or failed, with the image digest,
     the commit that was built, the last lines of the log and, on failure, which container failed, how, and a hint.
     Failures that would otherwise only end in a timeout (image pull errors, missing Secrets, a pod no node
-    takes) end the task at once.
+    takes) end the task early.
   - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file; git
     credentials are read from O(git.secret) inside the pod. Neither reaches the pod's arguments, its
     environment values, the task result or the logs.
 author:
-  - kiln.kaniko maintainers
+  - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kiln.kaniko.k8s_auth
   - kiln.kaniko.attributes
@@ -340,6 +340,8 @@ options:
   unschedulable_timeout:
     description:
       - Seconds the pod may stay unschedulable (no node can take it) before the task fails.
+      - Also how long a scheduled pod may stay unstarted while its events say that a volume cannot be mounted
+        (a Secret that is missing or lacks a key), a state that Kubernetes never reports as a failure.
     type: int
     default: 60
   log_lines:
@@ -507,7 +509,7 @@ container:
 reason:
   description:
     - Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImagePull), V(Unschedulable),
-      V(DeadlineExceeded), V(Evicted), V(Timeout) or V(Deleted).
+      V(FailedMount), V(DeadlineExceeded), V(Evicted), V(Timeout) or V(Deleted).
   returned: when the pod was created
   type: str
   sample: Completed

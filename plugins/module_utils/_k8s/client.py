@@ -123,7 +123,12 @@ def api_client(params):
         if value is not None:
             setattr(configuration, attribute, value.rstrip('/') if option == 'host' else value)
     if params.get('api_key'):
-        configuration.api_key = {'authorization': 'Bearer ' + params['api_key']}
+        # Replace the kubeconfig's token, and its hook that would load it again before each request.
+        # Newer clients look the token up as BearerToken, older ones as authorization.
+        token = 'Bearer ' + params['api_key']
+        configuration.api_key = {'BearerToken': token, 'authorization': token}
+        configuration.api_key_prefix = {}
+        configuration.refresh_api_key_hook = None
     proxy_headers = {k: v for k, v in (params.get('proxy_headers') or {}).items() if v is not None}
     if proxy_headers:
         configuration.proxy_headers = urllib3.util.make_headers(**proxy_headers)

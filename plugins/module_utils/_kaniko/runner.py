@@ -118,6 +118,7 @@ class BuildRunner(object):
         self.clock = clock
         self.auth_secret_name = None
         self.pod_name = None
+        self.pod_events = None
 
     # Checks before anything is created.
 
@@ -207,8 +208,8 @@ class BuildRunner(object):
             with raise_on_signals():
                 self._create(registry_key)
                 started = self.clock()
-                waited = wait_for_pod(PodEvents(self.core, self.spec.namespace, self.pod_name), self.clock,
-                                      self.spec.timeout, self.spec.unschedulable_timeout)
+                self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
+                waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout)
                 duration = round(self.clock() - started, 1)
                 lines = self._collect_logs(log_file)
         except BuildInterrupted as exc:
@@ -312,29 +313,17 @@ class BuildRunner(object):
                 for line in iter_lines(response.stream(LOG_CHUNK)):
                     if log_file:
                         log_file.write(line.encode('utf-8') + b'\n')
-                    tail.append(line)
+                    tail.append(pod_status.clean_text(line))
             finally:
                 response.release_conn()
         return list(tail)
 
     def _warning_events(self):
         try:
-            response = self.core.list_namespaced_event(
-                self.spec.namespace,
-                field_selector='involvedObject.kind=Pod,involvedObject.name=' + self.pod_name,
-                _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            return pod_status.warning_messages(self.pod_events.events(REQUEST_TIMEOUT))
         except ApiException as exc:
             self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, _api_message(exc)))
             return []
-        events = []
-        for event in json.loads(response.data).get('items') or []:
-            if event.get('type') != 'Warning':
-                continue
-            text = '{0}: {1}'.format(event.get('reason'), (event.get('message') or '').strip())
-            if (event.get('count') or 1) > 1:
-                text += ' (x{0})'.format(event['count'])
-            events.append(text)
-        return events
 
     def _delete(self, kind, name, running):
         delete = self.core.delete_namespaced_pod if kind == 'pod' else self.core.delete_namespaced_secret

@@ -30,7 +30,11 @@ TIMEOUT = 'Timeout'
 DELETED = 'Deleted'
 UNSCHEDULABLE = 'Unschedulable'
 
+MOUNT_FAILED = 'FailedMount'
+_VOLUME_WARNINGS = ('FailedMount', 'FailedAttachVolume')
+
 _IMAGE_OPTION = {CLONE: 'git_image', KANIKO: 'executor_image'}
+_ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
 _COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
 
@@ -76,6 +80,9 @@ def _hint(reason, container):
     if reason == 'Evicted':
         return ('the node evicted the pod under resource pressure: set pod.resources.requests for '
                 'memory and ephemeral-storage')
+    if reason == MOUNT_FAILED:
+        return ('a volume of the pod cannot be mounted: check that the Secrets named by git.secret and '
+                'registry_secret exist and hold the keys they need, or raise unschedulable_timeout')
     if reason == DELETED:
         return 'something other than this task deleted the build pod'
     if container == CLONE:
@@ -124,6 +131,49 @@ def _active_container(pod):
     return None
 
 
+def clean_text(text):
+    """Drop terminal colour codes (Kaniko colours its log) and trailing white space."""
+    return _ANSI_RE.sub('', text or '').rstrip()
+
+
+def not_started(pod):
+    """True while the pod is scheduled but none of its containers has started yet."""
+    status = pod.get('status') or {}
+    if status.get('phase') != 'Pending' or unschedulable_message(pod) is not None:
+        return False
+    scheduled = any(c.get('type') == 'PodScheduled' and c.get('status') == 'True' for c in status.get('conditions') or [])
+    return scheduled and not any(_state(item, 'running') or _state(item, 'terminated')
+                                 for _name, item in _container_statuses(pod))
+
+
+def volume_failure(events):
+    """The message of the newest warning that a volume cannot be mounted, among a pod's events, or None."""
+    failures = [event for event in events or [] if event.get('type') == 'Warning'
+                and event.get('reason') in _VOLUME_WARNINGS]
+    if not failures:
+        return None
+    newest = max(failures, key=lambda event: event.get('lastTimestamp') or event.get('eventTime') or '')
+    return clean_text(newest.get('message')) or newest.get('reason')
+
+
+def warning_messages(events):
+    """The Warning events of a pod as 'Reason: message' lines, oldest first."""
+    warnings = [event for event in events or [] if event.get('type') == 'Warning']
+    warnings.sort(key=lambda event: event.get('lastTimestamp') or event.get('eventTime') or '')
+    lines = []
+    for event in warnings:
+        line = '{0}: {1}'.format(event.get('reason'), clean_text(event.get('message')))
+        if (event.get('count') or 1) > 1:
+            line += ' (x{0})'.format(event['count'])
+        lines.append(line)
+    return lines
+
+
+def mount_failed(message):
+    """The outcome of a pod whose volumes cannot be mounted."""
+    return Outcome(FAILED, reason=MOUNT_FAILED, message=message, hint=_hint(MOUNT_FAILED, None))
+
+
 def unschedulable_message(pod):
     """The scheduler's message while the pod is Unschedulable, else None."""
     for condition in (pod.get('status') or {}).get('conditions') or []:
@@ -136,7 +186,7 @@ def unschedulable_message(pod):
 def _from_termination(name, terminated):
     reason = terminated.get('reason') or 'Error'
     return Outcome(FAILED, container=name, exit_code=terminated.get('exitCode'), reason=reason,
-                   message=(terminated.get('message') or '').strip() or None, hint=_hint(reason, name))
+                   message=clean_text(terminated.get('message')) or None, hint=_hint(reason, name))
 
 
 def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None):
@@ -219,6 +269,8 @@ def describe(outcome, last_log_line=None):
             text += " (still in container '{0}')".format(outcome.container)
     elif outcome.reason == UNSCHEDULABLE:
         text = 'Build pod could not be scheduled (Unschedulable): {0}'.format(outcome.message)
+    elif outcome.reason == MOUNT_FAILED:
+        text = 'Build pod could not start (FailedMount): {0}'.format(outcome.message)
     elif outcome.exit_code is not None and outcome.container:
         text = "Build failed in container '{0}' with exit code {1} ({2})".format(
             outcome.container, outcome.exit_code, outcome.reason)
@@ -228,10 +280,10 @@ def describe(outcome, last_log_line=None):
         text = 'Build failed ({0})'.format(outcome.reason)
         if outcome.container:
             text += " in container '{0}'".format(outcome.container)
-    detail = last_log_line
+    detail = clean_text(last_log_line)
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
-    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE):
+    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED):
         lines = [line for line in outcome.message.splitlines() if line.strip()]
         if lines:
             text += ': {0}'.format(lines[-1].strip())

@@ -51,14 +51,18 @@ def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WA
     """Watch the pod of ``source`` until its build is over or ``timeout`` seconds have passed.
 
     ``source.get()`` returns (pod dict or None, resourceVersion); ``source.watch(version,
-    timeout_seconds)`` yields (event type, pod dict) and may raise ResourceExpired.
-    ``clock()`` returns seconds (monotonic). Returns a WaitResult.
+    timeout_seconds)`` yields (event type, pod dict) and may raise ResourceExpired;
+    ``source.events()`` returns the pod's events (dicts). ``clock()`` returns seconds
+    (monotonic). Returns a WaitResult.
     """
     deadline = clock() + timeout
     unschedulable_since = None
+    # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
+    # only its events tell. They are read once it has not started for unschedulable_timeout.
+    not_started_since = None
 
     def settle(pod):
-        nonlocal unschedulable_since
+        nonlocal unschedulable_since, not_started_since
         if pod is None:
             return WaitResult(pod_status.deleted(), None)
         now = clock()
@@ -66,9 +70,17 @@ def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WA
             unschedulable_since = None
         elif unschedulable_since is None:
             unschedulable_since = now
+        if not pod_status.not_started(pod):
+            not_started_since = None
+        elif not_started_since is None:
+            not_started_since = now
         outcome = pod_status.classify(pod, now, unschedulable_since, unschedulable_timeout)
         if outcome.terminal:
             return WaitResult(outcome, pod)
+        if not_started_since is not None and now - not_started_since >= unschedulable_timeout:
+            message = pod_status.volume_failure(source.events())
+            if message:
+                return WaitResult(pod_status.mount_failed(message), pod)
         if now >= deadline:
             return WaitResult(pod_status.timed_out(pod, timeout), pod)
         return None
@@ -76,8 +88,9 @@ def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WA
     def window():
         now = clock()
         seconds = min(deadline - now, max_watch)
-        if unschedulable_since is not None:
-            seconds = min(seconds, unschedulable_since + unschedulable_timeout - now)
+        for since in (unschedulable_since, not_started_since):
+            if since is not None and since + unschedulable_timeout > now:
+                seconds = min(seconds, since + unschedulable_timeout - now)
         return max(1, int(math.ceil(seconds)))
 
     pod, version = source.get()
@@ -106,6 +119,7 @@ class PodEvents(object):
     def __init__(self, core_v1, namespace, name):
         self._core = core_v1
         self._namespace = namespace
+        self._name = name
         self._selector = 'metadata.name=' + name
 
     def get(self):
@@ -114,6 +128,12 @@ class PodEvents(object):
         data = json.loads(response.data)
         items = data.get('items') or []
         return (items[0] if items else None), _resource_version(data)
+
+    def events(self, request_timeout=60):
+        response = self._core.list_namespaced_event(
+            self._namespace, field_selector='involvedObject.kind=Pod,involvedObject.name=' + self._name,
+            _preload_content=False, _request_timeout=request_timeout)
+        return json.loads(response.data).get('items') or []
 
     def watch(self, version, timeout_seconds):
         watcher = k8s_watch.Watch()
