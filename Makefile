@@ -21,3 +21,11 @@ lab-build:     ## build or reuse the lab's binaries and images without starting 
 
 lab-smoke:     ## the lab's own pytest suite, on the running lab
 	bash scripts/lab-smoke.sh
+
+.PHONY: sanity units
+
+sanity:        ## ansible-test sanity on a fresh copy of the collection (venv in ~/.cache/kiln)
+	bash scripts/sanity.sh
+
+units:         ## ansible-test units (pytest, no cluster) on a fresh copy of the collection
+	bash scripts/units.sh
