@@ -1,0 +1,195 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Run the clone container's script with /bin/sh and git against local repositories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+
+pytestmark = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),
+                                reason='needs git and /bin/sh')
+
+GIT_ENV = {
+    'GIT_AUTHOR_NAME': 'kiln', 'GIT_AUTHOR_EMAIL': 'kiln@example.invalid',
+    'GIT_COMMITTER_NAME': 'kiln', 'GIT_COMMITTER_EMAIL': 'kiln@example.invalid',
+    'GIT_CONFIG_NOSYSTEM': '1', 'GIT_TERMINAL_PROMPT': '0',
+}
+
+
+def git(cwd, *args):
+    env = dict(os.environ, HOME=str(cwd), **GIT_ENV)
+    return subprocess.run(['git', '-c', 'init.defaultBranch=main', '-c', 'protocol.file.allow=always'] + list(args),
+                          cwd=str(cwd), env=env, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def commit(repo, name, text):
+    (repo / name).write_text(text)
+    git(repo, 'add', name)
+    git(repo, 'commit', '-q', '-m', 'add ' + name)
+    return git(repo, 'rev-parse', 'HEAD')
+
+
+@pytest.fixture(scope='module')
+def origin(tmp_path_factory):
+    """A repository with three commits on main, an annotated tag, a branch and a submodule."""
+    base = tmp_path_factory.mktemp('origin')
+    sub = base / 'sub'
+    sub.mkdir()
+    git(sub, 'init', '-q')
+    commit(sub, 'lib.txt', 'library\n')
+
+    repo = base / 'app'
+    repo.mkdir()
+    git(repo, 'init', '-q')
+    first = commit(repo, 'Dockerfile', 'FROM scratch\n')
+    git(repo, 'tag', '-a', 'v1', '-m', 'release 1')
+    second = commit(repo, 'README', 'two\n')
+    git(repo, 'checkout', '-q', '-b', 'feature')
+    feature = commit(repo, 'feature.txt', 'feature\n')
+    git(repo, 'checkout', '-q', 'main')
+    git(repo, 'submodule', 'add', '-q', 'file://' + str(sub), 'vendor/sub')
+    git(repo, 'commit', '-q', '-m', 'add submodule')
+    head = git(repo, 'rev-parse', 'HEAD')
+    return dict(url='file://' + str(repo), first=first, second=second, feature=feature, head=head)
+
+
+def run_clone(tmp_path, repo, version='HEAD', depth=1, submodules=False, transport='http', secret=None, extra_env=None):
+    """Run CLONE_SCRIPT as the clone container would; return (exit code, termination log, output, src dir)."""
+    termination = tmp_path / 'termination-log'
+    secret_dir = tmp_path / 'git-secret'
+    secret_dir.mkdir(exist_ok=True)
+    for key, value in (secret or {}).items():
+        (secret_dir / key).write_text(value)
+    home = tmp_path / 'home'
+    home.mkdir(exist_ok=True)
+    src = tmp_path / 'workspace' / 'src'
+    src.parent.mkdir(exist_ok=True)
+    script = render.CLONE_SCRIPT.replace('/dev/termination-log', str(termination)).replace(
+        render.GIT_SECRET_DIR, str(secret_dir))
+    env = {
+        'PATH': os.environ['PATH'], 'HOME': str(home), 'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
+        'KILN_SRC': str(src), 'KILN_GIT_REPO': repo, 'KILN_GIT_VERSION': version, 'KILN_GIT_DEPTH': str(depth),
+        'KILN_GIT_SUBMODULES': 'true' if submodules else 'false', 'KILN_GIT_TRANSPORT': transport,
+        'KILN_GIT_SECRET': 'creds' if secret is not None else '',
+        # Submodules from file:// URLs are off by default since git 2.38.1; the cluster clones over the network.
+        'GIT_CONFIG_COUNT': '1', 'GIT_CONFIG_KEY_0': 'protocol.file.allow', 'GIT_CONFIG_VALUE_0': 'always',
+    }
+    env.update(extra_env or {})
+    done = subprocess.run(['/bin/sh', '-c', script], cwd=str(tmp_path), env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    log = termination.read_text() if termination.exists() else ''
+    return done.returncode, log, done.stdout + done.stderr, src
+
+
+def test_head_shallow(tmp_path, origin):
+    rc, log, output, src = run_clone(tmp_path, origin['url'])
+    assert rc == 0, output
+    assert log == origin['head']
+    assert (src / 'Dockerfile').read_text() == 'FROM scratch\n'
+    assert git(src, 'rev-parse', '--is-shallow-repository') == 'true'
+    assert 'kiln clone: checked out ' + origin['head'] in output
+
+
+def test_full_history(tmp_path, origin):
+    rc, log, output, src = run_clone(tmp_path, origin['url'], depth=0)
+    assert rc == 0, output
+    assert git(src, 'rev-parse', '--is-shallow-repository') == 'false'
+    assert git(src, 'rev-list', '--count', 'HEAD') == '3'
+
+
+def test_annotated_tag(tmp_path, origin):
+    rc, log, output, src = run_clone(tmp_path, origin['url'], version='v1')
+    assert rc == 0, output
+    assert log == origin['first']
+    assert not (src / 'README').exists()
+
+
+def test_branch(tmp_path, origin):
+    rc, log, output, src = run_clone(tmp_path, origin['url'], version='feature')
+    assert (rc, log) == (0, origin['feature']), output
+    assert (src / 'feature.txt').exists()
+
+
+def test_full_sha_of_an_older_commit(tmp_path, origin):
+    rc, log, output, _src = run_clone(tmp_path, origin['url'], version=origin['second'])
+    assert (rc, log) == (0, origin['second']), output
+
+
+def test_abbreviated_sha_falls_back_to_a_full_fetch(tmp_path, origin):
+    rc, log, output, _src = run_clone(tmp_path, origin['url'], version=origin['first'][:10])
+    assert (rc, log) == (0, origin['first']), output
+    assert 'fetching all branches and tags' in output
+
+
+def test_missing_ref_fails_with_a_readable_message(tmp_path, origin):
+    rc, log, output, _src = run_clone(tmp_path, origin['url'], version='no-such-branch')
+    assert rc == 1
+    assert log.startswith("could not fetch 'no-such-branch' (git.version) from " + origin['url'] + ': ')
+    assert 'no-such-branch' in log.splitlines()[0].split(': ', 1)[1]
+
+
+def test_missing_commit_fails_with_a_readable_message(tmp_path, origin):
+    rc, log, _output, _src = run_clone(tmp_path, origin['url'], version='deadbeefdeadbeef')
+    assert rc == 1
+    assert log.strip() == 'commit deadbeefdeadbeef (git.version) is not in ' + origin['url']
+
+
+def test_submodules(tmp_path, origin):
+    rc, _log, output, src = run_clone(tmp_path, origin['url'], submodules=True)
+    assert rc == 0, output
+    assert (src / 'vendor' / 'sub' / 'lib.txt').read_text() == 'library\n'
+    plain = tmp_path / 'plain'
+    plain.mkdir()
+    rc, _log, output, src = run_clone(plain, origin['url'])
+    assert rc == 0, output
+    assert not (src / 'vendor' / 'sub' / 'lib.txt').exists()
+
+
+def test_ssh_needs_a_secret(tmp_path):
+    rc, log, _output, _src = run_clone(tmp_path, 'git@git.example.invalid:team/app.git', transport='ssh')
+    assert rc == 1
+    assert log.strip() == ('git.repo is an SSH URL: name a Secret with the keys ssh-privatekey and known_hosts '
+                           'in git.secret')
+
+
+def test_ssh_key_without_known_hosts_fails_clearly(tmp_path):
+    rc, log, _output, _src = run_clone(tmp_path, 'git@git.example.invalid:team/app.git', transport='ssh',
+                                       secret={'ssh-privatekey': 'not a real key\n'})
+    assert rc == 1
+    assert log.strip() == ("Secret 'creds' (git.secret) has ssh-privatekey but no known_hosts; add the server's host "
+                           "keys (ssh-keyscan HOST) under the key known_hosts")
+
+
+def test_https_secret_needs_a_token_or_username_and_password(tmp_path):
+    rc, log, _output, _src = run_clone(tmp_path, 'http://127.0.0.1:9/app.git', secret={'username': 'only'})
+    assert rc == 1
+    assert log.strip() == "Secret 'creds' (git.secret) has neither a key token nor the keys username and password"
+
+
+@pytest.mark.parametrize('secret, expected', [
+    ({'token': 'tok-123\n'}, 'username=x-access-token\npassword=tok-123\n'),
+    ({'token': 'tok-123', 'username': 'oauth2'}, 'username=oauth2\npassword=tok-123\n'),
+    ({'username': 'builder', 'password': 'pw 1\n'}, 'username=builder\npassword=pw 1\n'),
+])
+def test_credentials_are_read_from_the_secret_files_for_the_repository_host_only(tmp_path, secret, expected):
+    # Nothing listens on port 9 of the loopback: the fetch fails at once, after the setup.
+    rc, log, output, _src = run_clone(tmp_path, 'http://user@127.0.0.1:9/team/app.git', version='main', secret=secret)
+    assert rc == 1
+    assert log.startswith("could not fetch 'main' (git.version) from http://user@127.0.0.1:9/team/app.git")
+    for value in secret.values():
+        assert value.strip() not in output
+        assert value.strip() not in log
+    home = tmp_path / 'home'
+    config = (home / '.gitconfig').read_text()
+    assert '[credential "http://127.0.0.1:9"]' in config
+    assert 'tok-123' not in config and 'pw 1' not in config
+    helper = subprocess.run([str(home / 'git-credential-kiln'), 'get'], capture_output=True, text=True, check=True,
+                            env={'PATH': os.environ['PATH']}, cwd=str(tmp_path))
+    assert helper.stdout == expected

@@ -1,0 +1,197 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
+
+DIGEST = 'sha256:dfc5efce4a35d7f4f83fa8e200f463a094a5e90992a010bfd03465d94320774d'
+
+
+def recorded(name):
+    return load_fixture('recorded/{0}.json'.format(name))
+
+
+def recorded_pod(name):
+    return recorded(name)['pod']
+
+
+def test_succeeded_build():
+    pod = recorded_pod('succeeded')
+    outcome = status.classify(pod)
+    assert outcome.state == status.SUCCEEDED
+    assert outcome.terminal
+    assert (outcome.container, outcome.exit_code, outcome.reason) == ('kaniko', 0, 'Completed')
+    digest, images = status.parse_termination(status.container_termination(pod, 'kaniko')['message'])
+    assert digest == DIGEST
+    assert images and all(image.endswith('@' + DIGEST) for image in images)
+    assert status.parse_commit(status.container_termination(pod, 'clone')['message']) == \
+        'd22d2c8403a194a70b2c8cfc0d0aa9dd00db070f'
+
+
+def test_running_pod_is_not_terminal():
+    outcome = status.classify(recorded_pod('running'))
+    assert outcome.state == status.RUNNING
+    assert not outcome.terminal
+
+
+def test_failing_run_step_names_kaniko_and_its_exit_code():
+    outcome = status.classify(recorded_pod('failed_run_exit7'))
+    assert (outcome.state, outcome.container, outcome.exit_code, outcome.reason) == (status.FAILED, 'kaniko', 7, 'Error')
+    assert '\x1b[' not in outcome.message
+    assert outcome.message.splitlines()[-1] == (
+        'error building image: error building stage: failed to execute command: waiting for process to exit: exit status 7')
+    assert status.describe(outcome, '\x1b[36mINFO\x1b[0m[0000] about to fail  ') == (
+        "Build failed in container 'kaniko' with exit code 7 (Error): last log line: INFO[0000] about to fail "
+        "(hint: a build step or the push failed: see log_lines (and log_path for the whole log))")
+
+
+def test_failed_clone_names_the_init_container():
+    outcome = status.classify(recorded_pod('failed_clone_missing_ref'))
+    assert (outcome.state, outcome.container, outcome.exit_code) == (status.FAILED, 'clone', 128)
+    assert 'git.repo, git.version and git.secret' in outcome.hint
+    assert status.describe(outcome).startswith(
+        "Build failed in container 'clone' with exit code 128 (Error): fatal: couldn't find remote ref no-such-branch")
+
+
+def test_init_failure_is_seen_before_the_phase_says_failed():
+    outcome = status.classify(load_fixture('handwritten_running_clone_failed_phase_lag.json'))
+    assert (outcome.state, outcome.container, outcome.exit_code) == (status.FAILED, 'clone', 128)
+    assert outcome.message.endswith('fatal: Could not read from remote repository.')
+
+
+def test_init_container_still_running():
+    outcome = status.classify(load_fixture('handwritten_pending_clone_running.json'))
+    assert (outcome.state, outcome.container) == (status.RUNNING, 'clone')
+
+
+def test_oomkilled_gets_a_memory_hint():
+    outcome = status.classify(recorded_pod('oomkilled'))
+    assert (outcome.state, outcome.exit_code, outcome.reason) == (status.FAILED, 137, 'OOMKilled')
+    assert 'pod.resources.limits.memory' in outcome.hint
+    kaniko = status.classify(load_fixture('handwritten_failed_kaniko_oomkilled.json'))
+    assert (kaniko.container, kaniko.reason) == ('kaniko', 'OOMKilled')
+    assert '--compressed-caching=false' in kaniko.hint
+    assert 'pod.resources.limits.memory' in kaniko.hint
+
+
+def test_deadline_exceeded_is_reported_at_pod_level():
+    outcome = status.classify(recorded_pod('deadline_exceeded'))
+    assert (outcome.state, outcome.reason, outcome.exit_code) == (status.FAILED, 'DeadlineExceeded', 137)
+    assert 'timeout' in outcome.hint
+    assert status.describe(outcome) == (
+        "Build failed in container 'main' with exit code 137 (DeadlineExceeded): Pod was active on the node "
+        "longer than the specified deadline (hint: the build did not finish in time: raise timeout)")
+
+
+def test_evicted():
+    outcome = status.classify(load_fixture('handwritten_failed_evicted.json'))
+    assert (outcome.state, outcome.reason, outcome.container) == (status.FAILED, 'Evicted', 'kaniko')
+    assert 'ephemeral-storage' in outcome.message
+    assert 'ephemeral-storage' in outcome.hint
+
+
+@pytest.mark.parametrize('name, reason', [
+    ('err_image_pull', 'ErrImagePull'),
+    ('image_pull_backoff', 'ImagePullBackOff'),
+    ('invalid_image_name', 'InvalidImageName'),
+    ('create_container_config_error', 'CreateContainerConfigError'),
+])
+def test_waiting_reasons_that_do_not_heal_fail_at_once(name, reason):
+    outcome = status.classify(recorded_pod(name))
+    assert (outcome.state, outcome.reason, outcome.container) == (status.FAILED, reason, 'main')
+    assert outcome.message
+    assert status.describe(outcome).startswith("Build failed: container 'main' could not start ({0})".format(reason))
+
+
+def test_image_pull_error_of_the_clone_container_names_git_image():
+    outcome = status.classify(load_fixture('handwritten_pending_clone_imagepullbackoff.json'))
+    assert (outcome.state, outcome.container, outcome.reason) == (status.FAILED, 'clone', 'ImagePullBackOff')
+    assert 'git_image' in outcome.hint
+
+
+def test_missing_secret_volume_is_not_in_the_status_but_in_the_events():
+    pod_and_events = recorded('pending_missing_secret_volume')
+    pod = pod_and_events['pod']
+    assert status.classify(pod).state == status.RUNNING
+    assert status.not_started(pod)
+    message = status.volume_failure(pod_and_events['events'])
+    assert message == 'MountVolume.SetUp failed for volume "auth" : secret "missing-secret" not found'
+    outcome = status.mount_failed(message)
+    assert 'git.secret' in outcome.hint
+    assert status.describe(outcome).startswith('Build pod could not start (FailedMount): MountVolume.SetUp failed')
+
+
+def test_started_pods_are_not_stuck():
+    for name in ('running', 'succeeded', 'unschedulable', 'failed_run_exit7'):
+        assert not status.not_started(recorded_pod(name)), name
+    assert status.volume_failure(recorded('err_image_pull')['events']) is None
+
+
+def test_unschedulable_fails_only_after_the_grace_time():
+    pod = recorded_pod('unschedulable')
+    message = status.unschedulable_message(pod)
+    assert "didn't match Pod's node affinity/selector" in message
+    assert status.classify(pod, now=100.0, unschedulable_since=100.0, unschedulable_timeout=60).state == status.RUNNING
+    assert status.classify(pod, now=159.9, unschedulable_since=100.0, unschedulable_timeout=60).state == status.RUNNING
+    outcome = status.classify(pod, now=160.0, unschedulable_since=100.0, unschedulable_timeout=60)
+    assert (outcome.state, outcome.reason) == (status.FAILED, 'Unschedulable')
+    assert 'pod.node_selector' in outcome.hint
+    assert status.describe(outcome).startswith('Build pod could not be scheduled (Unschedulable): 0/1 nodes are available')
+
+
+def test_scheduled_pods_are_not_unschedulable():
+    assert status.unschedulable_message(recorded_pod('running')) is None
+
+
+def test_failed_pod_without_container_detail():
+    outcome = status.classify({'status': {'phase': 'Failed', 'message': 'node lost'}})
+    assert (outcome.state, outcome.reason, outcome.message) == (status.FAILED, 'Failed', 'node lost')
+
+
+def test_warning_messages_of_recorded_events():
+    assert status.warning_messages(recorded('err_image_pull')['events'])[0].startswith(
+        'Failed: Failed to pull image "docker.io/library/not-there:1"')
+    assert status.warning_messages(recorded('succeeded')['events']) == []
+    assert status.warning_messages([{'type': 'Warning', 'reason': 'BackOff', 'message': 'Back-off', 'count': 3}]) == [
+        'BackOff: Back-off (x3)']
+
+
+def test_timeout_and_deleted_outcomes():
+    outcome = status.timed_out(recorded_pod('running'), 30)
+    assert (outcome.state, outcome.reason, outcome.container) == (status.FAILED, 'Timeout', 'main')
+    assert status.describe(outcome).startswith("Build timed out: the build did not finish within 30 s (still in container 'main')")
+    gone = status.deleted()
+    assert gone.reason == 'Deleted'
+    assert status.describe(gone).startswith('Build failed (Deleted): the pod was deleted by someone else')
+
+
+@pytest.mark.parametrize('message, digest, images', [
+    ('registry:5000/rng@' + DIGEST + '\n', DIGEST, ['registry:5000/rng@' + DIGEST]),
+    ('registry:5000/rng@' + DIGEST + '\nghcr.io/x/rng@' + DIGEST, DIGEST,
+     ['registry:5000/rng@' + DIGEST, 'ghcr.io/x/rng@' + DIGEST]),
+    ('', None, []),
+    (None, None, []),
+    ('error building image: exit status 7', None, []),
+    ('registry:5000/rng@sha256:short', None, []),
+])
+def test_parse_termination(message, digest, images):
+    assert status.parse_termination(message) == (digest, images)
+
+
+@pytest.mark.parametrize('message, commit', [
+    ('d22d2c8403a194a70b2c8cfc0d0aa9dd00db070f\n', 'd22d2c8403a194a70b2c8cfc0d0aa9dd00db070f'),
+    ('a' * 64, 'a' * 64),
+    ('fatal: not a commit', None),
+    ('d22d2c8', None),
+    (None, None),
+])
+def test_parse_commit(message, commit):
+    assert status.parse_commit(message) == commit
+
+
+def test_clean_text_removes_colours():
+    assert status.clean_text('\x1b[36mINFO\x1b[0m[0000] Retrieving image  \n') == 'INFO[0000] Retrieving image'
