@@ -11,6 +11,7 @@ from kilnlab import build, cluster  # noqa: E402
 
 def main(argv):
     commands = {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env,
+                "vars": cluster.integration_vars,
                 "build": build.build_all,
                 "deps": build.ensure_packages}
     if len(argv) != 2 or argv[1] not in commands:

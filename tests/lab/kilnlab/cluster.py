@@ -576,6 +576,18 @@ def env_lines():
     return ["export %s=%s" % (k, v) for k, v in values.items()]
 
 
+def integration_vars():
+    """The lab's addresses as YAML variables (kiln_lab_*), for tests/integration/integration_config.yml:
+    ansible-test passes that file to every target and filters the environment."""
+    lines = []
+    for line in env_lines():
+        key, _, value = line[len("export "):].partition("=")
+        if key.startswith("KILN_LAB_") or key == "KUBECONFIG":
+            name = "kiln_lab_kubeconfig" if key == "KUBECONFIG" else key.lower()
+            lines.append("%s: %s" % (name, json.dumps(str(value))))
+    print("---\n# Written by tests/lab/lab.py vars for the running lab.\n" + "\n".join(lines))
+
+
 def healthy():
     """What answers, as {component: bool}."""
     ctx = _ssl_context() if (PKI / "admin.crt").exists() else None
