@@ -96,9 +96,10 @@ def _load_kubeconfig(params, configuration):
                 config_file=kubeconfig or None, context=context,
                 client_configuration=configuration, persist_config=False)
     except Exception as exc:  # the loader raises ConfigException, IOError, yaml errors, ...
-        raise ClusterError('Could not load the kubeconfig{0}{1}: {2}'.format(
-            ' ' + kubeconfig if isinstance(kubeconfig, str) else '',
-            " (context '{0}')".format(context) if context else '', exc))
+        # kubeconfig is no_log (it may be a dict with credentials), so its value would show as stars.
+        where = 'given in kubeconfig' if kubeconfig else 'from KUBECONFIG or ~/.kube/config'
+        raise ClusterError('Could not load the kubeconfig {0}{1}: {2}'.format(
+            where, " (context '{0}')".format(context) if context else '', exc))
 
 
 def api_client(params):
