@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+"""Benchmarks of kiln.kaniko on the lab cluster, side by side with the usual way.
+
+The usual way is kubernetes.core.k8s to create the same pod plus a kubernetes.core.k8s_info loop
+with until/retries/delay 5 (kubernetes.core.k8s's own wait never ends for a finished pod).
+Times come from the ansible.posix.json callback (task start/end) and from containerd's event
+stream (nanosecond start/exit of the Kaniko container), so overhead = wall - executor run time
+is measured, not estimated.
+
+    bash bench/run.sh            # all scenarios
+    bash bench/run.sh a e        # some of them
+"""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests" / "lab"))
+
+from kilnlab import cluster  # noqa: E402
+from kilnlab.config import CONTAINERD_SOCK, KUBECONFIG, NET  # noqa: E402
+
+RESULTS = REPO / "bench" / "results"
+
+
+# ---------------------------------------------------------------- measuring
+
+class ContainerdEvents:
+    """Records /tasks/start and /tasks/exit events with containerd's own nanosecond timestamps."""
+
+    def __init__(self):
+        self.lines = []
+        self.proc = subprocess.Popen(["ctr", "--address", str(CONTAINERD_SOCK), "events"],
+                                     stdout=subprocess.PIPE, text=True)
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait()
+
+    @staticmethod
+    def _stamp(line):
+        date, clock = line.split()[:2]
+        whole, _, frac = clock.partition(".")
+        base = datetime.datetime.fromisoformat("%sT%s+00:00" % (date, whole)).timestamp()
+        return base + float("0." + (frac or "0"))
+
+    def run_time(self, container_id, timeout=5.0):
+        """Seconds between the container's start and exit events."""
+        start, exit_ = self.span(container_id, timeout)
+        return exit_ - start
+
+    def span(self, container_id, timeout=5.0):
+        """(start, exit) of the container, in seconds since the epoch."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            start = exit_ = None
+            for line in list(self.lines):
+                if container_id not in line:
+                    continue
+                if "/tasks/start" in line:
+                    start = self._stamp(line)
+                elif "/tasks/exit" in line and '"id":"%s"' % container_id in line.replace(" ", ""):
+                    exit_ = self._stamp(line)
+            if start is not None and exit_ is not None:
+                return start, exit_
+            time.sleep(0.05)
+        raise RuntimeError("no start/exit events seen for container %s" % container_id)
+
+
+def iso(ts):
+    return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
+
+
+def playbook(tasks, extra_vars, peak_rss_of=None):
+    """Run a one-play playbook on localhost; returns ({task name: (duration, result)}, peak RSS in bytes)."""
+    play = [{"name": "bench", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": {"group/kiln.kaniko.k8s": {"kubeconfig": str(KUBECONFIG)}},
+             "tasks": tasks}]
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "play.yml"
+        book.write_text(json.dumps(play))
+        variables = Path(tmp) / "vars.json"
+        variables.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
+        env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
+                   ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
+        proc = subprocess.Popen(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "@%s" % variables,
+                                 str(book)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        peak = 0
+        if peak_rss_of:
+            peak = _watch_peak_rss(proc, peak_rss_of)
+        out, err = proc.communicate()
+    try:
+        report = json.loads(out)
+    except ValueError:
+        raise RuntimeError("ansible-playbook printed no JSON:\n%s\n%s" % (out[-3000:], err[-3000:]))
+    timings = {}
+    for task in report["plays"][0]["tasks"]:
+        name = task["task"]["name"]
+        duration = task["task"]["duration"]
+        result = task["hosts"].get("localhost", {})
+        timings[name] = (iso(duration["end"]) - iso(duration["start"]), result)
+        if result.get("failed") and not result.get("_ansible_ignore_errors"):
+            raise RuntimeError("task %r failed: %s" % (name, result.get("msg")))
+    return timings, peak
+
+
+def _watch_peak_rss(proc, needle):
+    """Peak resident memory (VmHWM) of the process whose command line contains `needle`."""
+    peak = 0
+    while proc.poll() is None:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as handle:
+                    if needle.encode() not in handle.read():
+                        continue
+                with open("/proc/%s/status" % pid) as handle:
+                    for line in handle:
+                        if line.startswith("VmHWM:"):
+                            peak = max(peak, int(line.split()[1]) * 1024)
+            except OSError:
+                continue
+        time.sleep(0.05)
+    return peak
+
+
+def kubectl_json(*args):
+    return json.loads(cluster.kubectl(*args, "-o", "json").stdout)
+
+
+def container_ids(namespace, pod):
+    """{container name: containerd id} of a finished pod, init containers included."""
+    status = kubectl_json("-n", namespace, "get", "pod", pod)["status"]
+    return {cs["name"]: cs["containerID"].split("://", 1)[1]
+            for cs in status.get("initContainerStatuses", []) + status.get("containerStatuses", [])
+            if cs.get("containerID")}
+
+
+def measure(events, namespace, pod, wall):
+    """wall, the executor's run time, overhead = wall - executor, and the tool's own share: wall minus
+    the pod's work (from the clone's start to the executor's exit)."""
+    ids = container_ids(namespace, pod)
+    k_start, k_exit = events.span(ids["kaniko"])
+    c_start, _ = events.span(ids["clone"])
+    executor = k_exit - k_start
+    return {"wall": wall, "executor": executor, "overhead": wall - executor,
+            "pod_work": k_exit - c_start, "tool_overhead": wall - (k_exit - c_start)}
+
+
+# ---------------------------------------------------------------- scenarios
+
+def lab_build_options(namespace, repo, **extra):
+    registry = NET.registry
+    options = {
+        "namespace": namespace,
+        "git": {"repo": "%s/%s" % (NET.git_url, repo)},
+        "registry_mirrors": [registry],
+        "insecure_registries": [registry],
+        "insecure": True,
+    }
+    options.update(extra)
+    return options
+
+
+def scenario_a(namespace, runs):
+    """One build: kiln.kaniko.build vs kubernetes.core.k8s + k8s_info until/delay 5, same pod."""
+    registry = NET.registry
+    rows = {"kiln": [], "k8s_loop": []}
+    events = ContainerdEvents()
+    try:
+        for i in range(runs):
+            dest = "%s/bench/a:%s-%d" % (registry, namespace, i)
+            kiln, _ = playbook([{"name": "build", "kiln.kaniko.build": dict(
+                lab_build_options(namespace, "smoke.git", destinations=[dest]), keep_pod="always"),
+                "register": "b"}], {})
+            wall, result = kiln["build"]
+            rows["kiln"].append(measure(events, namespace, result["pod_name"], wall))
+
+            rendered, _ = playbook([{"name": "render", "kiln.kaniko.build": dict(
+                lab_build_options(namespace, "smoke.git", destinations=[dest + "-loop"])),
+                "check_mode": True}], {})
+            pod = rendered["render"][1]["pod"]
+            pod["metadata"].pop("generateName", None)
+            pod["metadata"]["name"] = "loop-%d-%s" % (i, uuid.uuid4().hex[:5])
+            pod["metadata"]["namespace"] = namespace
+            manifest = Path(tempfile.mkdtemp()) / "pod.json"  # src, not definition: the script holds {# #}
+            manifest.write_text(json.dumps(pod))
+            loop, _ = playbook([
+                {"name": "create", "kubernetes.core.k8s": {"src": str(manifest)}},
+                {"name": "wait", "kubernetes.core.k8s_info": {
+                    "kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"]},
+                 "register": "p",
+                 "until": "p.resources | length > 0 and p.resources[0].status.phase in ['Succeeded', 'Failed']",
+                 "retries": 120, "delay": 5},
+            ], {})
+            wall = loop["create"][0] + loop["wait"][0]
+            rows["k8s_loop"].append(measure(events, namespace, pod["metadata"]["name"], wall))
+            cluster.kubectl("-n", namespace, "delete", "pod", pod["metadata"]["name"], "--wait=false")
+            cluster.kubectl("-n", namespace, "delete", "pod", result["pod_name"], "--wait=false")
+            k, lp = rows["kiln"][-1], rows["k8s_loop"][-1]
+            print("  a run %d: kiln wall %.2fs overhead %.2fs (own %.2fs) | k8s loop wall %.2fs overhead %.2fs "
+                  "(own %.2fs)" % (i + 1, k["wall"], k["overhead"], k["tool_overhead"], lp["wall"], lp["overhead"],
+                                   lp["tool_overhead"]), flush=True)
+    finally:
+        events.close()
+    summary = {}
+    for tool, samples in rows.items():
+        summary[tool] = {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+    summary["overhead_ratio"] = summary["k8s_loop"]["overhead"] / max(summary["kiln"]["overhead"], 1e-6)
+    summary["tool_overhead_ratio"] = (summary["k8s_loop"]["tool_overhead"]
+                                      / max(summary["kiln"]["tool_overhead"], 1e-6))
+    summary["wall_ratio"] = summary["k8s_loop"]["wall"] / summary["kiln"]["wall"]
+    return {"runs": rows, "median": summary}
+
+
+def scenario_e(namespace, runs):
+    """Peak RSS of the module process for a build that logs about 100 MB (logs streamed to log_path)."""
+    rows = []
+    for i in range(runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            log_path = Path(tmp) / "build.log"
+            timings, peak = playbook([{"name": "build", "kiln.kaniko.build": lab_build_options(
+                namespace, "bench.git", context_sub_path="loud", push=False, log_path=str(log_path))}],
+                {}, peak_rss_of="AnsiballZ_build")
+            size = log_path.stat().st_size
+        rows.append({"peak_rss_mb": peak / 2 ** 20, "log_mb": size / 2 ** 20, "wall": timings["build"][0]})
+        print("  e run %d: peak RSS %.1f MB for a %.1f MB log (%.1fs)" % (
+            i + 1, rows[-1]["peak_rss_mb"], rows[-1]["log_mb"], rows[-1]["wall"]), flush=True)
+    return {"runs": rows, "median": {"peak_rss_mb": statistics.median(r["peak_rss_mb"] for r in rows),
+                                     "log_mb": statistics.median(r["log_mb"] for r in rows)}}
+
+
+SCENARIOS = {"a": scenario_a, "e": scenario_e}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", default=sorted(SCENARIOS), choices=sorted(SCENARIOS))
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    namespace = "kiln-bench-" + uuid.uuid4().hex[:6]
+    cluster.kubectl("create", "namespace", namespace)
+    results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "machine": {"cpus": os.cpu_count()}, "runs": args.runs, "scenarios": {}}
+    try:
+        for key in args.scenarios:
+            print("scenario %s: %s" % (key, SCENARIOS[key].__doc__.splitlines()[0]), flush=True)
+            results["scenarios"][key] = SCENARIOS[key](namespace, args.runs)
+    finally:
+        cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / ("%s.json" % datetime.date.today().isoformat())
+    out.write_text(json.dumps(results, indent=1) + "\n")
+    print()
+    print(table(results))
+    print("\nwritten to %s" % out.relative_to(REPO))
+
+
+def table(results):
+    lines = ["| scenario | kiln.kaniko | usual way | ratio |", "|---|---|---|---|"]
+    a = results["scenarios"].get("a")
+    if a:
+        m = a["median"]
+        lines.append("| (a) one build, median wall | %.2f s | %.2f s | %.1fx |" % (
+            m["kiln"]["wall"], m["k8s_loop"]["wall"], m["wall_ratio"]))
+        lines.append("| (a) overhead = wall - executor run | %.2f s | %.2f s | %.1fx less |" % (
+            m["kiln"]["overhead"], m["k8s_loop"]["overhead"], m["overhead_ratio"]))
+        lines.append("| (a) own overhead = wall - pod work (clone start to executor exit) | %.2f s | %.2f s "
+                     "| %.1fx less |" % (m["kiln"]["tool_overhead"], m["k8s_loop"]["tool_overhead"],
+                                         m["tool_overhead_ratio"]))
+    e = results["scenarios"].get("e")
+    if e:
+        lines.append("| (e) peak RSS of the module, %.0f MB of build log | %.1f MB | - | - |" % (
+            e["median"]["log_mb"], e["median"]["peak_rss_mb"]))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
