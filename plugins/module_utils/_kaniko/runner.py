@@ -257,9 +257,8 @@ class BuildRunner(object):
         finished = (pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None
         keep = finished and self.spec.keep_pod in ('always', 'on_failure')
         self._cleanup(delete_pod=not keep and outcome.reason != pod_status.DELETED, running=not finished)
-        last_line = lines[-1] if lines else None
         result.update(events=events, hint=outcome.hint, pod_kept=keep, digest=None, image=None, images=[])
-        raise BuildFailed(pod_status.describe(outcome, last_line), result)
+        raise BuildFailed(pod_status.describe(outcome, pod_status.telling_line(lines)), result)
 
     def _create(self, registry_key):
         spec = self.spec

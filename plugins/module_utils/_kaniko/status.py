@@ -261,8 +261,26 @@ def parse_commit(message):
     return text if _COMMIT_RE.match(text) else None
 
 
+def telling_line(lines, window=10):
+    """The log line that best says why a build failed: the last error line near the end, else the last line.
+
+    Kaniko prints its final error on stderr and the failing step's output on stdout; the kubelet
+    may interleave the two streams in either order.
+    """
+    lines = [clean_text(line) for line in lines or []]
+    lines = [line for line in lines if line.strip()]
+    for line in reversed(lines[-window:]):
+        if line.lower().startswith(('error', 'erro[', 'fatal', 'fata[')):
+            return line
+    return lines[-1] if lines else None
+
+
 def describe(outcome, last_log_line=None):
-    """One readable sentence for a failed outcome."""
+    """One readable sentence for a failed outcome.
+
+    ``last_log_line`` is used for containers that ran; a container that could not start
+    is described by its waiting message instead.
+    """
     if outcome.reason == TIMEOUT:
         text = 'Build timed out: {0}'.format(outcome.message)
         if outcome.container:
@@ -280,7 +298,7 @@ def describe(outcome, last_log_line=None):
         text = 'Build failed ({0})'.format(outcome.reason)
         if outcome.container:
             text += " in container '{0}'".format(outcome.container)
-    detail = clean_text(last_log_line)
+    detail = None if outcome.reason in FAIL_FAST_WAITING else clean_text(last_log_line)
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
     elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED):

@@ -195,3 +195,20 @@ def test_parse_commit(message, commit):
 
 def test_clean_text_removes_colours():
     assert status.clean_text('\x1b[36mINFO\x1b[0m[0000] Retrieving image  \n') == 'INFO[0000] Retrieving image'
+
+
+def test_telling_line_prefers_the_error_over_interleaved_output():
+    interleaved = ['INFO[0000] Running: [/bin/sh -c echo "about to fail" && exit 7]',
+                   'error building image: error building stage: failed to execute command: exit status 7',
+                   'about to fail']
+    assert status.telling_line(interleaved) == interleaved[1]
+    assert status.telling_line(['step 1', 'step 2', '']) == 'step 2'
+    assert status.telling_line(['\x1b[31mERRO\x1b[0m[0001] push failed', 'done']) == 'ERRO[0001] push failed'
+    assert status.telling_line([]) is None
+
+
+def test_a_container_that_never_started_is_described_by_its_waiting_message():
+    outcome = status.classify(recorded_pod('err_image_pull'))
+    text = status.describe(outcome, 'kiln clone: checked out d22d2c8403a194a70b2c8cfc0d0aa9dd00db070f')
+    assert 'kiln clone' not in text
+    assert text.startswith("Build failed: container 'main' could not start (ErrImagePull): rpc error: code = NotFound")
