@@ -1,0 +1,267 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A read-only client of the OCI distribution API over ansible.module_utils.urls.
+
+Authentication follows the registry's challenge: Basic with the credentials given, or Bearer with a
+token fetched from the challenge's realm for the challenge's service and scope (anonymously when
+no credentials are given). Authorization headers are never sent on to redirect targets (blob
+downloads are often redirected to object storage that refuses them).
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import re
+import socket
+from collections import namedtuple
+from urllib.error import HTTPError, URLError
+from urllib.parse import quote, urlencode, urljoin
+
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import SSLValidationError, open_url
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.challenge import parse_challenges, pick_challenge
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import (
+    AuthenticationError,
+    RegistryError,
+    RegistryUnreachable,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import ACCEPT, load_json, sha256_digest
+
+MAX_BODY = 16 * 1024 * 1024
+MAX_TAG_PAGES = 1000
+USER_AGENT = 'kiln.kaniko-image_info'
+
+
+class Response(namedtuple('Response', 'status headers body url')):
+    __slots__ = ()
+
+    def header(self, name):
+        if self.headers is None:
+            return None
+        return self.headers.get(name)
+
+    def header_values(self, name):
+        if self.headers is None:
+            return []
+        get_all = getattr(self.headers, 'get_all', None)
+        if get_all is not None:
+            return get_all(name) or []
+        value = self.headers.get(name)
+        return [value] if value else []
+
+
+def registry_errors(body):
+    """The ``errors`` of a registry error document as ``CODE: message`` text, or ''."""
+    try:
+        doc = load_json(body, 'error')
+    except RegistryError:
+        return ''
+    errors = doc.get('errors') if isinstance(doc.get('errors'), list) else []
+    return '; '.join('%s: %s' % (e.get('code'), e.get('message')) for e in errors if isinstance(e, dict))
+
+
+_LINK = re.compile(r'<([^>]*)>\s*;(?:[^,]*;)?\s*rel\s*=\s*"?next"?', re.IGNORECASE)
+
+
+def next_link(link_header, base_url):
+    """The absolute URL of a ``Link: <...>; rel="next"`` header, or None."""
+    match = _LINK.search(link_header or '')
+    return urljoin(base_url, match.group(1).strip()) if match else None
+
+
+class RegistryClient(object):
+
+    def __init__(self, api_host, insecure=False, validate_certs=True, ca_path=None, username=None, password=None,
+                 timeout=30, opener=None):
+        self.api_host = api_host
+        self.address = '%s://%s' % ('http' if insecure else 'https', api_host)
+        self.validate_certs = validate_certs
+        self.ca_path = ca_path
+        self.timeout = timeout
+        self._opener = opener or open_url
+        self._basic = None
+        if username is not None or password is not None:
+            pair = '%s:%s' % (username or '', password or '')
+            self._basic = 'Basic ' + base64.b64encode(pair.encode('utf-8')).decode('ascii')
+        self._use_basic = False
+        self._tokens = {}
+
+    # -------------------------------------------------------------- transport
+
+    def _open(self, method, url, headers, address=None):
+        address = address or self.address
+        try:
+            response = self._opener(
+                url, method=method, headers=headers, validate_certs=self.validate_certs, ca_path=self.ca_path,
+                timeout=self.timeout, follow_redirects='safe', unredirected_headers=['Authorization'],
+                use_netrc=False, http_agent=USER_AGENT, force=True,
+            )
+        except HTTPError as exc:
+            try:
+                body = exc.read(MAX_BODY) if exc.fp is not None else b''
+            except (OSError, http.client.HTTPException):
+                body = b''
+            return Response(exc.code, exc.headers, body, url)
+        except (SSLValidationError, UrlsConnectionError) as exc:
+            raise RegistryUnreachable(address, str(exc)) from None
+        except URLError as exc:
+            raise RegistryUnreachable(address, str(getattr(exc, 'reason', exc))) from None
+        except (socket.timeout, OSError, http.client.HTTPException) as exc:
+            raise RegistryUnreachable(address, str(exc) or type(exc).__name__) from None
+        try:
+            body = response.read(MAX_BODY + 1)
+        except (socket.timeout, OSError, http.client.HTTPException) as exc:
+            raise RegistryUnreachable(address, 'reading the answer to %s: %s' % (url, exc)) from None
+        if len(body) > MAX_BODY:
+            raise RegistryError('%s: the answer is larger than %d bytes' % (url, MAX_BODY))
+        status = getattr(response, 'status', None) or response.getcode()
+        return Response(status, response.headers, body, url)
+
+    # -------------------------------------------------------------- authentication
+
+    def _authorization(self, scope):
+        if scope in self._tokens:
+            return 'Bearer ' + self._tokens[scope]
+        if self._use_basic:
+            return self._basic
+        return None
+
+    def _fetch_token(self, challenge, scope):
+        realm = challenge.get('realm')
+        if not realm:
+            raise AuthenticationError('%s asks for a Bearer token but names no realm to get it from' % self.address)
+        query = []
+        if challenge.get('service'):
+            query.append(('service', challenge.get('service')))
+        for item in (challenge.get('scope') or scope or '').split():
+            query.append(('scope', item))
+        url = realm + (('&' if '?' in realm else '?') + urlencode(query) if query else '')
+        headers = {'Accept': 'application/json'}
+        if self._basic:
+            headers['Authorization'] = self._basic
+        response = self._open('GET', url, headers, address=realm)
+        if response.status in (401, 403):
+            raise AuthenticationError('the token service %s refused %s (HTTP %d)%s' % (
+                realm, 'the credentials' if self._basic else 'an anonymous token',
+                response.status, self._detail(response)))
+        if response.status != 200:
+            raise RegistryError('the token service %s answered HTTP %d%s'
+                                % (realm, response.status, self._detail(response)))
+        doc = load_json(response.body, 'token answer')
+        token = doc.get('token') or doc.get('access_token')
+        if not token:
+            raise AuthenticationError('the token service %s answered without a token' % realm)
+        return token
+
+    def _authenticate(self, response, scope, tried):
+        """Prepare credentials for the challenge of a 401 answer; raise when that cannot help."""
+        challenges = parse_challenges(', '.join(response.header_values('WWW-Authenticate')))
+        challenge = pick_challenge(challenges)
+        what = self._what(scope)
+        if challenge is None:
+            raise AuthenticationError('%s refused access to %s (HTTP 401) without saying how to authenticate'
+                                      % (self.address, what))
+        if challenge.scheme in tried:
+            reason = challenge.get('error')
+            raise AuthenticationError('%s refused %s access to %s (HTTP 401%s)%s' % (
+                self.address, 'the credentials for' if self._basic else 'anonymous', what,
+                ', ' + reason if reason else '', self._detail(response)))
+        tried.add(challenge.scheme)
+        if challenge.scheme == 'basic':
+            if not self._basic:
+                raise AuthenticationError('%s needs credentials for %s (Basic realm %r): set username and password'
+                                          % (self.address, what, challenge.get('realm', '')))
+            self._use_basic = True
+        else:
+            self._tokens[scope] = self._fetch_token(challenge, scope)
+
+    @staticmethod
+    def _what(scope):
+        parts = (scope or '').split(':')
+        return 'repository %s' % parts[1] if len(parts) >= 3 and parts[0] == 'repository' else 'the registry'
+
+    @staticmethod
+    def _detail(response):
+        errors = registry_errors(response.body)
+        return ': ' + errors if errors else ''
+
+    def request(self, method, path_or_url, scope=None, accept=None):
+        url = path_or_url if '://' in path_or_url else self.address + path_or_url
+        tried = set()
+        while True:
+            headers = {}
+            if accept:
+                headers['Accept'] = accept
+            authorization = self._authorization(scope)
+            if authorization:
+                headers['Authorization'] = authorization
+            response = self._open(method, url, headers)
+            if response.status != 401:
+                return response
+            self._authenticate(response, scope, tried)
+
+    def _unexpected(self, response, doing):
+        return RegistryError('%s answered HTTP %d when %s%s' % (self.address, response.status, doing,
+                                                                self._detail(response)),
+                             {'status': response.status})
+
+    # -------------------------------------------------------------- API
+
+    def ping(self):
+        """Check that the address serves the registry API (GET /v2/); 200 and 401 both say it does."""
+        response = self._open('GET', self.address + '/v2/', {})
+        if response.status == 401:
+            challenge = pick_challenge(parse_challenges(', '.join(response.header_values('WWW-Authenticate'))))
+            if challenge is not None and challenge.scheme == 'basic' and self._basic:
+                self._use_basic = True
+            return
+        if response.status != 200:
+            raise RegistryError('%s does not look like a registry: GET /v2/ answered HTTP %d'
+                                % (self.address, response.status), {'status': response.status})
+
+    def get_manifest(self, repository, reference):
+        """(body, content type, digest) of a manifest, or None when the registry has no such manifest."""
+        response = self.request('GET', '/v2/%s/manifests/%s' % (repository, quote(reference, safe=':')),
+                                scope='repository:%s:pull' % repository, accept=', '.join(ACCEPT))
+        if response.status == 404:
+            return None
+        if response.status != 200:
+            raise self._unexpected(response, 'reading the manifest %s of %s' % (reference, repository))
+        computed = sha256_digest(response.body)
+        header = response.header('Docker-Content-Digest')
+        digest = header if header and not header.startswith('sha256:') else computed
+        if reference.startswith('sha256:') and computed != reference:
+            raise RegistryError('%s sent a manifest for %s@%s whose digest is %s'
+                                % (self.address, repository, reference, computed))
+        return response.body, response.header('Content-Type'), digest
+
+    def get_blob(self, repository, digest):
+        """The content of a blob, checked against its sha256 digest."""
+        response = self.request('GET', '/v2/%s/blobs/%s' % (repository, digest),
+                                scope='repository:%s:pull' % repository)
+        if response.status != 200:
+            raise self._unexpected(response, 'reading the blob %s of %s' % (digest, repository))
+        if digest.startswith('sha256:') and sha256_digest(response.body) != digest:
+            raise RegistryError('%s sent content for the blob %s of %s that does not match its digest'
+                                % (self.address, digest, repository))
+        return response.body
+
+    def list_tags(self, repository, page_size=1000):
+        """The repository's tags in the registry's order, or None when the repository does not exist."""
+        url = '%s/v2/%s/tags/list?%s' % (self.address, repository, urlencode({'n': page_size}))
+        tags = []
+        for _page in range(MAX_TAG_PAGES):
+            response = self.request('GET', url, scope='repository:%s:pull' % repository)
+            if response.status == 404:
+                return None if not tags else tags
+            if response.status != 200:
+                raise self._unexpected(response, 'listing the tags of %s' % repository)
+            doc = load_json(response.body, 'tag list')
+            tags.extend(tag for tag in doc.get('tags') or [] if isinstance(tag, str))
+            url = next_link(response.header('Link'), url)
+            if not url:
+                return tags
+        raise RegistryError('%s: the tag list of %s has more than %d pages' % (self.address, repository, MAX_TAG_PAGES))

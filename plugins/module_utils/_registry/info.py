@@ -1,0 +1,119 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What kiln.kaniko.image_info returns, gathered from a registry with RegistryClient."""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import fail_from_exception
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import parse_reference
+
+
+def _empty(ref):
+    return {
+        'changed': False,
+        'exists': False,
+        'reference': str(ref),
+        'registry': ref.registry,
+        'repository': ref.repository,
+        'tag': ref.tag,
+        'digest': None,
+        'media_type': None,
+        'size': None,
+        'manifest_size': None,
+        'created': None,
+        'labels': {},
+        'platform': None,
+        'platforms': [],
+        'layers': [],
+    }
+
+
+class ImageInfo(object):
+    """Reads one reference; ``client`` is a RegistryClient (or a stand-in in tests)."""
+
+    def __init__(self, client, ref):
+        self.client = client
+        self.ref = ref
+
+    def _image(self, body, digest):
+        """Summary of an image manifest: size, layers and what its configuration says."""
+        doc = manifests.load_json(body, 'manifest')
+        summary = manifests.image_summary(doc)
+        info = {'digest': digest, 'size': summary['size'], 'layers': summary['layers'],
+                'created': None, 'labels': {}, 'platform': None}
+        config = summary['config']
+        if config['digest'] and manifests.is_image_config(config['media_type']):
+            blob = self.client.get_blob(self.ref.repository, config['digest'])
+            details = manifests.config_summary(manifests.load_json(blob, 'image configuration'))
+            info.update(details)
+        return info
+
+    def _platforms(self, doc):
+        platforms = []
+        for entry in manifests.index_entries(doc):
+            item = {
+                'digest': entry['digest'],
+                'media_type': entry['media_type'],
+                'manifest_size': entry['size'],
+                'platform': entry['platform'],
+                'platform_name': entry['platform_name'],
+                'attestation': entry['attestation'],
+                'size': None,
+                'created': None,
+                'labels': {},
+            }
+            if not entry['attestation'] and entry['digest'] and entry['media_type'] in manifests.IMAGE_TYPES:
+                fetched = self.client.get_manifest(self.ref.repository, entry['digest'])
+                if fetched is not None:
+                    details = self._image(fetched[0], entry['digest'])
+                    item.update(size=details['size'], created=details['created'], labels=details['labels'])
+            platforms.append(item)
+        return platforms
+
+    def run(self, list_tags=False):
+        result = _empty(self.ref)
+        self.client.ping()
+        fetched = self.client.get_manifest(self.ref.repository, self.ref.manifest_reference)
+        if fetched is not None:
+            body, content_type, digest = fetched
+            doc = manifests.load_json(body, 'manifest')
+            kind, media_type = manifests.classify(doc, content_type)
+            result.update(exists=True, digest=digest, media_type=media_type, manifest_size=len(body))
+            if kind == manifests.IMAGE:
+                details = self._image(body, digest)
+                details.pop('digest')
+                result.update(details)
+            elif kind == manifests.INDEX:
+                result['platforms'] = self._platforms(doc)
+            else:
+                result.update(manifests.schema1_summary(doc))
+        if list_tags:
+            tags = self.client.list_tags(self.ref.repository)
+            result['tags'] = tags or []
+            result['repository_exists'] = tags is not None
+        return result
+
+
+def run(module, client_class=RegistryClient):
+    """Entry point of kiln.kaniko.image_info: exit_json or fail_json, once."""
+    params = module.params
+    try:
+        ref = parse_reference(params['reference'])
+        client = client_class(
+            ref.api_host,
+            insecure=params['insecure'],
+            validate_certs=params['validate_certs'],
+            ca_path=params['ca_path'],
+            username=params['username'],
+            password=params['password'],
+            timeout=params['timeout'],
+        )
+        result = ImageInfo(client, ref).run(list_tags=params['list_tags'])
+    except RegistryError as exc:
+        fail_from_exception(module, exc)
+        return
+    module.exit_json(**result)

@@ -1,0 +1,169 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a manifest, an index and an image configuration say, without any I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
+
+OCI_INDEX = 'application/vnd.oci.image.index.v1+json'
+OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json'
+DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json'
+DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json'
+DOCKER_SCHEMA1 = 'application/vnd.docker.distribution.manifest.v1+json'
+DOCKER_SCHEMA1_SIGNED = 'application/vnd.docker.distribution.manifest.v1+prettyjws'
+OCI_CONFIG = 'application/vnd.oci.image.config.v1+json'
+DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json'
+
+INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
+IMAGE_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+SCHEMA1_TYPES = (DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED)
+CONFIG_TYPES = (OCI_CONFIG, DOCKER_CONFIG)
+
+# Preference order for the Accept header: what this client understands fully first.
+ACCEPT = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST, DOCKER_SCHEMA1_SIGNED, DOCKER_SCHEMA1)
+
+INDEX = 'index'
+IMAGE = 'image'
+SCHEMA1 = 'schema1'
+
+# BuildKit stores provenance and SBOM attestations in an index as manifests for platform unknown/unknown.
+_ATTESTATION_ANNOTATION = 'vnd.docker.reference.type'
+
+
+def sha256_digest(data):
+    return 'sha256:' + hashlib.sha256(data).hexdigest()
+
+
+def _bare(content_type):
+    return (content_type or '').split(';', 1)[0].strip().lower()
+
+
+def load_json(data, what):
+    try:
+        doc = json.loads(data.decode('utf-8') if isinstance(data, bytes) else data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError('the %s is not JSON: %s' % (what, exc)) from None
+    if not isinstance(doc, dict):
+        raise RegistryError('the %s is not a JSON object' % what)
+    return doc
+
+
+def classify(doc, content_type=None):
+    """(kind, media type) of a manifest document: kind is INDEX, IMAGE or SCHEMA1.
+
+    The document's own mediaType wins over the Content-Type header (some registries send a
+    generic one); without either naming a known type, the shape decides.
+    """
+    for media_type in (doc.get('mediaType'), _bare(content_type)):
+        if media_type in INDEX_TYPES:
+            return INDEX, media_type
+        if media_type in IMAGE_TYPES:
+            return IMAGE, media_type
+        if media_type in SCHEMA1_TYPES:
+            return SCHEMA1, media_type
+    if doc.get('schemaVersion') == 1:
+        return SCHEMA1, DOCKER_SCHEMA1
+    if isinstance(doc.get('manifests'), list):
+        return INDEX, OCI_INDEX
+    if isinstance(doc.get('layers'), list) and isinstance(doc.get('config'), dict):
+        return IMAGE, OCI_MANIFEST
+    raise RegistryError('unknown manifest type %r' % (doc.get('mediaType') or _bare(content_type) or 'none'))
+
+
+def _size(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def image_summary(doc):
+    """config descriptor, layers and total size of an image manifest."""
+    config = doc.get('config') or {}
+    layers = [layer for layer in doc.get('layers') or [] if isinstance(layer, dict)]
+    sizes = [_size(config.get('size'))] + [_size(layer.get('size')) for layer in layers]
+    return {
+        'config': {
+            'digest': config.get('digest'),
+            'media_type': config.get('mediaType'),
+            'size': _size(config.get('size')),
+        },
+        'layers': [{'digest': layer.get('digest'), 'media_type': layer.get('mediaType'),
+                    'size': _size(layer.get('size'))} for layer in layers],
+        'size': None if None in sizes else sum(sizes),
+    }
+
+
+def is_image_config(media_type):
+    """Whether a config blob of this type is an image configuration (and not an artifact's data)."""
+    return _bare(media_type) in CONFIG_TYPES
+
+
+def _platform(value):
+    value = value if isinstance(value, dict) else {}
+    platform = {
+        'os': value.get('os'),
+        'architecture': value.get('architecture'),
+        'variant': value.get('variant'),
+    }
+    if value.get('os.version'):
+        platform['os_version'] = value.get('os.version')
+    return platform
+
+
+def platform_name(platform):
+    """``os/architecture[/variant]``, the notation of --platform."""
+    parts = [platform.get('os') or 'unknown', platform.get('architecture') or 'unknown']
+    if platform.get('variant'):
+        parts.append(platform['variant'])
+    return '/'.join(parts)
+
+
+def index_entries(doc):
+    """The manifests an index lists, one dict each, in the index's order."""
+    entries = []
+    for item in doc.get('manifests') or []:
+        if not isinstance(item, dict):
+            continue
+        annotations = item.get('annotations') if isinstance(item.get('annotations'), dict) else {}
+        platform = _platform(item.get('platform'))
+        entries.append({
+            'digest': item.get('digest'),
+            'media_type': item.get('mediaType'),
+            'size': _size(item.get('size')),
+            'platform': platform,
+            'platform_name': platform_name(platform),
+            'attestation': annotations.get(_ATTESTATION_ANNOTATION) == 'attestation-manifest',
+            'annotations': annotations,
+        })
+    return entries
+
+
+def config_summary(doc):
+    """created, labels and platform from an image configuration."""
+    inner = doc.get('config') if isinstance(doc.get('config'), dict) else {}
+    labels = inner.get('Labels') if isinstance(inner.get('Labels'), dict) else {}
+    platform = {'os': doc.get('os'), 'architecture': doc.get('architecture'), 'variant': doc.get('variant')}
+    if doc.get('os.version'):
+        platform['os_version'] = doc.get('os.version')
+    return {
+        'created': doc.get('created'),
+        'labels': dict(labels),
+        'platform': platform,
+    }
+
+
+def schema1_summary(doc):
+    """What a legacy schema 1 manifest tells without fetching anything: labels and created of the top layer."""
+    history = doc.get('history') or []
+    top = {}
+    if history and isinstance(history[0], dict):
+        try:
+            top = json.loads(history[0].get('v1Compatibility') or '{}')
+        except ValueError:
+            top = {}
+    summary = config_summary(top if isinstance(top, dict) else {})
+    summary['platform']['architecture'] = summary['platform']['architecture'] or doc.get('architecture')
+    return summary

@@ -1,0 +1,84 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""kiln.kaniko.image_info end to end through main(), with open_url answered by a stand-in registry."""
+
+from __future__ import annotations
+
+import json
+from urllib.error import URLError
+
+import pytest
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import client as client_module
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.modules import image_info
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fixtures import (
+    CONFIG_AMD64,
+    MANIFEST_AMD64,
+)
+
+CONTENT = {
+    '/v2/': ([], b'{}'),
+    '/v2/team/app/manifests/1.0': ([('Content-Type', 'application/vnd.oci.image.manifest.v1+json')], MANIFEST_AMD64),
+    '/v2/team/app/blobs/' + sha256_digest(CONFIG_AMD64): ([], CONFIG_AMD64),
+    '/v2/team/app/tags/list?n=1000': ([], b'{"name":"team/app","tags":["1.0"]}'),
+}
+
+
+def run_main(capsys, monkeypatch, args, opener, check_mode=False):
+    monkeypatch.setattr(client_module, 'open_url', opener)
+    if check_mode:
+        args = dict(args, _ansible_check_mode=True)
+    with patch_module_args(args):
+        with pytest.raises(SystemExit):
+            image_info.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_argument_spec_defaults_and_no_log():
+    spec = image_info.argument_spec()
+    assert spec['password']['no_log'] is True
+    result = ArgumentSpecValidator(spec).validate({'reference': 'r:5000/a:b'})
+    params = result.validated_parameters
+    assert (params['insecure'], params['validate_certs'], params['list_tags'], params['timeout']) == (False, True, False, 30)
+
+
+def test_found_in_check_mode(capsys, monkeypatch):
+    registry = FakeRegistry(CONTENT, auth='basic', users={'ci': 'hunter2'}, scheme='http')
+    result = run_main(capsys, monkeypatch, {'reference': 'registry.test:5000/team/app:1.0', 'insecure': True,
+                                            'username': 'ci', 'password': 'hunter2', 'list_tags': True},
+                      registry, check_mode=True)
+    assert result['exists'] is True and result['changed'] is False
+    assert result['digest'] == sha256_digest(MANIFEST_AMD64)
+    assert result['tags'] == ['1.0']
+    assert result['labels']['team'] == 'kiln'
+    assert 'hunter2' not in json.dumps(result)
+
+
+def test_missing_is_not_a_failure(capsys, monkeypatch):
+    result = run_main(capsys, monkeypatch, {'reference': 'registry.test:5000/team/app:9.9'}, FakeRegistry(CONTENT))
+    assert result.get('failed') is not True and result['exists'] is False
+
+
+def test_unreachable_fails_naming_the_address(capsys, monkeypatch):
+    def opener(url, **kwargs):
+        raise URLError(ConnectionRefusedError(111, 'Connection refused'))
+    result = run_main(capsys, monkeypatch, {'reference': '198.51.100.2:1/a:b', 'insecure': True}, opener)
+    assert result['failed'] is True
+    assert result['msg'] == 'cannot reach the registry at http://198.51.100.2:1: [Errno 111] Connection refused'
+    assert result['registry_address'] == 'http://198.51.100.2:1'
+
+
+def test_bad_reference_fails(capsys, monkeypatch):
+    result = run_main(capsys, monkeypatch, {'reference': 'https://r/a:b'}, FakeRegistry(CONTENT))
+    assert result['failed'] is True and 'no scheme' in result['msg']
+
+
+def test_username_needs_password(capsys, monkeypatch):
+    result = run_main(capsys, monkeypatch, {'reference': 'r:5000/a:b', 'username': 'ci'}, FakeRegistry(CONTENT))
+    assert result['failed'] is True and 'password' in result['msg']
