@@ -212,7 +212,7 @@ class BuildRunner(object):
                 waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout)
                 duration = round(self.clock() - started, 1)
                 lines = self._collect_logs(log_file)
-        except BuildInterrupted as exc:
+        except KilnError as exc:  # interrupted, or the Secret or the pod could not be created
             self._cleanup(delete_pod=True, running=True)
             exc.details.update(self._details(started))
             raise
