@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import traceback
 from dataclasses import dataclass
 from typing import Any, Dict, Optional
 
@@ -24,9 +23,7 @@ try:
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import ProtocolError, ReadTimeoutError
 except ImportError:
-    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
-else:
-    KUBERNETES_IMPORT_ERROR = None
+    pass  # _k8s.client.require_kubernetes() reports it before a PodEvents is made
 
 # Longest single watch request; the loop then looks at the pod with a fresh clock.
 MAX_WATCH_SECONDS = 30
