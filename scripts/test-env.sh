@@ -11,7 +11,8 @@ KILN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KILN_CACHE=${KILN_CACHE:-$HOME/.cache/kiln}
 KILN_PYTHON=${KILN_PYTHON:-3.11}
 KILN_VENV=$KILN_CACHE/venv
-KILN_COLLECTIONS=$KILN_CACHE/collections
+# Engineers and CI running tiers side by side give each its own tree (KILN_COLLECTIONS=...).
+KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections}
 export KILN_REPO KILN_CACHE KILN_PYTHON KILN_VENV KILN_COLLECTIONS
 
 kiln_venv() {

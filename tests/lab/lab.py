@@ -14,8 +14,12 @@ def main(argv):
                 "vars": cluster.integration_vars,
                 "build": build.build_all,
                 "deps": build.ensure_packages}
+    if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:
+        # For fault tests: stop one component by its pid; `lab.py up` starts it again.
+        return 0 if cluster.procs.stop(argv[2]) else 1
     if len(argv) != 2 or argv[1] not in commands:
-        print("usage: lab.py {%s}" % ",".join(commands), file=sys.stderr)
+        print("usage: lab.py {%s} | lab.py stop {%s}" % (",".join(commands), ",".join(cluster.COMPONENTS)),
+              file=sys.stderr)
         return 2
     result = commands[argv[1]]()
     return result if isinstance(result, int) else 0
