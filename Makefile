@@ -29,3 +29,11 @@ sanity:        ## ansible-test sanity on a fresh copy of the collection (venv in
 
 units:         ## ansible-test units (pytest, no cluster) on a fresh copy of the collection
 	bash scripts/units.sh
+
+.PHONY: test integration
+
+test:          ## the whole suite: sanity, units, lab up, lab smoke, integration, lab down
+	bash scripts/test.sh
+
+integration:   ## ansible-test integration on the running lab (make lab-up first)
+	bash scripts/integration.sh
