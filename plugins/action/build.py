@@ -1,0 +1,203 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Show a build's progress on the controller while the kiln.kaniko.build module runs.
+
+The module does all the work, on the host the task runs on, exactly as it would without this
+plugin: the plugin resolves nothing on the controller (no kubeconfig, no file, no module path of
+its own) and hands the task's arguments, module_defaults included, to the task's own module.
+
+It starts the module with Ansible's async wrapper, then polls, through the task's connection:
+``async_status`` for the end, and the build's log file (the module's ``log_path``) for new lines.
+Every ``kiln_kaniko_progress_interval`` seconds it says which build runs and for how long; with
+-v it shows the log lines as they arrive. The task's result is the module's result.
+
+It runs the module plainly, without progress, in check mode, when the task sets ``async`` itself,
+when the connection cannot run async jobs, and when the variable ``kiln_kaniko_progress`` is false.
+Log lines are not shown for tasks with ``no_log``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+import time
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
+    CHUNK_MAX,
+    Cadence,
+    LogFollower,
+    async_limit,
+    describe_build,
+    format_duration,
+)
+
+display = Display()
+
+# Keys async_status adds to the module's result.
+_JOB_KEYS = ('ansible_job_id', 'started', 'finished', 'results_file')
+
+
+class ActionModule(ActionBase):
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    # Seconds between two polls of the job (each is one async_status run and one read of the log).
+    poll_interval = 2.0
+
+    def __init__(self, *args, **kwargs):
+        super(ActionModule, self).__init__(*args, **kwargs)
+        self._clock = time.monotonic
+        self._sleep = time.sleep
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        task_vars = task_vars or {}
+
+        if self._task.async_val:
+            # The task asked for async itself: behave as any module does.
+            wrap_async = not self._connection.has_native_async
+            result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=wrap_async))
+            if not wrap_async:
+                self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
+
+        if not self._progress_wanted(task_vars):
+            result = merge_hash(result, self._execute_module(task_vars=task_vars))
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+            return result
+
+        return merge_hash(result, self._run_with_progress(task_vars))
+
+    # ------------------------------------------------------------------ decisions
+
+    def _var(self, task_vars, name, default):
+        value = task_vars.get(name, default)
+        return self._templar.template(value) if isinstance(value, str) else value
+
+    def _progress_wanted(self, task_vars):
+        if self._task.check_mode:
+            return False
+        if self._connection.has_native_async or self._connection.always_pipeline_modules:
+            return False
+        try:
+            return boolean(self._var(task_vars, 'kiln_kaniko_progress', True), strict=True)
+        except TypeError as exc:
+            raise AnsibleActionFail('kiln_kaniko_progress must be true or false: {0}'.format(exc))
+
+    def _interval(self, task_vars):
+        value = self._var(task_vars, 'kiln_kaniko_progress_interval', 30)
+        try:
+            return max(1.0, float(value))
+        except (TypeError, ValueError):
+            raise AnsibleActionFail('kiln_kaniko_progress_interval must be a number of seconds, not {0!r}'.format(value))
+
+    # ------------------------------------------------------------------ the run
+
+    def _run_with_progress(self, task_vars):
+        args = dict(self._task.args)
+        label, short = describe_build(args)
+        host = task_vars.get('inventory_hostname', '')
+        quiet = bool(self._task.no_log or self._play_context.no_log)
+        interval = self._interval(task_vars)
+
+        own_dir = None
+        log_path = args.get('log_path')
+        if not log_path and not quiet and not self._is_become_unprivileged():
+            # The log goes to a directory of our own: the async wrapper removes the module's
+            # directory when the module ends, maybe before the last lines were read.
+            own_dir = self._make_tmp_path()
+            self._connection._shell.tmpdir = None
+            log_path = self._connection._shell.join_path(own_dir, 'build.log')
+            args['log_path'] = log_path
+        if quiet:
+            log_path = None
+
+        saved_async = self._task.async_val
+        limit = async_limit(args)
+        self._task.async_val = limit
+        job = None
+        try:
+            job = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=True)
+            if job.get('failed') or not job.get('ansible_job_id'):
+                return job
+            result = self._follow(job, task_vars, host, label, short, log_path, interval)
+        finally:
+            self._task.async_val = saved_async
+            if job and job.get('ansible_job_id') and job.get('results_file'):
+                self._forget_job(job, task_vars)
+            if own_dir:
+                self._remove_tmp_path(own_dir, force=True)
+
+        for key in _JOB_KEYS:
+            result.pop(key, None)
+        if own_dir:
+            module_args = (result.get('invocation') or {}).get('module_args')
+            if isinstance(module_args, dict):
+                module_args['log_path'] = self._task.args.get('log_path')
+        if result.get('failed') and result.get('msg') == 'Timeout exceeded':
+            result['msg'] = ('The build module was stopped after {0}s, longer than its own timeout allows; '
+                             'check the build pod in the cluster').format(limit)
+        return result
+
+    def _follow(self, job, task_vars, host, label, short, log_path, interval):
+        started = self._clock()
+        cadence = Cadence(started, first=min(10.0, interval), every=interval)
+        follower = LogFollower()
+        status_args = dict(jid=job['ansible_job_id'], _async_dir=posixpath.dirname(job['results_file']))
+        display.vv('[{0}] {1}: build started'.format(host, label))
+        while True:
+            self._sleep(self.poll_interval)
+            status = self._execute_module(module_name='ansible.legacy.async_status', module_args=dict(status_args),
+                                          task_vars=task_vars, wrap_async=False)
+            self._show_lines(host, short, self._read_log(log_path, follower))
+            if status.get('finished') or 'finished' not in status:  # ended, or async_status itself failed
+                break
+            now = self._clock()
+            if cadence.due(now):
+                where = ', {0}'.format(follower.section) if follower.section else ''
+                display.display('[{0}] {1}: building for {2}{3}'.format(host, label, format_duration(now - started), where))
+        if log_path:
+            while True:  # the rest of a log longer than one chunk
+                lines = self._read_log(log_path, follower)
+                if not lines:
+                    break
+                self._show_lines(host, short, lines)
+            self._show_lines(host, short, follower.flush())
+        display.v('[{0}] {1}: ended after {2}'.format(host, label, format_duration(self._clock() - started)))
+        return status
+
+    def _read_log(self, log_path, follower):
+        if not log_path:
+            return []
+        quoted = shlex.quote(log_path)
+        cmd = 'if [ -f {0} ]; then tail -c +{1} {0} | head -c {2}; fi'.format(quoted, follower.offset + 1, CHUNK_MAX)
+        res = self._low_level_execute_command(cmd, sudoable=True, encoding_errors='surrogate_or_replace')
+        if res.get('rc') != 0:
+            return []
+        return follower.feed(to_bytes(res.get('stdout') or '', errors='surrogate_or_strict'))
+
+    @staticmethod
+    def _show_lines(host, short, lines):
+        for line in lines:
+            display.v('[{0}] {1} | {2}'.format(host, short, line))
+
+    def _forget_job(self, job, task_vars):
+        """Remove the job's result file, as async_status in cleanup mode does."""
+        try:
+            self._execute_module(module_name='ansible.legacy.async_status',
+                                 module_args=dict(jid=job['ansible_job_id'], mode='cleanup',
+                                                  _async_dir=posixpath.dirname(job['results_file'])),
+                                 task_vars=task_vars, wrap_async=False)
+        except Exception as exc:  # the result is what counts; a leftover job file is only untidy
+            display.vvv('Could not remove the async job file {0}: {1}'.format(job['results_file'], exc))

@@ -1,0 +1,294 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The build action: runs the task's module as an async job, polls it, shows progress, returns its result.
+
+The connection, the module runs and the clock are stand-ins: nothing runs, nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+from unittest.mock import MagicMock
+
+import pytest
+
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.kiln.kaniko.plugins.action import build as build_action
+
+ARGS = dict(namespace='builds', git=dict(repo='http://git/dockercoins.git'), context_sub_path='rng',
+            destinations=['registry:5000/dockercoins/rng:1.0'])
+RESULT = dict(changed=True, digest='sha256:' + 'a' * 64, msg='Built and pushed', rc=0,
+              invocation=dict(module_args=dict(ARGS, log_path='/tmp/ansible-tmp-1/build.log')))
+
+
+class Display:
+    def __init__(self):
+        self.lines = []
+
+    def display(self, msg, **kwargs):
+        self.lines.append((0, msg))
+
+    def v(self, msg, **kwargs):
+        self.lines.append((1, msg))
+
+    def vv(self, msg, **kwargs):
+        self.lines.append((2, msg))
+
+    def vvv(self, msg, **kwargs):
+        self.lines.append((3, msg))
+
+    def at(self, level):
+        return [msg for lvl, msg in self.lines if lvl == level]
+
+
+class Job:
+    """An async job that finishes after ``polls`` status checks and writes its log in ``chunks``."""
+
+    def __init__(self, polls=3, chunks=(), result=None, start=None):
+        self.polls = polls
+        self.chunks = list(chunks)
+        self.log = b''
+        self.result = copy.deepcopy(RESULT if result is None else result)
+        self.start = start or dict(started=True, finished=False, ansible_job_id='j1.2', changed=True,
+                                   results_file='/root/.ansible_async/j1.2')
+        self.calls = []
+        self.cleaned = False
+        self.module_args = None
+        self.task_args = None
+
+    def execute_module(self, module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        if module_args is None:  # the task's own arguments
+            module_args = self.task_args
+        self.calls.append((module_name, dict(module_args), wrap_async))
+        if module_name is None:
+            self.module_args = dict(module_args)
+            return dict(self.start)
+        assert module_name == 'ansible.legacy.async_status'
+        assert module_args['jid'] == 'j1.2'
+        assert module_args['_async_dir'] == '/root/.ansible_async'
+        if module_args.get('mode') == 'cleanup':
+            self.cleaned = True
+            return dict(ansible_job_id='j1.2', erased='/root/.ansible_async/j1.2')
+        if self.chunks:
+            self.log += self.chunks.pop(0)
+        self.polls -= 1
+        if self.polls > 0:
+            return dict(started=True, finished=False, ansible_job_id='j1.2', results_file='/root/.ansible_async/j1.2')
+        return dict(self.result, started=True, finished=True, ansible_job_id='j1.2')
+
+    def low_level(self, cmd, sudoable=True, encoding_errors=None, **kwargs):
+        # 'if [ -f PATH ]; then tail -c +N PATH | head -c M; fi'
+        words = cmd.split()
+        start = int(words[words.index('-c') + 1].lstrip('+')) - 1
+        size = int(words[words.index('head') + 2].rstrip(';'))
+        return dict(rc=0, stdout=self.log[start:start + size].decode('utf-8', errors='surrogateescape'), stderr='')
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    recorder = Display()
+    monkeypatch.setattr(build_action, 'display', recorder)
+    return recorder
+
+
+def make_action(job, args=None, async_val=0, check_mode=False, no_log=False, native_async=False, pipeline_only=False,
+                become_unprivileged=False):
+    task = MagicMock()
+    task.args = dict(ARGS if args is None else args)
+    task.async_val = async_val
+    task.check_mode = check_mode
+    task.no_log = no_log
+    task.action = 'kiln.kaniko.build'
+    job.task_args = task.args
+    connection = MagicMock()
+    connection.has_native_async = native_async
+    connection.always_pipeline_modules = pipeline_only
+    connection._shell.tmpdir = None
+    connection._shell.join_path = posixpath.join
+    play_context = MagicMock()
+    play_context.no_log = False
+    templar = MagicMock()
+    templar.template = lambda value: value
+    action = build_action.ActionModule(task, connection, play_context, loader=MagicMock(), templar=templar,
+                                       shared_loader_obj=None)
+    clock = Clock()
+    action._clock = clock
+    action._sleep = clock.sleep
+    action._execute_module = MagicMock(side_effect=job.execute_module)
+    action._low_level_execute_command = MagicMock(side_effect=job.low_level)
+    action._make_tmp_path = MagicMock(return_value='/tmp/ansible-tmp-1')
+    action._remove_tmp_path = MagicMock()
+    action._is_become_unprivileged = MagicMock(return_value=become_unprivileged)
+    action.clock = clock
+    return action
+
+
+def test_the_module_runs_as_a_job_and_its_own_result_comes_back(shown):
+    job = Job(polls=3)
+    action = make_action(job)
+    result = action.run(task_vars=dict(inventory_hostname='localhost'))
+
+    assert result['changed'] is True
+    assert result['digest'] == RESULT['digest']
+    for key in ('ansible_job_id', 'started', 'finished', 'results_file'):
+        assert key not in result
+    # The log file we chose for progress is not presented as the user's option.
+    assert result['invocation']['module_args']['log_path'] is None
+    assert job.module_args['log_path'] == '/tmp/ansible-tmp-1/build.log'
+    assert job.calls[0][2] is True  # the module itself ran wrapped in async
+    assert job.cleaned
+    action._remove_tmp_path.assert_called_once_with('/tmp/ansible-tmp-1', force=True)
+    # The task's async_val was only borrowed, for the async wrapper's limit.
+    assert action._task.async_val == 0
+
+
+def test_progress_names_the_build_the_time_and_the_section(shown):
+    job = Job(polls=40, chunks=[b'==> clone <==\nkiln clone: fetching\n', b'==> kaniko <==\n'])
+    action = make_action(job)
+    action.run(task_vars=dict(inventory_hostname='node1', kiln_kaniko_progress_interval=20))
+
+    status = shown.at(0)
+    assert status[0] == '[node1] registry:5000/dockercoins/rng:1.0: building for 10s, kaniko'
+    assert status[1] == '[node1] registry:5000/dockercoins/rng:1.0: building for 30s, kaniko'
+    assert len(status) == 4  # at 10, 30, 50 and 70 s of a 78 s build
+    assert shown.at(1)[-1] == '[node1] registry:5000/dockercoins/rng:1.0: ended after 1m20s'
+
+
+def test_log_lines_are_shown_with_v_as_they_arrive_and_the_last_one_too(shown):
+    job = Job(polls=4, chunks=[b'==> kaniko <==\nINFO step 1\nINFO st', b'ep 2\n', b'', b'INFO pushed'])
+    action = make_action(job)
+    action.run(task_vars=dict(inventory_hostname='localhost'))
+
+    lines = [line for line in shown.at(1) if ' | ' in line]
+    assert lines == ['[localhost] rng:1.0 | INFO step 1', '[localhost] rng:1.0 | INFO step 2',
+                     '[localhost] rng:1.0 | INFO pushed']
+
+
+def test_a_log_longer_than_one_read_is_read_to_its_end(shown, monkeypatch):
+    monkeypatch.setattr(build_action, 'CHUNK_MAX', 10)
+    job = Job(polls=1, chunks=[b''.join(b'line %02d\n' % n for n in range(30))])
+    action = make_action(job)
+    action.run(task_vars=dict(inventory_hostname='h'))
+    assert len([line for line in shown.at(1) if ' | ' in line]) == 30
+
+
+def test_a_log_path_of_the_user_is_followed_and_kept(shown):
+    job = Job(polls=2, chunks=[b'hello\n'])
+    action = make_action(job, args=dict(ARGS, log_path='/var/log/rng.log'))
+    result = action.run(task_vars=dict(inventory_hostname='h'))
+    assert job.module_args['log_path'] == '/var/log/rng.log'
+    action._make_tmp_path.assert_not_called()
+    action._remove_tmp_path.assert_not_called()
+    assert '/var/log/rng.log' in action._low_level_execute_command.call_args[0][0]
+    assert result['invocation']['module_args']['log_path'] == RESULT['invocation']['module_args']['log_path']
+    assert '[h] rng:1.0 | hello' in shown.at(1)
+
+
+def test_no_log_shows_time_but_no_log_line_and_writes_no_log(shown):
+    job = Job(polls=10, chunks=[b'secret stuff\n'])
+    action = make_action(job, no_log=True)
+    action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=5))
+    assert 'log_path' not in job.module_args
+    action._low_level_execute_command.assert_not_called()
+    assert not any('secret' in line for level, line in shown.lines)
+    assert shown.at(0)
+
+
+def test_a_failed_build_comes_back_failed_with_its_message(shown):
+    failure = dict(failed=True, changed=True, rc=7, msg="Build failed in container 'kaniko' with exit code 7")
+    job = Job(polls=2, result=failure)
+    result = make_action(job).run(task_vars={})
+    assert result['failed'] is True
+    assert result['rc'] == 7
+    assert 'exit code 7' in result['msg']
+    assert job.cleaned
+
+
+def test_the_async_wrappers_own_timeout_is_explained(shown):
+    job = Job(polls=1, result=dict(failed=True, msg='Timeout exceeded', child_pid=123))
+    result = make_action(job, args=dict(ARGS, timeout=60)).run(task_vars={})
+    assert result['failed']
+    assert 'stopped after 660s' in result['msg']
+
+
+def test_a_job_that_could_not_start_is_returned_as_is(shown):
+    job = Job(start=dict(failed=True, msg='could not start'))
+    action = make_action(job)
+    result = action.run(task_vars={})
+    assert result['msg'] == 'could not start'
+    assert [call[0] for call in job.calls] == [None]
+    action._remove_tmp_path.assert_called_once_with('/tmp/ansible-tmp-1', force=True)
+
+
+def test_an_async_status_failure_ends_the_wait(shown):
+    job = Job(polls=5)
+    action = make_action(job)
+    original = job.execute_module
+
+    def broken_status(module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        if module_name and module_args.get('mode') != 'cleanup':
+            return dict(failed=True, msg='MODULE FAILURE')
+        return original(module_name, module_args, task_vars, wrap_async)
+
+    action._execute_module.side_effect = broken_status
+    result = action.run(task_vars={})
+    assert result['msg'] == 'MODULE FAILURE'
+
+
+@pytest.mark.parametrize('kwargs, task_vars', [
+    (dict(check_mode=True), {}),
+    (dict(native_async=True), {}),
+    (dict(pipeline_only=True), {}),
+    ({}, dict(kiln_kaniko_progress=False)),
+    ({}, dict(kiln_kaniko_progress='no')),
+])
+def test_without_progress_the_module_runs_plainly(shown, kwargs, task_vars):
+    job = Job()
+    action = make_action(job, **kwargs)
+    action._execute_module.side_effect = lambda **kw: copy.deepcopy(RESULT)
+    result = action.run(task_vars=task_vars)
+    assert result['digest'] == RESULT['digest']
+    assert action._execute_module.call_count == 1
+    assert 'wrap_async' not in action._execute_module.call_args.kwargs
+    assert not shown.lines
+
+
+def test_async_set_on_the_task_is_left_to_ansible(shown):
+    job = Job()
+    action = make_action(job, async_val=600)
+    result = action.run(task_vars={})
+    assert result['ansible_job_id'] == 'j1.2'
+    assert action._execute_module.call_count == 1
+    assert action._execute_module.call_args.kwargs['wrap_async'] is True
+    assert action._task.async_val == 600
+
+
+def test_become_as_another_user_gets_no_log_file_of_ours(shown):
+    job = Job(polls=2)
+    action = make_action(job, become_unprivileged=True)
+    action.run(task_vars={})
+    assert 'log_path' not in job.module_args
+    action._make_tmp_path.assert_not_called()
+
+
+@pytest.mark.parametrize('name, value', [
+    ('kiln_kaniko_progress', 'sometimes'),
+    ('kiln_kaniko_progress_interval', 'soon'),
+])
+def test_bad_progress_variables_are_named(shown, name, value):
+    with pytest.raises(AnsibleActionFail, match=name):
+        make_action(Job()).run(task_vars={name: value})
