@@ -10,12 +10,18 @@ Where the connection comes from, in order:
 2. ``host`` given: the explicit options alone.
 3. a kubeconfig exists (``KUBECONFIG``, else ``~/.kube/config``): its current context.
 4. running in a pod (an AWX container group, for example): the pod's service account.
+
+Every request goes through ``_Patient``: a server that has never answered is reported at once
+(ApiUnreachable, naming the address and the options to check); one that answered before and then
+cannot be reached (a restart, a failover, a network blip) is tried again, with backoff, for up to
+OUTAGE_PATIENCE seconds, so that a build is not lost to an API server restart.
 """
 
 from __future__ import annotations
 
 import base64
 import os
+import time
 import traceback
 
 from ansible.module_utils.basic import missing_required_lib
@@ -26,6 +32,10 @@ try:
     from kubernetes import client as k8s_client
     from kubernetes import config as k8s_config
     import urllib3
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import (ConnectTimeoutError, MaxRetryError, NewConnectionError, ProtocolError,
+                                    ReadTimeoutError)
+    from urllib3.exceptions import SSLError as Urllib3SSLError
 except ImportError:
     HAS_KUBERNETES = False
     KUBERNETES_IMPORT_ERROR = traceback.format_exc()
@@ -34,6 +44,13 @@ else:
     KUBERNETES_IMPORT_ERROR = None
 
 SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
+
+# How long to keep trying an API server that answered before and now cannot be reached.
+OUTAGE_PATIENCE = 120
+BACKOFF_FIRST = 0.5
+BACKOFF_MAX = 5.0
+# Requests that may be sent again even when the server may have received them.
+IDEMPOTENT_METHODS = frozenset(('GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'))
 
 # Options copied onto the client Configuration when given: option -> attribute.
 _CONFIGURATION_ATTRIBUTES = (
@@ -81,6 +98,91 @@ class _RepeatableHeader(str):
 
     def __ne__(self, other):
         return self is not other
+
+
+class ApiUnreachable(ClusterError):
+    """No answer from the Kubernetes API server: never (a wrong address), or no longer (an outage)."""
+
+
+def _failure(exc):
+    """(transient, connect_only, reason) of an error raised by a request, or None if it is not a connection error.
+
+    ``transient``: another try may work; ``connect_only``: the request never reached the server.
+    """
+    if isinstance(exc, ApiException):
+        # The client turns TLS failures into ApiException with status 0: no answer, not transient.
+        return (False, True, exc.reason) if exc.status == 0 else None
+    cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
+    if isinstance(cause, Urllib3SSLError):
+        return False, True, 'TLS: {0}'.format(cause)
+    if isinstance(cause, (NewConnectionError, ConnectTimeoutError)):
+        return True, True, _reason(cause)
+    if isinstance(cause, (ProtocolError, ReadTimeoutError, MaxRetryError)):
+        return True, False, _reason(cause)
+    return None
+
+
+def _reason(error):
+    """The innermost useful words of a urllib3 error, such as '[Errno 111] Connection refused'."""
+    text = str(error)
+    marker = 'Failed to establish a new connection: '
+    return text.split(marker, 1)[1] if marker in text else text
+
+
+class _Patient(object):
+    """Wraps the request method of a kubernetes RESTClientObject (see the module docstring)."""
+
+    def __init__(self, request, host, clock=time.monotonic, sleep=time.sleep, patience=OUTAGE_PATIENCE):
+        self._request = request
+        self.host = host
+        self.clock = clock
+        self.sleep = sleep
+        self.patience = patience
+        self.answered = False
+
+    def __call__(self, method, url, *args, **kwargs):
+        since = None
+        delay = BACKOFF_FIRST
+        while True:
+            try:
+                response = self._request(method, url, *args, **kwargs)
+            except (ApiException, urllib3.exceptions.HTTPError) as exc:
+                failure = _failure(exc)
+                if failure is None:
+                    if isinstance(exc, ApiException):
+                        self.answered = True
+                    raise
+                transient, connect_only, reason = failure
+                retry = transient and self.answered and (connect_only or method.upper() in IDEMPOTENT_METHODS)
+                now = self.clock()
+                since = now if since is None else since
+                if not retry or now - since >= self.patience:
+                    raise self._unreachable(reason, now - since)
+                self.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            self.answered = True
+            return response
+
+    def _unreachable(self, reason, waited):
+        if self.answered:
+            return ApiUnreachable(
+                'Lost the Kubernetes API server at {0}{1}: {2}'.format(
+                    self.host, ' for {0:.0f} s'.format(waited) if waited else '', reason),
+                {'api_server': self.host})
+        hint = ('check ca_cert and validate_certs (K8S_AUTH_SSL_CA_CERT, K8S_AUTH_VERIFY_SSL)' if 'TLS' in reason
+                or 'SSL' in reason else 'check kubeconfig and context, or host (K8S_AUTH_KUBECONFIG, K8S_AUTH_HOST), '
+                'and that the cluster is running')
+        return ApiUnreachable('Cannot reach the Kubernetes API server at {0}: {1}; {2}'.format(self.host, reason, hint),
+                              {'api_server': self.host})
+
+
+def patient(client, clock=time.monotonic, sleep=time.sleep, patience=OUTAGE_PATIENCE):
+    """Route every request of ``client`` (an ApiClient) through _Patient; return the _Patient."""
+    rest = client.rest_client
+    # An instance attribute: the client's own GET/POST/... helpers call self.request, and find it.
+    rest.request = _Patient(rest.request, client.configuration.host, clock, sleep, patience)
+    return rest.request
 
 
 def _load_kubeconfig(params, configuration):
@@ -142,4 +244,5 @@ def api_client(params):
         client.set_default_header('Impersonate-User', params['impersonate_user'])
     for group in params.get('impersonate_groups') or []:
         client.set_default_header(_RepeatableHeader('Impersonate-Group'), group)
+    patient(client)
     return client

@@ -96,3 +96,122 @@ def test_no_connection_at_all(monkeypatch, tmp_path):
     with pytest.raises(ClusterError) as caught:
         client.api_client({})
     assert str(caught.value).startswith('No Kubernetes connection')
+
+
+# ---------------------------------------------------------------- requests when the server is away
+
+class Script(object):
+    """A request function that raises or returns what it is told, call after call."""
+
+    def __init__(self, *outcomes):
+        self.outcomes = list(outcomes)
+        self.calls = []
+
+    def __call__(self, method, url, *args, **kwargs):
+        self.calls.append(method)
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+class FakeTime(object):
+    def __init__(self):
+        self.now = 0.0
+        self.slept = []
+
+    def clock(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def refused():
+    from urllib3.exceptions import MaxRetryError, NewConnectionError
+    reason = NewConnectionError(None, "HTTPSConnection(host='10.77.0.2', port=6443): Failed to establish a new "
+                                      "connection: [Errno 111] Connection refused")
+    return MaxRetryError(None, '/api/v1/namespaces/builds', reason=reason)
+
+
+def broken_stream():
+    from urllib3.exceptions import ProtocolError
+    return ProtocolError('Connection aborted.', ConnectionResetError(104, 'Connection reset by peer'))
+
+
+def patient_request(*outcomes):
+    fake = FakeTime()
+    script = Script(*outcomes)
+    return client._Patient(script, 'https://10.77.0.2:6443', fake.clock, fake.sleep, patience=120), script, fake
+
+
+def test_a_server_that_never_answered_fails_at_once_naming_the_options():
+    request, script, fake = patient_request(refused())
+    with pytest.raises(client.ApiUnreachable) as caught:
+        request('GET', '/api/v1/namespaces/builds')
+    message = str(caught.value)
+    assert message.startswith('Cannot reach the Kubernetes API server at https://10.77.0.2:6443: '
+                              '[Errno 111] Connection refused; ')
+    assert 'kubeconfig' in message and 'host' in message
+    assert isinstance(caught.value, ClusterError)
+    assert fake.slept == [] and script.calls == ['GET']
+
+
+def test_a_server_that_answered_before_is_tried_again_until_it_is_back():
+    request, script, fake = patient_request('listed', refused(), refused(), refused(), 'watched')
+    assert request('GET', '/api/v1/pods') == 'listed'
+    assert request('GET', '/api/v1/pods?watch=1') == 'watched'
+    assert fake.slept == [0.5, 1.0, 2.0]
+
+
+def test_the_backoff_stops_growing_and_the_patience_ends():
+    request, _script, fake = patient_request('listed', *[refused()] * 40)
+    request('GET', '/api/v1/pods')
+    with pytest.raises(client.ApiUnreachable) as caught:
+        request('GET', '/api/v1/pods')
+    assert max(fake.slept) == client.BACKOFF_MAX
+    assert fake.now >= 120
+    assert str(caught.value).startswith('Lost the Kubernetes API server at https://10.77.0.2:6443 for ')
+
+
+def test_a_create_is_sent_again_only_when_it_never_reached_the_server():
+    request, script, _fake = patient_request('listed', refused(), 'created')
+    request('GET', '/api/v1/pods')
+    assert request('POST', '/api/v1/namespaces/builds/pods') == 'created'
+
+    request, script, _fake = patient_request('listed', broken_stream(), 'created twice')
+    request('GET', '/api/v1/pods')
+    with pytest.raises(client.ApiUnreachable):
+        request('POST', '/api/v1/namespaces/builds/pods')
+    assert script.calls == ['GET', 'POST']
+
+
+def test_http_errors_are_answers_and_pass_through():
+    from kubernetes.client.exceptions import ApiException
+    request, script, fake = patient_request(ApiException(status=404, reason='Not Found'), refused(), 'ok')
+    with pytest.raises(ApiException):
+        request('GET', '/api/v1/namespaces/missing')
+    assert request('DELETE', '/api/v1/namespaces/builds/pods/p') == 'ok'
+    assert fake.slept == [0.5]
+
+
+def test_tls_failures_are_not_retried_and_point_at_the_certificate_options():
+    from kubernetes.client.exceptions import ApiException
+    request, _script, fake = patient_request('listed', ApiException(status=0, reason='SSLError\ncertificate verify failed'))
+    request('GET', '/version')
+    with pytest.raises(client.ApiUnreachable) as caught:
+        request('GET', '/api/v1/pods')
+    assert fake.slept == []
+    request, _script, _fake = patient_request(ApiException(status=0, reason='SSLError\ncertificate verify failed'))
+    with pytest.raises(client.ApiUnreachable) as caught:
+        request('GET', '/api/v1/pods')
+    assert 'ca_cert' in str(caught.value) and 'validate_certs' in str(caught.value)
+
+
+def test_every_request_of_the_client_goes_through_the_patience(tmp_path):
+    path = tmp_path / 'config'
+    path.write_text(KUBECONFIG)
+    api = client.api_client({'kubeconfig': str(path)})
+    assert isinstance(api.rest_client.request, client._Patient)
+    assert api.rest_client.request.host == 'https://10.77.0.2:6443'
