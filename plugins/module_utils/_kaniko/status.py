@@ -84,7 +84,8 @@ def _hint(reason, container):
         return ('a volume of the pod cannot be mounted: check that the Secrets named by git.secret and '
                 'registry_secret exist and hold the keys they need, or raise unschedulable_timeout')
     if reason == DELETED:
-        return 'something other than this task deleted the build pod'
+        return ('something other than this task deleted the build pod (kubectl delete, a node drain, the '
+                "namespace's deletion): see the namespace's events, and run the build again")
     if container == CLONE:
         return 'the source could not be fetched: check git.repo, git.version and git.secret'
     if container == KANIKO:
@@ -194,7 +195,18 @@ def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None)
 
     ``unschedulable_since`` is when the caller first saw the pod Unschedulable (same clock
     as ``now``); it fails once that lasts ``unschedulable_timeout`` seconds.
+
+    A pod that someone is deleting (it has a deletionTimestamp) has not failed on its own: the
+    kubelet stops its containers, whose exit codes then only tell of the stop. It is reported as
+    deleted, unless its build had already succeeded.
     """
+    outcome = _classify(pod, now, unschedulable_since, unschedulable_timeout)
+    if outcome.state != SUCCEEDED and (pod.get('metadata') or {}).get('deletionTimestamp'):
+        return deleted(pod)
+    return outcome
+
+
+def _classify(pod, now, unschedulable_since, unschedulable_timeout):
     status = pod.get('status') or {}
     phase = status.get('phase')
     name, terminated = _failed_container(pod)
@@ -238,9 +250,16 @@ def timed_out(pod, timeout):
                    message='the build did not finish within {0} s'.format(timeout), hint=_hint(TIMEOUT, container))
 
 
-def deleted():
-    """The outcome of a build whose pod disappeared."""
-    return Outcome(FAILED, reason=DELETED, message='the pod was deleted by someone else', hint=_hint(DELETED, None))
+def deleted(pod=None):
+    """The outcome of a build whose pod disappeared, or is being deleted (``pod``, as last seen)."""
+    metadata = (pod or {}).get('metadata') or {}
+    message = 'the pod was deleted by someone else'
+    if metadata.get('name'):
+        message = "pod {0} was deleted by someone else".format(metadata['name'])
+        if metadata.get('deletionTimestamp'):
+            message += ' at {0}'.format(metadata['deletionTimestamp'])
+    return Outcome(FAILED, container=_active_container(pod) if pod else None, reason=DELETED, message=message,
+                   hint=_hint(DELETED, None))
 
 
 def parse_termination(message):
@@ -289,6 +308,10 @@ def describe(outcome, last_log_line=None):
         text = 'Build pod could not be scheduled (Unschedulable): {0}'.format(outcome.message)
     elif outcome.reason == MOUNT_FAILED:
         text = 'Build pod could not start (FailedMount): {0}'.format(outcome.message)
+    elif outcome.reason == DELETED:
+        text = 'Build failed (Deleted): {0}'.format(outcome.message)
+        if outcome.container:
+            text += " while in container '{0}'".format(outcome.container)
     elif outcome.exit_code is not None and outcome.container:
         text = "Build failed in container '{0}' with exit code {1} ({2})".format(
             outcome.container, outcome.exit_code, outcome.reason)
@@ -301,7 +324,7 @@ def describe(outcome, last_log_line=None):
     detail = None if outcome.reason in FAIL_FAST_WAITING else clean_text(last_log_line)
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
-    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED):
+    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, DELETED):
         lines = [line for line in outcome.message.splitlines() if line.strip()]
         if lines:
             text += ': {0}'.format(lines[-1].strip())

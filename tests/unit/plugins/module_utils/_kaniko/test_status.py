@@ -169,6 +169,32 @@ def test_timeout_and_deleted_outcomes():
     assert status.describe(gone).startswith('Build failed (Deleted): the pod was deleted by someone else')
 
 
+def being_deleted(pod):
+    pod['metadata']['deletionTimestamp'] = '2026-01-01T10:00:00Z'
+    return pod
+
+
+def test_a_pod_being_deleted_is_reported_as_deleted_while_it_runs():
+    outcome = status.classify(being_deleted(recorded_pod('running')))
+    assert (outcome.state, outcome.reason) == (status.FAILED, status.DELETED)
+    name = recorded_pod('running')['metadata']['name']
+    assert outcome.message == 'pod {0} was deleted by someone else at 2026-01-01T10:00:00Z'.format(name)
+
+
+def test_the_exit_code_of_a_container_stopped_by_a_deletion_is_not_the_build_failure():
+    # The kubelet stops the containers of a pod being deleted: their exit code says nothing about the build.
+    pod = being_deleted(recorded_pod('failed_run_exit7'))
+    outcome = status.classify(pod)
+    assert outcome.reason == status.DELETED and outcome.exit_code is None
+    text = status.describe(outcome, 'kiln-faults: step started')
+    assert text.startswith('Build failed (Deleted): pod {0} was deleted by someone else'.format(pod['metadata']['name']))
+    assert 'exit code' not in text and 'kubectl delete' in text
+
+
+def test_a_build_that_succeeded_before_the_deletion_still_succeeded():
+    assert status.classify(being_deleted(recorded_pod('succeeded'))).state == status.SUCCEEDED
+
+
 @pytest.mark.parametrize('message, digest, images', [
     ('registry:5000/rng@' + DIGEST + '\n', DIGEST, ['registry:5000/rng@' + DIGEST]),
     ('registry:5000/rng@' + DIGEST + '\nghcr.io/x/rng@' + DIGEST, DIGEST,
