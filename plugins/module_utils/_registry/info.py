@@ -5,10 +5,16 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import fail_from_exception
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import (
+    InvalidReference,
+    RegistryError,
+    RegistryUnreachable,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import parse_reference
 
 
@@ -98,10 +104,42 @@ class ImageInfo(object):
         return result
 
 
+# What TLS libraries say when the other end does not speak TLS (a plain-HTTP registry).
+_NOT_TLS = ('wrong version number', 'wrong_version_number', 'record layer failure', 'packet length too long',
+            'unknown protocol')
+_UNTRUSTED = ('certificate verify failed', 'certificate_verify_failed')
+
+
+def with_fix(exc, params):
+    """``exc`` as the user can act on it: the option to change first, and how, after the reason."""
+    if isinstance(exc, InvalidReference):
+        return InvalidReference('reference: {0}'.format(exc.message), dict(exc.details, option='reference'))
+    if not isinstance(exc, RegistryUnreachable):
+        return exc
+    reason = exc.reason.lower()
+    if any(words in reason for words in _NOT_TLS) and not params['insecure']:
+        option = 'insecure'
+        text = ('the registry at {0} does not answer with TLS ({1}); for a plain-HTTP registry '
+                'set insecure: true'.format(exc.address, exc.reason))
+    elif any(words in reason for words in _UNTRUSTED):
+        option = 'ca_path'
+        text = ('the certificate of the registry at {0} is not trusted ({1}); give its CA in ca_path, '
+                'or set validate_certs: false'.format(exc.address, exc.reason))
+    else:
+        option = 'reference'
+        text = ('{0}; check the registry host and port in reference, that the registry runs and '
+                'that this host reaches it'.format(exc.message))
+    return RegistryError('{0}: {1}'.format(option, text), dict(exc.details, option=option))
+
+
 def run(module, client_class=RegistryClient):
     """Entry point of kiln.kaniko.image_info: exit_json or fail_json, once."""
     params = module.params
     try:
+        ca_path = params['ca_path']
+        if ca_path and not os.path.isfile(ca_path):
+            raise RegistryError("ca_path: '{0}' does not exist; give the PEM file of the CA that signed the "
+                                "registry's certificate".format(ca_path), {'option': 'ca_path'})
         ref = parse_reference(params['reference'])
         client = client_class(
             ref.api_host,
@@ -114,6 +152,6 @@ def run(module, client_class=RegistryClient):
         )
         result = ImageInfo(client, ref).run(list_tags=params['list_tags'])
     except RegistryError as exc:
-        fail_from_exception(module, exc)
+        fail_from_exception(module, with_fix(exc, params))
         return
     module.exit_json(**result)

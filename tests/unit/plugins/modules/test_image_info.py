@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 from urllib.error import URLError
 
 import pytest
@@ -70,13 +71,40 @@ def test_unreachable_fails_naming_the_address(capsys, monkeypatch):
         raise URLError(ConnectionRefusedError(111, 'Connection refused'))
     result = run_main(capsys, monkeypatch, {'reference': '198.51.100.2:1/a:b', 'insecure': True}, opener)
     assert result['failed'] is True
-    assert result['msg'] == 'cannot reach the registry at http://198.51.100.2:1: [Errno 111] Connection refused'
+    assert result['msg'] == ('reference: cannot reach the registry at http://198.51.100.2:1: [Errno 111] Connection '
+                             'refused; check the registry host and port in reference, that the registry runs and '
+                             'that this host reaches it')
     assert result['registry_address'] == 'http://198.51.100.2:1'
+    assert result['option'] == 'reference'
+
+
+def test_tls_to_a_plain_http_registry_points_at_insecure(capsys, monkeypatch):
+    def opener(url, **kwargs):
+        raise URLError(ssl.SSLError(1, '[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)'))
+    result = run_main(capsys, monkeypatch, {'reference': '198.51.100.2:5000/a:b'}, opener)
+    assert result['msg'].startswith('insecure: the registry at https://198.51.100.2:5000 does not answer with TLS (')
+    assert result['msg'].endswith('; for a plain-HTTP registry set insecure: true')
+
+
+def test_an_untrusted_certificate_points_at_ca_path(capsys, monkeypatch):
+    def opener(url, **kwargs):
+        raise URLError(ssl.SSLError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed'))
+    result = run_main(capsys, monkeypatch, {'reference': 'registry.test/a:b'}, opener)
+    assert result['msg'].startswith('ca_path: the certificate of the registry at https://registry.test is not trusted')
+    assert 'validate_certs: false' in result['msg']
+
+
+def test_a_missing_ca_file_is_named_before_any_request(capsys, monkeypatch):
+    def opener(url, **kwargs):
+        raise AssertionError('no request may be made')
+    result = run_main(capsys, monkeypatch, {'reference': 'registry.test/a:b', 'ca_path': '/nonexistent/ca.crt'}, opener)
+    assert result['msg'].startswith("ca_path: '/nonexistent/ca.crt' does not exist; ")
 
 
 def test_bad_reference_fails(capsys, monkeypatch):
     result = run_main(capsys, monkeypatch, {'reference': 'https://r/a:b'}, FakeRegistry(CONTENT))
     assert result['failed'] is True and 'no scheme' in result['msg']
+    assert result['msg'].startswith('reference: ') and result['option'] == 'reference'
 
 
 def test_username_needs_password(capsys, monkeypatch):
