@@ -3,8 +3,10 @@
 
 """Wait for one build pod to end, by watching it.
 
-wait_for_pod() is the loop: it reads events from a source (get/watch) and a clock, both
-injected, and returns as soon as status.classify() says the build is over. PodEvents is
+PodWait is what the wait for one pod remembers (since when it is unschedulable or unstarted,
+its deadline) and decides on each look at the pod; scheduler.py uses it for many pods at once.
+wait_for_pod() is the loop for one pod: it reads events from a source (get/watch) and a clock,
+both injected, and returns as soon as status.classify() says the build is over. PodEvents is
 the real source: a watch on the one pod with kubernetes.watch, resumed from the last
 resourceVersion; 410 Gone makes the loop list the pod again and go on.
 """
@@ -44,6 +46,72 @@ def _resource_version(obj):
     return ((obj or {}).get('metadata') or {}).get('resourceVersion')
 
 
+class PodWait(object):
+    """What the wait for one pod remembers, and the decision on each look at the pod.
+
+    ``events()`` returns the pod's events (dicts); they are read only when the pod has not
+    started for ``unschedulable_timeout`` seconds. ``clock()`` returns seconds (monotonic).
+    """
+
+    def __init__(self, clock, timeout, unschedulable_timeout, events):
+        self.clock = clock
+        self.timeout = timeout
+        self.unschedulable_timeout = unschedulable_timeout
+        self.events = events
+        self.deadline = clock() + timeout
+        self.unschedulable_since = None
+        # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
+        # only its events tell. They are read once it has not started for unschedulable_timeout.
+        self.not_started_since = None
+        self.pod = None
+        self.settled_at = None
+
+    def settle(self, pod):
+        """A WaitResult when the build is over (or given up on), else None."""
+        self.pod = pod
+        if pod is None:
+            return WaitResult(pod_status.deleted(), None)
+        now = self.clock()
+        self.settled_at = now
+        if pod_status.unschedulable_message(pod) is None:
+            self.unschedulable_since = None
+        elif self.unschedulable_since is None:
+            self.unschedulable_since = now
+        if not pod_status.not_started(pod):
+            self.not_started_since = None
+        elif self.not_started_since is None:
+            self.not_started_since = now
+        outcome = pod_status.classify(pod, now, self.unschedulable_since, self.unschedulable_timeout)
+        if outcome.terminal:
+            return WaitResult(outcome, pod)
+        if self.not_started_since is not None and now - self.not_started_since >= self.unschedulable_timeout:
+            message = pod_status.volume_failure(self.events())
+            if message:
+                return WaitResult(pod_status.mount_failed(message), pod)
+        if now >= self.deadline:
+            return WaitResult(pod_status.timed_out(pod, self.timeout), pod)
+        return None
+
+    def _thresholds(self, after):
+        """Times later than ``after`` at which a look at the unchanged pod may end the wait."""
+        times = [self.deadline]
+        for since in (self.unschedulable_since, self.not_started_since):
+            if since is not None and since + self.unschedulable_timeout > after:
+                times.append(since + self.unschedulable_timeout)
+        return times
+
+    def window(self, max_watch):
+        """Whole seconds to watch before looking at the pod again (at least 1)."""
+        now = self.clock()
+        seconds = min([max_watch] + [time - now for time in self._thresholds(now)])
+        return max(1, int(math.ceil(seconds)))
+
+    def next_look(self, max_watch):
+        """When (on the clock) to look at the unchanged pod again: a threshold, or max_watch after the last look."""
+        last = self.settled_at if self.settled_at is not None else self.clock()
+        return min([last + max_watch] + self._thresholds(last))
+
+
 def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WATCH_SECONDS):
     """Watch the pod of ``source`` until its build is over or ``timeout`` seconds have passed.
 
@@ -52,43 +120,11 @@ def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WA
     ``source.events()`` returns the pod's events (dicts). ``clock()`` returns seconds
     (monotonic). Returns a WaitResult.
     """
-    deadline = clock() + timeout
-    unschedulable_since = None
-    # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
-    # only its events tell. They are read once it has not started for unschedulable_timeout.
-    not_started_since = None
-
-    def settle(pod):
-        nonlocal unschedulable_since, not_started_since
-        if pod is None:
-            return WaitResult(pod_status.deleted(), None)
-        now = clock()
-        if pod_status.unschedulable_message(pod) is None:
-            unschedulable_since = None
-        elif unschedulable_since is None:
-            unschedulable_since = now
-        if not pod_status.not_started(pod):
-            not_started_since = None
-        elif not_started_since is None:
-            not_started_since = now
-        outcome = pod_status.classify(pod, now, unschedulable_since, unschedulable_timeout)
-        if outcome.terminal:
-            return WaitResult(outcome, pod)
-        if not_started_since is not None and now - not_started_since >= unschedulable_timeout:
-            message = pod_status.volume_failure(source.events())
-            if message:
-                return WaitResult(pod_status.mount_failed(message), pod)
-        if now >= deadline:
-            return WaitResult(pod_status.timed_out(pod, timeout), pod)
-        return None
+    wait = PodWait(clock, timeout, unschedulable_timeout, source.events)
+    settle = wait.settle
 
     def window():
-        now = clock()
-        seconds = min(deadline - now, max_watch)
-        for since in (unschedulable_since, not_started_since):
-            if since is not None and since + unschedulable_timeout > now:
-                seconds = min(seconds, since + unschedulable_timeout - now)
-        return max(1, int(math.ceil(seconds)))
+        return wait.window(max_watch)
 
     pod, version = source.get()
     while True:

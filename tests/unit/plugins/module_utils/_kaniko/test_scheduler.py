@@ -1,0 +1,259 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The scheduler of many builds, driven by a scripted event source and a fake clock: no cluster, no sleeping."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import scheduler as sched
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
+
+
+class Clock(object):
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+def pod(name, fixture='running', namespace='builds', version=1):
+    if fixture == 'pending':
+        item = {'metadata': {}, 'status': {'phase': 'Pending'}}
+    else:
+        item = copy.deepcopy(load_fixture('recorded/{0}.json'.format(fixture))['pod'])
+    item['metadata'].update(name=name, namespace=namespace, resourceVersion=str(version))
+    return item
+
+
+class Source(object):
+    """Events at given times: ``script`` is a list of (time offset, (namespace, kind, object))."""
+
+    def __init__(self, clock, script):
+        self.clock = clock
+        self.start = clock.now
+        self.script = sorted(script, key=lambda item: item[0])
+        self.waits = []
+
+    def next(self, seconds):
+        self.waits.append(seconds)
+        if self.script and self.start + self.script[0][0] <= self.clock.now + seconds:
+            at, event = self.script.pop(0)
+            self.clock.now = max(self.clock.now, self.start + at)
+            return event
+        self.clock.now += seconds
+        return None
+
+
+class Job(object):
+    def __init__(self, log, name, namespace='builds', timeout=100, unschedulable_timeout=60, fails_to_start=False):
+        self.log = log
+        self.name = name
+        self.namespace = namespace
+        self.timeout = timeout
+        self.unschedulable_timeout = unschedulable_timeout
+        self.fails_to_start = fails_to_start
+        self.outcome = None
+
+    def start(self):
+        self.log.append(('start', self.name))
+        if self.fails_to_start:
+            self.outcome = 'could not start'
+            return None
+        return pod(self.name, 'pending', self.namespace)
+
+    def events(self):
+        return []
+
+    def finish(self, waited):
+        self.outcome = waited.outcome
+        self.log.append(('finish', self.name, waited.outcome.reason))
+
+
+def run(jobs, script, max_concurrent=2, exists=None):
+    clock = Clock()
+    source = Source(clock, script)
+    scheduler = sched.Scheduler(jobs, max_concurrent, source, clock, exists=exists)
+    scheduler.run()
+    return scheduler, clock, source
+
+
+def event(name, fixture, kind='MODIFIED', namespace='builds'):
+    return (namespace, kind, pod(name, fixture, namespace))
+
+
+def test_at_most_max_concurrent_and_the_next_starts_before_the_finished_is_read():
+    log = []
+    jobs = [Job(log, name) for name in 'abcde']
+    scheduler, clock, _source = run(jobs, [
+        (5, event('a', 'running')),
+        (10, event('a', 'succeeded')),
+        (12, event('b', 'succeeded')),
+        (13, event('c', 'succeeded')),
+        (14, event('d', 'failed_run_exit7')),
+        (20, event('e', 'succeeded')),
+    ])
+    assert scheduler.peak == 2
+    assert log == [('start', 'a'), ('start', 'b'),
+                   ('start', 'c'), ('finish', 'a', 'Completed'),
+                   ('start', 'd'), ('finish', 'b', 'Completed'),
+                   ('start', 'e'), ('finish', 'c', 'Completed'),
+                   ('finish', 'd', 'Error'),
+                   ('finish', 'e', 'Completed')]
+    assert clock.now == 1020.0
+    assert jobs[3].outcome.exit_code == 7
+
+
+def test_a_failure_does_not_stop_the_others():
+    log = []
+    jobs = [Job(log, 'a'), Job(log, 'b'), Job(log, 'c')]
+    run(jobs, [(1, event('a', 'failed_run_exit7')), (3, event('b', 'succeeded')), (4, event('c', 'succeeded'))],
+        max_concurrent=3)
+    assert [job.outcome.state for job in jobs] == [status.FAILED, status.SUCCEEDED, status.SUCCEEDED]
+
+
+def test_a_job_that_cannot_start_leaves_its_slot_to_the_next():
+    log = []
+    jobs = [Job(log, 'a', fails_to_start=True), Job(log, 'b'), Job(log, 'c', fails_to_start=True)]
+    scheduler, _clock, _source = run(jobs, [(2, event('b', 'succeeded'))], max_concurrent=1)
+    assert log == [('start', 'a'), ('start', 'b'), ('start', 'c'), ('finish', 'b', 'Completed')]
+    assert jobs[0].outcome == jobs[2].outcome == 'could not start'
+    assert scheduler.peak == 1
+
+
+def test_every_job_failing_to_start_ends_the_run():
+    log = []
+    scheduler, _clock, source = run([Job(log, 'a', fails_to_start=True)], [])
+    assert source.waits == [] and scheduler.peak == 0
+
+
+def test_a_timeout_ends_one_build_while_the_others_go_on():
+    log = []
+    jobs = [Job(log, 'slow', timeout=30), Job(log, 'quick', timeout=300)]
+    _scheduler, clock, source = run(jobs, [(1, event('slow', 'running')), (2, event('quick', 'running')),
+                                           (40, event('quick', 'succeeded'))])
+    assert log[2:] == [('finish', 'slow', status.TIMEOUT), ('finish', 'quick', 'Completed')]
+    assert jobs[0].outcome.reason == status.TIMEOUT
+    assert clock.now == 1040.0
+    assert max(source.waits) <= sched.MAX_WATCH_SECONDS
+
+
+def test_a_stream_of_events_from_one_pod_does_not_delay_another_s_timeout():
+    log = []
+    jobs = [Job(log, 'chatty', timeout=300), Job(log, 'stuck', timeout=10)]
+    script = [(second, event('chatty', 'running')) for second in range(1, 30)]
+    script.append((30, event('chatty', 'succeeded')))
+    run(jobs, script)
+    assert log.index(('finish', 'stuck', status.TIMEOUT)) < log.index(('finish', 'chatty', 'Completed'))
+    assert jobs[1].outcome.reason == status.TIMEOUT
+
+
+def test_an_unschedulable_pod_fails_after_its_threshold():
+    log = []
+    jobs = [Job(log, 'a', unschedulable_timeout=20)]
+    _scheduler, clock, _source = run(jobs, [(1, event('a', 'unschedulable'))])
+    assert jobs[0].outcome.reason == status.UNSCHEDULABLE
+    assert clock.now == 1021.0
+
+
+def test_deleted_and_foreign_pods():
+    log = []
+    jobs = [Job(log, 'a'), Job(log, 'b')]
+    run(jobs, [(1, event('other', 'succeeded')), (2, event('a', 'running', kind='DELETED')),
+               (3, event('b', 'succeeded', namespace='elsewhere')), (4, event('b', 'succeeded'))])
+    assert jobs[0].outcome.reason == status.DELETED
+    assert jobs[1].outcome.reason == 'Completed'
+
+
+def test_a_new_list_after_410_tells_which_pods_are_gone():
+    log = []
+    jobs = [Job(log, 'a'), Job(log, 'b')]
+    asked = []
+
+    def exists(namespace, name):
+        asked.append(name)
+        return name == 'b'
+
+    run(jobs, [(1, ('builds', sched.RELIST, set())), (2, event('b', 'succeeded'))], exists=exists)
+    assert sorted(asked) == ['a', 'b']
+    assert jobs[0].outcome.reason == status.DELETED
+    assert jobs[1].outcome.reason == 'Completed'
+
+
+def test_pods_in_several_namespaces():
+    log = []
+    jobs = [Job(log, 'a', namespace='one'), Job(log, 'a', namespace='two')]
+    run(jobs, [(1, event('a', 'succeeded', namespace='two')), (2, event('a', 'failed_run_exit7', namespace='one'))])
+    assert (jobs[0].outcome.reason, jobs[1].outcome.reason) == ('Error', 'Completed')
+
+
+def test_a_failed_watch_is_raised():
+    log = []
+    jobs = [Job(log, 'a')]
+    with pytest.raises(RuntimeError):
+        run(jobs, [(1, ('builds', sched.FAILURE, RuntimeError('watch refused')))])
+
+
+class FakeResponse(object):
+    def __init__(self, data):
+        self.data = data
+
+
+class FakeCore(object):
+    def __init__(self, lists):
+        self.lists = list(lists)
+        self.list_calls = []
+
+    def list_namespaced_pod(self, namespace, **kwargs):
+        self.list_calls.append((namespace, kwargs))
+        return FakeResponse(json.dumps(self.lists.pop(0)).encode())
+
+
+def test_run_watch_lists_watches_and_lists_again_after_410(monkeypatch):
+    from kubernetes.client.exceptions import ApiException
+
+    streams = [
+        [('MODIFIED', pod('a', 'running', version=11)), ('BOOKMARK', {'metadata': {'resourceVersion': '12'}})],
+        ApiException(status=410, reason='Gone'),
+        [('MODIFIED', pod('a', 'succeeded', version=30))],
+        ApiException(status=403, reason='Forbidden'),
+    ]
+    versions = []
+
+    class Watch(object):
+        def stream(self, func, namespace, **kwargs):
+            versions.append(kwargs['resource_version'])
+            assert kwargs['label_selector'] == 'kiln.kaniko/run=abc' and kwargs['timeout_seconds'] == 30
+            step = streams.pop(0)
+            if isinstance(step, Exception):
+                raise step
+            for kind, obj in step:
+                yield {'type': kind, 'raw_object': obj}
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr(sched.k8s_watch, 'Watch', Watch)
+    core = FakeCore([{'metadata': {'resourceVersion': '10'}, 'items': [pod('a', 'pending')]},
+                     {'metadata': {'resourceVersion': '20'}, 'items': []}])
+    watch = sched.RunWatch(core, ['builds', 'builds'], 'kiln.kaniko/run=abc')
+    assert len(watch.threads) == 1
+    watch.start()
+    watch.threads[0].join(5)
+    seen = []
+    while True:
+        item = watch.next(0)
+        if item is None:
+            break
+        seen.append((item[0], item[1], item[2] if item[1] in (sched.RELIST, sched.FAILURE) else item[2]['metadata']['name']))
+    assert versions == ['10', '12', '20', '30']  # a bookmark moves the version on too
+    kinds = [kind for _ns, kind, _obj in seen]
+    assert kinds == [sched.SYNC, 'MODIFIED', sched.RELIST, 'MODIFIED', sched.FAILURE]
+    assert seen[2][2] == set()
+    assert isinstance(seen[-1][2], ApiException) and seen[-1][2].status == 403
