@@ -24,6 +24,7 @@ class ValidationError(KilnError):
     def __init__(self, option, message):
         super().__init__('{0}: {1}'.format(option, message), {'option': option})
         self.option = option
+        self.reason = message
 
 
 class ClusterError(KilnError):

@@ -35,6 +35,9 @@ CLONE_UID = 65534
 
 ANNOTATION_GIT_REPO = 'kiln.kaniko/git-repo'
 ANNOTATION_GIT_VERSION = 'kiln.kaniko/git-version'
+# Marks the pods and Secrets of one run of the module, so that one watch (a label selector)
+# follows all its builds and cleanup finds all it made.
+RUN_LABEL = 'kiln.kaniko/run'
 
 _SSH_URL_RE = re.compile(r'^(?:ssh://|[^:/@\s]+@[^:/\s]+:)', re.IGNORECASE)
 
@@ -138,6 +141,18 @@ else
     fail "could not fetch '$KILN_GIT_VERSION' (git.version) from $KILN_GIT_REPO: $last"
 fi
 
+# The module resolved git.version before the build and labelled the image with that commit:
+# build that commit, also when the branch has moved since.
+if [ -n "${KILN_GIT_COMMIT:-}" ] && [ "$(git rev-parse HEAD)" != "$KILN_GIT_COMMIT" ]; then
+    echo "kiln clone: $KILN_GIT_VERSION has moved since the build started; fetching $KILN_GIT_COMMIT"
+    # shellcheck disable=SC2086
+    git_logged fetch --no-tags $depth origin "$KILN_GIT_COMMIT" ||
+        git_logged fetch origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ||
+        fail "could not fetch $KILN_GIT_REPO: $last"
+    git checkout -q --detach "$KILN_GIT_COMMIT^{commit}" ||
+        fail "commit $KILN_GIT_COMMIT ($KILN_GIT_VERSION when the build started) is not in $KILN_GIT_REPO"
+fi
+
 if [ "$KILN_GIT_SUBMODULES" = true ]; then
     echo "kiln clone: updating submodules"
     # shellcheck disable=SC2086
@@ -157,11 +172,18 @@ def git_transport(repo):
     return 'ssh' if _SSH_URL_RE.match(repo) else 'http'
 
 
-def pod_labels(spec):
+def pod_labels(spec, run_id=None):
     labels = dict(spec.pod.labels)
     labels['app.kubernetes.io/managed-by'] = MANAGED_BY
     labels['app.kubernetes.io/name'] = APP_NAME
+    if run_id:
+        labels[RUN_LABEL] = run_id
     return labels
+
+
+def run_selector(run_id):
+    """The label selector of the pods and Secrets of one run."""
+    return '{0}={1}'.format(RUN_LABEL, run_id)
 
 
 def kaniko_args(spec):
@@ -217,6 +239,8 @@ def _clone_container(spec):
         {'name': 'KILN_GIT_TRANSPORT', 'value': git_transport(spec.git.repo)},
         {'name': 'KILN_GIT_SECRET', 'value': spec.git.secret or ''},
     ]
+    if spec.git.commit:
+        env.append({'name': 'KILN_GIT_COMMIT', 'value': spec.git.commit})
     mounts = [
         {'name': 'workspace', 'mountPath': WORKSPACE},
         {'name': 'git-home', 'mountPath': GIT_HOME},
@@ -265,12 +289,13 @@ def _kaniko_container(spec, registry_secret):
     return container
 
 
-def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON):
+def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON, run_id=None):
     """Return the build pod manifest (v1 Pod) for ``spec``.
 
     ``auth_secret_name`` is the Secret created from registry_auth; otherwise
     spec.registry_secret is mounted, reading its key ``registry_secret_key``
     (``.dockerconfigjson``, or ``config.json`` for an Opaque Secret).
+    ``run_id`` labels the pod as one of a run's (RUN_LABEL).
     """
     registry_secret = auth_secret_name or spec.registry_secret
     secret_key = DOCKERCONFIGJSON if auth_secret_name else registry_secret_key
@@ -324,7 +349,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
         'metadata': {
             'generateName': spec.name + '-',
             'namespace': spec.namespace,
-            'labels': pod_labels(spec),
+            'labels': pod_labels(spec, run_id),
             'annotations': annotations,
         },
         'spec': pod_spec,
@@ -335,12 +360,18 @@ def _b64(text):
     return base64.b64encode(text.encode('utf-8')).decode('ascii')
 
 
-def render_auth_secret(spec):
+def render_auth_secret(spec, run_id=None):
     """Return the kubernetes.io/dockerconfigjson Secret holding spec.registry_auth."""
     auths = {}
     for credential in spec.registry_auth:
         auths[credential.server] = {'auth': _b64('{0}:{1}'.format(credential.username, credential.password))}
     config = json.dumps({'auths': auths}, sort_keys=True, separators=(',', ':'))
+    labels = {
+        'app.kubernetes.io/managed-by': MANAGED_BY,
+        'app.kubernetes.io/name': APP_NAME,
+    }
+    if run_id:
+        labels[RUN_LABEL] = run_id
     return {
         'apiVersion': 'v1',
         'kind': 'Secret',
@@ -348,10 +379,7 @@ def render_auth_secret(spec):
         'metadata': {
             'generateName': spec.name + '-auth-',
             'namespace': spec.namespace,
-            'labels': {
-                'app.kubernetes.io/managed-by': MANAGED_BY,
-                'app.kubernetes.io/name': APP_NAME,
-            },
+            'labels': labels,
         },
         'data': {DOCKERCONFIGJSON: _b64(config)},
     }

@@ -9,6 +9,7 @@ path, e.g. ``pod.resources.limits.memory`` or ``destinations[1]``) and the fix.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from dataclasses import dataclass, field
@@ -26,6 +27,14 @@ SOURCE_DIR = WORKSPACE + '/src'
 NAME_LENGTH_MAX = 52
 
 RESERVED_POD_LABELS = ('app.kubernetes.io/managed-by', 'app.kubernetes.io/name')
+
+# Image label that carries the build key (see build_key.py); only the module sets it.
+BUILD_KEY_LABEL = 'io.kiln.build-key'
+REVISION_LABEL = 'org.opencontainers.image.revision'
+
+CACHE_AUTO = 'auto'
+# Host names that only resolve inside a cluster or on the host itself.
+_LOCAL_SUFFIXES = ('.svc', '.svc.cluster.local', '.cluster.local', '.localhost')
 
 GIT_SCHEMES = ('http', 'https', 'git', 'ssh')
 _SCP_LIKE_RE = re.compile(r'^[A-Za-z0-9._~+-]+@[A-Za-z0-9.-]+:\S+$')
@@ -69,6 +78,9 @@ class GitSource:
     depth: int = 1
     submodules: bool = False
     secret: Optional[str] = None
+    # The commit git.version resolved to before the build, when it could be resolved;
+    # the clone checks that it builds this very commit.
+    commit: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class BuildSpec:
     unschedulable_timeout: int = 60
     log_lines: int = 50
     log_path: Optional[str] = None
+    force: bool = False
 
     @property
     def context_dir(self):
@@ -334,6 +347,85 @@ def _registry_auth(values):
     return tuple(credentials)
 
 
+def _cache_mode(value):
+    """True, False or CACHE_AUTO from the raw cache option."""
+    if value is None or value == CACHE_AUTO:
+        return CACHE_AUTO
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        if lowered in ('yes', 'on', 'true', '1', 'y', 't'):
+            return True
+        if lowered in ('no', 'off', 'false', '0', 'n', 'f'):
+            return False
+    raise ValidationError('cache', "'{0}' is not one of auto, true or false".format(value))
+
+
+def _split_host(registry):
+    """(host, port or None) of a host[:port] or [ipv6][:port]."""
+    if registry.startswith('['):
+        host, _sep, rest = registry[1:].partition(']')
+        return host, (rest[1:] or None) if rest.startswith(':') else None
+    host, _sep, port = registry.partition(':')
+    return host, port or None
+
+
+def self_hosted_reason(registry, insecure=False, insecure_registries=()):
+    """Why ``registry`` (host[:port], None for Docker Hub) counts as self-hosted, or None.
+
+    Self-hosted: reached over plain HTTP (insecure, or listed in insecure_registries), or a
+    name or address that only makes sense inside a cluster or a private network.
+    """
+    if not registry:
+        return None
+    if registry in insecure_registries:
+        return '{0} is in insecure_registries'.format(registry)
+    if insecure:
+        return 'insecure is true (plain HTTP), which only a self-hosted registry serves'
+    host, _port = _split_host(registry)
+    lowered = host.lower()
+    try:
+        address = ipaddress.ip_address(lowered)
+    except ValueError:
+        address = None
+    if address is not None:
+        if address.is_private or address.is_loopback or address.is_link_local:
+            return '{0} is a private address'.format(host)
+        return None
+    if lowered == 'localhost' or '.' not in lowered or lowered.endswith(_LOCAL_SUFFIXES):
+        return '{0} is a cluster-internal or local name'.format(host)
+    return None
+
+
+def default_cache_repo(destination):
+    """Kaniko's own choice of cache repository for a destination: its repository plus /cache."""
+    parsed, _problem = ref.parse_image_reference(destination)
+    return parsed.repository + '/cache'
+
+
+def decide_cache(mode, cache_repo, destinations, push, insecure=False, insecure_registries=()):
+    """(cache on, cache repository) for the cache option's value ``mode`` (True, False or 'auto').
+
+    auto is on when cache_repo is given, or when the build pushes and its first destination's
+    registry is self-hosted (self_hosted_reason); the layers then go to <destination repository>/cache.
+    """
+    if mode is False:
+        return False, None
+    if mode is True:
+        if cache_repo is None and not destinations:
+            raise ValidationError('cache_repo', 'is needed with cache true and no destinations')
+        return True, cache_repo or default_cache_repo(destinations[0])
+    if cache_repo is not None:
+        return True, cache_repo
+    if not push or not destinations:
+        return False, None
+    parsed, _problem = ref.parse_image_reference(destinations[0])
+    if self_hosted_reason(parsed.domain, insecure, insecure_registries):
+        return True, default_cache_repo(destinations[0])
+    return False, None
+
+
 def build_spec(params):
     """Validate the module parameters (after AnsibleModule's checks) and return a BuildSpec."""
     namespace = params['namespace']
@@ -379,10 +471,11 @@ def build_spec(params):
 
     cache_repo = params['cache_repo']
     cache_ttl = params['cache_ttl']
-    if not params['cache']:
+    cache_mode = _cache_mode(params['cache'])
+    if cache_mode is False:
         for option, value in (('cache_repo', cache_repo), ('cache_ttl', cache_ttl)):
             if value is not None:
-                raise ValidationError(option, 'has no effect unless cache is true')
+                raise ValidationError(option, 'has no effect when cache is false')
     if cache_repo is not None:
         parsed = _image('cache_repo', cache_repo)
         if parsed.tag or parsed.digest:
@@ -391,6 +484,15 @@ def build_spec(params):
         problem = ref.go_duration_problem(cache_ttl)
         if problem:
             raise ValidationError('cache_ttl', "'{0}': {1}".format(cache_ttl, problem))
+
+    cache, cache_repo = decide_cache(cache_mode, cache_repo, destinations, params['push'],
+                                     bool(params['insecure']), insecure_registries)
+    if not cache:
+        cache_ttl = None
+
+    for key, _value in labels:
+        if key == BUILD_KEY_LABEL:
+            raise ValidationError('labels.' + key, 'is set by the module (the build key); choose another label')
 
     registry_secret = params['registry_secret']
     registry_auth = _registry_auth(params['registry_auth'])
@@ -415,10 +517,10 @@ def build_spec(params):
         platform=platform, insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
         push=bool(params['push']), extra_args=_extra_args(params['extra_args']),
-        cache=bool(params['cache']), cache_repo=cache_repo, cache_ttl=cache_ttl,
+        cache=cache, cache_repo=cache_repo, cache_ttl=cache_ttl,
         registry_secret=registry_secret, registry_auth=registry_auth,
         executor_image=params['executor_image'], git_image=params['git_image'],
         image_pull_policy=params['image_pull_policy'], pod=_pod_options(params['pod']),
         timeout=params['timeout'], keep_pod=params['keep_pod'],
         unschedulable_timeout=params['unschedulable_timeout'], log_lines=params['log_lines'],
-        log_path=params['log_path'])
+        log_path=params['log_path'], force=bool(params.get('force')))

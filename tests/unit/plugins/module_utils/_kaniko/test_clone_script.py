@@ -193,3 +193,23 @@ def test_credentials_are_read_from_the_secret_files_for_the_repository_host_only
     helper = subprocess.run([str(home / 'git-credential-kiln'), 'get'], capture_output=True, text=True, check=True,
                             env={'PATH': os.environ['PATH']}, cwd=str(tmp_path))
     assert helper.stdout == expected
+
+
+def test_the_commit_the_module_resolved_when_the_branch_did_not_move(tmp_path, origin):
+    rc, log, output, _src = run_clone(tmp_path, origin['url'], version='main', extra_env={'KILN_GIT_COMMIT': origin['head']})
+    assert (rc, log) == (0, origin['head']), output
+    assert 'has moved' not in output
+
+
+def test_a_branch_that_moved_since_the_module_resolved_it(tmp_path, origin):
+    rc, log, output, src = run_clone(tmp_path, origin['url'], version='main',
+                                     extra_env={'KILN_GIT_COMMIT': origin['second']})
+    assert (rc, log) == (0, origin['second']), output
+    assert 'main has moved since the build started; fetching ' + origin['second'] in output
+    assert not (src / 'vendor').exists()
+
+
+def test_a_resolved_commit_that_is_gone(tmp_path, origin):
+    rc, log, output, _src = run_clone(tmp_path, origin['url'], version='main', extra_env={'KILN_GIT_COMMIT': 'f' * 40})
+    assert rc == 1, output
+    assert 'commit ' + 'f' * 40 + ' (main when the build started) is not in' in log

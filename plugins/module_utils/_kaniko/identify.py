@@ -1,0 +1,39 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Decide, before any pod exists, whether a build must run: commit -> build key -> registry.
+
+The steps' I/O is injected (a RemoteResolver and a RegistryLookup); the decision is
+build_key.decide(). Whatever stops a step (no git on the module host, a repository or registry
+it cannot reach, a Secret it may not read) leads to a build, with the reason in the Decision.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import (
+    FORCED,
+    UNAVAILABLE,
+    Decision,
+    build_key,
+    decide,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import Unresolved
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import LookupUnavailable
+
+
+def identify(spec, resolver, lookup):
+    """The Decision for ``spec`` (a BuildSpec)."""
+    try:
+        commit = resolver.resolve(spec.namespace, spec.git)
+    except Unresolved as exc:
+        return Decision(UNAVAILABLE, 'git.version could not be resolved to a commit on the module host: {0}'.format(exc))
+    key = build_key(spec, commit)
+    if spec.force:
+        return Decision(FORCED, 'force is true', commit, key)
+    if not spec.push or not spec.destinations:
+        return Decision(UNAVAILABLE, 'push is false: there is no image in a registry to compare with', commit, key)
+    try:
+        existing = [lookup.existing(spec, destination) for destination in spec.destinations]
+    except LookupUnavailable as exc:
+        return Decision(UNAVAILABLE, str(exc), commit, key)
+    return decide(key, commit, existing)

@@ -1,0 +1,128 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read the labels of the images a build's destinations hold, from the host that runs the module.
+
+Uses the read-only registry client of _registry with the credentials the build pushes with
+(registry_auth, or the docker config of registry_secret read from the cluster), over HTTP for
+the registries the build pushes to over HTTP. A registry that cannot be asked raises
+LookupUnavailable; the caller then builds without skipping.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import Existing
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError, RegistryUnreachable
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
+    DOCKER_HUB,
+    DOCKER_HUB_ALIASES,
+    parse_reference,
+)
+
+TIMEOUT_SECONDS = 10
+_DOCKER_CONFIG_KEYS = ('.dockerconfigjson', 'config.json')
+
+
+class LookupUnavailable(Exception):
+    """The registry could not be asked; the message says why."""
+
+
+def _server_host(server):
+    """The host[:port] of a docker config ``auths`` key (``https://index.docker.io/v1/``, ``ghcr.io``)."""
+    text = server.split('://', 1)[-1].split('/', 1)[0].lower()
+    return DOCKER_HUB if text in DOCKER_HUB_ALIASES else text
+
+
+def docker_config_credentials(text, registry):
+    """(username, password) for ``registry`` from a docker config.json, or None."""
+    try:
+        auths = json.loads(text).get('auths') or {}
+    except (ValueError, AttributeError):
+        return None
+    for server, entry in auths.items():
+        if _server_host(server) != registry.lower() or not isinstance(entry, dict):
+            continue
+        if entry.get('username') and entry.get('password'):
+            return entry['username'], entry['password']
+        if entry.get('auth'):
+            try:
+                pair = base64.b64decode(entry['auth']).decode('utf-8')
+            except (ValueError, UnicodeDecodeError):
+                return None
+            username, sep, password = pair.partition(':')
+            return (username, password) if sep else None
+    return None
+
+
+class RegistryLookup(object):
+    """``read_secret(namespace, name)`` returns a Secret's decoded data or None when it may not be read."""
+
+    def __init__(self, read_secret, client_class=RegistryClient, timeout=TIMEOUT_SECONDS):
+        self._read_secret = read_secret
+        self._client_class = client_class
+        self._timeout = timeout
+        self._clients = {}
+        self._failures = {}
+
+    def _credentials(self, spec, registry):
+        for credential in spec.registry_auth:
+            if _server_host(credential.server) == registry:
+                return credential.username, credential.password
+        if spec.registry_secret:
+            data = self._read_secret(spec.namespace, spec.registry_secret) or {}
+            for key in _DOCKER_CONFIG_KEYS:
+                if data.get(key):
+                    return docker_config_credentials(data[key], registry)
+        return None
+
+    def _client(self, spec, ref):
+        plain_http = spec.insecure or ref.registry in spec.insecure_registries
+        credentials = self._credentials(spec, ref.registry) or (None, None)
+        key = (ref.api_host, plain_http, spec.skip_tls_verify, credentials)
+        if key not in self._clients:
+            self._clients[key] = self._client_class(
+                ref.api_host, insecure=plain_http, validate_certs=not spec.skip_tls_verify,
+                username=credentials[0], password=credentials[1], timeout=self._timeout)
+        return key, self._clients[key]
+
+    def existing(self, spec, destination):
+        """What ``destination`` holds, as an Existing; raises LookupUnavailable."""
+        ref = parse_reference(destination)
+        key, client = self._client(spec, ref)
+        if key in self._failures:  # one unreachable registry costs one timeout per run, not one per build
+            raise LookupUnavailable(self._failures[key])
+        try:
+            fetched = client.get_manifest(ref.repository, ref.tag)
+            if fetched is None:
+                return Existing(destination, _repository(destination))
+            body, content_type, digest = fetched
+            doc = manifests.load_json(body, 'manifest')
+            kind, _media_type = manifests.classify(doc, content_type)
+            if kind == manifests.IMAGE:
+                config = manifests.image_summary(doc)['config']
+                labels = {}
+                if config['digest'] and manifests.is_image_config(config['media_type']):
+                    blob = client.get_blob(ref.repository, config['digest'])
+                    labels = manifests.config_summary(manifests.load_json(blob, 'image configuration'))['labels']
+            elif kind == manifests.SCHEMA1:
+                labels = manifests.schema1_summary(doc)['labels']
+            else:  # an index: not what a Kaniko build pushes
+                labels = {}
+            return Existing(destination, _repository(destination), labels, digest)
+        except RegistryError as exc:
+            why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
+            if isinstance(exc, RegistryUnreachable):
+                self._failures[key] = why
+            raise LookupUnavailable(why)
+
+
+def _repository(destination):
+    """The destination's name without the tag, as Kaniko writes it before @digest."""
+    name = destination.rsplit('@', 1)[0]
+    slash, colon = name.rfind('/'), name.rfind(':')
+    return name[:colon] if colon > slash else name

@@ -1,0 +1,115 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The build key, the labels that carry it, and the skip decision."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+
+COMMIT = 'a' * 40
+OTHER = 'b' * 40
+
+
+def key(commit=COMMIT, **overrides):
+    return bk.build_key(make_spec(**overrides), commit)
+
+
+def test_the_key_is_a_sha256_and_stable():
+    assert re.match(r'^sha256:[0-9a-f]{64}$', key())
+    assert key() == key()
+    assert key(build_args={'A': '1', 'B': '2'}) == key(build_args={'B': '2', 'A': '1'})
+
+
+@pytest.mark.parametrize('overrides', [
+    dict(commit=OTHER),
+    dict(context_sub_path='dockercoins/worker'),
+    dict(dockerfile='Dockerfile.prod'),
+    dict(build_args={'LAST': '2'}),
+    dict(target='runtime'),
+    dict(platform='linux/arm64'),
+    dict(executor_image='gcr.io/kaniko-project/executor:v1.24.0'),
+    dict(labels={'team': 'a'}),
+    dict(extra_args=['--reproducible']),
+    dict(git=dict(repo='https://github.com/jpetazzo/container.training', submodules=True)),
+])
+def test_what_decides_the_image_changes_the_key(overrides):
+    assert key(**overrides) != key()
+
+
+@pytest.mark.parametrize('overrides', [
+    dict(destinations=['registry:5000/elsewhere:2']),
+    dict(namespace='other', name='rng'),
+    dict(cache=False),
+    dict(cache_repo='registry:5000/cache', cache_ttl='1h'),
+    dict(timeout=60, keep_pod='never', log_lines=5),
+    dict(pod=dict(resources=dict(limits={'memory': '4Gi'}))),
+    dict(registry_secret='push'),
+    dict(git=dict(repo='https://mirror.example.com/container.training.git', version='main', depth=0)),
+    dict(force=True),
+    dict(insecure=False, insecure_registries=['registry:5000'], registry_mirrors=['mirror.gcr.io']),
+])
+def test_where_and_how_fast_do_not_change_the_key(overrides):
+    assert key(**overrides) == key()
+
+
+def test_with_identity_labels_the_image_and_pins_the_commit():
+    spec = bk.with_identity(make_spec(labels={'team': 'a'}), COMMIT, 'sha256:' + 'c' * 64)
+    assert dict(spec.labels) == {'team': 'a', 'io.kiln.build-key': 'sha256:' + 'c' * 64,
+                                 'org.opencontainers.image.revision': COMMIT}
+    assert spec.git.commit == COMMIT and spec.git.version == 'HEAD'
+    args = render.kaniko_args(spec)
+    assert '--label=io.kiln.build-key=sha256:' + 'c' * 64 in args
+    assert '--label=org.opencontainers.image.revision=' + COMMIT in args
+    env = {item['name']: item['value'] for item in render.render_pod(spec)['spec']['initContainers'][0]['env']}
+    assert env['KILN_GIT_COMMIT'] == COMMIT
+
+
+def test_with_identity_keeps_the_user_s_revision_and_the_key_ignores_both_labels():
+    spec = make_spec(labels={'org.opencontainers.image.revision': 'v1'})
+    labelled = bk.with_identity(spec, COMMIT, bk.build_key(spec, COMMIT))
+    assert dict(labelled.labels)['org.opencontainers.image.revision'] == 'v1'
+    assert bk.build_key(labelled, COMMIT) == bk.build_key(spec, COMMIT)
+
+
+def existing(destination, labels=None, digest='sha256:' + 'd' * 64):
+    repository = destination.rsplit(':', 1)[0]
+    return bk.Existing(destination, repository, labels, digest if labels is not None else None)
+
+
+KEY = 'sha256:' + 'e' * 64
+
+
+def test_skip_when_every_destination_holds_the_key():
+    decision = bk.decide(KEY, COMMIT, [
+        existing('registry:5000/rng:1', {'io.kiln.build-key': KEY}),
+        existing('registry:5000/rng:latest', {'io.kiln.build-key': KEY}),
+    ])
+    assert decision.skip and decision.check == bk.FOUND
+    assert decision.digest == 'sha256:' + 'd' * 64
+    assert decision.images == ('registry:5000/rng@sha256:' + 'd' * 64,) * 2
+    assert 'registry:5000/rng:1, registry:5000/rng:latest already hold' in decision.detail
+    assert COMMIT in decision.detail
+
+
+@pytest.mark.parametrize('found, detail', [
+    ([existing('registry:5000/rng:1')], 'registry:5000/rng:1 does not exist yet'),
+    ([existing('registry:5000/rng:1', {'io.kiln.build-key': 'sha256:' + '0' * 64,
+                                       'org.opencontainers.image.revision': OTHER})],
+     'registry:5000/rng:1 holds an image of another build key (commit {0})'.format(OTHER)),
+    ([existing('registry:5000/rng:1', {})], 'registry:5000/rng:1 holds an image without a build key'),
+    ([existing('registry:5000/rng:1', {'io.kiln.build-key': KEY}), existing('registry:5000/rng:new')],
+     'registry:5000/rng:new does not exist yet'),
+])
+def test_build_when_a_destination_lacks_the_key(found, detail):
+    decision = bk.decide(KEY, COMMIT, found)
+    assert not decision.skip
+    assert decision.check == bk.MISSING
+    assert decision.detail == detail
+    assert (decision.commit, decision.key) == (COMMIT, KEY)
