@@ -20,6 +20,14 @@ description:
   - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file; git
     credentials are read from O(git.secret) inside the pod. Neither reaches the pod's arguments, its
     environment values, the task result or the logs.
+  - Before it creates a pod, the module resolves O(git.version) to a commit with C(git ls-remote) and computes a
+    build key from the commit and the options that decide the image's content (see RV(build_key)). The image is
+    labelled with it (C(io.kiln.build-key)) and with the commit (C(org.opencontainers.image.revision)). When every
+    destination already holds an image with that key, no pod is created, the task reports no change and returns
+    the existing digest and RV(skipped_reason). O(force=true) builds anyway.
+  - With O(builds), a list of builds runs as concurrent pods, at most O(max_concurrent) at a time, followed by one
+    watch per namespace; each gets the result a single build would return, in RV(results).
+  - Kaniko's layer cache is on by default for self-hosted registries (see O(cache)).
 author:
   - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -29,16 +37,22 @@ attributes:
   check_mode:
     support: full
     details:
-      - In check mode the options and the Secrets they name are checked and the pod that would run is
-        returned in RV(pod); nothing is created.
+      - In check mode the options and the Secrets they name are checked, the registry is asked whether it
+        holds the build already, and a build that would run returns the pod in RV(pod), with a change; a build
+        that would be skipped returns what a skip returns, without a change. Nothing is created.
   diff_mode:
     support: none
   idempotent:
-    support: none
+    support: partial
     details:
-      - Every run builds and pushes, and reports a change.
+      - A second run with the same source and options finds the image in the registry by its build key and
+        reports no change.
+      - A build runs (and reports a change) when the module host cannot resolve O(git.version) (no C(git), the
+        repository unreachable, an abbreviated commit) or cannot read the destinations from the registry,
+        when O(push=false), and with O(force=true); RV(skip_check) and RV(skip_detail) say why.
 requirements:
   - kubernetes >= 24.2.0 (Python library)
+  - git, on the host that runs the module, to skip builds whose image exists (optional)
 options:
   namespace:
     description:
@@ -54,8 +68,8 @@ options:
   git:
     description:
       - The source to build.
+      - Required unless O(builds) is given; then it is the default of every item, merged key by key.
     type: dict
-    required: true
     suboptions:
       repo:
         description:
@@ -162,19 +176,27 @@ options:
     elements: str
   cache:
     description:
-      - Whether Kaniko caches layers in a registry (C(--cache)).
-    type: bool
-    default: false
+      - Whether Kaniko caches layers in a registry (C(--cache)), V(true), V(false) or V(auto).
+      - V(auto) is on when O(cache_repo) is given, or when the build pushes to a self-hosted registry, the
+        registry of the first destination being one that is listed in O(insecure_registries), pushed to over
+        plain HTTP (O(insecure=true)), a private or loopback address, or a name that only resolves in a cluster
+        or on a host (without a dot, V(localhost), V(*.svc), V(*.cluster.local)). Public registries are left
+        alone because the cache is a repository of its own there, which Docker Hub does not allow
+        (V(user/app/cache) has three levels) and others (ECR) need created first.
+      - The layers go to O(cache_repo), by default the first destination's repository with C(/cache)
+        appended, such as V(registry:5000/team/app/cache); RV(cache_repo) returns it.
+    type: raw
+    default: auto
   cache_repo:
     description:
       - Repository for the layer cache (C(--cache-repo)), such as V(registry:5000/team/cache).
-        Without it Kaniko uses the first destination's repository with C(/cache) appended.
-      - Only with O(cache=true).
+        Without it the first destination's repository with C(/cache) appended.
+      - Turns O(cache=auto) on; refused with O(cache=false).
     type: str
   cache_ttl:
     description:
-      - How long cached layers stay valid (C(--cache-ttl)), as a duration such as V(336h).
-      - Only with O(cache=true).
+      - How long cached layers stay valid (C(--cache-ttl)), as a duration such as V(336h) (Kaniko's default).
+      - Refused with O(cache=false); ignored when O(cache=auto) stays off.
     type: str
   registry_secret:
     description:
@@ -353,16 +375,54 @@ options:
     description:
       - File on the host running the module to write the whole log to, the clone's and then Kaniko's.
       - It is streamed to the file, never held in memory whole.
+      - With O(builds), the log of every build that ran, in the order they ended, each headed by its
+        index; an item's own O(log_path) takes that build's log instead.
     type: path
+  force:
+    description:
+      - Build even when the destinations already hold an image with the same build key.
+    type: bool
+    default: false
+  builds:
+    description:
+      - Several builds to run at once. Each item takes the options of a single build (O(git), O(context_sub_path),
+        O(dockerfile), O(destinations), O(build_args), O(target), O(labels), O(platform), O(push), O(cache),
+        O(executor_image), O(timeout), O(keep_pod), O(namespace), O(pod), O(force), ...); the top-level options
+        are their defaults.
+      - An option an item leaves out comes from the top level. Dictionaries (O(git), O(build_args), O(labels),
+        O(pod)) merge key by key, the item's keys winning; other values in an item replace the top-level ones.
+        O(registry_secret) in an item replaces the top-level O(registry_auth) too; O(cache=false) in an item
+        drops the top-level O(cache_repo) and O(cache_ttl).
+      - O(registry_auth), O(max_concurrent) and the connection options are top-level only; O(log_path) at the top
+        level is the log of the whole run and is not passed on to the items.
+      - Every item is validated, and its Secrets checked, before any pod is created; errors name the item, such
+        as C(builds[2].destinations[0]). Two items may not push the same tag.
+      - The builds that must run start in the list's order. A failed build does not stop the others; the task
+        fails at the end, naming every failed build by index and first destination.
+    type: list
+    elements: dict
+  max_concurrent:
+    description:
+      - With O(builds), how many build pods run at the same time.
+    type: int
+    default: 4
 notes:
   - The pod runs with C(automountServiceAccountToken=false), the C(RuntimeDefault) seccomp profile, and a
     clone container that runs as user 65534 without capabilities. Kaniko itself runs as root in its
     container, as it must, but unprivileged.
-  - The build's result is read from the pod status (termination messages), so it needs no access to the
-    registry from where Ansible runs.
+  - The build's result is read from the pod status (termination messages).
+  - "To skip builds whose image exists, the host that runs the module needs C(git) and must reach O(git.repo)
+    and the registry of O(destinations). It runs C(git ls-remote) with the credentials of O(git.secret), read
+    from the cluster and handed to git in files of its own (a credential helper, or an SSH key file with
+    C(known_hosts)) that are removed afterwards; no credential is put in an argument or environment variable.
+    The registry is read with the push credentials (O(registry_auth), or O(registry_secret) read from the
+    cluster), over HTTP for O(insecure) and O(insecure_registries). When any of this fails the build runs
+    anyway, with a warning, and RV(skip_check=unavailable) and RV(skip_detail) say why."
+  - The pod clones the commit the module resolved (and labelled the image with), even when the branch
+    moves while the build starts.
   - "Needs these permissions in O(namespace): pods (create, get, list, watch, delete), pods/log (get),
-    events (list), secrets (get; and create, patch, delete with O(registry_auth)); namespaces (get) is
-    used if allowed."
+    events (list), secrets (get; and create, patch, delete with O(registry_auth); list with O(builds)), namespaces
+    (get) is used if allowed."
 seealso:
   - name: Kaniko (maintained fork)
     description: The Kaniko executor and its flags.
@@ -433,6 +493,28 @@ EXAMPLES = r"""
       - --push-retry=3
       - --compressed-caching=false
 
+- name: Build the two DockerCoins services at once; unchanged sources are skipped
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://github.com/jpetazzo/container.training
+      version: main
+    insecure: true
+    max_concurrent: 2
+    builds:
+      - context_sub_path: dockercoins/rng
+        destinations: [registry:5000/rng:latest]
+      - context_sub_path: dockercoins/worker
+        destinations: [registry:5000/worker:latest]
+        build_args:
+          PYTHON_VERSION: "3.12"
+  register: services
+
+- name: Show what each build did
+  ansible.builtin.debug:
+    msg: "{{ item.image }}: {{ item.skipped_reason | default('built in ' ~ item.duration ~ ' s') }}"
+  loop: "{{ services.results }}"
+
 - name: Set the connection once for this collection and kubernetes.core's k8s modules
   module_defaults:
     group/kiln.kaniko.k8s:
@@ -468,8 +550,8 @@ pod_kept:
   type: bool
   sample: false
 digest:
-  description: Digest of the pushed image.
-  returned: success, when pushed
+  description: Digest of the pushed image, or of the existing image when the build was skipped.
+  returned: success, when pushed or skipped
   type: str
   sample: sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
 image:
@@ -485,8 +567,8 @@ images:
   sample:
     - registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
 commit:
-  description: The commit SHA that was built.
-  returned: when the clone finished
+  description: The commit SHA that was built (or, when skipped or in check mode, that the version resolved to).
+  returned: when the clone finished, or the version was resolved
   type: str
   sample: 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a
 duration:
@@ -533,6 +615,50 @@ events:
   elements: str
   sample:
     - "Failed: Failed to pull image \"ghcr.io/osscontainertools/kaniko:v0\": not found"
+build_key:
+  description:
+    - The build key, written into the image as the label C(io.kiln.build-key).
+    - A sha256 over the commit, O(context_sub_path), O(dockerfile), O(git.submodules), O(build_args), O(target),
+      O(labels), O(platform), O(extra_args) and O(executor_image). Destinations, caching, pod settings and
+      credentials are not part of it. A new base image under the same tag does not change it; use O(force).
+  returned: when O(git.version) could be resolved
+  type: str
+  sample: sha256:9f2c1b0e6a8d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b
+skip_check:
+  description:
+    - What the look for an existing image found. V(found) (the build was skipped), V(missing) (a destination
+      lacks it), V(forced) (O(force=true)), or V(unavailable) (it could not be made; see RV(skip_detail)).
+  returned: always
+  type: str
+  sample: found
+skip_detail:
+  description: The details of RV(skip_check).
+  returned: always
+  type: str
+  sample: "registry:5000/rng:latest holds an image of another build key (commit 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a)"
+skipped_reason:
+  description: Why no pod was created; the build's image is already in the registry.
+  returned: when the build was skipped
+  type: str
+  sample: registry:5000/rng:latest already holds an image built from commit 5d1bd4d9 with the same build key
+cache_repo:
+  description: Where Kaniko caches layers, when the cache is on (see O(cache)).
+  returned: always
+  type: str
+  sample: registry:5000/rng/cache
+results:
+  description:
+    - With O(builds), the result of each build in the order of O(builds), with the keys a single build returns
+      (RV(digest), RV(image), RV(commit), RV(skipped_reason), RV(pod_name), RV(log_lines), RV(hint), ...), and
+      C(failed) and C(msg).
+  returned: with O(builds)
+  type: list
+  elements: dict
+  sample:
+    - changed: false
+      failed: false
+      digest: sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+      skipped_reason: registry:5000/rng:latest already holds an image built from commit 5d1bd4d9 with the same build key
 pod:
   description: The pod that would be created.
   returned: check mode
@@ -554,12 +680,12 @@ EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
 GIT_IMAGE = 'docker.io/alpine/git:2.49.1'
 
 
-def argument_spec():
-    spec = auth_argument_spec()
-    spec.update(
+def build_options():
+    """The options of one build: the module's own options, which the items of builds take too."""
+    return dict(
         namespace=dict(type='str', required=True),
         name=dict(type='str', default='kiln-build'),
-        git=dict(type='dict', required=True, options=dict(
+        git=dict(type='dict', options=dict(
             repo=dict(type='str', required=True),
             version=dict(type='str', default='HEAD'),
             depth=dict(type='int', default=1),
@@ -579,7 +705,7 @@ def argument_spec():
         registry_mirrors=dict(type='list', elements='str'),
         push=dict(type='bool', default=True),
         extra_args=dict(type='list', elements='str'),
-        cache=dict(type='bool', default=False),
+        cache=dict(type='raw', default='auto'),
         cache_repo=dict(type='str'),
         cache_ttl=dict(type='str'),
         registry_secret=dict(type='str', no_log=False),
@@ -620,20 +746,32 @@ def argument_spec():
         unschedulable_timeout=dict(type='int', default=60),
         log_lines=dict(type='int', default=50),
         log_path=dict(type='path'),
+        force=dict(type='bool', default=False),
+    )
+
+
+def argument_spec():
+    spec = auth_argument_spec()
+    spec.update(build_options())
+    spec.update(
+        builds=dict(type='list', elements='dict'),
+        max_concurrent=dict(type='int', default=4),
     )
     return spec
 
 
 MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth')]
+REQUIRED_ONE_OF = [('git', 'builds')]
 
 
 def main():
     module = AnsibleModule(
         argument_spec=argument_spec(),
         mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_one_of=REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
-    run(module)
+    run(module, build_options())
 
 
 if __name__ == '__main__':

@@ -3,14 +3,19 @@
 
 """Run one build: the orchestration behind kiln.kaniko.build.
 
-validate -> namespace exists -> referenced Secrets exist -> (check mode: return the pod)
+validate -> namespace exists -> referenced Secrets exist -> commit and build key, and whether
+the registry already holds that build (then: skip) -> (check mode: return the pod)
 -> registry Secret from registry_auth -> pod -> Secret owned by the pod -> wait
 -> logs (and Warning events on failure) -> delete the registry Secret -> delete the pod
 as keep_pod says -> result. A timeout, SIGINT or SIGTERM deletes the pod and the Secret.
+
+A list of builds (option builds) goes to batch.py, which drives BuildRunners through
+prepare() / start() / finish() and watches all their pods at once.
 """
 
 from __future__ import annotations
 
+import base64
 import collections
 import json
 import signal
@@ -27,6 +32,11 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import UNAVAILABLE, Decision, with_identity
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import item_specs
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import PodEvents, wait_for_pod
 
@@ -43,15 +53,77 @@ LOG_LINE_MAX = 64 * 1024
 CHECK_MODE_SECRET_NAME = '<generated>'
 
 
-def run(module, clock=time.monotonic):
-    """The module's one call: build, then exit_json, or fail_json with the reason."""
+def run(module, option_spec=None, clock=time.monotonic):
+    """The module's one call: build (or skip), then exit_json, or fail_json with the reason.
+
+    ``option_spec`` is the module's argument spec of one build, which items of ``builds`` follow.
+    """
     require_kubernetes(module)
     try:
-        spec = build_spec(module.params)
+        if module.params.get('builds') is not None:
+            # Imported here: batch.py imports this module.
+            from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import batch
+            specs, run_log = item_specs(module.params, option_spec)
+        else:
+            spec = build_spec(module.params)
         core = CoreV1Api(api_client(module.params))
-        module.exit_json(**BuildRunner(core, spec, check_mode=module.check_mode, warn=module.warn, clock=clock).run())
+        tools = dict(secrets=SecretReader(core, module.warn), check_mode=module.check_mode, warn=module.warn,
+                     clock=clock)
+        tools['resolver'] = RemoteResolver(
+            lambda args, env: module.run_command(args, environ_update=env, expand_user_and_vars=False),
+            module.get_bin_path('git'), tools['secrets'].data, timeout_command=module.get_bin_path('timeout'))
+        tools['lookup'] = RegistryLookup(tools['secrets'].data)
+        if module.params.get('builds') is not None:
+            result = batch.BatchRunner(core, specs, module.params['max_concurrent'], log_path=run_log, **tools).run()
+        else:
+            result = BuildRunner(core, spec, **tools).run()
+        module.exit_json(**result)
     except KilnError as exc:
         fail_from_exception(module, exc)
+
+
+class SecretReader(object):
+    """Reads each Secret once per run. Its values stay here and in the files git_remote.py
+    removes again; they reach no result, log line, argument or environment variable."""
+
+    def __init__(self, core, warn):
+        self._core = core
+        self._warn = warn
+        self._read = {}
+
+    def read(self, namespace, name, option):
+        """(type, {key: text}) of the Secret, or None when it may not be read (403)."""
+        key = (namespace, name)
+        if key not in self._read:
+            try:
+                response = self._core.read_namespaced_secret(
+                    name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as exc:
+                if exc.status == 404:
+                    raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'".format(
+                        option, name, namespace), {'option': option})
+                if exc.status == 403:
+                    self._warn("Could not read Secret '{0}' ({1}) to check it: {2}".format(name, option, _api_message(exc)))
+                    self._read[key] = None
+                    return None
+                raise _cluster_error(exc, "read Secret '{0}' ({1})".format(name, option))
+            secret = json.loads(response.data)
+            data = {}
+            for item, value in (secret.get('data') or {}).items():
+                try:
+                    data[item] = base64.b64decode(value).decode('utf-8', 'replace')
+                except (TypeError, ValueError):
+                    data[item] = ''
+            self._read[key] = (secret.get('type'), data)
+        return self._read[key]
+
+    def data(self, namespace, name):
+        """The Secret's decoded data, or None when it is missing or may not be read."""
+        try:
+            read = self.read(namespace, name, 'secret')
+        except ClusterError:
+            return None
+        return read[1] if read else None
 
 
 def _api_message(exc):
@@ -110,15 +182,24 @@ def raise_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
 class BuildRunner(object):
     """One build against the cluster behind ``core`` (a kubernetes CoreV1Api)."""
 
-    def __init__(self, core, spec, check_mode=False, warn=None, clock=time.monotonic):
+    def __init__(self, core, spec, check_mode=False, warn=None, clock=time.monotonic, secrets=None,
+                 resolver=None, lookup=None, run_id=None):
         self.core = core
         self.spec = spec
         self.check_mode = check_mode
         self.warn = warn or (lambda message: None)
         self.clock = clock
+        self.secrets = secrets or SecretReader(core, self.warn)
+        self.resolver = resolver
+        self.lookup = lookup
+        self.run_id = run_id
         self.auth_secret_name = None
         self.pod_name = None
         self.pod_events = None
+        self.created_pod = None
+        self.registry_key = None
+        self.decision = None
+        self.started = None
 
     # Checks before anything is created.
 
@@ -133,21 +214,11 @@ class BuildRunner(object):
                 raise _cluster_error(exc, "read namespace '{0}'".format(self.spec.namespace))
 
     def _secret_keys(self, option, name):
-        """The keys of Secret ``name`` (never its values), or None when it may not be read."""
-        try:
-            response = self.core.read_namespaced_secret(
-                name, self.spec.namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-        except ApiException as exc:
-            if exc.status == 404:
-                raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'".format(
-                    option, name, self.spec.namespace), {'option': option})
-            if exc.status == 403:
-                self.warn("Could not read Secret '{0}' ({1}) to check it: {2}".format(name, option, _api_message(exc)))
-                return None, None
-            raise _cluster_error(exc, "read Secret '{0}' ({1})".format(name, option))
-        secret = json.loads(response.data)
-        keys = set(secret.get('data') or {})
-        return secret.get('type'), keys
+        """The type and keys of Secret ``name``, or (None, None) when it may not be read."""
+        read = self.secrets.read(self.spec.namespace, name, option)
+        if read is None:
+            return None, None
+        return read[0], set(read[1])
 
     def check_secrets(self):
         """Check the Secrets the options name; return the key of registry_secret to mount."""
@@ -179,17 +250,52 @@ class BuildRunner(object):
 
     # The build.
 
-    def run(self):
+    def prepare(self):
+        """Everything before the pod: the checks, and whether the build must run at all."""
         self.check_namespace()
-        registry_key = self.check_secrets()
+        self.registry_key = self.check_secrets()
+        if self.resolver is None:
+            self.decision = Decision(UNAVAILABLE, 'not checked')
+        else:
+            self.decision = identify(self.spec, self.resolver, self.lookup)
+        if self.decision.key:
+            self.spec = with_identity(self.spec, self.decision.commit, self.decision.key)
+        if self.decision.check == UNAVAILABLE and self.resolver is not None and self.spec.push:
+            self.warn('Building without looking for an existing image: {0}'.format(self.decision.detail))
+
+    def identity(self):
+        """The result keys that say what was (or would be) built and why."""
+        decision = self.decision or Decision(UNAVAILABLE, 'not checked')
+        return dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
+                    cache_repo=self.spec.cache_repo if self.spec.cache else None)
+
+    def skipped_result(self):
+        decision = self.decision
+        result = dict(changed=False, commit=decision.commit, digest=decision.digest,
+                      image=decision.images[0] if decision.images else None, images=list(decision.images),
+                      skipped_reason=decision.detail, msg='Skipped: ' + decision.detail)
+        result.update(self.identity())
+        return result
+
+    def check_mode_result(self):
+        placeholder = self.spec.name + '-auth-' + CHECK_MODE_SECRET_NAME if self.spec.registry_auth else None
+        manifest = pod_render.render_pod(self.spec, auth_secret_name=placeholder, registry_secret_key=self.registry_key,
+                                         run_id=self.run_id)
+        result = dict(changed=True, pod=manifest, commit=self.decision.commit,
+                      msg='Check mode: the build pod would be created')
+        result.update(self.identity())
+        return result
+
+    def run(self):
+        self.prepare()
+        if self.decision.skip:
+            return self.skipped_result()
         if self.check_mode:
-            placeholder = self.spec.name + '-auth-' + CHECK_MODE_SECRET_NAME if self.spec.registry_auth else None
-            manifest = pod_render.render_pod(self.spec, auth_secret_name=placeholder, registry_secret_key=registry_key)
-            return dict(changed=True, pod=manifest, msg='Check mode: the build pod would be created')
+            return self.check_mode_result()
 
         log_file = self._open_log()
         try:
-            return self._build(registry_key, log_file)
+            return self._build(self.registry_key, log_file)
         finally:
             if log_file:
                 log_file.close()
@@ -223,7 +329,38 @@ class BuildRunner(object):
             self._cleanup(delete_pod=True, running=True)
             raise ClusterError('Lost contact with the build pod: {0}: {1}'.format(type(exc).__name__, exc),
                                self._details(started))
+        return self.result(waited, duration, lines)
 
+    def start(self):
+        """Create the pod (and the registry Secret); return the created pod.
+
+        Raises KilnError with nothing left behind.
+        """
+        try:
+            self._create(self.registry_key)
+        except ApiException as exc:
+            self._cleanup(delete_pod=True, running=True)
+            raise _cluster_error(exc, 'create the build pod', self._details(None))
+        self.started = self.clock()
+        self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
+        return self.created_pod
+
+    def finish(self, waited, log_file, log_label=''):
+        """The result of a started build that ``waited`` (a WaitResult) says is over; raises BuildFailed."""
+        duration = round(self.clock() - self.started, 1)
+        try:
+            lines = self._collect_logs(log_file, log_label)
+        except ApiException as exc:
+            self._cleanup(delete_pod=True, running=False)
+            raise _cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name), self._details(self.started))
+        return self.result(waited, duration, lines)
+
+    def abort(self):
+        """Give up on a started build: delete its registry Secret and its pod at once."""
+        self._cleanup(delete_pod=True, running=True)
+
+    def result(self, waited, duration, lines):
+        """The result of an ended build; raises BuildFailed when it failed."""
         outcome = waited.outcome
         pod = waited.pod or {}
         commit = pod_status.parse_commit((pod_status.container_termination(pod, pod_render.CLONE) or {}).get('message'))
@@ -237,6 +374,7 @@ class BuildRunner(object):
             reason=outcome.reason,
             log_lines=lines,
         )
+        result.update(self.identity())
 
         if outcome.state == pod_status.SUCCEEDED:
             self._cleanup(delete_pod=self.spec.keep_pod != 'always', running=False)
@@ -265,12 +403,13 @@ class BuildRunner(object):
         if spec.registry_auth:
             try:
                 response = self.core.create_namespaced_secret(
-                    spec.namespace, pod_render.render_auth_secret(spec),
+                    spec.namespace, pod_render.render_auth_secret(spec, self.run_id),
                     _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
             except ApiException as exc:
                 raise _cluster_error(exc, 'create the registry Secret for registry_auth')
             self.auth_secret_name = json.loads(response.data)['metadata']['name']
-        manifest = pod_render.render_pod(spec, auth_secret_name=self.auth_secret_name, registry_secret_key=registry_key)
+        manifest = pod_render.render_pod(spec, auth_secret_name=self.auth_secret_name, registry_secret_key=registry_key,
+                                         run_id=self.run_id)
         try:
             response = self.core.create_namespaced_pod(
                 spec.namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
@@ -278,6 +417,7 @@ class BuildRunner(object):
             self._cleanup(delete_pod=False, running=False)
             raise _cluster_error(exc, 'create the build pod')
         created = json.loads(response.data)
+        self.created_pod = created
         self.pod_name = created['metadata']['name']
         if self.auth_secret_name:
             self.core.patch_namespaced_secret(
@@ -288,14 +428,18 @@ class BuildRunner(object):
 
     def _details(self, started):
         details = dict(changed=self.pod_name is not None, pod_name=self.pod_name, pod_kept=False)
+        details.update(self.identity())
         if started is not None:
             details['duration'] = round(self.clock() - started, 1)
         return details
 
     # After the build.
 
-    def _collect_logs(self, log_file):
-        """Stream the logs of clone, then kaniko, to log_path; keep the last log_lines lines."""
+    def _collect_logs(self, log_file, log_label=''):
+        """Stream the logs of clone, then kaniko, to log_path; keep the last log_lines lines.
+
+        ``log_label`` goes before the container name in the headers of a log file that several builds share.
+        """
         tail = collections.deque(maxlen=self.spec.log_lines)
         for container in (pod_render.CLONE, pod_render.KANIKO):
             try:
@@ -308,7 +452,7 @@ class BuildRunner(object):
                 raise
             try:
                 if log_file:
-                    log_file.write('==> {0} <==\n'.format(container).encode('utf-8'))
+                    log_file.write('==> {0}{1} <==\n'.format(log_label, container).encode('utf-8'))
                 for line in iter_lines(response.stream(LOG_CHUNK)):
                     if log_file:
                         log_file.write(line.encode('utf-8') + b'\n')

@@ -97,7 +97,7 @@ class Scheduler(object):
             return []
         wait = self.running[key][1]
         if kind == 'DELETED':
-            return [(key, WaitResult(pod_status.deleted(), obj))]
+            return [(key, WaitResult(pod_status.deleted(obj), obj))]
         if kind in ('ADDED', 'MODIFIED', SYNC):
             result = wait.settle(obj)
             if result:

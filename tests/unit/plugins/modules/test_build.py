@@ -44,7 +44,8 @@ def test_defaults():
                                  submodules=False, secret=None)
     assert params['name'] == 'kiln-build'
     assert params['dockerfile'] == 'Dockerfile'
-    assert params['push'] is True and params['cache'] is False
+    assert params['push'] is True and params['cache'] == 'auto' and params['force'] is False
+    assert params['builds'] is None and params['max_concurrent'] == 4
     assert params['executor_image'] == 'ghcr.io/osscontainertools/kaniko:v1.26.3'
     assert params['git_image'] == 'docker.io/alpine/git:2.49.1'
     assert (params['image_pull_policy'], params['keep_pod']) == ('IfNotPresent', 'on_failure')
@@ -81,10 +82,11 @@ def test_argument_spec_refuses(overrides, message):
     assert message in errors(**overrides)
 
 
-def test_namespace_and_git_are_required():
-    validator = ArgumentSpecValidator(build.argument_spec())
+def test_namespace_is_required_and_git_unless_builds():
+    validator = ArgumentSpecValidator(build.argument_spec(), required_one_of=build.REQUIRED_ONE_OF)
     text = ' | '.join(validator.validate({}).error_messages)
-    assert 'namespace' in text and 'git' in text
+    assert 'namespace' in text and 'one of the following is required: git, builds' in text
+    assert not validator.validate(dict(namespace='builds', builds=[{}])).error_messages
 
 
 def test_credentials_are_no_log():

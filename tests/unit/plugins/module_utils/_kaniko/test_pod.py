@@ -107,6 +107,8 @@ def test_dockercoins_kaniko_arguments():
         '--destination=registry:5000/rng:latest',
         '--image-name-with-digest-file=/dev/termination-log',
         '--insecure',
+        '--cache=true',
+        '--cache-repo=registry:5000/rng/cache',
     ]
     assert 'command' not in kaniko
 

@@ -7,6 +7,7 @@ import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec as spec_module
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
     make_spec,
@@ -29,7 +30,8 @@ def test_defaults_of_the_dockercoins_build():
     assert spec.context_dir == '/workspace/src/dockercoins/rng'
     assert spec.dockerfile_path == '/workspace/src/dockercoins/rng/Dockerfile'
     assert spec.destinations == ('registry:5000/rng:latest',)
-    assert spec.push and spec.insecure and not spec.cache
+    assert spec.push and spec.insecure and not spec.force
+    assert (spec.cache, spec.cache_repo) == (True, 'registry:5000/rng/cache')  # auto: insecure, so self-hosted
     assert spec.executor_image == 'ghcr.io/osscontainertools/kaniko:v1.26.3'
     assert spec.git_image == 'docker.io/alpine/git:2.49.1'
     assert (spec.timeout, spec.unschedulable_timeout, spec.log_lines, spec.keep_pod) == (1800, 60, 50, 'on_failure')
@@ -270,8 +272,8 @@ def test_extra_args_pass_through_in_order():
 
 
 def test_cache_options_need_cache():
-    assert invalid(cache_repo='registry:5000/cache').option == 'cache_repo'
-    assert invalid(cache_ttl='24h').option == 'cache_ttl'
+    assert invalid(cache=False, cache_repo='registry:5000/cache').option == 'cache_repo'
+    assert invalid(cache='no', cache_ttl='24h').option == 'cache_ttl'
     assert invalid(cache=True, cache_repo='registry:5000/cache:tag').option == 'cache_repo'
     assert invalid(cache=True, cache_ttl='2w').option == 'cache_ttl'
     spec = make_spec(cache=True, cache_repo='registry:5000/cache', cache_ttl='1h30m')
@@ -329,3 +331,61 @@ def test_name_prefix_is_a_short_dns_label(name):
 
 def test_namespace_is_a_dns_label():
     assert invalid(namespace='Builds').option == 'namespace'
+
+
+@pytest.mark.parametrize('registry, insecure, insecure_registries, self_hosted', [
+    ('registry:5000', False, (), True),            # an in-cluster short name
+    ('registry.kiln.svc', False, (), True),
+    ('registry.kiln.svc.cluster.local:5000', False, (), True),
+    ('localhost:5000', False, (), True),
+    ('10.0.0.7:5000', False, (), True),
+    ('192.168.1.2', False, (), True),
+    ('[::1]:5000', False, (), True),
+    ('registry.example.com', False, ('registry.example.com',), True),
+    ('registry.example.com', True, (), True),      # plain HTTP: nobody's public registry
+    ('registry.example.com', False, ('other:5000',), False),
+    ('ghcr.io', False, (), False),
+    ('8.8.8.8:5000', False, (), False),
+    (None, False, (), False),                      # Docker Hub
+])
+def test_which_registries_count_as_self_hosted(registry, insecure, insecure_registries, self_hosted):
+    assert bool(spec_module.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
+
+
+@pytest.mark.parametrize('overrides, cache, cache_repo', [
+    (dict(), True, 'registry:5000/rng/cache'),
+    (dict(cache='auto', insecure=False), True, 'registry:5000/rng/cache'),
+    (dict(insecure=False, destinations=['ghcr.io/example/rng:1']), False, None),
+    (dict(insecure=False, destinations=['ghcr.io/example/rng:1'], cache_repo='ghcr.io/example/cache'),
+     True, 'ghcr.io/example/cache'),
+    (dict(insecure=False, destinations=['ghcr.io/example/rng:1'], cache=True), True, 'ghcr.io/example/rng/cache'),
+    (dict(insecure=False, destinations=['docker.io/example/rng:1'], cache='yes'), True, 'docker.io/example/rng/cache'),
+    (dict(cache=False), False, None),
+    (dict(cache='false'), False, None),
+    (dict(push=False), False, None),              # auto: nothing is pushed
+    (dict(push=False, cache=True), True, 'registry:5000/rng/cache'),
+    (dict(insecure=False, destinations=['ghcr.io/example/rng:1'], cache_ttl='24h'), False, None),
+])
+def test_cache_auto_rule(overrides, cache, cache_repo):
+    spec = make_spec(**overrides)
+    assert (spec.cache, spec.cache_repo) == (cache, cache_repo)
+    if not cache:
+        assert spec.cache_ttl is None
+
+
+def test_cache_values():
+    assert invalid(cache='sometimes').option == 'cache'
+    assert invalid(cache=True, push=False, destinations=None).option == 'cache_repo'
+    assert make_spec(cache_ttl='12h').cache_ttl == '12h'
+
+
+def test_the_build_key_label_is_the_module_s():
+    error = invalid(labels={'io.kiln.build-key': 'sha256:0'})
+    assert error.option == 'labels.io.kiln.build-key'
+    assert make_spec(labels={'org.opencontainers.image.revision': 'mine'}).labels == (
+        ('org.opencontainers.image.revision', 'mine'),)
+
+
+def test_force():
+    assert make_spec(force=True).force is True
+    assert make_spec().force is False

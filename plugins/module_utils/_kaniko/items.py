@@ -1,0 +1,136 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The items of ``builds``: each merged over the top-level options and validated, all before any pod.
+
+How an item and the top-level options combine:
+
+- an option the item leaves out (or sets to null) comes from the top level, or its default;
+- dictionaries (git, build_args, labels, pod and what is inside pod) merge key by key, the item's
+  keys winning; anything else (strings, numbers, lists such as destinations or extra_args) the
+  item gives replaces the top-level value;
+- registry_secret in an item replaces the top-level registry_auth too (they are one choice);
+  cache false in an item drops the top-level cache_repo and cache_ttl;
+- registry_auth is top-level only (it lists every registry's credentials, and its passwords are
+  masked only as an option of the module); log_path at the top level is the log of the whole
+  run, so items do not inherit it.
+
+Every problem raises ValidationError naming the option with its item, e.g. ``builds[2].destinations[0]``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+
+TOP_LEVEL_ONLY = {
+    'registry_auth': 'set registry_auth at the top level; it lists the credentials of every registry the builds '
+                     'push to',
+    'builds': 'builds do not nest',
+    'max_concurrent': 'set max_concurrent at the top level',
+}
+NOT_INHERITED = ('log_path',)
+
+
+def item_option_spec(option_spec):
+    """The argument spec of one item: the build options without defaults and without required, recursively."""
+    spec = {}
+    for name, option in option_spec.items():
+        if name in TOP_LEVEL_ONLY:
+            continue
+        option = dict(option)
+        option.pop('default', None)
+        option.pop('required', None)
+        if 'options' in option:
+            option['options'] = item_option_spec(option['options'])
+        spec[name] = option
+    return spec
+
+
+def merge(defaults, item):
+    """``item`` over ``defaults``: None inherits, dictionaries merge key by key, anything else replaces."""
+    if not isinstance(item, dict):
+        return copy.deepcopy(defaults if item is None else item)
+    merged = copy.deepcopy(defaults) if isinstance(defaults, dict) else {}
+    for key, value in item.items():
+        if value is None:
+            continue
+        merged[key] = merge(merged.get(key), value) if isinstance(value, dict) else copy.deepcopy(value)
+    return merged
+
+
+def _problems(where, messages):
+    return ValidationError(where, '; '.join(messages))
+
+
+def _is_false(value):
+    return value is False or (isinstance(value, str) and value.strip().lower() in ('no', 'off', 'false', '0', 'n', 'f'))
+
+
+def item_params(params, index, item, option_spec):
+    """The full parameters of item ``index``: validated, merged over ``params``, defaults filled in."""
+    where = 'builds[{0}]'.format(index)
+    if not isinstance(item, dict):
+        raise ValidationError(where, 'must be a dictionary of build options')
+    for key in item:
+        if key in TOP_LEVEL_ONLY:
+            raise ValidationError('{0}.{1}'.format(where, key), TOP_LEVEL_ONLY[key])
+        if key not in option_spec:
+            raise ValidationError('{0}.{1}'.format(where, key), 'is not an option of a build (connection options '
+                                  'and max_concurrent are set at the top level only)')
+    checked = ArgumentSpecValidator(item_option_spec(option_spec)).validate(item)
+    if checked.error_messages:
+        raise _problems(where, checked.error_messages)
+    given = {key: value for key, value in checked.validated_parameters.items() if key in item}
+
+    defaults = {key: copy.deepcopy(params.get(key)) for key in option_spec}
+    for key in NOT_INHERITED:
+        defaults[key] = None
+    if given.get('registry_secret') is not None:
+        defaults['registry_auth'] = None
+    if _is_false(given.get('cache')):
+        defaults['cache_repo'] = defaults['cache_ttl'] = None
+    merged = merge(defaults, given)
+    if not merged.get('git'):
+        raise ValidationError(where + '.git', 'is required: give git in the item or at the top level')
+
+    filled = ArgumentSpecValidator(option_spec).validate(merged)
+    if filled.error_messages:
+        raise _problems(where, filled.error_messages)
+    return filled.validated_parameters
+
+
+def item_specs(params, option_spec):
+    """(BuildSpecs of every item, in order; the run's own log_path) for the module's ``params``."""
+    items = params.get('builds')
+    if not items:
+        raise ValidationError('builds', 'give at least one build')
+    if params.get('max_concurrent') is not None and params['max_concurrent'] < 1:
+        raise ValidationError('max_concurrent', 'must be 1 or more')
+    specs = []
+    destinations = {}
+    logs = {}
+    for index, item in enumerate(items):
+        where = 'builds[{0}]'.format(index)
+        merged = item_params(params, index, item, option_spec)
+        try:
+            spec = build_spec(merged)
+        except ValidationError as exc:
+            raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason)
+        for position, destination in enumerate(spec.destinations):
+            if destination in destinations:
+                raise ValidationError('{0}.destinations[{1}]'.format(where, position),
+                                      "'{0}' is also a destination of {1}; two builds cannot push the same tag".format(
+                                          destination, destinations[destination]))
+            destinations[destination] = where
+        if spec.log_path:
+            if spec.log_path in logs or spec.log_path == params.get('log_path'):
+                raise ValidationError(where + '.log_path', "'{0}' is also the log_path of {1}".format(
+                    spec.log_path, logs.get(spec.log_path, 'the whole run')))
+            logs[spec.log_path] = where
+        specs.append(spec)
+    return specs, params.get('log_path')
