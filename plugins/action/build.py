@@ -38,6 +38,8 @@ from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import
     async_limit,
     describe_build,
     format_duration,
+    item_names,
+    section_source,
 )
 
 display = Display()
@@ -58,6 +60,7 @@ class ActionModule(ActionBase):
         super(ActionModule, self).__init__(*args, **kwargs)
         self._clock = time.monotonic
         self._sleep = time.sleep
+        self._names = []
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -107,6 +110,7 @@ class ActionModule(ActionBase):
     def _run_with_progress(self, task_vars):
         args = dict(self._task.args)
         label, short = describe_build(args)
+        self._names = item_names(args)
         host = task_vars.get('inventory_hostname', '')
         quiet = bool(self._task.no_log or self._play_context.no_log)
         interval = self._interval(task_vars)
@@ -165,7 +169,7 @@ class ActionModule(ActionBase):
                 break
             now = self._clock()
             if cadence.due(now):
-                where = ', {0}'.format(follower.section) if follower.section else ''
+                where = ', {0}'.format(follower.section) if follower.section and not self._names else ''
                 display.display('[{0}] {1}: building for {2}{3}'.format(host, label, format_duration(now - started), where))
         if log_path:
             while True:  # the rest of a log longer than one chunk
@@ -187,10 +191,9 @@ class ActionModule(ActionBase):
             return []
         return follower.feed(to_bytes(res.get('stdout') or '', errors='surrogate_or_strict'))
 
-    @staticmethod
-    def _show_lines(host, short, lines):
-        for line in lines:
-            display.v('[{0}] {1} | {2}'.format(host, short, line))
+    def _show_lines(self, host, short, lines):
+        for section, line in lines:
+            display.v('[{0}] {1} | {2}'.format(host, section_source(section, short, self._names), line))
 
     def _forget_job(self, job, task_vars):
         """Remove the job's result file, as async_status in cleanup mode does."""

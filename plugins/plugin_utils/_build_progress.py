@@ -16,6 +16,8 @@ import re
 CHUNK_MAX = 256 * 1024
 
 _SECTION = re.compile(r'^==> (?P<name>[^<>]+?) <==$')
+# The header of one build's log in the shared log of a list of builds: "builds[2] kaniko".
+_ITEM_SECTION = re.compile(r'^builds\[(?P<index>\d+)\] (?P<container>\S+)$')
 # Colours and cursor movement: Kaniko colours its log levels when it thinks it writes to a terminal.
 _ESCAPES = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 
@@ -59,6 +61,24 @@ def describe_build(args):
     return repo, base or 'build'
 
 
+def item_names(args):
+    """The short names of the items of ``builds``, in order; empty for a single build."""
+    builds = (args or {}).get('builds')
+    if not isinstance(builds, list):
+        return []
+    return [describe_build(build)[1] if isinstance(build, dict) else 'builds[{0}]'.format(n)
+            for n, build in enumerate(builds)]
+
+
+def section_source(section, default, names=()):
+    """Who a log line of ``section`` comes from: the build's short name, or ``default``."""
+    match = _ITEM_SECTION.match(section or '')
+    if match:
+        index = int(match.group('index'))
+        return names[index] if index < len(names) else 'builds[{0}]'.format(index)
+    return default
+
+
 def async_limit(args, default_timeout=1800, margin=600):
     """Seconds the async wrapper lets the module run: the build's own timeout(s) and a margin.
 
@@ -82,7 +102,11 @@ def async_limit(args, default_timeout=1800, margin=600):
 
 
 class LogFollower:
-    """Whole lines out of a log file read piecewise from a byte offset."""
+    """Whole lines out of a log file read piecewise from a byte offset.
+
+    ``feed`` and ``flush`` return ``(section, line)`` pairs: the section is the last ``==> name <==``
+    header before the line (None before the first one).
+    """
 
     def __init__(self):
         self.offset = 0
@@ -112,7 +136,7 @@ class LogFollower:
                 self.section = match.group('name')
                 continue
             if line.strip():
-                lines.append(line)
+                lines.append((self.section, line))
         return lines
 
 

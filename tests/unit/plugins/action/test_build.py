@@ -292,3 +292,13 @@ def test_become_as_another_user_gets_no_log_file_of_ours(shown):
 def test_bad_progress_variables_are_named(shown, name, value):
     with pytest.raises(AnsibleActionFail, match=name):
         make_action(Job()).run(task_vars={name: value})
+
+
+def test_lines_of_a_list_of_builds_name_their_build(shown):
+    args = dict(namespace='builds', builds=[dict(destinations=['r/rng:1']), dict(destinations=['r/worker:1'])])
+    job = Job(polls=2, chunks=[b'==> builds[1] kaniko <==\nPushed worker\n==> builds[0] kaniko <==\nPushed rng\n'])
+    action = make_action(job, args=args)
+    action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=1))
+    assert '[h] worker:1 | Pushed worker' in shown.at(1)
+    assert '[h] rng:1 | Pushed rng' in shown.at(1)
+    assert shown.at(1)[-1] == '[h] 2 builds (rng:1, worker:1): ended after 4s'

@@ -13,6 +13,8 @@ from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import
     async_limit,
     describe_build,
     format_duration,
+    item_names,
+    section_source,
 )
 
 
@@ -56,11 +58,11 @@ def test_the_follower_returns_whole_lines_and_tracks_the_offset_and_section():
     assert follower.section == 'clone'
     assert follower.offset == len(b'==> clone <==\nkiln clone: fetch')
     assert follower.feed(b'ing HEAD\n\n==> kaniko <==\n\x1b[36mINFO\x1b[0m[0000] Pushing\r\n') == [
-        'kiln clone: fetching HEAD', 'INFO[0000] Pushing']
+        ('clone', 'kiln clone: fetching HEAD'), ('kaniko', 'INFO[0000] Pushing')]
     assert follower.section == 'kaniko'
     assert follower.feed(b'') == []
     assert follower.feed(b'no newline at the end') == []
-    assert follower.flush() == ['no newline at the end']
+    assert follower.flush() == [('kaniko', 'no newline at the end')]
     assert follower.flush() == []
 
 
@@ -68,7 +70,7 @@ def test_the_follower_survives_a_multibyte_character_split_between_reads():
     follower = LogFollower()
     data = 'caf\u00e9 ok\n'.encode('utf-8')
     assert follower.feed(data[:4]) == []
-    assert follower.feed(data[4:]) == ['caf\u00e9 ok']
+    assert follower.feed(data[4:]) == [(None, 'caf\u00e9 ok')]
 
 
 def test_the_cadence_says_first_after_first_then_every():
@@ -81,3 +83,14 @@ def test_the_cadence_says_first_after_first_then_every():
     # A long pause does not make it repeat itself to catch up.
     assert cadence.due(400)
     assert not cadence.due(401)
+
+
+def test_lines_of_a_list_of_builds_are_told_apart_by_their_section():
+    args = dict(builds=[dict(destinations=['r/rng:1']), dict(git=dict(repo='http://git/app.git')), 'bad'])
+    names = item_names(args)
+    assert names == ['rng:1', 'app', 'builds[2]']
+    assert section_source('builds[1] kaniko', 'builds', names) == 'app'
+    assert section_source('builds[7] clone', 'builds', names) == 'builds[7]'
+    assert section_source('kaniko', 'rng:1', []) == 'rng:1'
+    assert section_source(None, 'rng:1', names) == 'rng:1'
+    assert item_names(dict(destinations=['r/a:1'])) == []
