@@ -100,8 +100,8 @@ class SecretReader(object):
                     name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
             except ApiException as exc:
                 if exc.status == 404:
-                    raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'".format(
-                        option, name, namespace), {'option': option})
+                    raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'; create it there, "
+                                       "or correct the name".format(option, name, namespace), {'option': option})
                 if exc.status == 403:
                     self._warn("Could not read Secret '{0}' ({1}) to check it: {2}".format(name, option, _api_message(exc)))
                     self._read[key] = None
@@ -306,7 +306,8 @@ class BuildRunner(object):
         try:
             return open(self.spec.log_path, 'wb')
         except (IOError, OSError) as exc:
-            raise ClusterError('log_path: cannot write {0}: {1}'.format(self.spec.log_path, exc), {'option': 'log_path'})
+            raise ClusterError('log_path: cannot write {0}: {1}; give a file in a directory that exists and is '
+                               'writable'.format(self.spec.log_path, exc.strerror or exc), {'option': 'log_path'})
 
     def _build(self, registry_key, log_file):
         started = None

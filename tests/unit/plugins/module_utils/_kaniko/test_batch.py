@@ -274,7 +274,8 @@ def test_every_item_is_checked_before_the_first_pod():
     run, _watch, _warnings = runner(core, items)
     with pytest.raises(KilnError) as caught:
         run.run()
-    assert caught.value.message == "builds[1].registry_secret: Secret 'missing' was not found in namespace 'builds'"
+    assert caught.value.message == ("builds[1].registry_secret: Secret 'missing' was not found in namespace 'builds'; "
+                                    "create it there, or correct the name")
     assert caught.value.details['option'] == 'builds[1].registry_secret'
     assert not created(core)
 

@@ -1,0 +1,101 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""BuildRunner against a stand-in CoreV1Api: the messages for missing Secrets and an unwritable log_path."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from kubernetes.client.exceptions import ApiException
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+
+AUTH = [{'server': 'registry:5000', 'username': 'ci', 'password': 'not-a-password'}]
+
+
+class Response(object):
+    def __init__(self, data):
+        self.data = json.dumps(data).encode()
+
+
+class Core(object):
+    """Pods and Secrets in memory. ``on`` maps a call name to a function run inside that call."""
+
+    def __init__(self, on=None, secrets=None):
+        self.on = on or {}
+        self.pods = {}
+        self.secrets = {}
+        self.existing = secrets or {}
+        self.calls = []
+
+    def _hook(self, name):
+        self.calls.append(name)
+        if name in self.on:
+            self.on[name]()
+
+    def read_namespace(self, name, **kwargs):
+        self._hook('read_namespace')
+
+    def read_namespaced_secret(self, name, namespace, **kwargs):
+        self._hook('read_secret')
+        if name not in self.existing:
+            raise ApiException(status=404, reason='Not Found')
+        return Response(self.existing[name])
+
+    def create_namespaced_secret(self, namespace, body, **kwargs):
+        name = body['metadata']['generateName'] + 'abcde'
+        self.secrets[name] = body
+        self._hook('create_secret')
+        return Response({'metadata': {'name': name}})
+
+    def patch_namespaced_secret(self, name, namespace, body, **kwargs):
+        self._hook('patch_secret')
+
+    def create_namespaced_pod(self, namespace, body, **kwargs):
+        created = copy.deepcopy(body)
+        created['metadata'].update(name=body['metadata']['generateName'] + 'xyz12', uid='u1', resourceVersion='1')
+        self.pods[created['metadata']['name']] = created
+        self._hook('create_pod')  # the pod exists; the answer is on its way back
+        return Response(created)
+
+    def delete_namespaced_pod(self, name, namespace, **kwargs):
+        self._hook('delete_pod')
+        self.pods.pop(name, None)
+
+    def delete_namespaced_secret(self, name, namespace, **kwargs):
+        self._hook('delete_secret')
+        self.secrets.pop(name, None)
+
+
+def build_runner(core, **overrides):
+    warnings = []
+    spec = make_spec(**overrides)
+    return runner.BuildRunner(core, spec, warn=warnings.append), warnings
+
+
+@pytest.mark.parametrize('option, overrides', [
+    ('registry_secret', {'registry_secret': 'push-secret'}),
+    ('git.secret', {'git': {'repo': 'https://git.example.com/app.git', 'secret': 'git-token'}}),
+])
+def test_a_missing_secret_is_named_with_the_fix(option, overrides):
+    build, _warnings = build_runner(Core(), **overrides)
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message.startswith('{0}: Secret '.format(option))
+    assert caught.value.message.endswith("was not found in namespace 'builds'; create it there, or correct the name")
+
+
+def test_an_unwritable_log_path_is_named_with_the_fix(tmp_path):
+    core = Core()
+    build, _warnings = build_runner(core, log_path=str(tmp_path / 'missing' / 'build.log'))
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message == ('log_path: cannot write {0}: No such file or directory; give a file in a directory '
+                                    'that exists and is writable'.format(tmp_path / 'missing' / 'build.log'))
+    assert 'create_pod' not in core.calls
