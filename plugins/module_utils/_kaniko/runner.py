@@ -477,6 +477,11 @@ class BuildRunner(object):
         except ApiException as exc:
             if exc.status != 404:
                 self.warn('Could not delete {0} {1}: {2}'.format(kind, name, _api_message(exc)))
+        except KilnError as exc:  # the API server is gone (client.ApiUnreachable): say what is left
+            left = ('its activeDeadlineSeconds ({0} s) stops it'.format(self.spec.timeout) if kind == 'pod' else
+                    'the deletion of its pod removes it (it is owned by the pod)')
+            self.warn('Could not delete {0} {1} in namespace {2}: {3}; {4}'.format(
+                kind, name, self.spec.namespace, exc.message, left))
 
     def _cleanup(self, delete_pod, running):
         """Delete the registry Secret (always) and the pod (when asked)."""

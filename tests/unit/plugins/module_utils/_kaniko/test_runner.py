@@ -1,7 +1,8 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""BuildRunner against a stand-in CoreV1Api: the messages for missing Secrets and an unwritable log_path."""
+"""BuildRunner against a stand-in CoreV1Api: what is left behind when the API server is gone,
+and the messages for missing Secrets and an unwritable log_path."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from kubernetes.client.exceptions import ApiException
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
@@ -77,6 +79,20 @@ def build_runner(core, **overrides):
     warnings = []
     spec = make_spec(**overrides)
     return runner.BuildRunner(core, spec, warn=warnings.append), warnings
+
+
+def test_the_pod_is_still_deleted_when_the_secret_cannot_be():
+    def gone():
+        raise ApiUnreachable('Lost the Kubernetes API server at https://10.0.0.1:6443 for 120 s: refused')
+    core = Core(on={'delete_secret': gone})
+    build, warnings = build_runner(core, registry_auth=AUTH)
+    build.prepare()
+    build.start()
+    build.abort()
+    assert core.pods == {}
+    assert warnings == ['Could not delete secret kiln-build-auth-abcde in namespace builds: Lost the Kubernetes API '
+                        'server at https://10.0.0.1:6443 for 120 s: refused; the deletion of its pod removes it '
+                        '(it is owned by the pod)']
 
 
 @pytest.mark.parametrize('option, overrides', [
