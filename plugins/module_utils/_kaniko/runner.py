@@ -160,11 +160,60 @@ def iter_lines(chunks, max_line=LOG_LINE_MAX):
         yield pending.decode('utf-8', 'replace').rstrip('\r')
 
 
+class _Held(object):
+    """Signals that arrived while held_signals() was in force, to be raised when it ends."""
+
+    depth = 0
+    pending = None
+
+
+def _interrupted(signum):
+    return BuildInterrupted('Build interrupted by {0}'.format(signal.Signals(signum).name))
+
+
+@contextmanager
+def held_signals():
+    """Under raise_on_signals(), hold the interruption until the block is done.
+
+    For requests whose answer must not be lost, such as the one that creates the pod: interrupted
+    while it is on its way, the task would not know the pod's name and could not delete it.
+    """
+    _Held.depth += 1
+    try:
+        yield
+    finally:
+        _Held.depth -= 1
+        signum = None if _Held.depth else _Held.pending
+        if signum is not None:
+            _Held.pending = None  # an error on its way out is handled like the interruption would be
+    if signum is not None:
+        raise _interrupted(signum)
+
+
+@contextmanager
+def ignored_signals(signals=(signal.SIGINT, signal.SIGTERM)):
+    """Ignore SIGINT and SIGTERM while the block runs: a second Ctrl-C must not cut a cleanup short."""
+    previous = {}
+    for signum in signals:
+        try:
+            previous[signum] = signal.signal(signum, signal.SIG_IGN)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
 @contextmanager
 def raise_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
-    """Turn SIGINT and SIGTERM into BuildInterrupted while the block runs."""
+    """Turn SIGINT and SIGTERM into BuildInterrupted while the block runs (later, inside held_signals())."""
     def handler(signum, _frame):
-        raise BuildInterrupted('Build interrupted by {0}'.format(signal.Signals(signum).name))
+        if _Held.depth:
+            _Held.pending = _Held.pending or signum
+            return
+        raise _interrupted(signum)
 
     previous = {}
     for signum in signals:
@@ -400,6 +449,10 @@ class BuildRunner(object):
         raise BuildFailed(pod_status.describe(outcome, pod_status.telling_line(lines)), result)
 
     def _create(self, registry_key):
+        with held_signals():
+            self._create_held(registry_key)
+
+    def _create_held(self, registry_key):
         spec = self.spec
         if spec.registry_auth:
             try:
@@ -484,9 +537,10 @@ class BuildRunner(object):
                 kind, name, self.spec.namespace, exc.message, left))
 
     def _cleanup(self, delete_pod, running):
-        """Delete the registry Secret (always) and the pod (when asked)."""
-        if self.auth_secret_name:
-            self._delete('secret', self.auth_secret_name, running=False)
-            self.auth_secret_name = None
-        if delete_pod and self.pod_name:
-            self._delete('pod', self.pod_name, running)
+        """Delete the registry Secret (always) and the pod (when asked); SIGINT and SIGTERM are ignored meanwhile."""
+        with ignored_signals():
+            if self.auth_secret_name:
+                self._delete('secret', self.auth_secret_name, running=False)
+                self.auth_secret_name = None
+            if delete_pod and self.pod_name:
+                self._delete('pod', self.pod_name, running)

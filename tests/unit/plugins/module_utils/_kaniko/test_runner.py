@@ -1,20 +1,22 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""BuildRunner against a stand-in CoreV1Api: what is left behind when the API server is gone,
+"""BuildRunner against a stand-in CoreV1Api: what is left behind when a signal or an outage comes at a bad time,
 and the messages for missing Secrets and an unwritable log_path."""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
 
 import pytest
 
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted, ClusterError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
@@ -75,10 +77,34 @@ class Core(object):
         self.secrets.pop(name, None)
 
 
+def signal_self(signum):
+    return lambda: os.kill(os.getpid(), signum)
+
+
 def build_runner(core, **overrides):
     warnings = []
     spec = make_spec(**overrides)
     return runner.BuildRunner(core, spec, warn=warnings.append), warnings
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_pod_is_created_still_deletes_the_pod_and_the_secret(signum):
+    core = Core(on={'create_pod': signal_self(signum)})
+    build, _warnings = build_runner(core, registry_auth=AUTH)
+    with pytest.raises(BuildInterrupted) as caught:
+        build.run()
+    assert signal.Signals(signum).name in caught.value.message
+    assert core.pods == {} and core.secrets == {}
+    assert caught.value.details['pod_name'] == 'kiln-build-xyz12'
+    assert core.calls[-2:] == ['delete_secret', 'delete_pod']
+
+
+def test_a_second_signal_does_not_cut_the_cleanup_short():
+    core = Core(on={'create_pod': signal_self(signal.SIGINT), 'delete_secret': signal_self(signal.SIGTERM)})
+    build, _warnings = build_runner(core, registry_auth=AUTH)
+    with pytest.raises(BuildInterrupted):
+        build.run()
+    assert core.pods == {} and core.secrets == {}
 
 
 def test_the_pod_is_still_deleted_when_the_secret_cannot_be():
