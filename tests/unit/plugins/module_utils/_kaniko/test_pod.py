@@ -183,6 +183,19 @@ def test_clone_container_is_non_root_and_gets_everything_from_env():
     assert [m['name'] for m in clone['volumeMounts']] == ['workspace', 'git-home']
 
 
+def test_kaniko_keeps_only_the_capabilities_a_build_needs():
+    kaniko = containers(render.render_pod(make_spec()))['kaniko']
+    capabilities = kaniko['securityContext']['capabilities']
+    assert capabilities['drop'] == ['ALL']
+    assert set(capabilities['add']) == {'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'NET_BIND_SERVICE',
+                                        'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID'}
+    # The Pod Security "baseline" level allows adding these; nothing privileged, nothing from the host.
+    baseline_allowed = {'AUDIT_WRITE', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'MKNOD',
+                        'NET_BIND_SERVICE', 'SETFCAP', 'SETGID', 'SETPCAP', 'SETUID', 'SYS_CHROOT'}
+    assert set(capabilities['add']) <= baseline_allowed
+    assert set(kaniko['securityContext']) == {'capabilities'}
+
+
 def test_git_secret_is_mounted_only_into_the_clone_container():
     manifest = render.render_pod(make_spec(**FULL), registry_secret_key=render.CONFIG_JSON)
     by_name = containers(manifest)
