@@ -29,6 +29,7 @@ CONFIG_JSON = 'config.json'
 DOCKER_CONFIG_DIR = '/kaniko/.docker'
 GIT_SECRET_DIR = '/var/run/kiln/git-secret'
 GIT_HOME = '/kiln/home'
+GIT_HOME_SIZE = '16Mi'
 # 'nobody' in Alpine-based images (alpine/git): OpenSSH refuses to run for a uid without
 # a passwd entry, so the clone user must be one the image knows.
 CLONE_UID = 65534
@@ -327,7 +328,9 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
 
     volumes = [
         {'name': 'workspace', 'emptyDir': {}},
-        {'name': 'git-home', 'emptyDir': {}},
+        # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
+        # readable by fsGroup is not): in memory, so that it is never written to the node's disk.
+        {'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}},
     ]
     if spec.git.secret:
         volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})

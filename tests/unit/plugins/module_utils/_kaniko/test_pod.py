@@ -183,6 +183,12 @@ def test_clone_container_is_non_root_and_gets_everything_from_env():
     assert [m['name'] for m in clone['volumeMounts']] == ['workspace', 'git-home']
 
 
+def test_the_clone_home_with_the_ssh_key_copy_is_in_memory():
+    volumes = {v['name']: v for v in render.render_pod(make_spec(**FULL))['spec']['volumes']}
+    assert volumes['git-home']['emptyDir'] == {'medium': 'Memory', 'sizeLimit': '16Mi'}
+    assert 'ssh-privatekey' in render.CLONE_SCRIPT and 'cp "$secret_dir/ssh-privatekey" "$HOME/.ssh/id"' in render.CLONE_SCRIPT
+
+
 def test_kaniko_keeps_only_the_capabilities_a_build_needs():
     kaniko = containers(render.render_pod(make_spec()))['kaniko']
     capabilities = kaniko['securityContext']['capabilities']
