@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The DockerCoins walk-through (kiln.kaniko.lab) on the lab cluster, run twice as a user runs it:
+# an in-cluster registry that the node trusts, rng and worker built from the lab's git server with
+# the clone init container and pushed there, both run by digest, worker reaching rng through the
+# Service named rng. The second run must change nothing (the builds are skipped).
+# Everything gets names of its own and is removed at the end, whatever happened.
+set -eu
+set -o pipefail
+here=$(pwd)
+out=$(mktemp -d)
+id=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+config=$here/../../integration_config.yml
+
+cat >"$out/vars.yml" <<VARS
+kiln_kubeconfig: "{{ kiln_lab_kubeconfig }}"
+kiln_registry_namespace: kiln-it-dc-$id-registry
+# The registry target adds and removes a Route API now and then; this walk-through is plain Kubernetes.
+kiln_registry_route: false
+kiln_node_hosts: localhost
+kiln_node_become: false
+kiln_registry_trust_certs_d: "{{ kiln_lab_certs_d }}"
+kiln_registry_trust_restart_command: ""
+kiln_build_namespace: kiln-it-dc-$id-builds
+kiln_build_registry_mirrors: ["{{ kiln_lab_registry }}"]
+kiln_build_insecure_registries: ["{{ kiln_lab_registry }}"]
+kiln_app_repo: "{{ kiln_lab_git_url }}/dockercoins.git"
+kiln_app_namespace: kiln-it-dc-$id-app
+kiln_kaniko_progress_interval: 1
+VARS
+
+cleanup() {
+    ansible-playbook -e "@$config" -e "@$out/vars.yml" "$here/cleanup.yml" >"$out/cleanup.log" 2>&1 \
+        || { tail -20 "$out/cleanup.log"; echo "dockercoins: cleanup failed" >&2; }
+    rm -rf "$out"
+}
+trap cleanup EXIT
+
+run() {
+    local pass=$1
+    if ! ansible-playbook -v -e "@$config" -e "@$out/vars.yml" kiln.kaniko.lab >"$out/run$pass.log" 2>&1; then
+        tail -60 "$out/run$pass.log"
+        echo "dockercoins: run $pass of kiln.kaniko.lab failed" >&2
+        exit 1
+    fi
+    grep -A 6 'TASK \[Summary\]' "$out/run$pass.log" | tail -5
+}
+
+expect() {
+    local pass=$1 pattern=$2 what=$3
+    grep -E -q -- "$pattern" "$out/run$pass.log" || { echo "dockercoins: run $pass: $what" >&2; exit 1; }
+}
+
+run 1
+expect 1 '"rng +built +[0-9.]+s +[^ ]+/dockercoins/rng@sha256:[0-9a-f]{64}"' "rng was not built and run by digest"
+expect 1 '"worker +built +[0-9.]+s +[^ ]+/dockercoins/worker@sha256:[0-9a-f]{64}"' "worker was not built and run by digest"
+expect 1 'worker \(namespace kiln-it-dc-[0-9a-f]+-app\) works' "worker never reached rng"
+# Progress while the builds ran: which builds, for how long, and (with -v) their log lines.
+expect 1 '^\[localhost\] 2 builds \(rng:latest, worker:latest\): building for [0-9]+s' "no progress line named the builds"
+expect 1 '^\[localhost\] rng:latest \| .*Pushed ' "no log line of the rng build was shown"
+expect 1 '^\[localhost\] worker:latest \| ' "no log line of the worker build was shown"
+
+run 2
+expect 2 '^localhost +: ok=[0-9]+ +changed=0 ' "the second run changed something"
+expect 2 '"rng +skipped ' "the second run built rng again"
+expect 2 '"worker +skipped ' "the second run built worker again"
+echo "dockercoins: built, ran, and the second run changed nothing"
