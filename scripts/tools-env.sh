@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog and the
+# ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
+#
+#   KILN_CACHE        cache root (default ~/.cache/kiln); the venv is $KILN_CACHE/tools
+#   KILN_TOOLS_PYTHON interpreter to make the venv with (default python3.11, else python3)
+#
+# After sourcing: KILN_REPO, KILN_TOOLS (the venv, first on PATH) and kiln_tools_stage (below).
+
+KILN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+KILN_CACHE=${KILN_CACHE:-$HOME/.cache/kiln}
+KILN_TOOLS=$KILN_CACHE/tools
+export KILN_REPO KILN_CACHE KILN_TOOLS
+
+kiln_tools_venv() {
+    local python want stamp=$KILN_TOOLS/.requirements.sha256
+    python=${KILN_TOOLS_PYTHON:-$(command -v python3.11 || command -v python3)}
+    want=$(sha256sum "$KILN_REPO/scripts/tools-requirements.txt" | cut -d' ' -f1)
+    if [ ! -x "$KILN_TOOLS/bin/python" ]; then
+        "$python" -m venv "$KILN_TOOLS" || return 1
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        "$KILN_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
+        "$KILN_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check \
+            -r "$KILN_REPO/scripts/tools-requirements.txt" || return 1
+        echo "$want" >"$stamp"
+    fi
+}
+
+# kiln_tools_stage copies the git-tracked files (as they are in the work tree; `git add -N` a new file
+# to include it; or as a commit has them with KILN_STAGE_REF=<commit>) into a fresh $KILN_CACHE/tools-stage/ansible_collections/kiln/kaniko, so that the
+# tools see what a clean clone holds, and sets KILN_TOOLS_TREE (for ANSIBLE_COLLECTIONS_PATH) and
+# KILN_TOOLS_STAGED. kubernetes.core, the collection's only dependency, is the test venv's copy when
+# there is one (scripts/test-env.sh), else it comes from Galaxy through ansible-galaxy, once.
+kiln_tools_stage() {
+    local tree=$KILN_CACHE/tools-stage core cached=$KILN_CACHE/tools-kubernetes-core
+    local dest=$tree/ansible_collections/kiln/kaniko
+    rm -rf "$dest"
+    mkdir -p "$dest" "$tree/ansible_collections/kubernetes"
+    if [ -n "${KILN_STAGE_REF:-}" ]; then  # a commit instead of the work tree, e.g. KILN_STAGE_REF=HEAD
+        (cd "$KILN_REPO" && git archive "$KILN_STAGE_REF") | tar -x -C "$dest" || return 1
+    else
+        (cd "$KILN_REPO" && git ls-files -z --cached) | (cd "$KILN_REPO" && xargs -0 cp --parents -t "$dest" 2>/dev/null) || true
+    fi
+    core=$(ls -d "$KILN_CACHE"/venv/lib/python3*/site-packages/ansible_collections/kubernetes/core 2>/dev/null | head -1)
+    if [ -z "$core" ] || [ ! -f "$core/MANIFEST.json" ]; then
+        core=$cached/ansible_collections/kubernetes/core
+        if [ ! -f "$core/MANIFEST.json" ]; then
+            "$KILN_TOOLS/bin/ansible-galaxy" collection install --collections-path "$cached" \
+                'kubernetes.core:>=5.0.0' >&2 || return 1
+        fi
+    fi
+    ln -sfn "$core" "$tree/ansible_collections/kubernetes/core"
+    KILN_TOOLS_TREE=$tree
+    KILN_TOOLS_STAGED=$dest
+    export KILN_TOOLS_TREE KILN_TOOLS_STAGED
+}
+
+kiln_tools_venv || { echo "tools-env: could not prepare $KILN_TOOLS" >&2; return 1; }
+PATH=$KILN_TOOLS/bin:$PATH
+export PATH
