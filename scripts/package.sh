@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# The collection as users get it: `ansible-galaxy collection build` of the git-tracked files, install of
+# the tarball into an empty path, ansible-doc and a syntax check of every playbook from there and,
+# when the lab is up (make lab-up), kiln.kaniko.build run from the installed copy on the lab, twice:
+# the first run builds and pushes, the second must report no change.
+# Nothing else is on the collections path: ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false, and kubernetes.core
+# (the one dependency) is copied from the test venv instead of being fetched.
+set -euo pipefail
+# shellcheck source=scripts/test-env.sh
+. "$(dirname "$0")/test-env.sh"
+# shellcheck source=scripts/tools-env.sh
+. "$(dirname "$0")/tools-env.sh"
+kiln_tools_stage
+out=$KILN_CACHE/package
+rm -rf "$out"
+mkdir -p "$out/dist"
+
+echo "==== ansible-galaxy collection build"
+ansible-galaxy collection build --output-path "$out/dist" "$KILN_TOOLS_STAGED"
+tarball=$(ls "$out"/dist/kiln-kaniko-*.tar.gz)
+# build_ignore keeps the lab, CI and tooling out.
+if tar -tzf "$tarball" | grep -E '^(tests/lab|scripts|\.ci|bench)/' >/dev/null; then
+    echo "package: the tarball holds files that build_ignore should keep out" >&2
+    exit 1
+fi
+
+echo "==== install into an empty path"
+clean=$out/collections
+ansible-galaxy collection install --no-deps --collections-path "$clean" "$tarball"
+core=$(ls -d "$KILN_VENV"/lib/python3*/site-packages/ansible_collections/kubernetes/core | head -1)
+mkdir -p "$clean/ansible_collections/kubernetes"
+cp -a "$core" "$clean/ansible_collections/kubernetes/"
+export ANSIBLE_COLLECTIONS_PATH=$clean ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false ANSIBLE_NOCOLOR=1
+# The test venv's ansible-core runs the playbooks: it has the kubernetes client the modules import.
+run=$KILN_VENV/bin
+"$run/ansible-galaxy" collection list
+"$run/ansible-doc" -t module kiln.kaniko.build >/dev/null
+for playbook in $(cd "$clean/ansible_collections/kiln/kaniko/playbooks" && ls ./*.yml); do
+    name=$(basename "$playbook" .yml)
+    "$run/ansible-playbook" --syntax-check "kiln.kaniko.$name" >/dev/null
+    echo "package: kiln.kaniko.$name: syntax ok"
+done
+
+if ! python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null 2>&1; then
+    echo "package: built, installed and checked; the lab is not up, so no playbook ran (make lab-up)"
+    exit 0
+fi
+
+echo "==== kiln.kaniko.build from the installed copy, on the lab"
+eval "$(python3 "$KILN_REPO/tests/lab/lab.py" env)"
+ns=kiln-package-$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+vars=$out/vars.yml
+cat >"$vars" <<VARS
+kiln_kubeconfig: $KUBECONFIG
+kiln_build_namespace: $ns
+kiln_build_registry_mirrors: ["$KILN_LAB_REGISTRY"]
+kiln_build_insecure_registries: ["$KILN_LAB_REGISTRY"]
+kiln_build_insecure: true
+kiln_build_images:
+  - repo: $KILN_LAB_GIT_URL/dockercoins.git
+    context: rng
+    destination: $KILN_LAB_REGISTRY/$ns/rng:package
+VARS
+cleanup() {
+    "$KILN_LAB_KUBECTL" --kubeconfig "$KUBECONFIG" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+status=0
+for pass in 1 2; do
+    "$run/ansible-playbook" -vvv kiln.kaniko.build -e "@$vars" >"$out/run$pass.log" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        tail -40 "$out/run$pass.log"
+        echo "package: run $pass of kiln.kaniko.build failed" >&2
+        exit 1
+    fi
+    grep -A 8 'TASK \[Summary\]' "$out/run$pass.log" | grep -E 'rng|IMAGE' || true
+done
+grep -q "Using module file $clean/ansible_collections/kiln/kaniko/plugins/modules/build.py" "$out/run1.log" || {
+    echo "package: the build module did not come from the installed copy" >&2
+    exit 1
+}
+changed=$(grep -E '^localhost +:' "$out/run2.log" | sed -E 's/.*changed=([0-9]+).*/\1/')
+if [ "$changed" != 0 ]; then
+    echo "package: the second run reported changed=$changed; it must change nothing" >&2
+    exit 1
+fi
+echo "package: built, installed, and run twice from the installed copy (second run: changed=0)"
