@@ -17,6 +17,7 @@ from __future__ import annotations
 import binascii
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
@@ -35,6 +36,8 @@ except ImportError:
     ApiException = None  # require_kubernetes() reports the missing library before anything here runs
 
 DEFAULT_MAX_CONCURRENT = 4
+# Builds prepared side by side: their checks and registry lookups are short requests, mostly waiting.
+PREPARE_THREADS = 8
 
 
 def new_run_id():
@@ -148,11 +151,19 @@ class BatchRunner(object):
         return lambda message: self.warn('builds[{0}]: {1}'.format(index, message))
 
     def run(self):
-        for index, runner in enumerate(self.runners):
+        errors = {}
+
+        def prepare(index):
             try:
-                runner.prepare()
+                self.runners[index].prepare()
             except KilnError as exc:
-                raise for_item(exc, index)
+                errors[index] = exc
+
+        with ThreadPoolExecutor(max_workers=min(PREPARE_THREADS, len(self.runners))) as pool:
+            list(pool.map(prepare, range(len(self.runners))))
+        if errors:
+            first = min(errors)
+            raise for_item(errors[first], first)
 
         results = [None] * len(self.runners)
         jobs = []

@@ -20,6 +20,7 @@ import re
 import shlex
 import shutil
 import tempfile
+import threading
 from urllib.parse import urlsplit
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import git_transport
@@ -80,6 +81,8 @@ class RemoteResolver(object):
         self._timeout_command = timeout_command
         self._timeout = timeout
         self._answers = {}
+        self._lock = threading.Lock()
+        self._locks = {}  # one per question, so that builds prepared side by side ask once
 
     def resolve(self, namespace, source):
         """The commit of ``source`` (a GitSource); raises Unresolved."""
@@ -87,11 +90,14 @@ class RemoteResolver(object):
         if FULL_COMMIT_RE.match(version):
             return version
         key = (source.repo, namespace, source.secret, version)
-        if key not in self._answers:
-            try:
-                self._answers[key] = self._ls_remote(namespace, source)
-            except Unresolved as exc:
-                self._answers[key] = exc
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._answers:
+                try:
+                    self._answers[key] = self._ls_remote(namespace, source)
+                except Unresolved as exc:
+                    self._answers[key] = exc
         answer = self._answers[key]
         if isinstance(answer, Unresolved):
             raise answer

@@ -19,6 +19,7 @@ import base64
 import collections
 import json
 import signal
+import threading
 import time
 from contextlib import contextmanager
 
@@ -90,9 +91,14 @@ class SecretReader(object):
         self._core = core
         self._warn = warn
         self._read = {}
+        self._lock = threading.Lock()
 
     def read(self, namespace, name, option):
         """(type, {key: text}) of the Secret, or None when it may not be read (403)."""
+        with self._lock:
+            return self._read_once(namespace, name, option)
+
+    def _read_once(self, namespace, name, option):
         key = (namespace, name)
         if key not in self._read:
             try:

@@ -344,3 +344,16 @@ def test_describe_item():
     spec = make_spec(destinations=None, push=False, context_sub_path='dockercoins/rng')
     assert batch.describe_item(3, spec) == 'builds[3] (https://github.com/jpetazzo/container.training dockercoins/rng)'
     assert render.run_selector('abc') == 'kiln.kaniko/run=abc'
+
+
+def test_of_several_bad_items_the_first_is_named():
+    core = Core()
+    items = specs('registry:5000/a:1') + [
+        make_spec(destinations=['registry:5000/b:1'], registry_secret='missing-b'),
+        make_spec(destinations=['registry:5000/c:1'], registry_secret='missing-c')]
+    for _attempt in range(5):
+        run, _watch, _warnings = runner(core, items)
+        with pytest.raises(KilnError) as caught:
+            run.run()
+        assert caught.value.message.startswith("builds[1].registry_secret: Secret 'missing-b'")
+    assert not created(core)

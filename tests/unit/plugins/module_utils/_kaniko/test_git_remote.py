@@ -203,3 +203,17 @@ def test_against_a_real_repository(tmp_path):
     assert remote.resolve('builds', GitSource(url)) == second
     assert remote.resolve('builds', GitSource(url, version='main')) == second
     assert remote.resolve('builds', GitSource(url, version='v1')) == first
+
+
+def test_builds_prepared_side_by_side_ask_once():
+    import threading
+
+    runner = Runner()
+    remote = resolver(runner)
+    threads = [threading.Thread(target=remote.resolve, args=('builds', GitSource('https://x.example.com/a')))
+               for _thread in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(runner.calls) == 1
