@@ -628,12 +628,12 @@ skip_check:
   description:
     - What the look for an existing image found. V(found) (the build was skipped), V(missing) (a destination
       lacks it), V(forced) (O(force=true)), or V(unavailable) (it could not be made; see RV(skip_detail)).
-  returned: always
+  returned: when the options are valid
   type: str
   sample: found
 skip_detail:
   description: The details of RV(skip_check).
-  returned: always
+  returned: when the options are valid
   type: str
   sample: "registry:5000/rng:latest holds an image of another build key (commit 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a)"
 skipped_reason:
@@ -643,7 +643,7 @@ skipped_reason:
   sample: registry:5000/rng:latest already holds an image built from commit 5d1bd4d9 with the same build key
 cache_repo:
   description: Where Kaniko caches layers, when the cache is on (see O(cache)).
-  returned: always
+  returned: when the options are valid
   type: str
   sample: registry:5000/rng/cache
 results:
