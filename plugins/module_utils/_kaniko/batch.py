@@ -26,6 +26,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import 
     BuildRunner,
     _api_message,
     _cluster_error,
+    check_log_path,
+    log_path_error,
     raise_on_signals,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.scheduler import RunWatch, Scheduler
@@ -151,6 +153,7 @@ class BatchRunner(object):
         return lambda message: self.warn('builds[{0}]: {1}'.format(index, message))
 
     def run(self):
+        check_log_path(self.log_path)
         errors = {}
 
         def prepare(index):
@@ -184,7 +187,7 @@ class BatchRunner(object):
             try:
                 run_log = open(self.log_path, 'wb')
             except (IOError, OSError) as exc:
-                raise ClusterError('log_path: cannot write {0}: {1}'.format(self.log_path, exc), {'option': 'log_path'})
+                raise log_path_error(self.log_path, exc.strerror or exc)
         for job in jobs:
             job.run_log = run_log
         watch = self.watch_factory(sorted(set(job.namespace for job in jobs)), pod_render.run_selector(self.run_id))

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import base64
 import collections
+import errno
 import json
+import os
 import signal
 import threading
 import time
@@ -130,6 +132,24 @@ class SecretReader(object):
         except ClusterError:
             return None
         return read[1] if read else None
+
+
+def log_path_error(path, reason):
+    return ClusterError('log_path: cannot write {0}: {1}; give a file in a directory that exists and is '
+                        'writable'.format(path, reason), {'option': 'log_path'})
+
+
+def check_log_path(path):
+    """Refuse a log_path that cannot be written, before anything is looked up or created; the file is not made."""
+    if not path:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise log_path_error(path, os.strerror(errno.EISDIR))
+    if not os.path.isdir(directory):
+        raise log_path_error(path, os.strerror(errno.ENOENT))
+    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise log_path_error(path, os.strerror(errno.EACCES))
 
 
 def _api_message(exc):
@@ -307,6 +327,7 @@ class BuildRunner(object):
 
     def prepare(self):
         """Everything before the pod: the checks, and whether the build must run at all."""
+        check_log_path(self.spec.log_path)  # also when the build is then skipped, and in check mode
         self.check_namespace()
         self.registry_key = self.check_secrets()
         if self.resolver is None:
@@ -361,8 +382,7 @@ class BuildRunner(object):
         try:
             return open(self.spec.log_path, 'wb')
         except (IOError, OSError) as exc:
-            raise ClusterError('log_path: cannot write {0}: {1}; give a file in a directory that exists and is '
-                               'writable'.format(self.spec.log_path, exc.strerror or exc), {'option': 'log_path'})
+            raise log_path_error(self.spec.log_path, exc.strerror or exc)
 
     def _build(self, registry_key, log_file):
         started = None

@@ -141,3 +141,33 @@ def test_an_unwritable_log_path_is_named_with_the_fix(tmp_path):
     assert caught.value.message == ('log_path: cannot write {0}: No such file or directory; give a file in a directory '
                                     'that exists and is writable'.format(tmp_path / 'missing' / 'build.log'))
     assert 'create_pod' not in core.calls
+
+
+class Resolver(object):
+    """Stands for RemoteResolver; the test replaces identify(), which would ask it."""
+
+
+def test_an_unwritable_log_path_fails_even_when_the_build_would_be_skipped(tmp_path, monkeypatch):
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key
+    skip = build_key.Decision(build_key.FOUND, 'the registry holds it', commit='a' * 40, key='sha256:' + 'b' * 64)
+    monkeypatch.setattr(runner, 'identify', lambda spec, resolver, lookup: skip)
+    core = Core()
+    build = runner.BuildRunner(core, make_spec(log_path=str(tmp_path / 'missing' / 'build.log')), resolver=Resolver())
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message.startswith('log_path: cannot write ')
+    assert core.calls == []  # refused before the cluster is asked anything
+
+
+@pytest.mark.parametrize('make, reason', [
+    (lambda tmp: tmp, 'Is a directory'),
+    (lambda tmp: tmp / 'no' / 'such' / 'dir' / 'build.log', 'No such file or directory'),
+])
+def test_check_log_path(tmp_path, make, reason):
+    path = make(tmp_path)
+    with pytest.raises(ClusterError) as caught:
+        runner.check_log_path(str(path))
+    assert caught.value.message == ('log_path: cannot write {0}: {1}; give a file in a directory that exists and '
+                                    'is writable'.format(path, reason))
+    runner.check_log_path(str(tmp_path / 'build.log'))
+    assert not (tmp_path / 'build.log').exists()
