@@ -7,6 +7,12 @@ Times come from the ansible.posix.json callback (task start/end) and from contai
 stream (nanosecond start/exit of the Kaniko container), so overhead = wall - executor run time
 is measured, not estimated.
 
+    (a) one build: kiln.kaniko.build vs k8s + k8s_info until/delay 5
+    (b) 10 builds: one task with builds: vs a loop of 10 single builds
+    (c) layer cache: cold build vs rebuild after a change to the last layer
+    (d) 10 unchanged images built again: skipped (no pod) vs forced
+    (e) peak memory of the module for a build that logs 100 MB
+
     bash bench/run.sh            # all scenarios
     bash bench/run.sh a e        # some of them
 """
@@ -87,8 +93,12 @@ def iso(ts):
     return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
-def playbook(tasks, extra_vars, peak_rss_of=None):
-    """Run a one-play playbook on localhost; returns ({task name: (duration, result)}, peak RSS in bytes)."""
+def playbook(tasks, extra_vars, peak_rss_of=None, progress=False):
+    """Run a one-play playbook on localhost; returns ({task name: (duration, result)}, peak RSS in bytes).
+
+    The build progress action plugin is off unless ``progress``: it runs the module as an async job and
+    polls it every 2 s, which would be measured along with the module.
+    """
     play = [{"name": "bench", "hosts": "localhost", "gather_facts": False,
              "module_defaults": {"group/kiln.kaniko.k8s": {"kubeconfig": str(KUBECONFIG)}},
              "tasks": tasks}]
@@ -96,7 +106,8 @@ def playbook(tasks, extra_vars, peak_rss_of=None):
         book = Path(tmp) / "play.yml"
         book.write_text(json.dumps(play))
         variables = Path(tmp) / "vars.json"
-        variables.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable)))
+        variables.write_text(json.dumps(dict(extra_vars, ansible_python_interpreter=sys.executable,
+                                             kiln_kaniko_progress=progress)))
         env = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.posix.json", ANSIBLE_NOCOLOR="1",
                    ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false")
         proc = subprocess.Popen(["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "@%s" % variables,
@@ -106,7 +117,8 @@ def playbook(tasks, extra_vars, peak_rss_of=None):
             peak = _watch_peak_rss(proc, peak_rss_of)
         out, err = proc.communicate()
     try:
-        report = json.loads(out)
+        # What a plugin displays may come before the callback's document.
+        report = json.loads(out[out.index("\n{") + 1:] if not out.startswith("{") else out)
     except ValueError:
         raise RuntimeError("ansible-playbook printed no JSON:\n%s\n%s" % (out[-3000:], err[-3000:]))
     timings = {}
@@ -230,6 +242,129 @@ def scenario_a(namespace, runs):
     return {"runs": rows, "median": summary}
 
 
+def scheduled_pods(namespace):
+    """How many pods the scheduler has placed in the namespace so far (one Scheduled event per pod)."""
+    events = kubectl_json("-n", namespace, "get", "events", "--field-selector", "reason=Scheduled")
+    return len(set(item["involvedObject"]["name"] for item in events["items"]))
+
+
+def executor_spans(events, namespace, pods):
+    """(start, exit) of the Kaniko container of each pod, from containerd's events."""
+    return [events.span(container_ids(namespace, pod)["kaniko"]) for pod in pods]
+
+
+def busy_seconds(spans):
+    """Seconds during which at least one of the spans ran (their union)."""
+    total, end = 0.0, None
+    for start, stop in sorted(spans):
+        if end is None or start > end:
+            total += stop - start
+            end = stop
+        elif stop > end:
+            total += stop - end
+            end = stop
+    return total
+
+
+def delete_pods(namespace, pods):
+    if pods:
+        cluster.kubectl("-n", namespace, "delete", "pod", *pods, "--wait=false", check=False)
+
+
+MAX_CONCURRENT = 4  # the module's default; --max-concurrent changes it for (b)
+
+
+def scenario_b(namespace, runs, count=10):
+    """10 builds: one task with builds: (max_concurrent 4, the default) vs a loop of 10 single builds."""
+    registry = NET.registry
+    rows = {"builds": [], "loop": []}
+    events = ContainerdEvents()
+    try:
+        for i in range(runs):
+            for variant in ("builds", "loop"):
+                destinations = ["%s/bench/b%d-%s-%d:%s" % (registry, i, variant, n, namespace) for n in range(count)]
+                common = dict(lab_build_options(namespace, "smoke.git"), keep_pod="always", force=True)
+                if variant == "builds":
+                    task = {"name": "build", "kiln.kaniko.build": dict(
+                        common, builds=[{"destinations": [d]} for d in destinations], max_concurrent=MAX_CONCURRENT),
+                        "register": "r"}
+                else:
+                    task = {"name": "build", "kiln.kaniko.build": dict(common, destinations=["{{ item }}"]),
+                            "loop": destinations, "register": "r"}
+                timings, _ = playbook([task], {})
+                wall, result = timings["build"]
+                pods = [item["pod_name"] for item in result["results"]]
+                spans = executor_spans(events, namespace, pods)
+                executor = sum(stop - start for start, stop in spans)
+                rows[variant].append({"wall": wall, "executor_sum": executor, "executor_busy": busy_seconds(spans),
+                                      "parallelism": executor / wall})
+                delete_pods(namespace, pods)
+                print("  b run %d %-6s: wall %.1fs, executor time %.1fs in total, %.2f builds at once on average"
+                      % (i + 1, variant, wall, executor, executor / wall), flush=True)
+    finally:
+        events.close()
+    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+               for variant, samples in rows.items()}
+    summary["wall_ratio"] = summary["loop"]["wall"] / summary["builds"]["wall"]
+    return {"runs": rows, "median": summary, "count": count, "max_concurrent": MAX_CONCURRENT}
+
+
+def scenario_c(namespace, runs):
+    """Layer cache on: cold build vs rebuild after a change to the last layer (bench.git layers, build arg LAST)."""
+    registry = NET.registry
+    rows = {"cold": [], "rebuild": [], "rebuild_without_cache": []}
+    events = ContainerdEvents()
+    try:
+        for i in range(runs):
+            repo = "%s/bench/c%d-%s" % (registry, i, namespace)
+            for variant, last, cache in (("cold", "%d-1" % i, True), ("rebuild", "%d-2" % i, True),
+                                         ("rebuild_without_cache", "%d-3" % i, False)):
+                options = dict(lab_build_options(namespace, "bench.git", context_sub_path="layers",
+                                                 destinations=["%s:%s" % (repo, variant)], build_args={"LAST": last}),
+                               keep_pod="always", cache=cache)
+                if cache:
+                    options["cache_repo"] = repo + "/cache"
+                timings, _ = playbook([{"name": "build", "kiln.kaniko.build": options, "register": "r"}], {})
+                wall, result = timings["build"]
+                row = measure(events, namespace, result["pod_name"], wall)
+                rows[variant].append(row)
+                delete_pods(namespace, [result["pod_name"]])
+                print("  c run %d %-21s: wall %.1fs, executor %.1fs" % (i + 1, variant, row["wall"], row["executor"]),
+                      flush=True)
+    finally:
+        events.close()
+    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+               for variant, samples in rows.items()}
+    summary["executor_ratio"] = summary["cold"]["executor"] / summary["rebuild"]["executor"]
+    summary["wall_ratio"] = summary["cold"]["wall"] / summary["rebuild"]["wall"]
+    return {"runs": rows, "median": summary}
+
+
+def scenario_d(namespace, runs, count=10):
+    """10 unchanged images built again: skipped by their build key (no pod) vs forced (what every run cost before)."""
+    registry = NET.registry
+    destinations = ["%s/bench/d-%d:%s" % (registry, n, namespace) for n in range(count)]
+    options = dict(lab_build_options(namespace, "smoke.git"), builds=[{"destinations": [d]} for d in destinations])
+    playbook([{"name": "prime", "kiln.kaniko.build": options}], {})
+    rows = {"skipped": [], "forced": [], "skipped_with_progress": []}
+    for i in range(runs):
+        for variant in ("skipped", "forced", "skipped_with_progress"):
+            before = scheduled_pods(namespace)
+            timings, _ = playbook([{"name": "build", "kiln.kaniko.build": dict(options, force=variant == "forced"),
+                                    "register": "r"}], {}, progress=variant == "skipped_with_progress")
+            wall, result = timings["build"]
+            time.sleep(1)  # let the Scheduled events of the last pods arrive
+            pods = scheduled_pods(namespace) - before
+            rows[variant].append({"wall": wall, "pods": pods, "changed": bool(result.get("changed"))})
+            print("  d run %d %-21s: wall %.1fs, %d pods created, changed=%s"
+                  % (i + 1, variant, wall, pods, result.get("changed")), flush=True)
+    summary = {variant: {"wall": statistics.median(s["wall"] for s in samples),
+                         "pods": statistics.median(s["pods"] for s in samples)}
+               for variant, samples in rows.items()}
+    summary["wall_ratio"] = summary["forced"]["wall"] / summary["skipped"]["wall"]
+    return {"runs": rows, "median": summary, "count": count}
+
+
 def scenario_e(namespace, runs):
     """Peak RSS of the module process for a build that logs about 100 MB (logs streamed to log_path)."""
     rows = []
@@ -247,30 +382,36 @@ def scenario_e(namespace, runs):
                                      "log_mb": statistics.median(r["log_mb"] for r in rows)}}
 
 
-SCENARIOS = {"a": scenario_a, "e": scenario_e}
+SCENARIOS = {"a": scenario_a, "b": scenario_b, "c": scenario_c, "d": scenario_d, "e": scenario_e}
 
 
 def main():
+    global MAX_CONCURRENT  # a command-line setting of scenario (b)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenarios", nargs="*", default=sorted(SCENARIOS), choices=sorted(SCENARIOS))
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--max-concurrent", type=int, default=MAX_CONCURRENT, help="max_concurrent for (b)")
+    parser.add_argument("--output", help="results file (default bench/results/<date>.json)")
     args = parser.parse_args()
+    MAX_CONCURRENT = args.max_concurrent
     namespace = "kiln-bench-" + uuid.uuid4().hex[:6]
     cluster.kubectl("create", "namespace", namespace)
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "machine": {"cpus": os.cpu_count()}, "runs": args.runs, "scenarios": {}}
+               "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()}, "runs": args.runs,
+               "scenarios": {}}
     try:
         for key in args.scenarios:
             print("scenario %s: %s" % (key, SCENARIOS[key].__doc__.splitlines()[0]), flush=True)
             results["scenarios"][key] = SCENARIOS[key](namespace, args.runs)
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+    results["machine"]["load_after"] = os.getloadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / ("%s.json" % datetime.date.today().isoformat())
+    out = Path(args.output) if args.output else RESULTS / ("%s.json" % datetime.date.today().isoformat())
     out.write_text(json.dumps(results, indent=1) + "\n")
     print()
     print(table(results))
-    print("\nwritten to %s" % out.relative_to(REPO))
+    print("\nwritten to %s" % out)
 
 
 def table(results):
@@ -285,6 +426,31 @@ def table(results):
         lines.append("| (a) own overhead = wall - pod work (clone start to executor exit) | %.2f s | %.2f s "
                      "| %.1fx less |" % (m["kiln"]["tool_overhead"], m["k8s_loop"]["tool_overhead"],
                                          m["tool_overhead_ratio"]))
+    b = results["scenarios"].get("b")
+    if b:
+        m = b["median"]
+        lines.append("| (b) %d builds, median wall: builds: (max_concurrent %d) vs a loop of single builds "
+                     "| %.1f s | %.1f s | %.1fx |" % (b["count"], b["max_concurrent"], m["builds"]["wall"],
+                                                     m["loop"]["wall"], m["wall_ratio"]))
+        lines.append("| (b) builds running at once on average (executor time / wall) | %.2f | %.2f | - |" % (
+            m["builds"]["parallelism"], m["loop"]["parallelism"]))
+    c = results["scenarios"].get("c")
+    if c:
+        m = c["median"]
+        lines.append("| (c) cache on: rebuild after a last-layer change vs cold build, median executor run "
+                     "| %.1f s | %.1f s | %.1fx |" % (m["rebuild"]["executor"], m["cold"]["executor"], m["executor_ratio"]))
+        lines.append("| (c) the same, median wall | %.1f s | %.1f s | %.1fx |" % (
+            m["rebuild"]["wall"], m["cold"]["wall"], m["wall_ratio"]))
+        lines.append("| (c) rebuild with cache false, median executor run / wall | %.1f s / %.1f s | - | - |" % (
+            m["rebuild_without_cache"]["executor"], m["rebuild_without_cache"]["wall"]))
+    d = results["scenarios"].get("d")
+    if d:
+        m = d["median"]
+        lines.append("| (d) %d unchanged images again: skipped vs forced, median wall | %.1f s | %.1f s | %.1fx |" % (
+            d["count"], m["skipped"]["wall"], m["forced"]["wall"], m["wall_ratio"]))
+        lines.append("| (d) pods created | %d | %d | - |" % (m["skipped"]["pods"], m["forced"]["pods"]))
+        lines.append("| (d) skipped, with the build progress plugin on (it polls every 2 s), median wall | %.1f s "
+                     "| - | - |" % m["skipped_with_progress"]["wall"])
     e = results["scenarios"].get("e")
     if e:
         lines.append("| (e) peak RSS of the module, %.0f MB of build log | %.1f MB | - | - |" % (
