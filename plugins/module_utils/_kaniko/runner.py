@@ -31,6 +31,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import
     BuildInterrupted,
     ClusterError,
     KilnError,
+    ValidationError,
     fail_from_exception,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
@@ -63,6 +64,9 @@ def run(module, option_spec=None, clock=time.monotonic):
     """
     require_kubernetes(module)
     try:
+        # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
+        if module.params.get('max_concurrent') is not None and module.params['max_concurrent'] < 1:
+            raise ValidationError('max_concurrent', 'must be 1 or more')
         if module.params.get('builds') is not None:
             # Imported here: batch.py imports this module.
             from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import batch

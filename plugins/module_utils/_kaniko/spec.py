@@ -475,7 +475,8 @@ def build_spec(params):
     if cache_mode is False:
         for option, value in (('cache_repo', cache_repo), ('cache_ttl', cache_ttl)):
             if value is not None:
-                raise ValidationError(option, 'has no effect when cache is false')
+                raise ValidationError(option, 'has no effect when cache is false; set cache to true or auto, '
+                                              'or leave {0} out'.format(option))
     if cache_repo is not None:
         parsed = _image('cache_repo', cache_repo)
         if parsed.tag or parsed.digest:

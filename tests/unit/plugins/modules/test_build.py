@@ -148,3 +148,16 @@ def test_main_does_not_echo_secrets(capsys):
     result = run_main(capsys, dict(BASE, timeout=0, registry_auth=[dict(server='r:5000', username='u', password='s3cr3t-pw')]))
     assert result['msg'] == 'timeout: must be a positive number of seconds'
     assert 's3cr3t-pw' not in json.dumps(result)
+
+
+def test_max_concurrent_below_one_is_refused_for_one_build_too(capsys):
+    result = run_main(capsys, dict(BASE, max_concurrent=0))
+    assert result['failed'] is True and result['changed'] is False
+    assert result['msg'] == 'max_concurrent: must be 1 or more'
+
+
+@pytest.mark.parametrize('option, value', [('cache_repo', 'registry:5000/cache'), ('cache_ttl', '24h')])
+def test_cache_options_without_the_cache_say_how_to_fix_it(capsys, option, value):
+    result = run_main(capsys, dict(BASE, cache=False, **{option: value}))
+    assert result['msg'] == ('{0}: has no effect when cache is false; set cache to true or auto, '
+                             'or leave {0} out'.format(option))
