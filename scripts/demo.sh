@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The demo: DockerCoins built and run in the lab cluster by the collection's own playbook.
+#
+#   bash scripts/demo.sh        # extra arguments go to ansible-playbook (e.g. -v for the build logs)
+#
+# Installs what it needs (Debian packages, a venv from PyPI under ~/.cache/kiln), brings the lab up
+# (python3 tests/lab/lab.py up; seconds when it already runs), runs kiln.kaniko.lab from a copy of
+# this checkout with the lab's settings, and prints the summary with the images' digests. It leaves
+# the app running; run it again and nothing changes (changed=0: the builds are skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+
+echo "==== installing what the demo needs"
+python3 tests/lab/lab.py deps
+# The venv (ansible-core, the kubernetes client, kubernetes.core) and a copy of the collection.
+KILN_COLLECTIONS=${KILN_COLLECTIONS:-${KILN_CACHE:-$HOME/.cache/kiln}/collections-demo}
+export KILN_COLLECTIONS
+# shellcheck source=scripts/test-env.sh
+. scripts/test-env.sh
+kiln_stage_collection
+
+echo "==== bringing the lab up"
+python3 tests/lab/lab.py up
+eval "$(python3 tests/lab/lab.py env)"
+
+# The lab's settings; the playbook itself knows nothing of the lab.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+become=true
+[ "$(id -u)" = 0 ] && become=false
+cat >"$work/lab-vars.yml" <<VARS
+# The cluster, and its node: this machine, whose containerd reads $KILN_LAB_CERTS_D on every pull.
+kiln_kubeconfig: $KUBECONFIG
+kiln_node_hosts: localhost
+kiln_node_become: $become
+kiln_registry_trust_certs_d: $KILN_LAB_CERTS_D
+kiln_registry_trust_restart_command: ""
+# The lab is plain Kubernetes.
+kiln_registry_route: false
+# Nothing is pulled from the internet: Docker Hub base images (FROM busybox) come from the lab's mirror.
+kiln_build_registry_mirrors: ["$KILN_LAB_REGISTRY"]
+kiln_build_insecure_registries: ["$KILN_LAB_REGISTRY"]
+# The sample app, from the lab's git server.
+kiln_app_repo: $KILN_LAB_GIT_URL/dockercoins.git
+# Say which builds run and for how long every 2 s (the lab builds take seconds, not minutes).
+kiln_kaniko_progress_interval: 2
+VARS
+
+echo "==== ansible-playbook kiln.kaniko.lab"
+status=0
+ANSIBLE_COLLECTIONS_PATH=$KILN_COLLECTIONS ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-$([ -t 1 ] && echo 1 || echo 0)} \
+    ansible-playbook kiln.kaniko.lab -e "@$work/lab-vars.yml" "$@" 2>&1 | tee "$work/demo.log" || status=$?
+[ "$status" -eq 0 ] || { echo "demo: the playbook failed ($status)" >&2; exit "$status"; }
+
+echo
+echo "==== summary"
+sed -n '/TASK \[Summary\]/,/^}/p' "$work/demo.log" | tail -n +2 | grep -E '^\s+"' | tail -4 | sed -E 's/^ +"//; s/",?$//' | sed 's/\x1b\[[0-9;]*m//g'
+grep -E '^localhost +:' "$work/demo.log" | sed 's/\x1b\[[0-9;]*m//g'
+cat <<EOF2
+
+The app runs in namespace kiln-dockercoins; see it with
+    $KILN_LAB_KUBECTL --kubeconfig $KUBECONFIG -n kiln-dockercoins logs deploy/worker --tail 3
+Run bash scripts/demo.sh again: the builds are skipped and nothing changes (changed=0).
+EOF2
