@@ -21,6 +21,7 @@ Every problem raises ValidationError naming the option with its item, e.g. ``bui
 from __future__ import annotations
 
 import copy
+import difflib
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -80,8 +81,10 @@ def item_params(params, index, item, option_spec):
         if key in TOP_LEVEL_ONLY:
             raise ValidationError('{0}.{1}'.format(where, key), TOP_LEVEL_ONLY[key])
         if key not in option_spec:
-            raise ValidationError('{0}.{1}'.format(where, key), 'is not an option of a build (connection options '
-                                  'and max_concurrent are set at the top level only)')
+            close = difflib.get_close_matches(key, sorted(option_spec), n=1)
+            raise ValidationError('{0}.{1}'.format(where, key), 'is not an option of a build{0} (connection options '
+                                  'and max_concurrent are set at the top level only)'.format(
+                                      ', did you mean {0}?'.format(close[0]) if close else ''))
     checked = ArgumentSpecValidator(item_option_spec(option_spec)).validate(item)
     if checked.error_messages:
         raise _problems(where, checked.error_messages)

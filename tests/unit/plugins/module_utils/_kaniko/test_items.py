@@ -106,6 +106,13 @@ def test_the_message_names_the_item_too():
     assert str(error).startswith("builds[1].destinations[0]: 'Bad/Name' is not a valid image reference")
 
 
+def test_a_misspelt_option_in_an_item_gets_the_closest_name():
+    error = refused([dict(destination=['registry:5000/a:1'])])
+    assert str(error) == ('builds[0].destination: is not an option of a build, did you mean destinations? '
+                          '(connection options and max_concurrent are set at the top level only)')
+    assert 'did you mean' not in str(refused([dict(destinations=['registry:5000/a:1'], zzzz=1)]))
+
+
 def test_registry_secret_in_an_item_replaces_top_level_registry_auth():
     auth = [dict(server='registry:5000', username='u', password='p')]
     a, b = specs([dict(destinations=['registry:5000/a:1']),
