@@ -29,9 +29,19 @@ kiln_kaniko_progress_interval: 1
 VARS
 
 cleanup() {
-    ansible-playbook -e "@$config" -e "@$out/vars.yml" "$here/cleanup.yml" >"$out/cleanup.log" 2>&1 \
-        || { tail -20 "$out/cleanup.log"; echo "dockercoins: cleanup failed" >&2; }
+    local attempt
+    # The lab's API server may be restarting (fault tests do that): try again before giving up.
+    for attempt in 1 2 3; do
+        if ansible-playbook -e "@$config" -e "@$out/vars.yml" "$here/cleanup.yml" >"$out/cleanup.log" 2>&1; then
+            rm -rf "$out"
+            return 0
+        fi
+        sleep 20
+    done
+    tail -20 "$out/cleanup.log"
+    echo "dockercoins: cleanup failed; namespaces kiln-it-dc-$id-* may be left" >&2
     rm -rf "$out"
+    return 1
 }
 trap cleanup EXIT
 
