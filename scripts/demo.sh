@@ -9,7 +9,6 @@
 # the app running; run it again and nothing changes (changed=0: the builds are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-repo=$(pwd)
 
 echo "==== installing what the demo needs"
 python3 tests/lab/lab.py deps

@@ -23,8 +23,9 @@ test -f "$out/context/_build/collections/kiln-kaniko.tar.gz"
 # What the image's galaxy and builder stages will do with the collection, offline.
 ansible-galaxy collection install --no-deps --collections-path "$out/installed" \
     "$out/context/_build/collections/kiln-kaniko.tar.gz" >/dev/null
-core=$(ls -d "$KILN_CACHE"/venv/lib/python3*/site-packages/ansible_collections/kubernetes/core 2>/dev/null | head -1 || true)
-if [ -n "$core" ]; then
+cores=("$KILN_CACHE"/venv/lib/python3*/site-packages/ansible_collections/kubernetes/core)
+core=${cores[0]}
+if [ -f "$core/MANIFEST.json" ]; then
     mkdir -p "$out/installed/ansible_collections/kubernetes"
     cp -a "$core" "$out/installed/ansible_collections/kubernetes/"
 fi

@@ -27,7 +27,8 @@ fi
 echo "==== install into an empty path"
 clean=$out/collections
 ansible-galaxy collection install --no-deps --collections-path "$clean" "$tarball"
-core=$(ls -d "$KILN_VENV"/lib/python3*/site-packages/ansible_collections/kubernetes/core | head -1)
+cores=("$KILN_VENV"/lib/python3*/site-packages/ansible_collections/kubernetes/core)
+core=${cores[0]}
 mkdir -p "$clean/ansible_collections/kubernetes"
 cp -a "$core" "$clean/ansible_collections/kubernetes/"
 export ANSIBLE_COLLECTIONS_PATH=$clean ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false ANSIBLE_NOCOLOR=1

@@ -42,8 +42,9 @@ kiln_tools_stage() {
     else
         (cd "$KILN_REPO" && git ls-files -z --cached) | (cd "$KILN_REPO" && xargs -0 cp --parents -t "$dest" 2>/dev/null) || true
     fi
-    core=$(ls -d "$KILN_CACHE"/venv/lib/python3*/site-packages/ansible_collections/kubernetes/core 2>/dev/null | head -1)
-    if [ -z "$core" ] || [ ! -f "$core/MANIFEST.json" ]; then
+    local cores=("$KILN_CACHE"/venv/lib/python3*/site-packages/ansible_collections/kubernetes/core)
+    core=${cores[0]}
+    if [ ! -f "$core/MANIFEST.json" ]; then
         core=$cached/ansible_collections/kubernetes/core
         if [ ! -f "$core/MANIFEST.json" ]; then
             "$KILN_TOOLS/bin/ansible-galaxy" collection install --collections-path "$cached" \

@@ -36,6 +36,7 @@ cleanup() {
             rm -rf "$out"
             return 0
         fi
+        echo "dockercoins: cleanup attempt $attempt failed, trying again" >&2
         sleep 20
     done
     tail -20 "$out/cleanup.log"
