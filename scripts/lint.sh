@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The static quality gates, on the git-tracked files (a fresh copy, as a clean clone has them):
 #   yamllint (strict), ansible-lint (production profile, .ansible-lint), antsibull-changelog lint,
-#   and the check that docs/ says what ansible-doc says.
+#   shellcheck of scripts/ (which ansible-test sanity does not see), and the check that docs/ says what
+#   ansible-doc says.
 # Tools come from their own venv ($KILN_CACHE/tools, scripts/tools-requirements.txt). Runs every
 # gate, then exits nonzero if any failed.
 set -uo pipefail
@@ -28,6 +29,7 @@ gate() {
 gate yamllint yamllint --strict --config-file .yamllint .
 gate ansible-lint ansible-lint --nocolor --profile production
 gate changelog antsibull-changelog lint
+gate shellcheck shellcheck -x scripts/*.sh
 gate docs "$KILN_TOOLS/bin/python" "$KILN_REPO/scripts/render_docs.py" --check "$KILN_TOOLS_STAGED/docs"
 [ "$failed" -eq 0 ] || { echo "lint: $failed gate(s) failed" >&2; exit 1; }
 echo "lint: all gates passed"
