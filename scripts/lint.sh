@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The static quality gates, on the git-tracked files (a fresh copy, as a clean clone has them):
 #   yamllint (strict), ansible-lint (production profile, .ansible-lint), antsibull-changelog lint,
-#   shellcheck of scripts/ (which ansible-test sanity does not see), and the check that docs/ says what
+#   the shell scripts checked by shellcheck (ansible-test sanity does not see scripts/), and the check that docs/ says what
 #   ansible-doc says.
 # Tools come from their own venv ($KILN_CACHE/tools, scripts/tools-requirements.txt). Runs every
 # gate, then exits nonzero if any failed.
