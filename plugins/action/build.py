@@ -13,6 +13,11 @@ It starts the module with Ansible's async wrapper, then polls, through the task'
 Every ``kiln_kaniko_progress_interval`` seconds it says which build runs and for how long; with
 -v it shows the log lines as they arrive. The task's result is the module's result.
 
+An async job outlives ansible-playbook: stopped with Ctrl-C, the play would leave the build running.
+So the plugin touches a heartbeat file at each poll and names it to the module in the environment
+(module_utils/_kaniko/heartbeat.py); the module stops the build, deleting its pod and Secret, once the
+heartbeat is a minute old.
+
 It runs the module plainly, without progress, in check mode, when the task sets ``async`` itself,
 when the connection cannot run async jobs, and when the variable ``kiln_kaniko_progress`` is false.
 Log lines are not shown for tasks with ``no_log``.
@@ -31,6 +36,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.heartbeat import HEARTBEAT_ENV
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
     CHUNK_MAX,
     Cadence,
@@ -115,29 +121,37 @@ class ActionModule(ActionBase):
         quiet = bool(self._task.no_log or self._play_context.no_log)
         interval = self._interval(task_vars)
 
-        own_dir = None
+        own_dir = own_log = beat_path = None
         log_path = args.get('log_path')
-        if not log_path and not quiet and not self._is_become_unprivileged():
-            # The log goes to a directory of our own: the async wrapper removes the module's
-            # directory when the module ends, maybe before the last lines were read.
+        if not self._is_become_unprivileged():
+            # The heartbeat, and the log unless the task names one, go to a directory of our own: the
+            # async wrapper removes the module's directory when the module ends, maybe before the last
+            # lines were read.
             own_dir = self._make_tmp_path()
             self._connection._shell.tmpdir = None
-            log_path = self._connection._shell.join_path(own_dir, 'build.log')
-            args['log_path'] = log_path
+            beat_path = self._connection._shell.join_path(own_dir, 'heartbeat')
+            if not log_path and not quiet:
+                own_log = log_path = self._connection._shell.join_path(own_dir, 'build.log')
+                args['log_path'] = log_path
         if quiet:
             log_path = None
 
         saved_async = self._task.async_val
+        saved_environment = self._task.environment
         limit = async_limit(args)
         self._task.async_val = limit
         job = None
         try:
+            if beat_path:
+                self._poll_files(None, None, beat_path)
+                self._task.environment = list(saved_environment or []) + [{HEARTBEAT_ENV: beat_path}]
             job = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=True)
             if job.get('failed') or not job.get('ansible_job_id'):
                 return job
-            result = self._follow(job, task_vars, host, label, short, log_path, interval)
+            result = self._follow(job, task_vars, host, label, short, log_path, interval, beat_path)
         finally:
             self._task.async_val = saved_async
+            self._task.environment = saved_environment
             if job and job.get('ansible_job_id') and job.get('results_file'):
                 self._forget_job(job, task_vars)
             if own_dir:
@@ -145,7 +159,7 @@ class ActionModule(ActionBase):
 
         for key in _JOB_KEYS:
             result.pop(key, None)
-        if own_dir:
+        if own_log:
             module_args = (result.get('invocation') or {}).get('module_args')
             if isinstance(module_args, dict):
                 module_args['log_path'] = self._task.args.get('log_path')
@@ -154,7 +168,7 @@ class ActionModule(ActionBase):
                              'check the build pod in the cluster').format(limit)
         return result
 
-    def _follow(self, job, task_vars, host, label, short, log_path, interval):
+    def _follow(self, job, task_vars, host, label, short, log_path, interval, beat_path=None):
         started = self._clock()
         cadence = Cadence(started, first=min(10.0, interval), every=interval)
         follower = LogFollower()
@@ -164,7 +178,7 @@ class ActionModule(ActionBase):
             self._sleep(self.poll_interval)
             status = self._execute_module(module_name='ansible.legacy.async_status', module_args=dict(status_args),
                                           task_vars=task_vars, wrap_async=False)
-            self._show_lines(host, short, self._read_log(log_path, follower))
+            self._show_lines(host, short, self._poll_files(log_path, follower, beat_path))
             if status.get('finished') or 'finished' not in status:  # ended, or async_status itself failed
                 break
             now = self._clock()
@@ -182,12 +196,21 @@ class ActionModule(ActionBase):
         return status
 
     def _read_log(self, log_path, follower):
-        if not log_path:
+        return self._poll_files(log_path, follower)
+
+    def _poll_files(self, log_path, follower, beat_path=None):
+        """Touch the heartbeat (when there is one) and read what the log has new, in one command."""
+        commands = []
+        if beat_path:
+            commands.append('touch {0}'.format(shlex.quote(beat_path)))
+        if log_path:
+            quoted = shlex.quote(log_path)
+            commands.append('if [ -f {0} ]; then tail -c +{1} {0} | head -c {2}; fi'.format(
+                quoted, follower.offset + 1, CHUNK_MAX))
+        if not commands:
             return []
-        quoted = shlex.quote(log_path)
-        cmd = 'if [ -f {0} ]; then tail -c +{1} {0} | head -c {2}; fi'.format(quoted, follower.offset + 1, CHUNK_MAX)
-        res = self._low_level_execute_command(cmd, sudoable=True, encoding_errors='surrogate_or_replace')
-        if res.get('rc') != 0:
+        res = self._low_level_execute_command('; '.join(commands), sudoable=True, encoding_errors='surrogate_or_replace')
+        if res.get('rc') != 0 or not log_path:
             return []
         return follower.feed(to_bytes(res.get('stdout') or '', errors='surrogate_or_strict'))
 

@@ -34,6 +34,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import
     ValidationError,
     fail_from_exception,
 )
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import UNAVAILABLE, Decision, with_identity
@@ -63,6 +64,8 @@ def run(module, option_spec=None, clock=time.monotonic):
     ``option_spec`` is the module's argument spec of one build, which items of ``builds`` follow.
     """
     require_kubernetes(module)
+    # Run as the action plugin's async job, the build stops once nobody polls it (Ctrl-C on the controller).
+    watchdog = heartbeat.from_environment()
     try:
         # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
         if module.params.get('max_concurrent') is not None and module.params['max_concurrent'] < 1:
@@ -86,7 +89,12 @@ def run(module, option_spec=None, clock=time.monotonic):
             result = BuildRunner(core, spec, **tools).run()
         module.exit_json(**result)
     except KilnError as exc:
+        if watchdog is not None and watchdog.fired and isinstance(exc, BuildInterrupted):
+            exc.message = watchdog.message
         fail_from_exception(module, exc)
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
 
 
 class SecretReader(object):

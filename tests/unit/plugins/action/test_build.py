@@ -58,6 +58,7 @@ class Job:
         self.cleaned = False
         self.module_args = None
         self.task_args = None
+        self.commands = []
 
     def execute_module(self, module_name=None, module_args=None, task_vars=None, wrap_async=False):
         if module_args is None:  # the task's own arguments
@@ -80,7 +81,10 @@ class Job:
         return dict(self.result, started=True, finished=True, ansible_job_id='j1.2')
 
     def low_level(self, cmd, sudoable=True, encoding_errors=None, **kwargs):
-        # 'if [ -f PATH ]; then tail -c +N PATH | head -c M; fi'
+        # ['touch HEARTBEAT; ']'if [ -f PATH ]; then tail -c +N PATH | head -c M; fi'
+        self.commands.append(cmd)
+        if 'tail' not in cmd:
+            return dict(rc=0, stdout='', stderr='')
         words = cmd.split()
         start = int(words[words.index('-c') + 1].lstrip('+')) - 1
         size = int(words[words.index('head') + 2].rstrip(';'))
@@ -191,8 +195,7 @@ def test_a_log_path_of_the_user_is_followed_and_kept(shown):
     action = make_action(job, args=dict(ARGS, log_path='/var/log/rng.log'))
     result = action.run(task_vars=dict(inventory_hostname='h'))
     assert job.module_args['log_path'] == '/var/log/rng.log'
-    action._make_tmp_path.assert_not_called()
-    action._remove_tmp_path.assert_not_called()
+    action._remove_tmp_path.assert_called_once_with('/tmp/ansible-tmp-1', force=True)  # only the heartbeat's
     assert '/var/log/rng.log' in action._low_level_execute_command.call_args[0][0]
     assert result['invocation']['module_args']['log_path'] == RESULT['invocation']['module_args']['log_path']
     assert '[h] rng:1.0 | hello' in shown.at(1)
@@ -203,7 +206,7 @@ def test_no_log_shows_time_but_no_log_line_and_writes_no_log(shown):
     action = make_action(job, no_log=True)
     action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=5))
     assert 'log_path' not in job.module_args
-    action._low_level_execute_command.assert_not_called()
+    assert job.commands and all(cmd == 'touch /tmp/ansible-tmp-1/heartbeat' for cmd in job.commands)
     assert not any('secret' in line for level, line in shown.lines)
     assert shown.at(0)
 
@@ -302,3 +305,30 @@ def test_lines_of_a_list_of_builds_name_their_build(shown):
     assert '[h] worker:1 | Pushed worker' in shown.at(1)
     assert '[h] rng:1 | Pushed rng' in shown.at(1)
     assert shown.at(1)[-1] == '[h] 2 builds (rng:1, worker:1): ended after 4s'
+
+
+def test_every_poll_touches_a_heartbeat_the_module_is_told_of(shown):
+    job = Job(polls=3)
+    action = make_action(job)
+    action._task.environment = [{'LANG': 'C'}]
+    seen = []
+    original = job.execute_module
+
+    def execute(module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        if module_name is None:
+            seen.append(list(action._task.environment))
+        return original(module_name, module_args, task_vars, wrap_async)
+
+    action._execute_module.side_effect = execute
+    action.run(task_vars={})
+    assert seen == [[{'LANG': 'C'}, {'KILN_KANIKO_HEARTBEAT': '/tmp/ansible-tmp-1/heartbeat'}]]
+    assert action._task.environment == [{'LANG': 'C'}]  # only borrowed
+    touches = [cmd for cmd in job.commands if cmd.startswith('touch /tmp/ansible-tmp-1/heartbeat')]
+    assert len(touches) == 1 + 3  # before the job starts, then at each of its three polls
+
+
+def test_become_as_another_user_gets_no_heartbeat(shown):
+    job = Job(polls=2)
+    action = make_action(job, become_unprivileged=True)
+    action.run(task_vars={})
+    assert not any('heartbeat' in cmd for cmd in job.commands)

@@ -1,0 +1,96 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Stop the build when nobody follows it any more.
+
+The action plugin of kiln.kaniko.build runs the module as an async job, so that it can show the build's
+progress; the job is detached from ansible-playbook, and Ctrl-C (or a lost connection) would stop the
+play but not the build. So the plugin names a file in the environment variable HEARTBEAT_ENV and touches
+it each time it polls the job, every few seconds. Watchdog looks at the file's age and, once nobody has
+touched it for STALE_AFTER seconds, sends the module SIGTERM, which deletes the pod and its Secret as any
+interruption does.
+
+Without the variable (the module run plainly, or as an async task of the user's) there is no watchdog.
+A file the module cannot see (another user's, after become) never counts as stale.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+HEARTBEAT_ENV = 'KILN_KANIKO_HEARTBEAT'
+STALE_AFTER = 60
+CHECK_EVERY = 5
+
+
+def _mtime(path):
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return None
+
+
+def _interrupt():
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+class Watchdog(object):
+    """Sends ``interrupt()`` once the file at ``path`` has not been touched for ``stale_after`` seconds.
+
+    ``clock`` is wall-clock time (file times are); ``mtime(path)`` returns the file's modification time or
+    None. The file must have been seen once before its absence counts.
+    """
+
+    def __init__(self, path, stale_after=STALE_AFTER, check_every=CHECK_EVERY, clock=time.time, mtime=_mtime,
+                 interrupt=_interrupt):
+        self.path = path
+        self.stale_after = stale_after
+        self.check_every = check_every
+        self.clock = clock
+        self.mtime = mtime
+        self.interrupt = interrupt
+        self.fired = False
+        self.last_beat = None
+        self._stop = threading.Event()
+        self._thread = None
+
+    def check(self):
+        """Look at the file once; interrupt and return True when it went stale."""
+        beat = self.mtime(self.path)
+        if beat is not None:
+            self.last_beat = beat if self.last_beat is None else max(self.last_beat, beat)
+        if self.last_beat is None or self.fired:
+            return False
+        if self.clock() - self.last_beat > self.stale_after:
+            self.fired = True
+            self.interrupt()
+            return True
+        return False
+
+    def _run(self):
+        while not self._stop.wait(self.check_every):
+            if self.check():
+                return
+
+    def start(self):
+        self.check()
+        self._thread = threading.Thread(target=self._run, name='kiln-heartbeat', daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+
+    @property
+    def message(self):
+        return ('Build interrupted: nothing has polled it for {0} s (ansible-playbook was stopped, or lost its '
+                'connection to this host)'.format(self.stale_after))
+
+
+def from_environment(environ=None):
+    """A started Watchdog for the file named in HEARTBEAT_ENV, or None."""
+    path = (os.environ if environ is None else environ).get(HEARTBEAT_ENV)
+    return Watchdog(path).start() if path else None

@@ -1,0 +1,88 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The watchdog that stops a build nobody polls any more: file times and the clock are stand-ins."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import raise_on_signals
+
+
+class Beats(object):
+    def __init__(self):
+        self.now = 1000.0
+        self.touched = None
+        self.interrupts = 0
+
+    def clock(self):
+        return self.now
+
+    def mtime(self, path):
+        return self.touched
+
+    def interrupt(self):
+        self.interrupts += 1
+
+
+def watchdog(beats, **kwargs):
+    return heartbeat.Watchdog('/tmp/hb', stale_after=60, clock=beats.clock, mtime=beats.mtime,
+                              interrupt=beats.interrupt, **kwargs)
+
+
+def test_a_heartbeat_that_keeps_coming_never_interrupts():
+    beats = Beats()
+    dog = watchdog(beats)
+    for _ in range(100):
+        beats.touched = beats.now
+        beats.now += 2
+        assert not dog.check()
+    assert beats.interrupts == 0
+
+
+def test_a_heartbeat_that_stops_interrupts_once():
+    beats = Beats()
+    dog = watchdog(beats)
+    beats.touched = beats.now
+    dog.check()
+    beats.now += 60
+    assert not dog.check()
+    beats.now += 1
+    assert dog.check() and dog.fired
+    beats.now += 100
+    assert not dog.check()
+    assert beats.interrupts == 1
+    assert 'nothing has polled it for 60 s' in dog.message
+
+
+def test_a_file_it_never_saw_does_not_count_and_one_that_vanished_does():
+    beats = Beats()
+    dog = watchdog(beats)
+    beats.now += 1000
+    assert not dog.check()  # never seen: another user's file, or not there yet
+    beats.touched = beats.now
+    dog.check()
+    beats.touched = None  # removed along with the plugin's directory
+    beats.now += 61
+    assert dog.check()
+
+
+def test_without_the_variable_there_is_no_watchdog():
+    assert heartbeat.from_environment({}) is None
+
+
+def test_the_interruption_reaches_the_build_as_a_signal(tmp_path):
+    beat = tmp_path / 'heartbeat'
+    beat.write_text('')
+    os.utime(str(beat), (1, 1))  # long ago
+    dog = heartbeat.Watchdog(str(beat), stale_after=60)
+    with pytest.raises(BuildInterrupted) as caught:
+        with raise_on_signals():
+            dog.check()
+    assert signal.Signals.SIGTERM.name in caught.value.message
