@@ -39,7 +39,7 @@ def watchdog(beats, **kwargs):
 def test_a_heartbeat_that_keeps_coming_never_interrupts():
     beats = Beats()
     dog = watchdog(beats)
-    for _ in range(100):
+    for _beat in range(100):
         beats.touched = beats.now
         beats.now += 2
         assert not dog.check()
