@@ -1,0 +1,239 @@
+"""The bad-input matrix: options that cannot work, and what each must say.
+
+Each case changes a valid task (BASE) and names the option the message must name and the words of the fix it
+must give. test_bad_inputs.py runs them all on the lab and checks that none creates anything in the cluster;
+errors_table.py writes docs/errors.md from what they answered.
+
+In ``args``, {namespace}, {registry}, {git}, {git_ssh} and {unreachable_kubeconfig} are filled in from the lab;
+DROP removes an option of BASE.
+"""
+
+DROP = object()
+
+BASE = {
+    "kiln.kaniko.build": {
+        "namespace": "{namespace}",
+        "git": {"repo": "{git}/smoke.git"},
+        "destinations": ["{registry}/{namespace}/smoke:bad-input"],
+        "registry_mirrors": ["{registry}"],
+        "insecure_registries": ["{registry}"],
+        "insecure": True,
+        "timeout": 120,
+    },
+    "kiln.kaniko.image_info": {
+        "reference": "{registry}/{namespace}/smoke:bad-input",
+        "insecure": True,
+    },
+    # The role's variables; the namespace is one the role would create, and must still not exist afterwards.
+    "kiln.kaniko.registry": {
+        "kiln_registry_namespace": "kiln-faults-role-absent",
+    },
+}
+
+# Secrets the cases refer to; made in the namespace before the cases run.
+SECRETS = {
+    "git-token-only": {"token": "not-a-real-token"},
+    "git-no-credentials": {"note": "neither token nor username and password"},
+    "registry-wrong-key": {"auth.json": "{}"},
+}
+
+ABSENT_NAMESPACE = "kiln-faults-absent"
+ABSENT_ROLE_NAMESPACE = "kiln-faults-role-absent"
+
+
+def case(id, module, option, fix, what, args, kubeconfig=None, gap=None):
+    """One bad input. ``kubeconfig`` replaces the lab's for the case; ``gap`` says why the answer does not yet
+    name the option and the fix (the test then expects that it does not, and the table lists it apart)."""
+    return {"id": id, "module": module, "option": option, "fix": fix, "what": what, "args": args,
+            "kubeconfig": kubeconfig, "gap": gap}
+
+
+BUILD = "kiln.kaniko.build"
+IMAGE_INFO = "kiln.kaniko.image_info"
+REGISTRY_ROLE = "kiln.kaniko.registry"
+ROLES = (REGISTRY_ROLE,)
+
+CASES = [
+    # ---------------------------------------------------------------- types and unknown options
+    case("wrong-type", BUILD, "timeout", "int", "a word where seconds are expected",
+         {"timeout": "soon"}),
+    case("unknown-option", BUILD, "destination", "Supported parameters include",
+         "a misspelt option (destination for destinations)",
+         {"destination": ["{registry}/x/y:1"]}),
+    case("unknown-suboption", BUILD, "branch", "Supported parameters include",
+         "an option git does not have (branch for version)",
+         {"git": {"repo": "{git}/smoke.git", "branch": "main"}}),
+    case("missing-suboption", BUILD, "repo", "missing required arguments", "git without repo",
+         {"git": {"version": "main"}}),
+    case("wrong-choice", BUILD, "keep_pod", "one of: on_failure, always, never", "a value keep_pod does not know",
+         {"keep_pod": "sometimes"}),
+    case("unquoted-build-arg", BUILD, "build_args.DEBUG", "quote it", "a YAML boolean as a build argument",
+         {"build_args": {"DEBUG": True}}),
+    case("zero-timeout", BUILD, "timeout", "positive number of seconds", "timeout 0",
+         {"timeout": 0}),
+    # ---------------------------------------------------------------- names and references
+    case("destination-upper-case", BUILD, "destinations[0]", "use e.g. registry:5000/team/app:tag",
+         "an upper-case repository", {"destinations": ["{registry}/Team/App:1"]}),
+    case("destination-digest", BUILD, "destinations[0]", "a destination is a name[:tag]",
+         "a destination with a digest",
+         {"destinations": ["{registry}/team/app@sha256:" + "0" * 64]}),
+    case("destination-bad-tag", BUILD, "destinations[0]", "use e.g. registry:5000/team/app:tag",
+         "a tag that starts with a dash", {"destinations": ["{registry}/team/app:-1"]}),
+    case("executor-image-invalid", BUILD, "executor_image", "use e.g.", "an executor image with upper case",
+         {"executor_image": "Kaniko/Executor:latest"}),
+    case("push-without-destination", BUILD, "destinations", "set push: false", "no destination to push to",
+         {"destinations": DROP}),
+    case("invalid-name", BUILD, "name", "lower-case letters, digits and -", "a pod name with capitals",
+         {"name": "Build_1"}),
+    case("invalid-namespace-name", BUILD, "namespace", "lower-case letters, digits and -",
+         "a namespace name with an underscore", {"namespace": "team_builds"}),
+    case("reserved-label", BUILD, "pod.labels.app.kubernetes.io/managed-by", "choose another label",
+         "a pod label the module sets itself", {"pod": {"labels": {"app.kubernetes.io/managed-by": "me"}}}),
+    case("platform-without-os", BUILD, "platform", "os/arch", "an architecture without the OS",
+         {"platform": "amd64"}),
+    case("git-version-range", BUILD, "git.version", "branch, tag or commit", "a revision range as version",
+         {"git": {"repo": "{git}/smoke.git", "version": "main..dev"}}),
+    case("extra-args-owned-flag", BUILD, "extra_args[0]", "set through destinations",
+         "a flag an option sets", {"extra_args": ["--destination=elsewhere/app:1"]}),
+    case("cache-repo-without-cache", BUILD, "cache_repo", "set cache to true or auto", "cache_repo with cache off",
+         {"cache": False, "cache_repo": "{registry}/cache"}),
+    case("cache-ttl-words", BUILD, "cache_ttl", "such as 336h", "a duration in words",
+         {"cache": True, "cache_ttl": "2 weeks"}),
+    case("toleration-exists-with-value", BUILD, "pod.tolerations[0].value", "must be empty",
+         "a toleration with operator Exists and a value",
+         {"pod": {"tolerations": [{"key": "gpu", "operator": "Exists", "value": "yes"}]}}),
+    case("no-source", BUILD, "git", "builds", "neither git nor builds", {"git": DROP}),
+    case("builds-unknown-key", BUILD, "builds[0].destination", "did you mean destinations?",
+         "a misspelt option in an item of builds",
+         {"git": DROP, "destinations": DROP,
+          "builds": [{"git": {"repo": "{git}/smoke.git"}, "destination": ["{registry}/x/y:1"]}]}),
+    case("zero-concurrency", BUILD, "max_concurrent", "1 or more", "max_concurrent 0",
+         {"max_concurrent": 0}),
+    # ---------------------------------------------------------------- quantities
+    case("memory-unit", BUILD, "pod.resources.limits.memory", "use e.g. 500m, 2, 1Gi or 512Mi",
+         "4GB (Kubernetes writes 4G or 4Gi)", {"pod": {"resources": {"limits": {"memory": "4GB"}}}}),
+    case("negative-cpu", BUILD, "pod.resources.requests.cpu", "negative", "a negative CPU request",
+         {"pod": {"resources": {"requests": {"cpu": "-1"}}}}),
+    case("request-over-limit", BUILD, "pod.resources.requests.memory", "more than the limit",
+         "a request above its limit",
+         {"pod": {"resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}}}}),
+    # ---------------------------------------------------------------- git sources and paths
+    case("file-url", BUILD, "git.repo", "use https://, ssh://, git:// or user@host:path",
+         "a file:// URL, which the cluster cannot reach", {"git": {"repo": "file:///srv/git/app.git"}}),
+    case("ftp-url", BUILD, "git.repo", "use https://, ssh://, git:// or user@host:path", "an ftp:// URL",
+         {"git": {"repo": "ftp://example.com/app.git"}}),
+    case("local-path", BUILD, "git.repo", "use https://host/path", "a path on the controller",
+         {"git": {"repo": "/srv/git/app.git"}}),
+    case("password-in-url", BUILD, "git.repo", "name it in git.secret", "a token inside the URL",
+         {"git": {"repo": "https://ci:hunter2@example.com/app.git"}}),
+    case("dockerfile-outside-context", BUILD, "dockerfile", "give a path inside it",
+         "a Dockerfile above the context", {"context_sub_path": "slow", "dockerfile": "../Dockerfile"}),
+    case("dockerfile-absolute", BUILD, "dockerfile", "give a path relative to", "an absolute Dockerfile path",
+         {"dockerfile": "/workspace/Dockerfile"}),
+    case("context-outside-repository", BUILD, "context_sub_path", "give a path inside it",
+         "a context above the repository", {"context_sub_path": "../other"}),
+    # ---------------------------------------------------------------- credentials
+    case("both-registry-credentials", BUILD, "registry_secret|registry_auth", "mutually exclusive",
+         "registry_secret and registry_auth together",
+         {"registry_secret": "push-secret",
+          "registry_auth": [{"server": "{registry}", "username": "ci", "password": "not-a-real-password"}]}),
+    case("empty-registry-password", BUILD, "registry_auth[0].password", "must not be empty",
+         "registry_auth with an empty password",
+         {"registry_auth": [{"server": "{registry}", "username": "u", "password": ""}]}),
+    case("missing-git-secret", BUILD, "git.secret", "create it", "a git.secret that does not exist",
+         {"git": {"repo": "{git}/private/smoke.git", "secret": "no-such-secret"}}),
+    case("missing-registry-secret", BUILD, "registry_secret", "create it", "a registry_secret that does not exist",
+         {"registry_secret": "no-such-secret"}),
+    case("ssh-secret-without-key", BUILD, "git.secret", "ssh-privatekey and known_hosts",
+         "an SSH URL with a Secret that holds only a token",
+         {"git": {"repo": "{git_ssh}/smoke.git", "secret": "git-token-only"}}),
+    case("https-secret-without-credentials", BUILD, "git.secret", "token", "a git Secret without credentials",
+         {"git": {"repo": "{git}/private/smoke.git", "secret": "git-no-credentials"}}),
+    case("registry-secret-wrong-key", BUILD, "registry_secret", ".dockerconfigjson",
+         "a registry Secret without a docker config", {"registry_secret": "registry-wrong-key"}),
+    # ---------------------------------------------------------------- the cluster and the controller
+    case("absent-namespace", BUILD, "namespace", "create it first", "a namespace that does not exist",
+         {"namespace": ABSENT_NAMESPACE}),
+    case("unreachable-api-server", BUILD, "kubeconfig", "Cannot reach the Kubernetes API server",
+         "a kubeconfig whose server does not answer", {"kubeconfig": "{unreachable_kubeconfig}"}),
+    case("unwritable-log-path", BUILD, "log_path", "writable", "a log file in a directory that does not exist",
+         {"log_path": "/nonexistent/kiln/build.log"}),
+    # ---------------------------------------------------------------- image_info
+    case("image-info-invalid-reference", IMAGE_INFO, "reference", "lower-case", "an upper-case repository",
+         {"reference": "{registry}/Team/App:1"}),
+    case("image-info-bad-digest", IMAGE_INFO, "reference", "sha256:", "a digest that is too short",
+         {"reference": "{registry}/team/app@sha256:abc"}),
+    case("image-info-unreachable-registry", IMAGE_INFO, "reference", "check", "a registry that does not answer",
+         {"reference": "127.0.0.1:1/team/app:1"}),
+    case("image-info-tls-to-plain-http", IMAGE_INFO, "insecure", "insecure: true",
+         "HTTPS to a plain-HTTP registry", {"insecure": False}),
+    case("image-info-wrong-type", IMAGE_INFO, "timeout", "int", "a word where seconds are expected",
+         {"timeout": "soon"}),
+    case("image-info-unknown-option", IMAGE_INFO, "tag", "Supported parameters include",
+         "an option image_info does not have", {"tag": "1"}),
+    case("image-info-user-without-password", IMAGE_INFO, "password", "required together",
+         "username without password", {"username": "ci"}),
+    case("image-info-missing-ca", IMAGE_INFO, "ca_path", "does not exist", "a CA file that does not exist",
+         {"insecure": False, "ca_path": "/nonexistent/ca.crt"}),
+    # ---------------------------------------------------------------- the registry role
+    case("role-port-type", REGISTRY_ROLE, "kiln_registry_port", "int", "a word as the port",
+         {"kiln_registry_port": "five-thousand"}),
+    case("role-storage-choice", REGISTRY_ROLE, "kiln_registry_storage", "one of", "a storage kind the role lacks",
+         {"kiln_registry_storage": "nfs"}),
+    case("role-users-type", REGISTRY_ROLE, "kiln_registry_users", "to dict", "users as one string, not a list of dicts",
+         {"kiln_registry_users": "admin:secret"}),
+    case("role-gc-without-pvc", REGISTRY_ROLE, "kiln_registry_gc", "kiln_registry_storage=pvc",
+         "garbage collection of an emptyDir", {"kiln_registry_gc": True, "kiln_registry_storage": "emptydir"}),
+    case("role-cert-without-key", REGISTRY_ROLE, "kiln_registry_tls_key", "go together",
+         "a TLS certificate without its key",
+         {"kiln_registry_tls": True, "kiln_registry_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                                              "-----END CERTIFICATE-----\n"}),
+    case("role-node-port", REGISTRY_ROLE, "kiln_registry_node_port", "node port range", "node port 0",
+         {"kiln_registry_service_type": "NodePort", "kiln_registry_node_port": 0}),
+    case("role-namespace-name", REGISTRY_ROLE, "kiln_registry_namespace", "lower-case",
+         "a namespace name with capitals", {"kiln_registry_namespace": "Team_Registry"},
+         gap="the role passes the API server's refusal through, which names the value but not the variable"),
+    case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check",
+         "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}",
+         gap="the role passes kubernetes.core's connection error through"),
+]
+
+
+def fill(value, context):
+    """``value`` with the {placeholders} of strings filled in from ``context``."""
+    if isinstance(value, str):
+        return value.format(**context)
+    if isinstance(value, dict):
+        return {key: fill(item, context) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, context) for item in value]
+    return value
+
+
+def task_args(item, context):
+    """The module arguments of one case: BASE with the case's changes, filled in."""
+    args = dict(BASE[item["module"]])
+    for key, value in item["args"].items():
+        if value is DROP:
+            args.pop(key, None)
+        else:
+            args[key] = value
+    return fill(args, context)
+
+
+def tasks(item, variable, context):
+    """The tasks that run one case and leave its result (failed, msg) in ``variable``."""
+    args = task_args(item, context)
+    if item["module"] not in ROLES:
+        return [{"name": item["id"], item["module"]: args, "register": variable, "ignore_errors": True}]
+    block = {
+        "name": item["id"],
+        "block": [{"ansible.builtin.include_role": {"name": item["module"]}, "vars": args}],
+        "rescue": [{"ansible.builtin.set_fact": {variable: "{{ ansible_failed_result | combine({'failed': true}) }}"}}],
+    }
+    if item["kubeconfig"]:
+        kubeconfig = fill(item["kubeconfig"], context)
+        block["module_defaults"] = {"group/kubernetes.core.k8s": {"kubeconfig": kubeconfig},
+                                    "group/kiln.kaniko.k8s": {"kubeconfig": kubeconfig}}
+    return [{"name": item["id"] + ": until it fails",
+             "ansible.builtin.set_fact": {variable: {"failed": False, "msg": "(the role did not fail)"}}}, block]
