@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian bookworm machine or a warm one:
-#   sanity -> units -> lab up -> lab smoke -> integration -> lab down.
+#   sanity -> units -> lint -> execution environment -> lab up -> lab smoke -> integration
+#   -> the collection as users get it -> faults, bad input, secrets, pod security -> lab down.
 # Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
 # proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
 # KILN_KEEP_LAB=1 leaves the lab running afterwards.
@@ -36,14 +37,21 @@ lab_down() {
 python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
 tier sanity bash scripts/sanity.sh
 tier units bash scripts/units.sh
+tier lint bash scripts/lint.sh
+tier execution-environment bash scripts/ee.sh
 trap lab_down EXIT
 tier lab-up python3 tests/lab/lab.py up
 if python3 tests/lab/lab.py status >/dev/null 2>&1; then
     tier lab-smoke bash scripts/lab-smoke.sh
     tier integration bash scripts/integration.sh
+    tier package bash scripts/package.sh
+    # Last: some of these stop and restart lab components (and always bring them back).
+    tier faults bash scripts/faults.sh
 else
-    summary+=("lab-smoke: could not run (no lab)" "integration: could not run (no lab)")
-    failed=$((failed + 2))
+    for name in lab-smoke integration package faults; do
+        summary+=("$name: could not run (no lab)")
+        failed=$((failed + 1))
+    done
 fi
 
 echo
