@@ -176,6 +176,11 @@ platform:
   returned: always
   type: dict
   sample: {"os": "linux", "architecture": "amd64", "variant": null}
+config_digest:
+  description: Digest of the image configuration blob of a single-platform image.
+  returned: always
+  type: str
+  sample: sha256:3f57d9401f8d42f986df300f0c69192fc41da28ccc8d797829467780db3dd741
 layers:
   description: The layers of a single-platform image.
   returned: always

@@ -35,6 +35,7 @@ def _empty(ref):
         'platform': None,
         'platforms': [],
         'layers': [],
+        'config_digest': None,
     }
 
 
@@ -49,9 +50,9 @@ class ImageInfo(object):
         """Summary of an image manifest: size, layers and what its configuration says."""
         doc = manifests.load_json(body, 'manifest')
         summary = manifests.image_summary(doc)
-        info = {'digest': digest, 'size': summary['size'], 'layers': summary['layers'],
-                'created': None, 'labels': {}, 'platform': None}
         config = summary['config']
+        info = {'digest': digest, 'size': summary['size'], 'layers': summary['layers'],
+                'config_digest': config['digest'], 'created': None, 'labels': {}, 'platform': None}
         if config['digest'] and manifests.is_image_config(config['media_type']):
             blob = self.client.get_blob(self.ref.repository, config['digest'])
             details = manifests.config_summary(manifests.load_json(blob, 'image configuration'))

@@ -55,6 +55,7 @@ def test_single_platform_image():
     assert result['labels'] == {'org.opencontainers.image.revision': 'abc123', 'team': 'kiln'}
     assert result['platform'] == {'os': 'linux', 'architecture': 'amd64', 'variant': None}
     assert result['platforms'] == [] and len(result['layers']) == 1
+    assert result['config_digest'] == sha256_digest(CONFIG_AMD64)
     assert 'tags' not in result
 
 
