@@ -51,7 +51,8 @@ def test_builds_pass_the_baseline_level_over_https_and_ssh(lab, kube, ansible, f
     })
     https = lab_args(lab, namespace, faults_repo["private"], "caps", "https",
                      git={"repo": faults_repo["private"], "secret": "git-token"}, keep_pod="always",
-                     registry_auth=[{"server": lab["KILN_LAB_REGISTRY"], "username": "u", "password": "p"}])
+                     registry_auth=[{"server": lab["KILN_LAB_REGISTRY"], "username": "ci",
+                                    "password": "not-a-real-password-" + namespace}])
     ssh = lab_args(lab, namespace, faults_repo["ssh"], "wait", "ssh", build_args={"PAUSE": "0"},
                    git={"repo": faults_repo["ssh"], "secret": "git-ssh"})
     results = ansible.run([build_task("https", **https), build_task("ssh", **ssh)]).results()
