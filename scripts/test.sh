@@ -6,7 +6,7 @@
 # proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
 # KILN_KEEP_LAB=1 leaves the lab running afterwards.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
 declare -a summary=()
 failed=0
