@@ -212,7 +212,8 @@ def kaniko_args(spec):
         '--dockerfile=' + spec.dockerfile_path,
     ]
     args.extend('--destination=' + destination for destination in spec.destinations)
-    args.append('--image-name-with-digest-file=' + TERMINATION_LOG)
+    if spec.destinations:  # Kaniko refuses the digest file without a destination
+        args.append('--image-name-with-digest-file=' + TERMINATION_LOG)
     args.extend('--build-arg={0}={1}'.format(key, value) for key, value in spec.build_args)
     if spec.target:
         args.append('--target=' + spec.target)

@@ -140,7 +140,11 @@ def test_full_kaniko_arguments_in_order():
 def test_no_push():
     args = containers(render.render_pod(make_spec(destinations=None, push=False)))['kaniko']['args']
     assert '--no-push' in args
+    # Kaniko exits with a usage error for a digest file without a destination.
+    assert not [arg for arg in args if arg.startswith('--image-name-with-digest-file')]
     assert not any(arg.startswith('--destination') for arg in args)
+    args = containers(render.render_pod(make_spec(push=False)))['kaniko']['args']
+    assert '--no-push' in args and '--image-name-with-digest-file=/dev/termination-log' in args
 
 
 def test_pod_shape_and_safety():
