@@ -93,7 +93,37 @@ def iso(ts):
     return datetime.datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp()
 
 
-def playbook(tasks, extra_vars, peak_rss_of=None, progress=False):
+# Runs that failed because the lab flapped (other work may restart its components) and were run again.
+RETRIED = []
+
+
+def wait_for_lab(limit=600):
+    """Wait until tests/lab/lab.py status says that node, registry and git server answer."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if subprocess.run([sys.executable, str(REPO / "tests" / "lab" / "lab.py"), "status"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False).returncode == 0:
+            return
+        time.sleep(5)
+    raise RuntimeError("the lab did not come back within %d s" % limit)
+
+
+def playbook(tasks, extra_vars, peak_rss_of=None, progress=False, attempts=3):
+    """Run a one-play playbook; a run that fails is run again once the lab answers (RETRIED says so)."""
+    for attempt in range(attempts):
+        try:
+            return _playbook(tasks, extra_vars, peak_rss_of, progress)
+        except RuntimeError as exc:
+            if attempt == attempts - 1:
+                raise
+            why = str(exc).splitlines()[0][:300]
+            RETRIED.append({"tasks": [task.get("name") for task in tasks], "error": why})
+            print("  (failed: %s; waiting for the lab, then running it again)" % why, flush=True)
+            wait_for_lab()
+    raise AssertionError("not reached")
+
+
+def _playbook(tasks, extra_vars, peak_rss_of=None, progress=False):
     """Run a one-play playbook on localhost; returns ({task name: (duration, result)}, peak RSS in bytes).
 
     The build progress action plugin is off unless ``progress``: it runs the module as an async job and
@@ -128,7 +158,8 @@ def playbook(tasks, extra_vars, peak_rss_of=None, progress=False):
         result = task["hosts"].get("localhost", {})
         timings[name] = (iso(duration["end"]) - iso(duration["start"]), result)
         if result.get("failed") and not result.get("_ansible_ignore_errors"):
-            raise RuntimeError("task %r failed: %s" % (name, result.get("msg")))
+            items = [item.get("msg") for item in result.get("results") or [] if item.get("failed")]
+            raise RuntimeError("task %r failed: %s%s" % (name, result.get("msg"), "".join("\n  " + m for m in items)))
     return timings, peak
 
 
@@ -154,7 +185,15 @@ def _watch_peak_rss(proc, needle):
 
 
 def kubectl_json(*args):
-    return json.loads(cluster.kubectl(*args, "-o", "json").stdout)
+    for attempt in range(3):
+        try:
+            return json.loads(cluster.kubectl(*args, "-o", "json").stdout)
+        except subprocess.CalledProcessError:
+            if attempt == 2:
+                raise
+            RETRIED.append({"kubectl": list(args)})
+            wait_for_lab()
+    raise AssertionError("not reached")
 
 
 def container_ids(namespace, pod):
@@ -399,16 +438,18 @@ def main():
     results = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "machine": {"cpus": os.cpu_count(), "load_before": os.getloadavg()}, "runs": args.runs,
                "scenarios": {}}
+    out = Path(args.output) if args.output else RESULTS / ("%s.json" % datetime.date.today().isoformat())
+    out.parent.mkdir(parents=True, exist_ok=True)
     try:
         for key in args.scenarios:
             print("scenario %s: %s" % (key, SCENARIOS[key].__doc__.splitlines()[0]), flush=True)
             results["scenarios"][key] = SCENARIOS[key](namespace, args.runs)
+            # Written after each scenario, so that a later one that fails loses only itself.
+            results["machine"]["load_after"] = os.getloadavg()
+            results["retried"] = RETRIED
+            out.write_text(json.dumps(results, indent=1) + "\n")
     finally:
         cluster.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-    results["machine"]["load_after"] = os.getloadavg()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = Path(args.output) if args.output else RESULTS / ("%s.json" % datetime.date.today().isoformat())
-    out.write_text(json.dumps(results, indent=1) + "\n")
     print()
     print(table(results))
     print("\nwritten to %s" % out)
