@@ -347,7 +347,8 @@ options:
   timeout:
     description:
       - Seconds the build may take, from the creation of the pod. Then the pod is deleted and the task fails.
-      - Also set as the pod's C(activeDeadlineSeconds), so the cluster stops the build even if the task is gone.
+      - The pod's C(activeDeadlineSeconds) is this plus 60, so the cluster stops the build even if the task is gone,
+        while a task that still waits reports V(Timeout) first.
     type: int
     default: 1800
   keep_pod:

@@ -29,6 +29,9 @@ CONFIG_JSON = 'config.json'
 DOCKER_CONFIG_DIR = '/kaniko/.docker'
 GIT_SECRET_DIR = '/var/run/kiln/git-secret'
 GIT_HOME = '/kiln/home'
+# The pod's activeDeadlineSeconds is timeout plus this, so that the task, which counts from the
+# pod's creation, times out first and reports Timeout; the deadline stops builds nobody waits for.
+DEADLINE_GRACE = 60
 GIT_HOME_SIZE = '16Mi'
 # 'nobody' in Alpine-based images (alpine/git): OpenSSH refuses to run for a uid without
 # a passwd entry, so the clone user must be one the image knows.
@@ -346,7 +349,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
         'restartPolicy': 'Never',
         'automountServiceAccountToken': False,
         'enableServiceLinks': False,
-        'activeDeadlineSeconds': spec.timeout,
+        'activeDeadlineSeconds': spec.timeout + DEADLINE_GRACE,
         'securityContext': {
             'seccompProfile': {'type': 'RuntimeDefault'},
             'fsGroup': CLONE_UID,

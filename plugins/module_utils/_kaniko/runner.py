@@ -480,7 +480,9 @@ class BuildRunner(object):
         # Only a pod that has ended is kept: one given up on while pending or running
         # (timeout, image pull error, unschedulable) could still build later.
         # A container that exited non-zero under restartPolicy Never has ended the pod too.
-        finished = (pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None
+        # A build out of time (the task's timeout, or the pod's deadline) is deleted like an interrupted one.
+        finished = (((pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None)
+                    and outcome.reason not in (pod_status.TIMEOUT, pod_status.DEADLINE_EXCEEDED))
         keep = finished and self.spec.keep_pod in ('always', 'on_failure')
         self._cleanup(delete_pod=not keep and outcome.reason != pod_status.DELETED, running=not finished)
         result.update(events=events, hint=outcome.hint, pod_kept=keep, digest=None, image=None, images=[])
@@ -569,7 +571,8 @@ class BuildRunner(object):
             if exc.status != 404:
                 self.warn('Could not delete {0} {1}: {2}'.format(kind, name, _api_message(exc)))
         except KilnError as exc:  # the API server is gone (client.ApiUnreachable): say what is left
-            left = ('its activeDeadlineSeconds ({0} s) stops it'.format(self.spec.timeout) if kind == 'pod' else
+            deadline = self.spec.timeout + pod_render.DEADLINE_GRACE
+            left = ('its activeDeadlineSeconds ({0} s) stops it'.format(deadline) if kind == 'pod' else
                     'the deletion of its pod removes it (it is owned by the pod)')
             self.warn('Could not delete {0} {1} in namespace {2}: {3}; {4}'.format(
                 kind, name, self.spec.namespace, exc.message, left))

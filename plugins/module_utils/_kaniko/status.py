@@ -27,6 +27,7 @@ FAIL_FAST_WAITING = frozenset((
 ))
 
 TIMEOUT = 'Timeout'
+DEADLINE_EXCEEDED = 'DeadlineExceeded'
 DELETED = 'Deleted'
 UNSCHEDULABLE = 'Unschedulable'
 
@@ -75,7 +76,7 @@ def _hint(reason, container):
     if reason == UNSCHEDULABLE:
         return ('no node can take the pod: check pod.resources.requests, pod.node_selector, '
                 'pod.tolerations, pod.affinity and pod.priority_class, or raise unschedulable_timeout')
-    if reason == 'DeadlineExceeded' or reason == TIMEOUT:
+    if reason in (DEADLINE_EXCEEDED, TIMEOUT):
         return 'the build did not finish in time: raise timeout'
     if reason == 'Evicted':
         return ('the node evicted the pod under resource pressure: set pod.resources.requests for '

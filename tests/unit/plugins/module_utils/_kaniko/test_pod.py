@@ -155,7 +155,7 @@ def test_pod_shape_and_safety():
     assert 'name' not in manifest['metadata']
     assert spec['restartPolicy'] == 'Never'
     assert spec['automountServiceAccountToken'] is False
-    assert spec['activeDeadlineSeconds'] == 900
+    assert spec['activeDeadlineSeconds'] == 960  # timeout + DEADLINE_GRACE: the task times out first
     assert spec['securityContext']['seccompProfile'] == {'type': 'RuntimeDefault'}
     assert [v['name'] for v in spec['volumes']] == ['workspace', 'git-home']
     assert all(set(v) <= {'name', 'emptyDir', 'secret'} for v in spec['volumes'])

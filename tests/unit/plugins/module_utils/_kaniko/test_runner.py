@@ -16,9 +16,9 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted, ClusterError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildFailed, BuildInterrupted, ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner, status, waiter
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
 
 AUTH = [{'server': 'registry:5000', 'username': 'ci', 'password': 'not-a-password'}]
 
@@ -171,3 +171,22 @@ def test_check_log_path(tmp_path, make, reason):
                                     'is writable'.format(path, reason))
     runner.check_log_path(str(tmp_path / 'build.log'))
     assert not (tmp_path / 'build.log').exists()
+
+
+class NoEvents(object):
+    def events(self, timeout):
+        return []
+
+
+def test_a_pod_past_its_deadline_is_deleted_even_with_keep_pod_on_failure():
+    core = Core()
+    build, _warnings = build_runner(core, keep_pod='on_failure')
+    build.prepare()
+    build.start()
+    build.pod_events = NoEvents()
+    pod = load_fixture('recorded/deadline_exceeded.json')['pod']
+    with pytest.raises(BuildFailed) as caught:
+        build.result(waiter.WaitResult(status.classify(pod), pod), 30.0, [])
+    assert caught.value.details['reason'] == 'DeadlineExceeded'
+    assert caught.value.details['pod_kept'] is False
+    assert core.pods == {}
