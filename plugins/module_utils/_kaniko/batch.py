@@ -15,6 +15,7 @@ finished build's pod kept on purpose (keep_pod).
 from __future__ import annotations
 
 import binascii
+import json
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -249,11 +250,13 @@ class BatchRunner(object):
                     ('pod', self.core.list_namespaced_pod, self.core.delete_namespaced_pod),
                     ('secret', self.core.list_namespaced_secret, self.core.delete_namespaced_secret)):
                 try:
-                    found = listing(namespace, label_selector=selector, _request_timeout=REQUEST_TIMEOUT)
-                    for item in found.items:
-                        if (namespace, item.metadata.name) in kept:
+                    found = listing(namespace, label_selector=selector, _preload_content=False,
+                                    _request_timeout=REQUEST_TIMEOUT)
+                    for item in json.loads(found.data).get('items') or []:
+                        name = item['metadata']['name']
+                        if (namespace, name) in kept:
                             continue
-                        delete(item.metadata.name, namespace, grace_period_seconds=0, propagation_policy='Background',
+                        delete(name, namespace, grace_period_seconds=0, propagation_policy='Background',
                                _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
                 except ApiException as exc:
                     if exc.status != 404:

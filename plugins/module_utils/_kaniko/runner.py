@@ -26,6 +26,7 @@ import time
 from contextlib import contextmanager
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, require_kubernetes
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import (
     BuildFailed,
     BuildInterrupted,
@@ -46,11 +47,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import bu
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import PodEvents, wait_for_pod
 
 try:
-    from kubernetes.client import CoreV1Api
     from kubernetes.client.exceptions import ApiException
 except ImportError:
     # require_kubernetes() reports the missing library before anything here runs.
-    CoreV1Api = ApiException = None
+    ApiException = None
 
 REQUEST_TIMEOUT = 60
 LOG_CHUNK = 64 * 1024
@@ -76,7 +76,7 @@ def run(module, option_spec=None, clock=time.monotonic):
             specs, run_log = item_specs(module.params, option_spec)
         else:
             spec = build_spec(module.params)
-        core = CoreV1Api(api_client(module.params))
+        core = CoreApi(api_client(module.params))
         tools = dict(secrets=SecretReader(core, module.warn), check_mode=module.check_mode, warn=module.warn,
                      clock=clock)
         tools['resolver'] = RemoteResolver(
@@ -267,7 +267,7 @@ def raise_on_signals(signals=(signal.SIGINT, signal.SIGTERM)):
 
 
 class BuildRunner(object):
-    """One build against the cluster behind ``core`` (a kubernetes CoreV1Api)."""
+    """One build against the cluster behind ``core`` (a CoreApi, or a kubernetes CoreV1Api)."""
 
     def __init__(self, core, spec, check_mode=False, warn=None, clock=time.monotonic, secrets=None,
                  resolver=None, lookup=None, run_id=None):

@@ -30,7 +30,6 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import 
 )
 
 try:
-    from kubernetes import watch as k8s_watch
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import ProtocolError, ReadTimeoutError
 except ImportError:
@@ -169,19 +168,14 @@ class RunWatch(object):
                         self.queue.put((namespace, RELIST, set(_name(item) for item in items)))
                     listed_before = True
                     version = (data.get('metadata') or {}).get('resourceVersion')
-                watcher = k8s_watch.Watch()
-                try:
-                    for event in watcher.stream(core.list_namespaced_pod, namespace, label_selector=selector,
-                                                resource_version=version, timeout_seconds=max_watch,
-                                                _request_timeout=max_watch + 15):
-                        if self.stopping.is_set():
-                            return
-                        obj = event['raw_object']
-                        version = ((obj or {}).get('metadata') or {}).get('resourceVersion') or version
-                        if event['type'] in ('ADDED', 'MODIFIED', 'DELETED'):
-                            self.queue.put((namespace, event['type'], obj))
-                finally:
-                    watcher.stop()
+                for kind, obj in core.watch_namespaced_pods(namespace, label_selector=selector,
+                                                            resource_version=version, timeout_seconds=max_watch,
+                                                            request_timeout=max_watch + 15):
+                    if self.stopping.is_set():
+                        return
+                    version = ((obj or {}).get('metadata') or {}).get('resourceVersion') or version
+                    if kind in ('ADDED', 'MODIFIED', 'DELETED'):
+                        self.queue.put((namespace, kind, obj))
             except ApiException as exc:
                 if exc.status == HTTP_GONE:
                     version = None

@@ -21,7 +21,6 @@ from typing import Any, Dict, Optional
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
 
 try:
-    from kubernetes import watch as k8s_watch
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import ProtocolError, ReadTimeoutError
 except ImportError:
@@ -147,7 +146,7 @@ def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WA
 
 
 class PodEvents(object):
-    """The events of one pod, from the Kubernetes API (CoreV1Api)."""
+    """The events of one pod, from the Kubernetes API (a CoreApi)."""
 
     def __init__(self, core_v1, namespace, name):
         self._core = core_v1
@@ -169,13 +168,11 @@ class PodEvents(object):
         return json.loads(response.data).get('items') or []
 
     def watch(self, version, timeout_seconds):
-        watcher = k8s_watch.Watch()
         try:
-            for event in watcher.stream(
-                    self._core.list_namespaced_pod, self._namespace, field_selector=self._selector,
-                    resource_version=version, timeout_seconds=timeout_seconds,
-                    _request_timeout=timeout_seconds + 15):
-                yield event['type'], event['raw_object']
+            for kind, obj in self._core.watch_namespaced_pods(
+                    self._namespace, field_selector=self._selector, resource_version=version,
+                    timeout_seconds=timeout_seconds, request_timeout=timeout_seconds + 15):
+                yield kind, obj
         except ApiException as exc:
             if exc.status == HTTP_GONE:
                 raise ResourceExpired()
@@ -183,5 +180,3 @@ class PodEvents(object):
         except (ProtocolError, ReadTimeoutError):
             # A broken or stalled stream: the loop watches again from the last version.
             return
-        finally:
-            watcher.stop()

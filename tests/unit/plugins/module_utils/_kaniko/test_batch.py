@@ -10,7 +10,6 @@ import copy
 import json
 import os
 import signal
-import types
 
 import pytest
 
@@ -40,8 +39,7 @@ class Response(object):
 
 
 def named(items):
-    return types.SimpleNamespace(items=[types.SimpleNamespace(metadata=types.SimpleNamespace(name=name))
-                                        for name in items])
+    return Response(json.dumps({'items': [{'metadata': {'name': name}} for name in items]}).encode())
 
 
 class Core(object):

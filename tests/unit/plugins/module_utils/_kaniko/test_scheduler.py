@@ -215,7 +215,7 @@ class FakeCore(object):
         return FakeResponse(json.dumps(self.lists.pop(0)).encode())
 
 
-def test_run_watch_lists_watches_and_lists_again_after_410(monkeypatch):
+def test_run_watch_lists_watches_and_lists_again_after_410():
     from kubernetes.client.exceptions import ApiException
 
     streams = [
@@ -226,22 +226,18 @@ def test_run_watch_lists_watches_and_lists_again_after_410(monkeypatch):
     ]
     versions = []
 
-    class Watch(object):
-        def stream(self, func, namespace, **kwargs):
-            versions.append(kwargs['resource_version'])
-            assert kwargs['label_selector'] == 'kiln.kaniko/run=abc' and kwargs['timeout_seconds'] == 30
-            step = streams.pop(0)
-            if isinstance(step, Exception):
-                raise step
-            for kind, obj in step:
-                yield {'type': kind, 'raw_object': obj}
+    def watch_namespaced_pods(namespace, **kwargs):
+        versions.append(kwargs['resource_version'])
+        assert kwargs['label_selector'] == 'kiln.kaniko/run=abc' and kwargs['timeout_seconds'] == 30
+        step = streams.pop(0)
+        if isinstance(step, Exception):
+            raise step
+        for kind, obj in step:
+            yield kind, obj
 
-        def stop(self):
-            pass
-
-    monkeypatch.setattr(sched.k8s_watch, 'Watch', Watch)
     core = FakeCore([{'metadata': {'resourceVersion': '10'}, 'items': [pod('a', 'pending')]},
                      {'metadata': {'resourceVersion': '20'}, 'items': []}])
+    core.watch_namespaced_pods = watch_namespaced_pods
     watch = sched.RunWatch(core, ['builds', 'builds'], 'kiln.kaniko/run=abc')
     assert len(watch.threads) == 1
     watch.start()
