@@ -8,8 +8,9 @@ The module does all the work, on the host the task runs on, exactly as it would 
 plugin: the plugin resolves nothing on the controller (no kubeconfig, no file, no module path of
 its own) and hands the task's arguments, module_defaults included, to the task's own module.
 
-It starts the module with Ansible's async wrapper, then polls, through the task's connection:
-``async_status`` for the end, and the build's log file (the module's ``log_path``) for new lines.
+It starts the module with Ansible's async wrapper, then polls, through the task's connection, with one
+shell command each time: the build's log file (the module's ``log_path``) for new lines, and the job's
+results file for its end, which ``async_status`` then confirms and returns.
 Every ``kiln_kaniko_progress_interval`` seconds it says which build runs and for how long; with
 -v it shows the log lines as they arrive. The task's result is the module's result.
 
@@ -52,6 +53,9 @@ display = Display()
 
 # Keys async_status adds to the module's result.
 _JOB_KEYS = ('ansible_job_id', 'started', 'finished', 'results_file')
+# How ansible's async wrapper's results file begins while the job runs, and what the poll prints otherwise.
+RUNNING_MARK = '{"started": true, "finished": false'
+ENDED_MARK = 'kiln-job-ended'
 
 
 class ActionModule(ActionBase):
@@ -59,8 +63,13 @@ class ActionModule(ActionBase):
     _supports_check_mode = True
     _supports_async = True
 
-    # Seconds between two polls of the job (each is one async_status run and one read of the log).
-    poll_interval = 2.0
+    # Seconds between two polls of the job, from the first to the longest. A poll is one shell command:
+    # it touches the heartbeat, reads what the log has new and looks whether the job's results file still
+    # says it runs; async_status, a module run, is asked only when that says the job ended, and every
+    # STATUS_EVERY seconds in any case.
+    poll_first = 0.2
+    poll_interval = 1.0
+    status_every = 10.0
 
     def __init__(self, *args, **kwargs):
         super(ActionModule, self).__init__(*args, **kwargs)
@@ -173,15 +182,26 @@ class ActionModule(ActionBase):
         cadence = Cadence(started, first=min(10.0, interval), every=interval)
         follower = LogFollower()
         status_args = dict(jid=job['ansible_job_id'], _async_dir=posixpath.dirname(job['results_file']))
+        results_file = job['results_file']
         display.vv('[{0}] {1}: build started'.format(host, label))
+        wait = self.poll_first
+        asked = started
         while True:
-            self._sleep(self.poll_interval)
-            status = self._execute_module(module_name='ansible.legacy.async_status', module_args=dict(status_args),
-                                          task_vars=task_vars, wrap_async=False)
-            self._show_lines(host, short, self._poll_files(log_path, follower, beat_path))
-            if status.get('finished') or 'finished' not in status:  # ended, or async_status itself failed
-                break
+            self._sleep(wait)
+            wait = min(self.poll_interval, wait * 2)
+            lines, ended = self._poll_files(log_path, follower, beat_path, results_file)
+            self._show_lines(host, short, lines)
             now = self._clock()
+            if ended or now - asked >= self.status_every or not results_file:
+                asked = now
+                status = self._execute_module(module_name='ansible.legacy.async_status',
+                                              module_args=dict(status_args), task_vars=task_vars, wrap_async=False)
+                if status.get('finished') or 'finished' not in status:  # ended, or async_status itself failed
+                    break
+                if ended:
+                    # The results file cannot be read that way (another user's, say): ask async_status each time.
+                    results_file = None
+                    wait = self.poll_interval * 2
             if cadence.due(now):
                 where = ', {0}'.format(follower.section) if follower.section and not self._names else ''
                 display.display('[{0}] {1}: building for {2}{3}'.format(host, label, format_duration(now - started), where))
@@ -196,10 +216,11 @@ class ActionModule(ActionBase):
         return status
 
     def _read_log(self, log_path, follower):
-        return self._poll_files(log_path, follower)
+        return self._poll_files(log_path, follower)[0]
 
-    def _poll_files(self, log_path, follower, beat_path=None):
-        """Touch the heartbeat (when there is one) and read what the log has new, in one command."""
+    def _poll_files(self, log_path, follower, beat_path=None, results_file=None):
+        """Touch the heartbeat (when there is one), read what the log has new, and look whether the async
+        job still runs, in one command; returns (new log lines, whether the job seems to have ended)."""
         commands = []
         if beat_path:
             commands.append('touch {0}'.format(shlex.quote(beat_path)))
@@ -207,12 +228,17 @@ class ActionModule(ActionBase):
             quoted = shlex.quote(log_path)
             commands.append('if [ -f {0} ]; then tail -c +{1} {0} | head -c {2}; fi'.format(
                 quoted, follower.offset + 1, CHUNK_MAX))
+        if results_file:
+            # The async wrapper writes RUNNING_MARK first, then replaces the file with the module's result.
+            commands.append("head -c {0} {1} 2>/dev/null | grep -qF '{2}' || echo {3} >&2".format(
+                len(RUNNING_MARK), shlex.quote(results_file), RUNNING_MARK, ENDED_MARK))
         if not commands:
-            return []
+            return [], False
         res = self._low_level_execute_command('; '.join(commands), sudoable=True, encoding_errors='surrogate_or_replace')
+        ended = bool(results_file) and ENDED_MARK in (res.get('stderr') or '')
         if res.get('rc') != 0 or not log_path:
-            return []
-        return follower.feed(to_bytes(res.get('stdout') or '', errors='surrogate_or_strict'))
+            return [], ended
+        return follower.feed(to_bytes(res.get('stdout') or '', errors='surrogate_or_strict')), ended
 
     def _show_lines(self, host, short, lines):
         for section, line in lines:

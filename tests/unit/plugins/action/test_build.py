@@ -45,7 +45,8 @@ class Display:
 
 
 class Job:
-    """An async job that finishes after ``polls`` status checks and writes its log in ``chunks``."""
+    """An async job that ends at its ``polls``-th poll of its results file and writes its log in ``chunks``,
+    one chunk at each poll."""
 
     def __init__(self, polls=3, chunks=(), result=None, start=None):
         self.polls = polls
@@ -73,32 +74,40 @@ class Job:
         if module_args.get('mode') == 'cleanup':
             self.cleaned = True
             return dict(ansible_job_id='j1.2', erased='/root/.ansible_async/j1.2')
-        if self.chunks:
-            self.log += self.chunks.pop(0)
-        self.polls -= 1
         if self.polls > 0:
             return dict(started=True, finished=False, ansible_job_id='j1.2', results_file='/root/.ansible_async/j1.2')
         return dict(self.result, started=True, finished=True, ansible_job_id='j1.2')
 
     def low_level(self, cmd, sudoable=True, encoding_errors=None, **kwargs):
-        # ['touch HEARTBEAT; ']'if [ -f PATH ]; then tail -c +N PATH | head -c M; fi'
+        # ['touch HEARTBEAT; ']['if [ -f PATH ]; then tail -c +N PATH | head -c M; fi; ']
+        # ['head -c N RESULTS 2>/dev/null | grep -qF MARK || echo ENDED >&2']
         self.commands.append(cmd)
+        stderr = ''
+        if '/root/.ansible_async/j1.2' in cmd:
+            assert "grep -qF '{0}'".format(build_action.RUNNING_MARK) in cmd
+            if self.chunks:
+                self.log += self.chunks.pop(0)
+            self.polls -= 1
+            if self.polls <= 0:
+                stderr = build_action.ENDED_MARK + '\n'
         if 'tail' not in cmd:
-            return dict(rc=0, stdout='', stderr='')
+            return dict(rc=0, stdout='', stderr=stderr)
         words = cmd.split()
         start = int(words[words.index('-c') + 1].lstrip('+')) - 1
         size = int(words[words.index('head') + 2].rstrip(';'))
-        return dict(rc=0, stdout=self.log[start:start + size].decode('utf-8', errors='surrogateescape'), stderr='')
+        return dict(rc=0, stdout=self.log[start:start + size].decode('utf-8', errors='surrogateescape'), stderr=stderr)
 
 
 class Clock:
     def __init__(self):
         self.now = 1000.0
+        self.sleeps = []
 
     def __call__(self):
         return self.now
 
     def sleep(self, seconds):
+        self.sleeps.append(seconds)
         self.now += seconds
 
 
@@ -161,7 +170,7 @@ def test_the_module_runs_as_a_job_and_its_own_result_comes_back(shown):
 
 
 def test_progress_names_the_build_the_time_and_the_section(shown):
-    job = Job(polls=40, chunks=[b'==> clone <==\nkiln clone: fetching\n', b'==> kaniko <==\n'])
+    job = Job(polls=80, chunks=[b'==> clone <==\nkiln clone: fetching\n', b'==> kaniko <==\n'])
     action = make_action(job)
     action.run(task_vars=dict(inventory_hostname='node1', kiln_kaniko_progress_interval=20))
 
@@ -169,7 +178,37 @@ def test_progress_names_the_build_the_time_and_the_section(shown):
     assert status[0] == '[node1] registry:5000/dockercoins/rng:1.0: building for 10s, kaniko'
     assert status[1] == '[node1] registry:5000/dockercoins/rng:1.0: building for 30s, kaniko'
     assert len(status) == 4  # at 10, 30, 50 and 70 s of a 78 s build
-    assert shown.at(1)[-1] == '[node1] registry:5000/dockercoins/rng:1.0: ended after 1m20s'
+    assert shown.at(1)[-1] == '[node1] registry:5000/dockercoins/rng:1.0: ended after 1m18s'
+
+
+def test_polls_start_fast_and_async_status_runs_only_when_the_job_ended_or_every_10_s(shown):
+    job = Job(polls=30)
+    action = make_action(job)
+    action.run(task_vars=dict(inventory_hostname='h'))
+    waits = action.clock.sleeps
+    assert waits[:5] == [0.2, 0.4, 0.8, 1.0, 1.0] and max(waits) == 1.0
+    statuses = [call for call in job.calls if call[0] and call[1].get('mode') != 'cleanup']
+    # 29.4 s in all: at 10 and 20 s (in case the file cannot tell), and at the end.
+    assert len(statuses) == 3
+
+
+def test_a_results_file_that_cannot_tell_falls_back_to_async_status_at_each_poll(shown):
+    job = Job(polls=1)  # the file says "ended" from the first poll on
+    original = job.execute_module
+    answers = []
+
+    def status(module_name=None, module_args=None, task_vars=None, wrap_async=False):
+        if module_name and module_args.get('mode') != 'cleanup':
+            answers.append(module_name)
+            if len(answers) < 3:
+                return dict(started=True, finished=False, ansible_job_id='j1.2')
+        return original(module_name, module_args, task_vars, wrap_async)
+    action = make_action(job)
+    action._execute_module.side_effect = status
+    result = action.run(task_vars=dict(inventory_hostname='h'))
+    assert result['digest'] == RESULT['digest'] and len(answers) == 3
+    polls = [cmd for cmd in job.commands if '/root/.ansible_async/' in cmd]
+    assert len(polls) == 1  # then async_status alone says when it ends
 
 
 def test_log_lines_are_shown_with_v_as_they_arrive_and_the_last_one_too(shown):
@@ -206,7 +245,8 @@ def test_no_log_shows_time_but_no_log_line_and_writes_no_log(shown):
     action = make_action(job, no_log=True)
     action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=5))
     assert 'log_path' not in job.module_args
-    assert job.commands and all(cmd == 'touch /tmp/ansible-tmp-1/heartbeat' for cmd in job.commands)
+    assert job.commands and all(cmd.startswith('touch /tmp/ansible-tmp-1/heartbeat') for cmd in job.commands)
+    assert not any('tail' in cmd for cmd in job.commands)
     assert not any('secret' in line for level, line in shown.lines)
     assert shown.at(0)
 
@@ -299,12 +339,12 @@ def test_bad_progress_variables_are_named(shown, name, value):
 
 def test_lines_of_a_list_of_builds_name_their_build(shown):
     args = dict(namespace='builds', builds=[dict(destinations=['r/rng:1']), dict(destinations=['r/worker:1'])])
-    job = Job(polls=2, chunks=[b'==> builds[1] kaniko <==\nPushed worker\n==> builds[0] kaniko <==\nPushed rng\n'])
+    job = Job(polls=6, chunks=[b'==> builds[1] kaniko <==\nPushed worker\n==> builds[0] kaniko <==\nPushed rng\n'])
     action = make_action(job, args=args)
     action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=1))
     assert '[h] worker:1 | Pushed worker' in shown.at(1)
     assert '[h] rng:1 | Pushed rng' in shown.at(1)
-    assert shown.at(1)[-1] == '[h] 2 builds (rng:1, worker:1): ended after 4s'
+    assert shown.at(1)[-1] == '[h] 2 builds (rng:1, worker:1): ended after 4s'  # 0.2 + 0.4 + 0.8 + 3 x 1 s
 
 
 def test_every_poll_touches_a_heartbeat_the_module_is_told_of(shown):
