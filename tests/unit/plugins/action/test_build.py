@@ -71,9 +71,7 @@ class Job:
         assert module_name == 'ansible.legacy.async_status'
         assert module_args['jid'] == 'j1.2'
         assert module_args['_async_dir'] == '/root/.ansible_async'
-        if module_args.get('mode') == 'cleanup':
-            self.cleaned = True
-            return dict(ansible_job_id='j1.2', erased='/root/.ansible_async/j1.2')
+        assert module_args.get('mode') != 'cleanup'  # the job file is removed with rm, not a module run
         if self.polls > 0:
             return dict(started=True, finished=False, ansible_job_id='j1.2', results_file='/root/.ansible_async/j1.2')
         return dict(self.result, started=True, finished=True, ansible_job_id='j1.2')
@@ -82,6 +80,9 @@ class Job:
         # ['touch HEARTBEAT; ']['if [ -f PATH ]; then tail -c +N PATH | head -c M; fi; ']
         # ['head -c N RESULTS 2>/dev/null | grep -qF MARK || echo ENDED >&2']
         self.commands.append(cmd)
+        if cmd == 'rm -f /root/.ansible_async/j1.2':
+            self.cleaned = True
+            return dict(rc=0, stdout='', stderr='')
         stderr = ''
         if '/root/.ansible_async/j1.2' in cmd:
             assert "grep -qF '{0}'".format(build_action.RUNNING_MARK) in cmd
@@ -207,7 +208,7 @@ def test_a_results_file_that_cannot_tell_falls_back_to_async_status_at_each_poll
     action._execute_module.side_effect = status
     result = action.run(task_vars=dict(inventory_hostname='h'))
     assert result['digest'] == RESULT['digest'] and len(answers) == 3
-    polls = [cmd for cmd in job.commands if '/root/.ansible_async/' in cmd]
+    polls = [cmd for cmd in job.commands if 'grep -qF' in cmd]
     assert len(polls) == 1  # then async_status alone says when it ends
 
 
@@ -235,7 +236,7 @@ def test_a_log_path_of_the_user_is_followed_and_kept(shown):
     result = action.run(task_vars=dict(inventory_hostname='h'))
     assert job.module_args['log_path'] == '/var/log/rng.log'
     action._remove_tmp_path.assert_called_once_with('/tmp/ansible-tmp-1', force=True)  # only the heartbeat's
-    assert '/var/log/rng.log' in action._low_level_execute_command.call_args[0][0]
+    assert '/var/log/rng.log' in job.commands[-2]  # the last read of the log, before the job file is removed
     assert result['invocation']['module_args']['log_path'] == RESULT['invocation']['module_args']['log_path']
     assert '[h] rng:1.0 | hello' in shown.at(1)
 
@@ -245,7 +246,7 @@ def test_no_log_shows_time_but_no_log_line_and_writes_no_log(shown):
     action = make_action(job, no_log=True)
     action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=5))
     assert 'log_path' not in job.module_args
-    assert job.commands and all(cmd.startswith('touch /tmp/ansible-tmp-1/heartbeat') for cmd in job.commands)
+    assert job.commands and all(cmd.startswith('touch /tmp/ansible-tmp-1/heartbeat') for cmd in job.commands[:-1])
     assert not any('tail' in cmd for cmd in job.commands)
     assert not any('secret' in line for level, line in shown.lines)
     assert shown.at(0)
