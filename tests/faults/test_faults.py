@@ -177,6 +177,27 @@ def test_timeout_removes_the_pod_and_the_secret_it_made(lab, kube, namespace, an
     assert left_behind(kube, namespace, keep={"secret/git-token"}) == set()
 
 
+# ---------------------------------------------------------------- the log while the build runs
+
+def test_log_lines_reach_log_path_and_the_play_while_the_build_runs(lab, kube, namespace, ansible, lab_build, tmp_path):
+    log_path = tmp_path / "build.log"
+    args = lab_build("wait", "live-log", build_args={"PAUSE": "20"}, log_path=str(log_path))
+    play = ansible.start([build_task("built", **args)], verbosity=1)
+    wait_for_marker(kube, namespace, play)
+
+    def shown():
+        assert play.proc.poll() is None, "the play ended before the line was shown:\n" + play.output()[-3000:]
+        return MARKER in play.output()
+    wait_until(lambda: log_path.exists() and MARKER in log_path.read_text(), 15, "the marker in log_path")
+    wait_until(shown, 15, "the marker in the play's output (-v)")
+    assert play.proc.poll() is None  # the build still sleeps: the line came while it ran
+    play.wait(300)
+    result = play.results()["built"]
+    assert not result.get("failed"), result.get("msg")
+    text = log_path.read_text()
+    assert text.startswith("==> clone <==\n") and text.count("==> kaniko <==") == 1 and text.count(MARKER) == 1
+
+
 # ---------------------------------------------------------------- 7. interrupted
 
 def test_ctrl_c_on_ansible_playbook_removes_the_pod_and_the_secret(lab, kube, namespace, ansible, lab_build):

@@ -31,6 +31,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import 
     log_path_error,
     raise_on_signals,
 )
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.scheduler import RunWatch, Scheduler
 
 try:
@@ -97,7 +98,10 @@ class BuildJob(object):
     def start(self):
         try:
             self.log_file = self.runner._open_log()
-            pod = self.runner.start()
+            if self.log_file:
+                pod = self.runner.start(self.log_file)
+            else:
+                pod = self.runner.start(self.run_log, 'builds[{0}] '.format(self.index) if self.run_log else '')
         except KilnError as exc:
             self._close_log()
             self._failed(exc)
@@ -186,7 +190,7 @@ class BatchRunner(object):
         run_log = None
         if self.log_path:
             try:
-                run_log = open(self.log_path, 'wb')
+                run_log = writer_for(open(self.log_path, 'wb'))  # the builds write to it side by side
             except (IOError, OSError) as exc:
                 raise log_path_error(self.log_path, exc.strerror or exc)
         for job in jobs:

@@ -42,6 +42,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key impo
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import item_specs
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import LogStreamer, iter_lines, writer_for  # noqa: F401
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import PodEvents, wait_for_pod
@@ -53,8 +54,6 @@ except ImportError:
     ApiException = None
 
 REQUEST_TIMEOUT = 60
-LOG_CHUNK = 64 * 1024
-LOG_LINE_MAX = 64 * 1024
 CHECK_MODE_SECRET_NAME = '<generated>'
 
 
@@ -177,27 +176,6 @@ def _cluster_error(exc, doing, details=None):
     return ClusterError('Could not {0}: {1} ({2})'.format(doing, _api_message(exc), exc.status), details)
 
 
-def iter_lines(chunks, max_line=LOG_LINE_MAX):
-    """Split a stream of byte chunks into text lines (without the line ends).
-
-    A line longer than ``max_line`` bytes is cut into pieces, so memory stays bounded.
-    """
-    pending = b''
-    for chunk in chunks:
-        pending += chunk
-        while True:
-            end = pending.find(b'\n')
-            if end < 0:
-                break
-            yield pending[:end].decode('utf-8', 'replace').rstrip('\r')
-            pending = pending[end + 1:]
-        while len(pending) > max_line:
-            yield pending[:max_line].decode('utf-8', 'replace')
-            pending = pending[max_line:]
-    if pending:
-        yield pending.decode('utf-8', 'replace').rstrip('\r')
-
-
 class _Held(object):
     """Signals that arrived while held_signals() was in force, to be raised when it ends."""
 
@@ -282,6 +260,7 @@ class BuildRunner(object):
         self.run_id = run_id
         self.auth_secret_name = None
         self.pod_name = None
+        self.logs = None
         self.pod_events = None
         self.created_pod = None
         self.registry_key = None
@@ -402,6 +381,7 @@ class BuildRunner(object):
             with raise_on_signals():
                 self._create(registry_key)
                 started = self.clock()
+                self._follow_logs(log_file)
                 self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
                 waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout)
                 duration = round(self.clock() - started, 1)
@@ -419,8 +399,8 @@ class BuildRunner(object):
                                self._details(started))
         return self.result(waited, duration, lines)
 
-    def start(self):
-        """Create the pod (and the registry Secret); return the created pod.
+    def start(self, log_file=None, log_label=''):
+        """Create the pod (and the registry Secret), and follow its logs into ``log_file``; return the created pod.
 
         Raises KilnError with nothing left behind.
         """
@@ -430,6 +410,7 @@ class BuildRunner(object):
             self._cleanup(delete_pod=True, running=True)
             raise _cluster_error(exc, 'create the build pod', self._details(None))
         self.started = self.clock()
+        self._follow_logs(log_file, log_label)
         self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
         return self.created_pod
 
@@ -529,31 +510,19 @@ class BuildRunner(object):
 
     # After the build.
 
+    def _follow_logs(self, log_file, log_label=''):
+        """Start following the logs of the created pod, into ``log_file`` (see logs.py)."""
+        self.logs = LogStreamer(self.core, self.spec.namespace, self.pod_name, (pod_render.CLONE, pod_render.KANIKO),
+                                writer_for(log_file), log_label, self.spec.log_lines, REQUEST_TIMEOUT).start()
+
     def _collect_logs(self, log_file, log_label=''):
-        """Stream the logs of clone, then kaniko, to log_path; keep the last log_lines lines.
+        """The last log_lines lines of clone, then kaniko, all of them written to log_path as they came.
 
         ``log_label`` goes before the container name in the headers of a log file that several builds share.
         """
-        tail = collections.deque(maxlen=self.spec.log_lines)
-        for container in (pod_render.CLONE, pod_render.KANIKO):
-            try:
-                response = self.core.read_namespaced_pod_log(
-                    self.pod_name, self.spec.namespace, container=container,
-                    _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
-            except ApiException as exc:
-                if exc.status in (400, 404):  # never started, or already gone
-                    continue
-                raise
-            try:
-                if log_file:
-                    log_file.write('==> {0}{1} <==\n'.format(log_label, container).encode('utf-8'))
-                for line in iter_lines(response.stream(LOG_CHUNK)):
-                    if log_file:
-                        log_file.write(line.encode('utf-8') + b'\n')
-                    tail.append(pod_status.clean_text(line))
-            finally:
-                response.release_conn()
-        return list(tail)
+        if self.logs is None:
+            self._follow_logs(log_file, log_label)
+        return self.logs.finish()
 
     def _warning_events(self):
         try:
@@ -580,6 +549,8 @@ class BuildRunner(object):
     def _cleanup(self, delete_pod, running):
         """Delete the registry Secret (always) and the pod (when asked); SIGINT and SIGTERM are ignored meanwhile."""
         with ignored_signals():
+            if delete_pod and running and self.logs is not None:
+                self.logs.stop(grace=0)
             if self.auth_secret_name:
                 self._delete('secret', self.auth_secret_name, running=False)
                 self.auth_secret_name = None

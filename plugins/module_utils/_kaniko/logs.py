@@ -1,0 +1,204 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The logs of a build pod, followed while it runs.
+
+A LogStreamer follows the clone container's log, then Kaniko's, from the moment the pod exists, and
+writes each line to the build's log file (``log_path``) as it comes, so that the build action shows
+lines with -v while the build runs, and keeps the last ``log_lines`` lines in memory. When the pod
+has ended it is given a moment to reach the end of the log; what it has not read by then (a stream cut
+by an API server restart, or one still open) is read once, without follow, past the lines already seen.
+
+Several builds can write to one file (``builds:`` with a ``log_path`` for the task): a SectionWriter
+puts a ``==> <build> <container> <==`` header before each run of lines from another source.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+
+try:
+    from kubernetes.client.exceptions import ApiException
+except ImportError:  # reported by _k8s.client.require_kubernetes
+    ApiException = None
+
+LOG_CHUNK = 64 * 1024
+LOG_LINE_MAX = 64 * 1024
+# How long to wait before asking again for the log of a container that has not started.
+NOT_STARTED_WAIT = 0.5
+# How long, once the pod has ended, the follow streams get to reach the end of their logs.
+END_GRACE = 1.5
+
+
+def iter_lines(chunks, max_line=LOG_LINE_MAX):
+    """Split a stream of byte chunks into text lines (without the line ends).
+
+    A line longer than ``max_line`` bytes is cut into pieces, so memory stays bounded.
+    """
+    pending = b''
+    for chunk in chunks:
+        pending += chunk
+        while True:
+            end = pending.find(b'\n')
+            if end < 0:
+                break
+            yield pending[:end].decode('utf-8', 'replace').rstrip('\r')
+            pending = pending[end + 1:]
+        while len(pending) > max_line:
+            yield pending[:max_line].decode('utf-8', 'replace')
+            pending = pending[max_line:]
+    if pending:
+        yield pending.decode('utf-8', 'replace').rstrip('\r')
+
+
+class SectionWriter(object):
+    """Lines from several sources into one binary file, each run of lines under a header naming its source."""
+
+    def __init__(self, handle):
+        self.handle = handle
+        self._lock = threading.Lock()
+        self._section = None
+
+    def write(self, section, line):
+        with self._lock:
+            if section != self._section:
+                self.handle.write('==> {0} <==\n'.format(section).encode('utf-8'))
+                self._section = section
+            self.handle.write(line.encode('utf-8') + b'\n')
+            self.handle.flush()
+
+    def close(self):
+        with self._lock:
+            self.handle.close()
+
+
+def writer_for(handle):
+    """A SectionWriter for ``handle`` (a binary file, a SectionWriter already, or None)."""
+    if handle is None or isinstance(handle, SectionWriter):
+        return handle
+    return SectionWriter(handle)
+
+
+class LogStreamer(object):
+    """Follows the logs of ``containers`` of one pod, in order, in a thread of its own (see the module docstring)."""
+
+    def __init__(self, core, namespace, pod_name, containers, writer=None, label='', keep=30,
+                 request_timeout=60, sleep=None):
+        self.core = core
+        self.namespace = namespace
+        self.pod_name = pod_name
+        self.containers = list(containers)
+        self.writer = writer
+        self.label = label
+        self.tail = collections.deque(maxlen=keep)
+        self.request_timeout = request_timeout
+        self.seen = dict((container, 0) for container in self.containers)
+        self.complete = set()
+        self.error = None
+        self._stopping = threading.Event()
+        self._sleep = sleep or self._stopping.wait
+        self._response = None
+        self._thread = None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._follow_all, name='kiln-log-' + self.pod_name)
+        self._thread.daemon = True
+        self._thread.start()
+        return self
+
+    def _emit(self, container, line):
+        self.seen[container] += 1
+        if self.writer is not None:
+            self.writer.write(self.label + container, line)
+        self.tail.append(pod_status.clean_text(line))
+
+    def _follow_all(self):
+        try:
+            for container in self.containers:
+                if not self._follow(container):
+                    return
+        except Exception as exc:  # read again at the end, past what was seen; the build's result is what counts
+            self.error = exc
+
+    def _follow(self, container):
+        """Follow one container's log to its end; False when the streamer is stopped or the pod is gone."""
+        while not self._stopping.is_set():
+            try:
+                response = self.core.read_namespaced_pod_log(
+                    self.pod_name, self.namespace, container=container, follow=True,
+                    _preload_content=False, _request_timeout=(self.request_timeout, None))
+            except ApiException as exc:
+                if exc.status == 404:
+                    return False
+                if exc.status != 400:  # 400: the container has not started yet
+                    raise
+                self._sleep(NOT_STARTED_WAIT)
+                continue
+            self._response = response
+            try:
+                skip = self.seen[container]
+                for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK))):
+                    if number >= skip:
+                        self._emit(container, line)
+                if not self._stopping.is_set():
+                    self.complete.add(container)
+                    return True
+            except Exception:  # a cut stream: follow again, past the lines already seen
+                if self._stopping.is_set():
+                    return False
+                self._sleep(NOT_STARTED_WAIT)
+            finally:
+                self._response = None
+                response.release_conn()
+        return False
+
+    def stop(self, grace=END_GRACE):
+        """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them."""
+        if self._thread is None:
+            return
+        self._thread.join(grace)
+        if self._thread.is_alive():
+            self._stopping.set()
+            response = self._response
+            if response is not None:
+                cut = getattr(response, 'shutdown', None) or response.close
+                try:
+                    cut()
+                except Exception:  # already closed
+                    pass
+            self._thread.join(5)
+        self._stopping.set()
+
+    def finish(self, grace=END_GRACE):
+        """Stop following, read what was not read yet, and return the last lines."""
+        self.stop(grace)
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError('the log stream of pod {0} did not stop'.format(self.pod_name))
+        for container in self.containers:
+            if container in self.complete:
+                continue
+            try:
+                response = self.core.read_namespaced_pod_log(
+                    self.pod_name, self.namespace, container=container,
+                    _preload_content=False, _request_timeout=self.request_timeout)
+            except ApiException as exc:
+                if exc.status in (400, 404):  # never started, or already gone
+                    continue
+                raise
+            try:
+                skip = self.seen[container]
+                for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK))):
+                    if number >= skip:
+                        self._emit(container, line)
+            finally:
+                response.release_conn()
+        return list(self.tail)
+
+
+def read_logs(core, namespace, pod_name, containers, writer=None, label='', keep=30, request_timeout=60):
+    """The logs of an ended pod, read once: written to ``writer``; returns the last ``keep`` lines."""
+    streamer = LogStreamer(core, namespace, pod_name, containers, writer, label, keep, request_timeout)
+    return streamer.finish()

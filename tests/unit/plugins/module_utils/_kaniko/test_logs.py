@@ -1,0 +1,104 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""LogStreamer against a stand-in log API: lines written as they come, cut streams resumed, the rest read at the end."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import ProtocolError
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import logs
+
+
+class Stream(object):
+    """A log response: ``lines``, then ``end``: 'eof', 'cut' (a broken connection) or 'block' (still running)."""
+
+    def __init__(self, lines, end='eof'):
+        self.lines = lines
+        self.end = end
+        self.unblocked = threading.Event()
+        self.released = False
+
+    def stream(self, _size):
+        for line in self.lines:
+            yield line.encode() + b'\n'
+        if self.end == 'cut':
+            raise ProtocolError('Connection broken: IncompleteRead')
+        if self.end == 'block':
+            self.unblocked.wait(10)
+            raise ProtocolError('Connection closed')
+
+    def shutdown(self):
+        self.unblocked.set()
+
+    def release_conn(self):
+        self.released = True
+
+
+class LogApi(object):
+    """Answers each read of a container's log with the next of its ``answers`` (a Stream or an HTTP status)."""
+
+    def __init__(self, answers):
+        self.answers = dict((container, list(items)) for container, items in answers.items())
+        self.calls = []
+
+    def read_namespaced_pod_log(self, name, namespace, container=None, follow=False, **kwargs):
+        self.calls.append((container, follow))
+        answer = self.answers[container].pop(0)
+        if isinstance(answer, int):
+            raise ApiException(status=answer, reason='Bad Request')
+        return answer
+
+
+def no_wait(_seconds):
+    return False
+
+
+def test_lines_are_written_as_they_come_under_a_header_per_container():
+    api = LogApi({'clone': [400, 400, Stream(['kiln clone: fetching', 'done'])],
+                  'kaniko': [400, Stream(['INFO step 1', 'INFO pushed'])]})
+    out = io.BytesIO()
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), keep=3,
+                                sleep=no_wait).start()
+    assert streamer.finish() == ['done', 'INFO step 1', 'INFO pushed']
+    assert out.getvalue().decode() == ('==> clone <==\nkiln clone: fetching\ndone\n'
+                                       '==> kaniko <==\nINFO step 1\nINFO pushed\n')
+    assert all(follow for _container, follow in api.calls)  # nothing was left to read at the end
+
+
+def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
+    api = LogApi({'clone': [Stream(['one'])],
+                  'kaniko': [Stream(['a', 'b'], end='cut'), Stream(['a', 'b', 'c'])]})
+    out = io.BytesIO()
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
+    assert streamer.finish() == ['one', 'a', 'b', 'c']
+    assert out.getvalue().decode().count('\nb\n') == 1
+
+
+def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
+    api = LogApi({'clone': [Stream(['one'])],
+                  'kaniko': [Stream(['a'], end='block'), Stream(['a', 'b', 'c'])]})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    assert streamer.finish(grace=0.1) == ['one', 'a', 'b', 'c']
+    assert api.calls[-1] == ('kaniko', False)
+
+
+def test_a_container_that_never_started_is_skipped():
+    api = LogApi({'clone': [Stream(['fatal: repository not found'])], 'kaniko': [400] * 50})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko']).start()
+    assert streamer.finish(grace=0.2) == ['fatal: repository not found']
+
+
+def test_builds_sharing_a_file_get_a_header_at_each_change_of_source():
+    out = io.BytesIO()
+    writer = logs.writer_for(out)
+    for section, line in [('builds[0] kaniko', 'x1'), ('builds[1] kaniko', 'y1'), ('builds[1] kaniko', 'y2'),
+                          ('builds[0] kaniko', 'x2')]:
+        writer.write(section, line)
+    assert out.getvalue().decode() == ('==> builds[0] kaniko <==\nx1\n==> builds[1] kaniko <==\ny1\ny2\n'
+                                       '==> builds[0] kaniko <==\nx2\n')
+    assert logs.writer_for(writer) is writer and logs.writer_for(None) is None
