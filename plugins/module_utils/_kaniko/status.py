@@ -129,7 +129,7 @@ def container_running(pod, name):
     """True while container ``name`` of the pod runs."""
     for container, item in _container_statuses(pod):
         if container == name:
-            return _state(item, 'running') is not None
+            return 'running' in (item.get('state') or {})
     return False
 
 
