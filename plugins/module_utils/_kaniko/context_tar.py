@@ -219,4 +219,3 @@ def pack(root, max_size, always=(), directory=None):
         except OSError:
             pass
         raise
-

@@ -26,7 +26,6 @@ import posixpath
 import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import (
-    IMAGE_TAR,
     OUT_DIR,
     SOURCE_DIR,
     WORKSPACE,

@@ -56,7 +56,7 @@ def _refusal(reason, namespace):
     text = str(reason or '')
     status = _HANDSHAKE_STATUS_RE.search(text)
     found = _API_MESSAGE_RE.search(text)
-    detail = found.group(1).replace('\\"', '"') if found else text.split(' -+-+- ')[0]
+    detail = found.group(1).replace('\\"', '"') if found else text.split(' -+-+- ', 1)[0]
     if status and status.group(1) == '403':
         return ('the API server refused the exec ({0}): the module needs the permission to create pods/exec '
                 'in namespace {1}'.format(detail, namespace))

@@ -285,8 +285,8 @@ def _local(params):
         raise ValidationError('local_context', 'give git or local_context as the source, not both')
     path = context.get('path') or ''
     if not path.startswith('/'):
-        raise ValidationError('local_context.path', "'{0}' is relative; give an absolute path on the host that runs the "
-                                              "module, such as '{{{{ playbook_dir }}}}/app'".format(path))
+        raise ValidationError('local_context.path', "'{0}' is relative; give an absolute path on the host that "
+                                                    "runs the module, such as '{{{{ playbook_dir }}}}/app'".format(path))
     max_size = context.get('max_size')
     return LocalContext(path=posixpath.normpath(path), max_size=parse_size(
         'local_context.max_size', DEFAULT_CONTEXT_MAX_SIZE if max_size is None else max_size))

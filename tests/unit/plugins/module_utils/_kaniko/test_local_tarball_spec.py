@@ -226,7 +226,7 @@ def test_a_tarball_on_a_claim_always_builds():
 
 @pytest.mark.parametrize('make, words', [
     (lambda p: str(p / 'missing' / 'a.tar'), 'No such file'),
-    (lambda p: str(p), 'Is a directory'),
+    (str, 'Is a directory'),
 ])
 def test_check_dest(tmp_path, make, words):
     with pytest.raises(ValidationError) as caught:

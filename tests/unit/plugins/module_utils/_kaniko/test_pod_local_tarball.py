@@ -31,7 +31,7 @@ def validate(manifest):
 
 
 def local_spec(**overrides):
-    params = dict(DOCKERCOINS_RNG, **LOCAL)
+    params = {**DOCKERCOINS_RNG, **LOCAL}
     params.pop('git')
     params.update(overrides)
     spec = build_spec(module_params(**params))
@@ -136,5 +136,5 @@ def test_the_keep_exec_renames_only_a_checked_file(tmp_path):
                          capture_output=True, check=True).stdout.decode().split()
     assert out[0] == '1000' and len(out[1]) == 64
     assert sorted(p.name for p in tmp_path.iterdir()) == ['app.tar']
-    missing = subprocess.run(command[:3] + ['kiln', str(tmp_path), '.other.kiln-partial', 'other.tar'])
+    missing = subprocess.run(command[:3] + ['kiln', str(tmp_path), '.other.kiln-partial', 'other.tar'], check=False)
     assert missing.returncode != 0

@@ -43,7 +43,7 @@ def context(tmp_path):
 
 
 def local_runner(core, context, **overrides):
-    params = dict(DOCKERCOINS_RNG, local_context=dict(path=str(context)), context_sub_path='', **overrides)
+    params = {**DOCKERCOINS_RNG, 'local_context': dict(path=str(context)), 'context_sub_path': '', **overrides}
     params.pop('git')
     build = runner.BuildRunner(core, build_spec(module_params(**params)))
     build.collected = []
