@@ -42,6 +42,16 @@ def context(tmp_path):
     return root
 
 
+@pytest.fixture(autouse=True)
+def no_tar_left_behind(tmp_path, monkeypatch):
+    """Pack into the test's folder, and check that no temporary tar outlives a test that ran the whole build."""
+    spool = tmp_path / 'spool'
+    spool.mkdir()
+    monkeypatch.setenv('TMPDIR', str(spool))
+    monkeypatch.setattr(runner.context_tar.tempfile, 'tempdir', None)
+    yield spool
+
+
 def local_runner(core, context, **overrides):
     params = {**DOCKERCOINS_RNG, 'local_context': dict(path=str(context)), 'context_sub_path': '', **overrides}
     params.pop('git')
@@ -73,7 +83,7 @@ def test_the_context_is_sent_once_when_the_receive_container_runs(context, monke
     assert not os.path.exists(tar)  # removed once the pod has it
 
 
-def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context, monkeypatch):
+def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context, monkeypatch, no_tar_left_behind):
     def send_file(*args, **kwargs):
         raise pod_exec.ExecError('the API server refused the exec (forbidden): the module needs the permission '
                                  'to create pods/exec in namespace builds')
@@ -91,6 +101,7 @@ def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context,
     assert caught.value.details['container'] == 'receive'
     assert core.pods == {}  # given up on before it ended: deleted
     assert build.packed is None
+    assert list(no_tar_left_behind.iterdir()) == []
 
 
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
@@ -133,6 +144,7 @@ def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(co
                                     "pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum)")
     assert core.pods == {}
     assert not (tmp_path / 'out.tar').exists()
+    build.release()
 
 
 def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
@@ -148,3 +160,4 @@ def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
     assert result['msg'] == 'Built app:1 into the tarball {0}'.format(tmp_path / 'out.tar')
     assert result['local_context']['size'] == build.spec.local.size
     assert core.pods == {}
+    build.release()
