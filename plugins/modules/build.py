@@ -28,6 +28,12 @@ description:
   - With O(builds), a list of builds runs as concurrent pods, at most O(max_concurrent) at a time, followed by one
     watch per namespace; each gets the result a single build would return, in RV(results).
   - Kaniko's layer cache is on by default for self-hosted registries (see O(cache)).
+  - Instead of O(git), O(local_context) builds a directory of the host that runs the module. The module packs it (as
+    C(.dockerignore) says) and sends it into the pod through the API server (C(pods/exec)); the build key is
+    then made from the hash of what it packed, so an unchanged directory is skipped like an unchanged commit.
+  - With O(tarball), the image is not pushed but written as a tarball (C(docker load), C(skopeo copy
+    docker-archive:...)), brought back to the host that runs the module (O(tarball.dest)) or left in a
+    PersistentVolumeClaim (O(tarball.pvc)).
 author:
   - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -53,6 +59,7 @@ attributes:
 requirements:
   - kubernetes >= 24.2.0 (Python library)
   - git, on the host that runs the module, to skip builds whose image exists (optional)
+  - For O(local_context) and O(tarball), the permission to create C(pods/exec) in O(namespace)
 options:
   namespace:
     description:
@@ -67,8 +74,9 @@ options:
     default: kiln-build
   git:
     description:
-      - The source to build.
-      - Required unless O(builds) is given; then it is the default of every item, merged key by key.
+      - The source to build, a git repository that the cluster clones.
+      - Required unless O(local_context) or O(builds) is given; then it is the default of every item, merged key by key.
+      - Mutually exclusive with O(local_context).
     type: dict
     suboptions:
       repo:
@@ -105,10 +113,37 @@ options:
           - C(username) and C(password) for HTTPS basic authentication.
           - The credentials are offered only to the host of O(git.repo).
         type: str
+  local_context:
+    description:
+      - The source to build, a directory on the host that runs the module (not necessarily the controller).
+      - The module packs O(local_context.path) (and O(context_sub_path) in it) into a tar on that host, leaving out
+        what the C(.dockerignore) file at the top of the build context excludes, with Docker's rules
+        (C(*), C(**), C(?), C(!) exceptions, C(#) comments). The Dockerfile and C(.dockerignore) are always sent.
+        Entries are sorted and their owners and times fixed, so that the same files give the same tar.
+      - The pod's init container C(receive) (O(git_image)) waits until the module, through an exec, has unpacked
+        the tar into it; then Kaniko builds as from a clone.
+      - The build key is made from the sha256 of the tar instead of a commit (see RV(build_key)); RV(local_context)
+        returns it.
+      - Mutually exclusive with O(git). In O(builds), an item's O(local_context) replaces the top-level O(git) and
+        the other way round.
+    type: dict
+    suboptions:
+      path:
+        description:
+          - Absolute path of the directory, such as V({{ playbook_dir }}/app) when the module runs on the controller.
+        type: path
+        required: true
+      max_size:
+        description:
+          - The largest tar the module sends, in bytes or as a quantity such as V(200Mi), V(1Gi) or V(500M).
+          - A bigger context fails before anything is created in the cluster, with its size; leave big files
+            out with C(.dockerignore), or raise this.
+        type: raw
+        default: 200Mi
   context_sub_path:
     description:
-      - Directory of the build context inside the repository; empty for the top.
-      - Must stay inside the repository.
+      - Directory of the build context inside the repository (or inside O(local_context.path)); empty for the top.
+      - Must stay inside the repository (or O(local_context.path)).
     type: str
     default: ''
   dockerfile:
@@ -165,8 +200,37 @@ options:
   push:
     description:
       - Whether to push the image. With V(false), the image is only built (C(--no-push)).
+      - When not set, V(true), and V(false) with O(tarball); O(push=true) with O(tarball) is refused.
     type: bool
-    default: true
+  tarball:
+    description:
+      - Write the image as a tarball instead of pushing it (C(--no-push --tar-path)), in the format of
+        C(docker save) (C(docker load), C(skopeo copy docker-archive:FILE ...), C(podman load)).
+      - The image is named by O(destinations) inside the tarball; at least one is needed.
+      - Give O(tarball.dest), or O(tarball.pvc) with O(tarball.path).
+      - RV(tarball) returns where it is, its size and sha256; RV(digest) is the digest Kaniko computed, that of
+        the image as Kaniko would push it.
+      - With O(tarball.dest), a build whose O(tarball.dest) already holds an image of the same build key is
+        skipped (without a change); with O(tarball.pvc) the build always runs.
+    type: dict
+    suboptions:
+      dest:
+        description:
+          - Absolute path of the file on the host that runs the module.
+          - A container C(export) (O(git_image)) keeps the tarball in the pod until the module has copied it,
+            through an exec, into a temporary file in the same directory, checked its size and renamed it to
+            O(tarball.dest). A build that fails leaves O(tarball.dest) as it was.
+        type: path
+      pvc:
+        description:
+          - Name of a PersistentVolumeClaim in O(namespace) to write the tarball to, at O(tarball.path).
+          - Kaniko writes it under a temporary name; the container C(export) checks it and renames it, or removes it
+            when the build failed.
+        type: str
+      path:
+        description:
+          - The file in the claim of O(tarball.pvc), such as V(images/app.tar); missing folders are made.
+        type: str
   extra_args:
     description:
       - More Kaniko flags, such as V(--compressed-caching=false), V(--snapshot-mode=redo) or V(--push-retry=3).
@@ -239,6 +303,9 @@ options:
     description:
       - The image of the clone container. It must contain C(git), C(/bin/sh) and, for SSH, C(ssh), and
         know the user 65534 (C(nobody)) in C(/etc/passwd), as Alpine-based images do.
+      - Also the image of the C(receive) container (O(local_context)), which needs C(sh), C(head) and C(tar), and
+        of the C(export) container (O(tarball)), which needs C(sh), C(stat), C(cat), C(sha256sum) and C(mv);
+        those of BusyBox do.
     type: str
     default: docker.io/alpine/git:2.49.1
   image_pull_policy:
@@ -423,7 +490,9 @@ notes:
     moves while the build starts.
   - "Needs these permissions in O(namespace): pods (create, get, list, watch, delete), pods/log (get),
     events (list), secrets (get; and create, patch, delete with O(registry_auth); list with O(builds)), namespaces
-    (get) is used if allowed."
+    (get) is used if allowed; pods/exec (create) with O(local_context) or O(tarball)."
+  - With O(local_context), the tar of the context is written to a temporary file on the host that runs the module
+    (in C(TMPDIR)) and removed once the pod has it; it takes up to O(local_context.max_size) there meanwhile.
 seealso:
   - name: Kaniko (maintained fork)
     description: The Kaniko executor and its flags.
@@ -516,6 +585,43 @@ EXAMPLES = r"""
     msg: "{{ item.image }}: {{ item.skipped_reason | default('built in ' ~ item.duration ~ ' s') }}"
   loop: "{{ services.results }}"
 
+- name: Build a directory of the controller; .dockerignore applies, an unchanged directory is skipped
+  kiln.kaniko.build:
+    namespace: builds
+    local_context:
+      path: "{{ playbook_dir }}/app"
+      max_size: 500Mi
+    destinations:
+      - registry:5000/app:dev
+    insecure: true
+
+- name: Build without a registry and bring the image back as a tarball
+  kiln.kaniko.build:
+    namespace: builds
+    local_context:
+      path: "{{ playbook_dir }}/app"
+    destinations:
+      - app:1.0                       # the name of the image in the tarball
+    tarball:
+      dest: /tmp/app.tar
+  register: app_tar
+
+- name: Load it with skopeo
+  ansible.builtin.command: skopeo copy docker-archive:{{ app_tar.tarball.path }} docker://registry.example.com/app:1.0
+  changed_when: true
+
+- name: Leave the tarball in a PersistentVolumeClaim for the next job
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://github.com/jpetazzo/container.training
+    context_sub_path: dockercoins/rng
+    destinations:
+      - rng:latest
+    tarball:
+      pvc: artifacts
+      path: images/rng.tar
+
 - name: Set the connection once for this collection and kubernetes.core's k8s modules
   module_defaults:
     group/kiln.kaniko.k8s:
@@ -585,7 +691,9 @@ rc:
   type: int
   sample: 0
 container:
-  description: The container the build ended (or failed) in, V(clone) or V(kaniko).
+  description:
+    - The container the build ended (or failed) in, V(clone) (or V(receive) with O(local_context)), V(kaniko),
+      or V(export) (O(tarball)).
   returned: when the pod was created
   type: str
   sample: kaniko
@@ -619,12 +727,31 @@ events:
 build_key:
   description:
     - The build key, written into the image as the label C(io.kiln.build-key).
-    - A sha256 over the commit, O(context_sub_path), O(dockerfile), O(git.submodules), O(build_args), O(target),
-      O(labels), O(platform), O(extra_args) and O(executor_image). Destinations, caching, pod settings and
+    - A sha256 over the commit (or the sha256 of the packed O(local_context)), O(context_sub_path), O(dockerfile),
+      O(git.submodules), O(build_args), O(target), O(labels), O(platform), O(extra_args) and O(executor_image). Destinations, caching, pod settings and
       credentials are not part of it. A new base image under the same tag does not change it; use O(force).
-  returned: when O(git.version) could be resolved
+  returned: when O(git.version) could be resolved, or O(local_context) packed
   type: str
   sample: sha256:9f2c1b0e6a8d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b
+local_context:
+  description:
+    - The local build context that was packed (O(local_context)), its size in bytes and the sha256 of its tar.
+  returned: with O(local_context), when it could be packed
+  type: dict
+  sample:
+    path: /home/ci/app
+    size: 52439040
+    sha256: 1f0e3dad99908345f7439f8ffabdffc4c6f2c1e8b4c2d7a1e0f9b8a7c6d5e4f3
+tarball:
+  description:
+    - Where the image tarball is (C(path), on the host that runs the module, or C(pvc) and C(path) in it),
+      its C(size) in bytes and C(sha256).
+  returned: with O(tarball), when the build succeeded or was skipped
+  type: dict
+  sample:
+    path: /tmp/app.tar
+    size: 7865344
+    sha256: 9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab
 skip_check:
   description:
     - What the look for an existing image found. V(found) (the build was skipped), V(missing) (a destination
@@ -693,6 +820,10 @@ def build_options():
             submodules=dict(type='bool', default=False),
             secret=dict(type='str', no_log=False),
         )),
+        local_context=dict(type='dict', options=dict(
+            path=dict(type='path', required=True),
+            max_size=dict(type='raw', default='200Mi'),
+        )),
         context_sub_path=dict(type='str', default=''),
         dockerfile=dict(type='str', default='Dockerfile'),
         destinations=dict(type='list', elements='str'),
@@ -704,7 +835,12 @@ def build_options():
         skip_tls_verify=dict(type='bool', default=False),
         insecure_registries=dict(type='list', elements='str'),
         registry_mirrors=dict(type='list', elements='str'),
-        push=dict(type='bool', default=True),
+        push=dict(type='bool'),
+        tarball=dict(type='dict', options=dict(
+            dest=dict(type='path'),
+            pvc=dict(type='str'),
+            path=dict(type='str'),
+        )),
         extra_args=dict(type='list', elements='str'),
         cache=dict(type='raw', default='auto'),
         cache_repo=dict(type='str'),
@@ -761,8 +897,8 @@ def argument_spec():
     return spec
 
 
-MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth')]
-REQUIRED_ONE_OF = [('git', 'builds')]
+MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth'), ('git', 'local_context')]
+REQUIRED_ONE_OF = [('git', 'local_context', 'builds')]
 
 
 def main():

@@ -4,7 +4,8 @@ Each case changes a valid task (BASE) and names the option the message must name
 must give. test_bad_inputs.py runs them all on the lab and checks that none creates anything in the cluster;
 errors_table.py writes docs/errors.md from what they answered.
 
-In ``args``, {namespace}, {registry}, {git}, {git_ssh} and {unreachable_kubeconfig} are filled in from the lab;
+In ``args``, {namespace}, {registry}, {git}, {git_ssh} and {unreachable_kubeconfig} are filled in from the lab, and
+{contexts} is a directory holding app/ (a Dockerfile and 8 KiB) and file.txt;
 DROP removes an option of BASE.
 """
 
@@ -158,6 +159,31 @@ CASES = [
          "a kubeconfig whose server does not answer", {"kubeconfig": "{unreachable_kubeconfig}"}),
     case("unwritable-log-path", BUILD, "log_path", "writable", "a log file in a directory that does not exist",
          {"log_path": "/nonexistent/kiln/build.log"}),
+    # ---------------------------------------------------------------- local_context and tarball
+    case("local-context-and-git", BUILD, "git|local_context", "mutually exclusive", "both sources at once",
+         {"local_context": {"path": "{contexts}/app"}}),
+    case("local-context-missing", BUILD, "local_context.path", "give the directory", "a directory that does not exist",
+         {"git": DROP, "local_context": {"path": "/nonexistent/kiln/app"}}),
+    case("local-context-file", BUILD, "local_context.path", "not a file", "a file instead of a directory",
+         {"git": DROP, "local_context": {"path": "{contexts}/file.txt"}}),
+    case("local-context-relative", BUILD, "local_context.path", "give an absolute path", "a relative path",
+         {"git": DROP, "local_context": {"path": "app"}}),
+    case("local-context-without-dockerfile", BUILD, "dockerfile", "relative to it",
+         "a Dockerfile the directory does not hold", {"git": DROP, "local_context": {"path": "{contexts}"}}),
+    case("local-context-too-big", BUILD, "local_context.max_size", "raise local_context.max_size",
+         "a context larger than max_size", {"git": DROP, "local_context": {"path": "{contexts}/app", "max_size": "4Ki"}}),
+    case("local-context-bad-size", BUILD, "local_context.max_size", "200Mi", "a size that is not a quantity",
+         {"git": DROP, "local_context": {"path": "{contexts}/app", "max_size": "big"}}),
+    case("tarball-and-push", BUILD, "push", "leave push out", "tarball with push true",
+         {"push": True, "tarball": {"dest": "{contexts}/app.tar"}}),
+    case("tarball-dest-and-pvc", BUILD, "tarball", "give either dest", "both dest and pvc",
+         {"tarball": {"dest": "{contexts}/app.tar", "pvc": "artifacts", "path": "app.tar"}}),
+    case("tarball-pvc-without-path", BUILD, "tarball.path", "images/app.tar", "a claim without the file's path",
+         {"tarball": {"pvc": "artifacts"}}),
+    case("tarball-without-destination", BUILD, "destinations", "to name the image in the tarball",
+         "a tarball with no image name", {"destinations": DROP, "tarball": {"dest": "{contexts}/app.tar"}}),
+    case("tarball-dest-unwritable", BUILD, "tarball.dest", "writable", "a file in a directory that does not exist",
+         {"tarball": {"dest": "/nonexistent/kiln/app.tar"}}),
     # ---------------------------------------------------------------- image_info
     case("image-info-invalid-reference", IMAGE_INFO, "reference", "lower-case", "an upper-case repository",
          {"reference": "{registry}/Team/App:1"}),

@@ -32,13 +32,19 @@ def answers(lab, kube, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bad-inputs")
     kubeconfig = workdir / "unreachable.kubeconfig"
     kubeconfig.write_text(UNREACHABLE_KUBECONFIG)
+    contexts = workdir / "contexts"  # local_context cases: a directory with a Dockerfile, and a plain file
+    (contexts / "app").mkdir(parents=True)
+    (contexts / "app" / "Dockerfile").write_text("FROM busybox:1.35\nCOPY data /data\n")
+    (contexts / "app" / "data").write_bytes(os.urandom(8192))
+    (contexts / "file.txt").write_text("not a directory\n")
     namespace = "kiln-faults-bad-" + os.urandom(4).hex()
     kube.create_namespace(namespace)
     try:
         for name, data in bad_inputs.SECRETS.items():
             kube.secret(namespace, name, data)
         context = dict(namespace=namespace, registry=lab["KILN_LAB_REGISTRY"], git=lab["KILN_LAB_GIT_URL"],
-                       git_ssh=lab["KILN_LAB_GIT_SSH_URL"], unreachable_kubeconfig=str(kubeconfig))
+                       git_ssh=lab["KILN_LAB_GIT_SSH_URL"], unreachable_kubeconfig=str(kubeconfig),
+                       contexts=str(contexts))
         lanes = [[], []]  # two plays side by side: one per core of the lab machine
         variables = [[], []]
         for number, item in enumerate(bad_inputs.CASES):

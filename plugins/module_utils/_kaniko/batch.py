@@ -20,7 +20,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted, ClusterError, KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import (
     REQUEST_TIMEOUT,
@@ -53,7 +53,7 @@ def describe_item(index, spec):
     if spec.destinations:
         what = spec.destinations[0]
     else:
-        what = '{0} {1}'.format(spec.git.repo, spec.context_sub_path or '.')
+        what = '{0} {1}'.format(spec.git.repo if spec.git else spec.local.path, spec.context_sub_path or '.')
     return 'builds[{0}] ({1})'.format(index, what)
 
 
@@ -77,6 +77,7 @@ class BuildJob(object):
         self.runner = runner
         self.run_log = run_log
         self.namespace = runner.spec.namespace
+        self.on_running = runner.on_running
         self.timeout = runner.spec.timeout
         self.unschedulable_timeout = runner.spec.unschedulable_timeout
         self.log_file = None
@@ -122,6 +123,8 @@ class BuildJob(object):
                 label = 'builds[{0}] '.format(self.index) if self.run_log else ''
                 self.result = self.runner.finish(waited, self.run_log, label)
             self.result['failed'] = False
+        except BuildInterrupted:
+            raise  # the whole run stops, and cleans up
         except KilnError as exc:
             self._failed(exc)
         finally:
@@ -158,6 +161,13 @@ class BatchRunner(object):
         return lambda message: self.warn('builds[{0}]: {1}'.format(index, message))
 
     def run(self):
+        try:
+            return self._run_all()
+        finally:
+            for runner in self.runners:
+                runner.release()
+
+    def _run_all(self):
         check_log_path(self.log_path)
         errors = {}
 

@@ -3,8 +3,8 @@
 
 """The build key, the labels that carry it, and whether a registry already holds its image: pure.
 
-The key is a sha256 over what decides the content of the image: the commit, where in it the
-build runs (context_sub_path, dockerfile, submodules), how (build_args, target, labels,
+The key is a sha256 over what decides the content of the image: the commit (or, for a local
+context, the sha256 of its packed tar), where in it the build runs (context_sub_path, dockerfile, submodules), how (build_args, target, labels,
 platform, extra_args) and with which Kaniko (executor_image). Destinations, caching, pod
 settings and credentials are left out: they change where an image goes or how fast it is made,
 not what it holds. A new base image under the same tag (FROM busybox:1.35 moved) does not
@@ -30,11 +30,13 @@ UNAVAILABLE = 'unavailable'
 
 
 def build_key(spec, commit):
-    """The build key of ``spec`` at ``commit``: 'sha256:' and 64 hex digits."""
-    material = {
+    """The build key of ``spec`` at ``commit`` (None for a local context): 'sha256:' and 64 hex digits."""
+    if spec.local:
+        source = {'context': 'sha256:' + spec.local.sha256}
+    else:
+        source = {'commit': commit, 'submodules': spec.git.submodules}
+    material = dict(source, **{
         'format': KEY_FORMAT,
-        'commit': commit,
-        'submodules': spec.git.submodules,
         'context_sub_path': spec.context_sub_path,
         'dockerfile': spec.dockerfile,
         'build_args': [list(pair) for pair in spec.build_args],
@@ -43,7 +45,7 @@ def build_key(spec, commit):
         'platform': spec.platform,
         'extra_args': list(spec.extra_args),
         'executor_image': spec.executor_image,
-    }
+    })
     text = json.dumps(material, sort_keys=True, separators=(',', ':'))
     return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
 
@@ -51,10 +53,12 @@ def build_key(spec, commit):
 def with_identity(spec, commit, key):
     """``spec`` that builds exactly ``commit`` and labels the image with the key and the revision.
 
-    A revision label the user set is kept.
+    A revision label the user set is kept. A local context has no commit: only the key is added.
     """
     labels = dict(spec.labels)
     labels[BUILD_KEY_LABEL] = key
+    if spec.local:
+        return dataclasses.replace(spec, labels=tuple(sorted(labels.items())))
     labels.setdefault(REVISION_LABEL, commit)
     return dataclasses.replace(spec, labels=tuple(sorted(labels.items())),
                                git=dataclasses.replace(spec.git, commit=commit))
@@ -80,14 +84,27 @@ class Decision:
     key: Optional[str] = None
     digest: Optional[str] = None
     images: Tuple[str, ...] = ()
+    # What tarball.dest holds, when it holds this very build: path, size, sha256.
+    tarball: Optional[dict] = None
 
     @property
     def skip(self):
         return self.check == FOUND
 
 
-def decide(key, commit, existing):
-    """Skip when every destination holds an image labelled with ``key``; else say which does not."""
+def source_text(spec, commit):
+    """What a build is made from, for messages: 'commit <sha>', or 'context sha256:<12 digits>'."""
+    if spec.local:
+        return 'context sha256:{0}'.format(spec.local.sha256[:12])
+    return 'commit {0}'.format(commit)
+
+
+def decide(key, commit, existing, source=None):
+    """Skip when every destination holds an image labelled with ``key``; else say which does not.
+
+    ``source`` says what the build is made from (source_text), by default the commit.
+    """
+    source = source or 'commit {0}'.format(commit)
     for item in existing:
         if item.labels is None:
             return Decision(MISSING, '{0} does not exist yet'.format(item.destination), commit, key)
@@ -103,5 +120,16 @@ def decide(key, commit, existing):
     first = existing[0]
     images = tuple('{0}@{1}'.format(item.repository, item.digest) for item in existing)
     names = ', '.join(item.destination for item in existing)
-    return Decision(FOUND, '{0} already {1} an image built from commit {2} with the same build key'.format(
-        names, 'holds' if len(existing) == 1 else 'hold', commit), commit, key, first.digest, images)
+    return Decision(FOUND, '{0} already {1} an image built from {2} with the same build key'.format(
+        names, 'holds' if len(existing) == 1 else 'hold', source), commit, key, first.digest, images)
+
+
+def decide_tarball(key, commit, held, dest, source):
+    """Skip when tarball.dest holds an image labelled with ``key``; ``held`` is tarball.read()'s answer or None."""
+    if held is None:
+        return Decision(MISSING, 'tarball.dest {0} does not exist yet'.format(dest), commit, key)
+    labels, size, sha256 = held
+    if (labels or {}).get(BUILD_KEY_LABEL) != key:
+        return Decision(MISSING, 'tarball.dest {0} holds an image of another build'.format(dest), commit, key)
+    return Decision(FOUND, 'tarball.dest {0} already holds an image built from {1} with the same build key'.format(
+        dest, source), commit, key, tarball=dict(path=dest, size=size, sha256=sha256))

@@ -9,7 +9,8 @@ How an item and the top-level options combine:
 - dictionaries (git, build_args, labels, pod and what is inside pod) merge key by key, the item's
   keys winning; anything else (strings, numbers, lists such as destinations or extra_args) the
   item gives replaces the top-level value;
-- registry_secret in an item replaces the top-level registry_auth too (they are one choice);
+- registry_secret in an item replaces the top-level registry_auth too (they are one choice), and so
+  do git and local_context (the source);
   cache false in an item drops the top-level cache_repo and cache_ttl;
 - registry_auth is top-level only (it lists every registry's credentials, and its passwords are
   masked only as an option of the module); log_path at the top level is the log of the whole
@@ -95,11 +96,15 @@ def item_params(params, index, item, option_spec):
         defaults[key] = None
     if given.get('registry_secret') is not None:
         defaults['registry_auth'] = None
+    if given.get('local_context') is not None:
+        defaults['git'] = None
+    if given.get('git') is not None:
+        defaults['local_context'] = None
     if _is_false(given.get('cache')):
         defaults['cache_repo'] = defaults['cache_ttl'] = None
     merged = merge(defaults, given)
-    if not merged.get('git'):
-        raise ValidationError(where + '.git', 'is required: give git in the item or at the top level')
+    if not merged.get('git') and not merged.get('local_context'):
+        raise ValidationError(where + '.git', 'is required: give git (or local_context) in the item or at the top level')
 
     filled = ArgumentSpecValidator(option_spec).validate(merged)
     if filled.error_messages:
@@ -117,6 +122,7 @@ def item_specs(params, option_spec):
     specs = []
     destinations = {}
     logs = {}
+    tarballs = {}
     for index, item in enumerate(items):
         where = 'builds[{0}]'.format(index)
         merged = item_params(params, index, item, option_spec)
@@ -135,5 +141,11 @@ def item_specs(params, option_spec):
                 raise ValidationError(where + '.log_path', "'{0}' is also the log_path of {1}".format(
                     spec.log_path, logs.get(spec.log_path, 'the whole run')))
             logs[spec.log_path] = where
+        if spec.tarball:
+            target = spec.tarball.dest or (spec.tarball.pvc, spec.tarball.path)
+            if target in tarballs:
+                raise ValidationError(where + '.tarball', 'writes the same file as {0}; give each build a tarball '
+                                                          'of its own'.format(tarballs[target]))
+            tarballs[target] = where
         specs.append(spec)
     return specs, params.get('log_path')

@@ -6,7 +6,14 @@
 The pod: an init container ``clone`` (git_image, non-root, no capabilities) clones the
 source into the ``workspace`` emptyDir and writes the commit to its termination log; the
 container ``kaniko`` (executor_image) builds from it and writes ``name@digest`` lines to
-its termination log, so both land in the pod status. No secret reaches args or env
+its termination log, so both land in the pod status.
+
+With a local context (option local_context) the init container is ``receive`` instead: it waits
+until the module, through an exec (receive_command), has unpacked the context's tar into the
+workspace and left the marker RECEIVED. With a tarball, Kaniko writes the image to OUT_DIR
+(an emptyDir, or the claim of tarball.pvc) instead of pushing, and a second container
+``export`` waits there until the module has fetched or checked it (fetch_command,
+keep_command) and released it (release_command). No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
 registry credentials are the Secret mounted at /kaniko/.docker/config.json.
 """
@@ -15,14 +22,22 @@ from __future__ import annotations
 
 import base64
 import json
+import posixpath
 import re
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import SOURCE_DIR, WORKSPACE
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import (
+    OUT_DIR,
+    SOURCE_DIR,
+    WORKSPACE,
+    partial_name,
+)
 
 MANAGED_BY = 'kiln.kaniko'
 APP_NAME = 'kaniko-build'
 CLONE = 'clone'
+RECEIVE = 'receive'
 KANIKO = 'kaniko'
+EXPORT = 'export'
 TERMINATION_LOG = '/dev/termination-log'
 DOCKERCONFIGJSON = '.dockerconfigjson'
 CONFIG_JSON = 'config.json'
@@ -33,6 +48,11 @@ GIT_HOME = '/kiln/home'
 # pod's creation, times out first and reports Timeout; the deadline stops builds nobody waits for.
 DEADLINE_GRACE = 60
 GIT_HOME_SIZE = '16Mi'
+# The receive container ends once this file exists; the module's exec makes it after unpacking the context.
+RECEIVED = WORKSPACE + '/.kiln-received'
+# The export container ends once this file exists (release_command).
+EXPORT_STATE_DIR = '/kiln/state'
+RELEASED = EXPORT_STATE_DIR + '/released'
 # 'nobody' in Alpine-based images (alpine/git): OpenSSH refuses to run for a uid without
 # a passwd entry, so the clone user must be one the image knows.
 CLONE_UID = 65534
@@ -57,6 +77,7 @@ KANIKO_CAPABILITIES = (
 
 ANNOTATION_GIT_REPO = 'kiln.kaniko/git-repo'
 ANNOTATION_GIT_VERSION = 'kiln.kaniko/git-version'
+ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
 # Marks the pods and Secrets of one run of the module, so that one watch (a label selector)
 # follows all its builds and cleanup finds all it made.
 RUN_LABEL = 'kiln.kaniko/run'
@@ -189,6 +210,55 @@ printf '%s' "$commit" >/dev/termination-log
 '''
 
 
+RECEIVE_SCRIPT = 'until [ -e {0} ]; do sleep 0.2; done; echo "kiln receive: build context received"'.format(RECEIVED)
+EXPORT_SCRIPT = 'until [ -e {0} ]; do sleep 0.5; done'.format(RELEASED)
+
+# Run through exec, with their values as arguments ($1, $2, ...), never inside the script.
+# The exec protocol cannot close stdin, so head reads exactly the tar's size; cat drains what tar
+# leaves after its end-of-archive blocks, so that head never writes into a closed pipe.
+_RECEIVE_EXEC = 'mkdir -p "$1" && head -c "$2" | { tar -x -f - -C "$1" && cat >/dev/null; } && touch "$3"'
+# The tarball's size on stderr, then its bytes on stdout.
+_FETCH_EXEC = 'stat -c %s "$1" >&2 && exec cat "$1"'
+# On the claim: size and sha256 of the partial file, then rename it to the name asked for.
+_KEEP_EXEC = ('cd "$1" && test -f "$2" && stat -c %s "$2" && sha256sum "$2" | cut -d " " -f 1 && '
+              'mv -f "$2" "$3"')
+_DISCARD_EXEC = 'rm -f "$1"'
+
+
+def _sh(script, *args):
+    return ['/bin/sh', '-c', script, 'kiln'] + [str(arg) for arg in args]
+
+
+def init_container_name(spec):
+    """The init container of the pod: clone (git) or receive (a local context)."""
+    return RECEIVE if spec.local else CLONE
+
+
+def receive_command(spec, size):
+    """The exec in the receive container that unpacks ``size`` bytes of tar from stdin into the context directory."""
+    return _sh(_RECEIVE_EXEC, spec.context_dir, size, RECEIVED)
+
+
+def fetch_command(spec):
+    """The exec in the export container that writes the tarball's size to stderr and its bytes to stdout."""
+    return _sh(_FETCH_EXEC, spec.tarball.tar_path)
+
+
+def keep_command(spec):
+    """The exec in the export container that checks the tarball on the claim and gives it its name."""
+    return _sh(_KEEP_EXEC, OUT_DIR, partial_name(spec.tarball.path), posixpath.basename(spec.tarball.path))
+
+
+def discard_command(spec):
+    """The exec in the export container that removes what Kaniko may have left of the tarball."""
+    return _sh(_DISCARD_EXEC, spec.tarball.tar_path)
+
+
+def release_command():
+    """The exec that lets the export container end (so that a kept pod ends too)."""
+    return _sh('touch "$1"', RELEASED)
+
+
 def git_transport(repo):
     """'ssh' for ssh:// and user@host:path URLs, else 'http' (http, https, git)."""
     return 'ssh' if _SSH_URL_RE.match(repo) else 'http'
@@ -231,6 +301,8 @@ def kaniko_args(spec):
     args.extend('--registry-mirror=' + mirror for mirror in spec.registry_mirrors)
     if not spec.push:
         args.append('--no-push')
+    if spec.tarball:
+        args.append('--tar-path=' + spec.tarball.tar_path)
     if spec.cache:
         args.append('--cache=true')
         if spec.cache_repo:
@@ -294,8 +366,62 @@ def _clone_container(spec):
     return container
 
 
+def _receive_container(spec):
+    container = {
+        'name': RECEIVE,
+        'image': spec.git_image,
+        'imagePullPolicy': spec.image_pull_policy,
+        'command': ['/bin/sh', '-c', RECEIVE_SCRIPT],
+        'volumeMounts': [{'name': 'workspace', 'mountPath': WORKSPACE}],
+        'workingDir': WORKSPACE,
+        'securityContext': {
+            'runAsNonRoot': True,
+            'runAsUser': CLONE_UID,
+            'runAsGroup': CLONE_UID,
+            'allowPrivilegeEscalation': False,
+            'readOnlyRootFilesystem': True,
+            'capabilities': {'drop': ['ALL']},
+        },
+        'terminationMessagePolicy': 'FallbackToLogsOnError',
+    }
+    resources = _resources(spec)
+    if resources:
+        container['resources'] = resources
+    return container
+
+
+def _out_mount(spec):
+    mount = {'name': 'out', 'mountPath': OUT_DIR}
+    folder = posixpath.dirname(spec.tarball.path) if spec.tarball.pvc else ''
+    if folder:
+        mount['subPath'] = folder  # the kubelet makes the folder on the claim when it is missing
+    return mount
+
+
+def _export_container(spec):
+    # Root without any capability: it owns what Kaniko (root) wrote, so it can read and rename the
+    # tarball on a claim whatever its volume plugin does with fsGroup, and nothing more.
+    return {
+        'name': EXPORT,
+        'image': spec.git_image,
+        'imagePullPolicy': spec.image_pull_policy,
+        'command': ['/bin/sh', '-c', EXPORT_SCRIPT],
+        'volumeMounts': [_out_mount(spec), {'name': 'export-state', 'mountPath': EXPORT_STATE_DIR}],
+        'securityContext': {
+            'runAsUser': 0,
+            'allowPrivilegeEscalation': False,
+            'readOnlyRootFilesystem': True,
+            'capabilities': {'drop': ['ALL']},
+        },
+        'resources': {'requests': {'cpu': '10m', 'memory': '16Mi'}, 'limits': {'memory': '64Mi'}},
+        'terminationMessagePolicy': 'FallbackToLogsOnError',
+    }
+
+
 def _kaniko_container(spec, registry_secret):
     mounts = [{'name': 'workspace', 'mountPath': WORKSPACE}]
+    if spec.tarball:
+        mounts.append(_out_mount(spec))
     if registry_secret:
         mounts.append({'name': 'docker-config', 'mountPath': DOCKER_CONFIG_DIR, 'readOnly': True})
     container = {
@@ -327,17 +453,25 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     secret_key = DOCKERCONFIGJSON if auth_secret_name else registry_secret_key
 
     annotations = dict(spec.pod.annotations)
-    annotations[ANNOTATION_GIT_REPO] = spec.git.repo
-    annotations[ANNOTATION_GIT_VERSION] = spec.git.version
-
-    volumes = [
-        {'name': 'workspace', 'emptyDir': {}},
+    volumes = [{'name': 'workspace', 'emptyDir': {}}]
+    if spec.git:
+        annotations[ANNOTATION_GIT_REPO] = spec.git.repo
+        annotations[ANNOTATION_GIT_VERSION] = spec.git.version
         # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
         # readable by fsGroup is not): in memory, so that it is never written to the node's disk.
-        {'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}},
-    ]
-    if spec.git.secret:
+        volumes.append({'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}})
+    elif spec.local.sha256:
+        annotations[ANNOTATION_CONTEXT] = spec.local.sha256
+    if spec.git and spec.git.secret:
         volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})
+    containers = [_kaniko_container(spec, registry_secret)]
+    if spec.tarball:
+        containers.append(_export_container(spec))
+        if spec.tarball.pvc:
+            volumes.append({'name': 'out', 'persistentVolumeClaim': {'claimName': spec.tarball.pvc}})
+        else:
+            volumes.append({'name': 'out', 'emptyDir': {}})
+        volumes.append({'name': 'export-state', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}})
     if registry_secret:
         volumes.append({'name': 'docker-config', 'secret': {
             'secretName': registry_secret,
@@ -354,8 +488,8 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
             'seccompProfile': {'type': 'RuntimeDefault'},
             'fsGroup': CLONE_UID,
         },
-        'initContainers': [_clone_container(spec)],
-        'containers': [_kaniko_container(spec, registry_secret)],
+        'initContainers': [_receive_container(spec) if spec.local else _clone_container(spec)],
+        'containers': containers,
         'volumes': volumes,
     }
     if spec.pod.service_account:

@@ -3,11 +3,13 @@
 
 """Run one build: the orchestration behind kiln.kaniko.build.
 
-validate -> namespace exists -> referenced Secrets exist -> commit and build key, and whether
-the registry already holds that build (then: skip) -> (check mode: return the pod)
--> registry Secret from registry_auth -> pod -> Secret owned by the pod -> wait
--> logs (and Warning events on failure) -> delete the registry Secret -> delete the pod
-as keep_pod says -> result. A timeout, SIGINT or SIGTERM deletes the pod and the Secret.
+validate -> namespace exists -> referenced Secrets exist -> (a local context: packed into a
+temporary tar) -> commit or context hash, build key, and whether the registry (or tarball.dest)
+already holds that build (then: skip) -> (check mode: return the pod) -> registry Secret from
+registry_auth -> pod -> Secret owned by the pod -> wait (a local context is sent in once the
+receive container runs) -> (a tarball: fetched or checked) -> logs (and Warning events on
+failure) -> delete the registry Secret -> delete the pod as keep_pod says -> result.
+A timeout, SIGINT or SIGTERM deletes the pod and the Secret.
 
 A list of builds (option builds) goes to batch.py, which drives BuildRunners through
 prepare() / start() / finish() and watches all their pods at once.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import dataclasses
 import errno
 import json
 import os
@@ -35,9 +38,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import
     ValidationError,
     fail_from_exception,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar, heartbeat, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import UNAVAILABLE, Decision, with_identity
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
@@ -266,6 +270,9 @@ class BuildRunner(object):
         self.registry_key = None
         self.decision = None
         self.started = None
+        # The local context, packed (context_tar.PackedContext), and whether the pod has it.
+        self.packed = None
+        self.sent = False
 
     # Checks before anything is created.
 
@@ -289,7 +296,7 @@ class BuildRunner(object):
     def check_secrets(self):
         """Check the Secrets the options name; return the key of registry_secret to mount."""
         git = self.spec.git
-        if git.secret:
+        if git and git.secret:
             _type, keys = self._secret_keys('git.secret', git.secret)
             if keys is not None:
                 if pod_render.git_transport(git.repo) == 'ssh':
@@ -319,8 +326,11 @@ class BuildRunner(object):
     def prepare(self):
         """Everything before the pod: the checks, and whether the build must run at all."""
         check_log_path(self.spec.log_path)  # also when the build is then skipped, and in check mode
+        self.check_local_paths()
         self.check_namespace()
         self.registry_key = self.check_secrets()
+        if self.spec.local:
+            self.pack()
         if self.resolver is None:
             self.decision = Decision(UNAVAILABLE, 'not checked')
         else:
@@ -330,17 +340,57 @@ class BuildRunner(object):
         if self.decision.check == UNAVAILABLE and self.resolver is not None and self.spec.push:
             self.warn('Building without looking for an existing image: {0}'.format(self.decision.detail))
 
+    def check_local_paths(self):
+        """Refuse a context or tarball.dest the module's host cannot use, before anything else."""
+        local = self.spec.local
+        if local:
+            context_tar.check_directory(local.path)
+            root = self.context_root()
+            if root != local.path and not os.path.isdir(root):
+                raise ValidationError('context_sub_path', "'{0}' is not a directory in local_context.path {1}; give the "
+                                                          "folder of the build context".format(
+                                                              self.spec.context_sub_path, local.path))
+            if not os.path.isfile(os.path.join(root, self.spec.dockerfile)):
+                raise ValidationError('dockerfile', "'{0}' is not a file in the build context {1}; give the path of "
+                                                    "the Dockerfile relative to it".format(self.spec.dockerfile, root))
+        if self.spec.tarball and self.spec.tarball.dest:
+            tarball_file.check_dest(self.spec.tarball.dest)
+
+    def context_root(self):
+        """The directory packed as the build context: local_context.path, and context_sub_path in it."""
+        local = self.spec.local
+        return os.path.join(local.path, self.spec.context_sub_path) if self.spec.context_sub_path else local.path
+
+    def pack(self):
+        """Pack the local context into a temporary tar; its hash goes into the spec (and so the build key)."""
+        self.release()
+        self.packed = context_tar.pack(self.context_root(), self.spec.local.max_size, always=(self.spec.dockerfile,))
+        self.spec = dataclasses.replace(self.spec, local=dataclasses.replace(
+            self.spec.local, size=self.packed.size, sha256=self.packed.sha256))
+
+    def release(self):
+        """Remove the temporary tar of the local context."""
+        if self.packed is not None:
+            self.packed.remove()
+            self.packed = None
+
     def identity(self):
         """The result keys that say what was (or would be) built and why."""
         decision = self.decision or Decision(UNAVAILABLE, 'not checked')
-        return dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
-                    cache_repo=self.spec.cache_repo if self.spec.cache else None)
+        identity = dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
+                        cache_repo=self.spec.cache_repo if self.spec.cache else None)
+        local = self.spec.local
+        if local and local.sha256:
+            identity['local_context'] = dict(path=self.context_root(), size=local.size, sha256=local.sha256)
+        return identity
 
     def skipped_result(self):
         decision = self.decision
         result = dict(changed=False, commit=decision.commit, digest=decision.digest,
                       image=decision.images[0] if decision.images else None, images=list(decision.images),
                       skipped_reason=decision.detail, msg='Skipped: ' + decision.detail)
+        if decision.tarball:
+            result['tarball'] = decision.tarball
         result.update(self.identity())
         return result
 
@@ -354,18 +404,21 @@ class BuildRunner(object):
         return result
 
     def run(self):
-        self.prepare()
-        if self.decision.skip:
-            return self.skipped_result()
-        if self.check_mode:
-            return self.check_mode_result()
-
-        log_file = self._open_log()
         try:
-            return self._build(self.registry_key, log_file)
+            self.prepare()
+            if self.decision.skip:
+                return self.skipped_result()
+            if self.check_mode:
+                return self.check_mode_result()
+
+            log_file = self._open_log()
+            try:
+                return self._build(self.registry_key, log_file)
+            finally:
+                if log_file:
+                    log_file.close()
         finally:
-            if log_file:
-                log_file.close()
+            self.release()
 
     def _open_log(self):
         if not self.spec.log_path:
@@ -383,7 +436,8 @@ class BuildRunner(object):
                 started = self.clock()
                 self._follow_logs(log_file)
                 self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
-                waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout)
+                waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout,
+                                      on_running=self.on_running)
                 duration = round(self.clock() - started, 1)
                 lines = self._collect_logs(log_file)
         except KilnError as exc:  # interrupted, or the Secret or the pod could not be created
@@ -428,6 +482,42 @@ class BuildRunner(object):
         """Give up on a started build: delete its registry Secret and its pod at once."""
         self._cleanup(delete_pod=True, running=True)
 
+    def on_running(self, pod):
+        """Send the local context once the receive container runs (see waiter.PodWait); an Outcome if it failed."""
+        if not self.spec.local or self.sent or not pod_status.container_running(pod, pod_render.RECEIVE):
+            return None
+        local = self.spec.local
+        try:
+            pod_exec.send_file(self.core, self.spec.namespace, self.pod_name, pod_render.RECEIVE,
+                               pod_render.receive_command(self.spec, local.size), self.packed.file, local.size)
+        except pod_exec.ExecError as exc:
+            return pod_status.transfer_failed(pod_render.RECEIVE, pod_status.CONTEXT_NOT_RECEIVED, (
+                'could not send the build context ({0}) into the pod: {1}'.format(
+                    context_tar.human_size(local.size), exc.message)))
+        self.sent = True
+        self.release()
+        return None
+
+    def _export(self):
+        """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc)."""
+        with raise_on_signals():
+            if self.spec.tarball.dest:
+                return tarball_file.fetch(self.core, self.spec.namespace, self.pod_name, self.spec)
+            return tarball_file.keep_on_claim(self.core, self.spec.namespace, self.pod_name, self.spec)
+
+    def _release_export(self, discard):
+        """Let the export container of a pod that stays end; first remove a partial tarball from the claim."""
+        commands = []
+        if discard and self.spec.tarball.pvc:
+            commands.append(pod_render.discard_command(self.spec))
+        commands.append(pod_render.release_command())
+        for command in commands:
+            try:
+                pod_exec.run(self.core, self.spec.namespace, self.pod_name, pod_render.EXPORT, command)
+            except pod_exec.ExecError as exc:
+                self.warn('Could not tidy the export container of pod {0}: {1}'.format(self.pod_name, exc.message))
+                return
+
     def result(self, waited, duration, lines):
         """The result of an ended build; raises BuildFailed when it failed."""
         outcome = waited.outcome
@@ -445,12 +535,31 @@ class BuildRunner(object):
         )
         result.update(self.identity())
 
+        if outcome.state == pod_status.SUCCEEDED and self.spec.tarball:
+            try:
+                result['tarball'] = self._export()
+            except pod_exec.ExecError as exc:
+                outcome = pod_status.transfer_failed(pod_render.EXPORT, pod_status.TARBALL_NOT_FETCHED, (
+                    'could not {0} the tarball: {1}'.format('fetch' if self.spec.tarball.dest else 'check',
+                                                            exc.message)))
+                result.update(rc=None, container=outcome.container, reason=outcome.reason)
+            except KilnError as exc:  # interrupted
+                self._cleanup(delete_pod=True, running=True)
+                exc.details.update(result)
+                raise
+            else:
+                if self.spec.keep_pod == 'always':
+                    self._release_export(discard=False)
+
         if outcome.state == pod_status.SUCCEEDED:
             self._cleanup(delete_pod=self.spec.keep_pod != 'always', running=False)
             termination = pod_status.container_termination(pod, pod_render.KANIKO) or {}
             digest, images = pod_status.parse_termination(termination.get('message'))
             result.update(digest=digest, images=images, image=images[0] if images else None, events=[])
-            if self.spec.push:
+            if self.spec.tarball:
+                where = self.spec.tarball.dest or '{0} in claim {1}'.format(self.spec.tarball.path, self.spec.tarball.pvc)
+                result['msg'] = 'Built {0} into the tarball {1}'.format(self.spec.destinations[0], where)
+            elif self.spec.push:
                 result['msg'] = 'Built and pushed {0}'.format(result['image'] or ', '.join(self.spec.destinations))
             else:
                 result['msg'] = 'Built (not pushed, push is false)'
@@ -465,6 +574,9 @@ class BuildRunner(object):
         finished = (((pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None)
                     and outcome.reason not in (pod_status.TIMEOUT, pod_status.DEADLINE_EXCEEDED))
         keep = finished and self.spec.keep_pod in ('always', 'on_failure')
+        if self.spec.tarball and outcome.reason != pod_status.DELETED and (
+                keep or self.spec.tarball.pvc) and pod_status.container_running(pod, pod_render.EXPORT):
+            self._release_export(discard=True)
         self._cleanup(delete_pod=not keep and outcome.reason != pod_status.DELETED, running=not finished)
         result.update(events=events, hint=outcome.hint, pod_kept=keep, digest=None, image=None, images=[])
         raise BuildFailed(pod_status.describe(outcome, pod_status.telling_line(lines)), result)
@@ -512,11 +624,12 @@ class BuildRunner(object):
 
     def _follow_logs(self, log_file, log_label=''):
         """Start following the logs of the created pod, into ``log_file`` (see logs.py)."""
-        self.logs = LogStreamer(self.core, self.spec.namespace, self.pod_name, (pod_render.CLONE, pod_render.KANIKO),
+        containers = (pod_render.init_container_name(self.spec), pod_render.KANIKO)
+        self.logs = LogStreamer(self.core, self.spec.namespace, self.pod_name, containers,
                                 writer_for(log_file), log_label, self.spec.log_lines, REQUEST_TIMEOUT).start()
 
     def _collect_logs(self, log_file, log_label=''):
-        """The last log_lines lines of clone, then kaniko, all of them written to log_path as they came.
+        """The last log_lines lines of clone (or receive), then kaniko, all of them written to log_path as they came.
 
         ``log_label`` goes before the container name in the headers of a log file that several builds share.
         """

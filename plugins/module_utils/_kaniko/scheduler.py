@@ -52,7 +52,7 @@ class Scheduler(object):
 
     A job has ``namespace``, ``timeout``, ``unschedulable_timeout``, ``start()`` (returns the
     created pod, or None when it could not start; the job then holds its failure), ``events()``
-    (the pod's events) and ``finish(wait_result)``. ``source.next(seconds)`` returns
+    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` (see PodWait). ``source.next(seconds)`` returns
     (namespace, kind, object) or None after ``seconds``. ``exists(namespace, name)`` says
     whether a pod missing from a new list is really gone.
     """
@@ -75,7 +75,8 @@ class Scheduler(object):
             pod = job.start()
             if pod is None:
                 continue
-            wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events)
+            wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events,
+                           getattr(job, 'on_running', None))
             key = (job.namespace, _name(pod))
             self.running[key] = (job, wait)
             self.peak = max(self.peak, len(self.running))

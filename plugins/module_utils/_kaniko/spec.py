@@ -21,6 +21,11 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import referen
 
 WORKSPACE = '/workspace'
 SOURCE_DIR = WORKSPACE + '/src'
+# Where the export container finds the tarball Kaniko wrote (tarball.dest), or the claim's folder (tarball.pvc).
+OUT_DIR = '/kiln/out'
+IMAGE_TAR = 'image.tar'
+# A local context larger than this (packed) is refused, unless local_context.max_size says otherwise.
+DEFAULT_CONTEXT_MAX_SIZE = '200Mi'
 
 # Longest name prefix: generateName '<name>-auth-' plus the 5 characters the API
 # server appends must still fit in a 63 character label.
@@ -47,8 +52,8 @@ _BUILD_ARG_NAME_RE = re.compile(r'^[^\s=]+$')
 _OWNED_FLAGS = {
     '--destination': 'destinations',
     '-d': 'destinations',
-    '--context': 'git and context_sub_path',
-    '-c': 'git and context_sub_path',
+    '--context': 'git or local_context, and context_sub_path',
+    '-c': 'git or local_context, and context_sub_path',
     '--dockerfile': 'dockerfile',
     '-f': 'dockerfile',
     '--digest-file': 'the module itself (the digest is read from the pod status)',
@@ -59,6 +64,7 @@ _OWNED_FLAGS = {
     '--label': 'labels',
     '--custom-platform': 'platform',
     '--no-push': 'push',
+    '--tar-path': 'tarball',
     '--cache': 'cache',
     '--cache-repo': 'cache_repo',
     '--cache-ttl': 'cache_ttl',
@@ -81,6 +87,38 @@ class GitSource:
     # The commit git.version resolved to before the build, when it could be resolved;
     # the clone checks that it builds this very commit.
     commit: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class LocalContext:
+    """A build context packed on the module's host and sent into the pod (option local_context)."""
+
+    path: str
+    max_size: int
+    # The packed tar, once the runner made it: its size in bytes and sha256 (hex).
+    size: Optional[int] = None
+    sha256: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Tarball:
+    """Where the image goes as a tarball instead of a registry (option tarball): dest, or pvc and path."""
+
+    dest: Optional[str] = None
+    pvc: Optional[str] = None
+    path: Optional[str] = None
+
+    @property
+    def tar_path(self):
+        """Where Kaniko writes the tarball in its container: on the claim under a temporary name until it is whole."""
+        if self.pvc:
+            return posixpath.join(OUT_DIR, partial_name(self.path))
+        return posixpath.join(OUT_DIR, IMAGE_TAR)
+
+
+def partial_name(path):
+    """The name the tarball has on the claim until the module checked it: '.<name>.kiln-partial'."""
+    return '.{0}.kiln-partial'.format(posixpath.basename(path))
 
 
 @dataclass(frozen=True)
@@ -107,7 +145,9 @@ class PodOptions:
 @dataclass(frozen=True)
 class BuildSpec:
     namespace: str
-    git: GitSource
+    git: Optional[GitSource] = None
+    local: Optional[LocalContext] = None
+    tarball: Optional[Tarball] = None
     name: str = 'kiln-build'
     context_sub_path: str = ''
     dockerfile: str = 'Dockerfile'
@@ -189,7 +229,10 @@ def _string_map(option, value, check_key=None, check_value=None):
 
 
 def _git(params):
-    git = params['git']
+    git = params.get('git')
+    if not git:
+        raise ValidationError('git', 'give the source: git (a repository the cluster clones) or local_context '
+                                     '(a directory on the host that runs the module)')
     repo = git['repo']
     if not repo or any(c.isspace() for c in repo):
         raise ValidationError('git.repo', "'{0}' is not a git URL".format(repo))
@@ -222,6 +265,62 @@ def _git(params):
         _object_name('git.secret', secret)
     return GitSource(repo=repo, version=version, depth=git['depth'],
                      submodules=bool(git['submodules']), secret=secret)
+
+
+def parse_size(option, value):
+    """Bytes of a size given as a number of bytes or a Kubernetes quantity (200Mi, 1Gi, 500M)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValidationError(option, "must be a size such as 200Mi, 1Gi or 500M")
+    amount = ref.parse_quantity(str(value).strip())
+    if amount is None or amount != int(amount) or amount <= 0:
+        raise ValidationError(option, "'{0}' is not a size; use e.g. 200Mi, 1Gi or 500M".format(value))
+    return int(amount)
+
+
+def _local(params):
+    context = params.get('local_context')
+    if not context:
+        return None
+    if params.get('git'):
+        raise ValidationError('local_context', 'give git or local_context as the source, not both')
+    path = context.get('path') or ''
+    if not path.startswith('/'):
+        raise ValidationError('local_context.path', "'{0}' is relative; give an absolute path on the host that "
+                                                    "runs the module, such as '{{{{ playbook_dir }}}}/app'".format(path))
+    max_size = context.get('max_size')
+    return LocalContext(path=posixpath.normpath(path), max_size=parse_size(
+        'local_context.max_size', DEFAULT_CONTEXT_MAX_SIZE if max_size is None else max_size))
+
+
+def _tarball(params, destinations):
+    tarball = params.get('tarball')
+    if not tarball:
+        return None
+    dest, pvc, path = tarball.get('dest'), tarball.get('pvc'), tarball.get('path')
+    if bool(dest) == bool(pvc):
+        raise ValidationError('tarball', 'give either dest (a file on the host that runs the module) or pvc '
+                                         '(a PersistentVolumeClaim) with path')
+    if params.get('push'):
+        raise ValidationError('push', 'the image goes to tarball, not to a registry; leave push out (or set it '
+                                      'to false) with tarball')
+    if not destinations:
+        raise ValidationError('destinations', 'at least one is needed with tarball, to name the image in the '
+                                              'tarball; give one such as registry:5000/team/app:1.0')
+    if dest is not None:
+        if path is not None:
+            raise ValidationError('tarball.path', 'goes with tarball.pvc; with tarball.dest, dest is the file')
+        if not dest.startswith('/') or dest.endswith('/'):
+            raise ValidationError('tarball.dest', "'{0}' is not an absolute file path on the host that runs the "
+                                                  "module; give one such as /tmp/app.tar".format(dest))
+        return Tarball(dest=posixpath.normpath(dest))
+    _object_name('tarball.pvc', pvc)
+    if not path:
+        raise ValidationError('tarball.path', 'is needed with tarball.pvc: the file in the claim, such as '
+                                              'images/app.tar')
+    path = _relative_inside('tarball.path', path, 'the claim (tarball.pvc)')
+    if not path:
+        raise ValidationError('tarball.path', 'must name a file in the claim, such as images/app.tar')
+    return Tarball(pvc=pvc, path=path)
 
 
 def _object_name(option, value):
@@ -437,9 +536,10 @@ def build_spec(params):
     if problem:
         raise ValidationError('name', "'{0}': {1}".format(name, problem))
 
-    git = _git(params)
+    local = _local(params)
+    git = None if local else _git(params)
     context_sub_path = _relative_inside('context_sub_path', params['context_sub_path'] or '',
-                                        'the repository (git.repo)')
+                                        'the context directory (local_context.path)' if local else 'the repository (git.repo)')
     if not params['dockerfile']:
         raise ValidationError('dockerfile', 'must not be empty')
     dockerfile = _relative_inside('dockerfile', params['dockerfile'], 'the build context (context_sub_path)')
@@ -447,7 +547,9 @@ def build_spec(params):
     destinations = tuple(params['destinations'] or ())
     for index, destination in enumerate(destinations):
         _image('destinations[{0}]'.format(index), destination, allow_digest=False)
-    if params['push'] and not destinations:
+    tarball = _tarball(params, destinations)
+    push = not tarball if params['push'] is None else bool(params['push'])
+    if push and not destinations:
         raise ValidationError('destinations', 'at least one is needed to push; give one, or set push: false')
 
     build_args = _string_map('build_args', params['build_args'],
@@ -486,7 +588,7 @@ def build_spec(params):
         if problem:
             raise ValidationError('cache_ttl', "'{0}': {1}".format(cache_ttl, problem))
 
-    cache, cache_repo = decide_cache(cache_mode, cache_repo, destinations, params['push'],
+    cache, cache_repo = decide_cache(cache_mode, cache_repo, destinations, push,
                                      bool(params['insecure']), insecure_registries)
     if not cache:
         cache_ttl = None
@@ -512,12 +614,12 @@ def build_spec(params):
         raise ValidationError('log_lines', 'must be 0 or more')
 
     return BuildSpec(
-        namespace=namespace, name=name, git=git,
+        namespace=namespace, name=name, git=git, local=local, tarball=tarball,
         context_sub_path=context_sub_path, dockerfile=dockerfile,
         destinations=destinations, build_args=build_args, target=params['target'], labels=labels,
         platform=platform, insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
-        push=bool(params['push']), extra_args=_extra_args(params['extra_args']),
+        push=push, extra_args=_extra_args(params['extra_args']),
         cache=cache, cache_repo=cache_repo, cache_ttl=cache_ttl,
         registry_secret=registry_secret, registry_auth=registry_auth,
         executor_image=params['executor_image'], git_image=params['git_image'],

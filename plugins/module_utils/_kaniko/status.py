@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import CLONE, KANIKO
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import CLONE, EXPORT, KANIKO, RECEIVE
 
 RUNNING = 'running'
 SUCCEEDED = 'succeeded'
@@ -30,11 +30,14 @@ TIMEOUT = 'Timeout'
 DEADLINE_EXCEEDED = 'DeadlineExceeded'
 DELETED = 'Deleted'
 UNSCHEDULABLE = 'Unschedulable'
+# The module could not send the local context into the pod, or fetch the tarball out of it.
+CONTEXT_NOT_RECEIVED = 'ContextNotReceived'
+TARBALL_NOT_FETCHED = 'TarballNotFetched'
 
 MOUNT_FAILED = 'FailedMount'
 _VOLUME_WARNINGS = ('FailedMount', 'FailedAttachVolume')
 
-_IMAGE_OPTION = {CLONE: 'git_image', KANIKO: 'executor_image'}
+_IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', KANIKO: 'executor_image'}
 _ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
 _COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
@@ -87,6 +90,12 @@ def _hint(reason, container):
     if reason == DELETED:
         return ('something other than this task deleted the build pod (kubectl delete, a node drain, the '
                 "namespace's deletion): see the namespace's events, and run the build again")
+    if reason == CONTEXT_NOT_RECEIVED:
+        return ('the build context could not be sent into the pod: the module needs the permission to create '
+                'pods/exec in the namespace, and git_image needs sh, head and tar')
+    if reason == TARBALL_NOT_FETCHED:
+        return ('the tarball could not be brought out of the pod: the module needs the permission to create '
+                'pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum')
     if container == CLONE:
         return 'the source could not be fetched: check git.repo, git.version and git.secret'
     if container == KANIKO:
@@ -114,6 +123,14 @@ def container_termination(pod, name):
         if container == name:
             return _state(item, 'terminated')
     return None
+
+
+def container_running(pod, name):
+    """True while container ``name`` of the pod runs."""
+    for container, item in _container_statuses(pod):
+        if container == name:
+            return 'running' in (item.get('state') or {})
+    return False
 
 
 def _failed_container(pod):
@@ -244,6 +261,11 @@ def _classify(pod, now, unschedulable_since, unschedulable_timeout):
     return Outcome(RUNNING, container=_active_container(pod))
 
 
+def transfer_failed(container, reason, message):
+    """The outcome of a build whose context could not be sent in, or whose tarball could not be fetched."""
+    return Outcome(FAILED, container=container, reason=reason, message=message, hint=_hint(reason, container))
+
+
 def timed_out(pod, timeout):
     """The outcome of a build that outlived ``timeout`` seconds."""
     container = _active_container(pod) if pod else None
@@ -313,6 +335,9 @@ def describe(outcome, last_log_line=None):
         text = 'Build failed (Deleted): {0}'.format(outcome.message)
         if outcome.container:
             text += " while in container '{0}'".format(outcome.container)
+    elif outcome.reason in (CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
+        text = "Build failed ({0}) in container '{1}': {2}".format(outcome.reason, outcome.container, outcome.message)
+        last_log_line = None
     elif outcome.exit_code is not None and outcome.container:
         text = "Build failed in container '{0}' with exit code {1} ({2})".format(
             outcome.container, outcome.exit_code, outcome.reason)
@@ -325,7 +350,8 @@ def describe(outcome, last_log_line=None):
     detail = None if outcome.reason in FAIL_FAST_WAITING else clean_text(last_log_line)
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
-    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, DELETED):
+    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, DELETED,
+                                                    CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
         lines = [line for line in outcome.message.splitlines() if line.strip()]
         if lines:
             text += ': {0}'.format(lines[-1].strip())

@@ -50,13 +50,17 @@ class PodWait(object):
 
     ``events()`` returns the pod's events (dicts); they are read only when the pod has not
     started for ``unschedulable_timeout`` seconds. ``clock()`` returns seconds (monotonic).
+    ``on_running(pod)``, when given, is called on each look at a pod whose build still runs, and may
+    act on it (send the local context once its receive container runs); an Outcome it returns ends
+    the wait.
     """
 
-    def __init__(self, clock, timeout, unschedulable_timeout, events):
+    def __init__(self, clock, timeout, unschedulable_timeout, events, on_running=None):
         self.clock = clock
         self.timeout = timeout
         self.unschedulable_timeout = unschedulable_timeout
         self.events = events
+        self.on_running = on_running
         self.deadline = clock() + timeout
         self.unschedulable_since = None
         # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
@@ -83,6 +87,10 @@ class PodWait(object):
         outcome = pod_status.classify(pod, now, self.unschedulable_since, self.unschedulable_timeout)
         if outcome.terminal:
             return WaitResult(outcome, pod)
+        if self.on_running is not None:
+            ended = self.on_running(pod)
+            if ended is not None:
+                return WaitResult(ended, pod)
         if self.not_started_since is not None and now - self.not_started_since >= self.unschedulable_timeout:
             message = pod_status.volume_failure(self.events())
             if message:
@@ -111,15 +119,15 @@ class PodWait(object):
         return min([last + max_watch] + self._thresholds(last))
 
 
-def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WATCH_SECONDS):
+def wait_for_pod(source, clock, timeout, unschedulable_timeout, max_watch=MAX_WATCH_SECONDS, on_running=None):
     """Watch the pod of ``source`` until its build is over or ``timeout`` seconds have passed.
 
     ``source.get()`` returns (pod dict or None, resourceVersion); ``source.watch(version,
     timeout_seconds)`` yields (event type, pod dict) and may raise ResourceExpired;
     ``source.events()`` returns the pod's events (dicts). ``clock()`` returns seconds
-    (monotonic). Returns a WaitResult.
+    (monotonic). ``on_running`` is PodWait's. Returns a WaitResult.
     """
-    wait = PodWait(clock, timeout, unschedulable_timeout, source.events)
+    wait = PodWait(clock, timeout, unschedulable_timeout, source.events, on_running)
     settle = wait.settle
 
     def window():

@@ -44,7 +44,9 @@ def test_defaults():
                                  submodules=False, secret=None)
     assert params['name'] == 'kiln-build'
     assert params['dockerfile'] == 'Dockerfile'
-    assert params['push'] is True and params['cache'] == 'auto' and params['force'] is False
+    # push: unset means true, or false with tarball (spec.py decides)
+    assert params['push'] is None and params['cache'] == 'auto' and params['force'] is False
+    assert params['local_context'] is None and params['tarball'] is None
     assert params['builds'] is None and params['max_concurrent'] == 4
     assert params['executor_image'] == 'ghcr.io/osscontainertools/kaniko:v1.26.3'
     assert params['git_image'] == 'docker.io/alpine/git:2.49.1'
@@ -77,6 +79,9 @@ def test_unknown_keys_in_sub_dicts_fail(overrides, message):
     (dict(timeout='soon'), 'timeout'),
     (dict(registry_secret='push', registry_auth=[dict(server='r', username='u', password='p')]),
      'mutually exclusive: registry_secret|registry_auth'),
+    (dict(local_context=dict(path='/src/app')), 'mutually exclusive: git|local_context'),
+    (dict(local_context=dict(max_size='1Gi')), 'path'),
+    (dict(tarball=dict(file='/tmp/a.tar')), 'file'),
 ])
 def test_argument_spec_refuses(overrides, message):
     assert message in errors(**overrides)
@@ -85,7 +90,7 @@ def test_argument_spec_refuses(overrides, message):
 def test_namespace_is_required_and_git_unless_builds():
     validator = ArgumentSpecValidator(build.argument_spec(), required_one_of=build.REQUIRED_ONE_OF)
     text = ' | '.join(validator.validate({}).error_messages)
-    assert 'namespace' in text and 'one of the following is required: git, builds' in text
+    assert 'namespace' in text and 'one of the following is required: git, local_context, builds' in text
     assert not validator.validate(dict(namespace='builds', builds=[{}])).error_messages
 
 
