@@ -191,11 +191,11 @@ CASES = [
     case("role-node-port", REGISTRY_ROLE, "kiln_registry_node_port", "node port range", "node port 0",
          {"kiln_registry_service_type": "NodePort", "kiln_registry_node_port": 0}),
     case("role-namespace-name", REGISTRY_ROLE, "kiln_registry_namespace", "lower-case",
-         "a namespace name with capitals", {"kiln_registry_namespace": "Team_Registry"},
-         gap="the role passes the API server's refusal through, which names the value but not the variable"),
-    case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check",
-         "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}",
-         gap="the role passes kubernetes.core's connection error through"),
+         "a namespace name with capitals", {"kiln_registry_namespace": "Team_Registry"}),
+    case("role-namespace-too-long", REGISTRY_ROLE, "kiln_registry_namespace", "at most 63",
+         "a namespace name longer than a DNS label", {"kiln_registry_namespace": "kiln-" + "r" * 60}),
+    case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check kubeconfig/host",
+         "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}"),
 ]
 
 
