@@ -292,6 +292,37 @@ options:
           - Password or token.
         type: str
         required: true
+  registry_ca:
+    description:
+      - CAs to check the certificates of registries served over TLS with a private CA, one per registry, for
+        pushing to them and pulling base images from them (C(--registry-certificate)), without O(skip_tls_verify).
+      - Each CA is read from a key of a Secret or a ConfigMap in O(namespace) and mounted read-only into the
+        Kaniko container. The host that runs the module reads it too, through the Kubernetes API, to look for
+        an existing image in that registry (see RV(skip_check)).
+      - Kaniko trusts the CA besides the system's CAs, for that registry only.
+      - In an item of O(builds), a list replaces this one, as lists of items do.
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry, as V(host) or V(host:port) without a scheme or a path, as it appears in O(destinations)
+            and in C(FROM), such as V(registry.example.com:5000).
+        type: str
+        required: true
+      secret:
+        description:
+          - Name of the Secret that holds the CA. Give O(registry_ca[].secret) or O(registry_ca[].config_map).
+        type: str
+      config_map:
+        description:
+          - Name of the ConfigMap that holds the CA. Give O(registry_ca[].secret) or O(registry_ca[].config_map).
+        type: str
+      key:
+        description:
+          - The key that holds the CA, PEM-encoded (one or more certificates).
+        type: str
+        default: ca.crt
   executor_image:
     description:
       - The Kaniko executor image.
@@ -484,13 +515,15 @@ notes:
     from the cluster and handed to git in files of its own (a credential helper, or an SSH key file with
     C(known_hosts)) that are removed afterwards; no credential is put in an argument or environment variable.
     The registry is read with the push credentials (O(registry_auth), or O(registry_secret) read from the
-    cluster), over HTTP for O(insecure) and O(insecure_registries). When any of this fails the build runs
+    cluster), over HTTP for O(insecure) and O(insecure_registries), and over HTTPS trusting the CA of
+    O(registry_ca) for the registries listed there. When any of this fails the build runs
     anyway, with a warning, and RV(skip_check=unavailable) and RV(skip_detail) say why."
   - The pod clones the commit the module resolved (and labelled the image with), even when the branch
     moves while the build starts.
   - "Needs these permissions in O(namespace): pods (create, get, list, watch, delete), pods/log (get),
-    events (list), secrets (get; and create, patch, delete with O(registry_auth); list with O(builds)), namespaces
-    (get) is used if allowed; pods/exec (create) with O(local_context) or O(tarball)."
+    events (list), secrets (get; and create, patch, delete with O(registry_auth); list with O(builds)), configmaps
+    (get, with O(registry_ca) naming ConfigMaps), namespaces (get) is used if allowed; pods/exec (create) with
+    O(local_context) or O(tarball)."
   - With O(local_context), the tar of the context is written to a temporary file on the host that runs the module
     (in C(TMPDIR)) and removed once the pod has it; it takes up to O(local_context.max_size) there meanwhile.
 seealso:
@@ -621,6 +654,35 @@ EXAMPLES = r"""
     tarball:
       pvc: artifacts
       path: images/rng.tar
+
+- name: Run the in-cluster registry over TLS; the role returns the CA it made in kiln_registry_ca
+  ansible.builtin.include_role:
+    name: kiln.kaniko.registry
+  vars:
+    kiln_registry_tls: true
+
+- name: Put the registry's CA into a ConfigMap of the build namespace
+  kubernetes.core.k8s:
+    definition:
+      apiVersion: v1
+      kind: ConfigMap
+      metadata:
+        name: registry-ca
+        namespace: builds
+      data:
+        ca.crt: "{{ kiln_registry_ca }}"
+
+- name: Push over TLS, checking the registry's certificate against that CA
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://github.com/jpetazzo/container.training
+    context_sub_path: dockercoins/rng
+    destinations:
+      - "{{ kiln_registry_endpoint }}/dockercoins/rng:1.0"
+    registry_ca:
+      - registry: "{{ kiln_registry_endpoint }}"
+        config_map: registry-ca
 
 - name: Set the connection once for this collection and kubernetes.core's k8s modules
   module_defaults:
@@ -850,6 +912,12 @@ def build_options():
             server=dict(type='str', required=True),
             username=dict(type='str', required=True),
             password=dict(type='str', required=True, no_log=True),
+        )),
+        registry_ca=dict(type='list', elements='dict', options=dict(
+            registry=dict(type='str', required=True),
+            secret=dict(type='str', no_log=False),
+            config_map=dict(type='str'),
+            key=dict(type='str', default='ca.crt', no_log=False),
         )),
         executor_image=dict(type='str', default=EXECUTOR_IMAGE),
         git_image=dict(type='str', default=GIT_IMAGE),

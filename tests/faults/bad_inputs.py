@@ -152,6 +152,21 @@ CASES = [
          {"git": {"repo": "{git}/private/smoke.git", "secret": "git-no-credentials"}}),
     case("registry-secret-wrong-key", BUILD, "registry_secret", ".dockerconfigjson",
          "a registry Secret without a docker config", {"registry_secret": "registry-wrong-key"}),
+    # ---------------------------------------------------------------- registry_ca
+    case("registry-ca-url", BUILD, "registry_ca[0].registry", "give the registry as host[:port]",
+         "a registry given as a URL",
+         {"registry_ca": [{"registry": "https://registry.example.com:5000", "config_map": "registry-ca"}]}),
+    case("registry-ca-both-sources", BUILD, "registry_ca[0]", "not both", "a CA from a Secret and a ConfigMap at once",
+         {"registry_ca": [{"registry": "registry.example.com", "secret": "registry-ca", "config_map": "registry-ca"}]}),
+    case("registry-ca-with-skip-tls-verify", BUILD, "registry_ca", "leave skip_tls_verify out",
+         "a CA for registries whose certificates are not checked",
+         {"skip_tls_verify": True, "registry_ca": [{"registry": "registry.example.com", "secret": "registry-ca"}]}),
+    case("registry-ca-missing-config-map", BUILD, "registry_ca[0].config_map", "create it",
+         "a CA ConfigMap that does not exist",
+         {"registry_ca": [{"registry": "registry.example.com:5000", "config_map": "no-such-config-map"}]}),
+    case("registry-ca-missing-key", BUILD, "registry_ca[0].key", "name the key that holds it",
+         "a CA Secret without the key ca.crt",
+         {"registry_ca": [{"registry": "registry.example.com:5000", "secret": "git-token-only"}]}),
     # ---------------------------------------------------------------- the cluster and the controller
     case("absent-namespace", BUILD, "namespace", "create it first", "a namespace that does not exist",
          {"namespace": ABSENT_NAMESPACE}),
@@ -217,11 +232,11 @@ CASES = [
     case("role-node-port", REGISTRY_ROLE, "kiln_registry_node_port", "node port range", "node port 0",
          {"kiln_registry_service_type": "NodePort", "kiln_registry_node_port": 0}),
     case("role-namespace-name", REGISTRY_ROLE, "kiln_registry_namespace", "lower-case",
-         "a namespace name with capitals", {"kiln_registry_namespace": "Team_Registry"},
-         gap="the role passes the API server's refusal through, which names the value but not the variable"),
-    case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check",
-         "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}",
-         gap="the role passes kubernetes.core's connection error through"),
+         "a namespace name with capitals", {"kiln_registry_namespace": "Team_Registry"}),
+    case("role-namespace-too-long", REGISTRY_ROLE, "kiln_registry_namespace", "at most 63",
+         "a namespace name longer than a DNS label", {"kiln_registry_namespace": "kiln-" + "r" * 60}),
+    case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check kubeconfig/host",
+         "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}"),
 ]
 
 

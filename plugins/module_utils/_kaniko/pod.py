@@ -15,7 +15,8 @@ workspace and left the marker RECEIVED. With a tarball, Kaniko writes the image 
 ``export`` waits there until the module has fetched or checked it (fetch_command,
 keep_command) and released it (release_command). No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
-registry credentials are the Secret mounted at /kaniko/.docker/config.json.
+registry credentials are the Secret mounted at /kaniko/.docker/config.json. The CAs of
+registry_ca are mounted read-only and named by --registry-certificate.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ DOCKERCONFIGJSON = '.dockerconfigjson'
 CONFIG_JSON = 'config.json'
 DOCKER_CONFIG_DIR = '/kaniko/.docker'
 GIT_SECRET_DIR = '/var/run/kiln/git-secret'
+# registry_ca[n] is mounted at REGISTRY_CA_DIR/<n>/ca.crt in the kaniko container.
+REGISTRY_CA_DIR = '/kaniko/ssl/kiln'
+REGISTRY_CA_FILE = 'ca.crt'
 GIT_HOME = '/kiln/home'
 # The pod's activeDeadlineSeconds is timeout plus this, so that the task, which counts from the
 # pod's creation, times out first and reports Timeout; the deadline stops builds nobody waits for.
@@ -299,6 +303,8 @@ def kaniko_args(spec):
         args.append('--skip-tls-verify')
     args.extend('--insecure-registry=' + registry for registry in spec.insecure_registries)
     args.extend('--registry-mirror=' + mirror for mirror in spec.registry_mirrors)
+    args.extend('--registry-certificate={0}={1}'.format(ca.registry, registry_ca_path(index))
+                for index, ca in enumerate(spec.registry_ca))
     if not spec.push:
         args.append('--no-push')
     if spec.tarball:
@@ -311,6 +317,21 @@ def kaniko_args(spec):
             args.append('--cache-ttl=' + spec.cache_ttl)
     args.extend(spec.extra_args)
     return args
+
+
+def registry_ca_path(index):
+    """Where the CA of registry_ca[index] is in the kaniko container."""
+    return '{0}/{1}/{2}'.format(REGISTRY_CA_DIR, index, REGISTRY_CA_FILE)
+
+
+def _registry_ca_volume(index, ca):
+    # A CA certificate is public: readable by all (0444), like the system's CAs; read-only all the same.
+    source = {'items': [{'key': ca.key, 'path': REGISTRY_CA_FILE}], 'defaultMode': 0o444}
+    if ca.kind == 'Secret':
+        source['secretName'] = ca.name
+        return {'name': 'registry-ca-{0}'.format(index), 'secret': source}
+    source['name'] = ca.name
+    return {'name': 'registry-ca-{0}'.format(index), 'configMap': source}
 
 
 def _resources(spec):
@@ -424,6 +445,8 @@ def _kaniko_container(spec, registry_secret):
         mounts.append(_out_mount(spec))
     if registry_secret:
         mounts.append({'name': 'docker-config', 'mountPath': DOCKER_CONFIG_DIR, 'readOnly': True})
+    mounts.extend({'name': 'registry-ca-{0}'.format(index), 'mountPath': posixpath.dirname(registry_ca_path(index)),
+                   'readOnly': True} for index in range(len(spec.registry_ca)))
     container = {
         'name': KANIKO,
         'image': spec.executor_image,
@@ -478,6 +501,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
             'items': [{'key': secret_key, 'path': CONFIG_JSON}],
             'defaultMode': 0o440,
         }})
+    volumes.extend(_registry_ca_volume(index, ca) for index, ca in enumerate(spec.registry_ca))
 
     pod_spec = {
         'restartPolicy': 'Never',

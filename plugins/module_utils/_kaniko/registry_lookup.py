@@ -5,7 +5,9 @@
 
 Uses the read-only registry client of _registry with the credentials the build pushes with
 (registry_auth, or the docker config of registry_secret read from the cluster), over HTTP for
-the registries the build pushes to over HTTP. A registry that cannot be asked raises
+the registries the build pushes to over HTTP, and over HTTPS trusting the CA of registry_ca (read
+from its Secret or ConfigMap, and written to a file of a private directory that close() removes,
+because ansible.module_utils.urls takes a CA as a file). A registry that cannot be asked raises
 LookupUnavailable; the caller then builds without skipping.
 """
 
@@ -13,6 +15,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
+import tempfile
+import threading
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import Existing
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
@@ -60,14 +66,19 @@ def docker_config_credentials(text, registry):
 
 
 class RegistryLookup(object):
-    """``read_secret(namespace, name)`` returns a Secret's decoded data or None when it may not be read."""
+    """``read_secret(namespace, name)`` returns a Secret's decoded data or None when it may not be read;
+    ``read_ca(namespace, ca)`` the PEM text of a RegistryCA (registry_ca) or None when it may not be read."""
 
-    def __init__(self, read_secret, client_class=RegistryClient, timeout=TIMEOUT_SECONDS):
+    def __init__(self, read_secret, read_ca=None, client_class=RegistryClient, timeout=TIMEOUT_SECONDS):
         self._read_secret = read_secret
+        self._read_ca = read_ca
         self._client_class = client_class
         self._timeout = timeout
         self._clients = {}
         self._failures = {}
+        self._ca_dir = None
+        self._ca_files = {}
+        self._lock = threading.Lock()
 
     def _credentials(self, spec, registry):
         for credential in spec.registry_auth:
@@ -80,13 +91,43 @@ class RegistryLookup(object):
                     return docker_config_credentials(data[key], registry)
         return None
 
+    def _ca_path(self, spec, registry):
+        """The file of the CA that registry_ca gives for ``registry``, or None when it gives none."""
+        for index, ca in enumerate(spec.registry_ca):
+            if ca.registry.lower() != registry.lower():
+                continue
+            text = self._read_ca(spec.namespace, ca) if self._read_ca else None
+            if text is None:
+                raise LookupUnavailable("could not read the CA of {0} from {1} '{2}' (registry_ca[{3}])".format(
+                    registry, ca.kind, ca.name, index))
+            with self._lock:
+                if text not in self._ca_files:
+                    if self._ca_dir is None:
+                        self._ca_dir = tempfile.mkdtemp(prefix='kiln-registry-ca-')
+                    path = os.path.join(self._ca_dir, '{0}.crt'.format(len(self._ca_files)))
+                    with open(path, 'w') as handle:
+                        handle.write(text)
+                    self._ca_files[text] = path
+                return self._ca_files[text]
+        return None
+
+    def close(self):
+        """Remove the CA files."""
+        with self._lock:
+            if self._ca_dir is not None:
+                shutil.rmtree(self._ca_dir, ignore_errors=True)
+            self._ca_dir = None
+            self._ca_files = {}
+            self._clients = {}
+
     def _client(self, spec, ref):
         plain_http = spec.insecure or ref.registry in spec.insecure_registries
+        ca_path = None if plain_http or spec.skip_tls_verify else self._ca_path(spec, ref.registry)
         credentials = self._credentials(spec, ref.registry) or (None, None)
-        key = (ref.api_host, plain_http, spec.skip_tls_verify, credentials)
+        key = (ref.api_host, plain_http, spec.skip_tls_verify, ca_path, credentials)
         if key not in self._clients:
             self._clients[key] = self._client_class(
-                ref.api_host, insecure=plain_http, validate_certs=not spec.skip_tls_verify,
+                ref.api_host, insecure=plain_http, validate_certs=not spec.skip_tls_verify, ca_path=ca_path,
                 username=credentials[0], password=credentials[1], timeout=self._timeout)
         return key, self._clients[key]
 

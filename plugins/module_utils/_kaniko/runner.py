@@ -18,7 +18,6 @@ prepare() / start() / finish() and watches all their pods at once.
 from __future__ import annotations
 
 import base64
-import collections
 import dataclasses
 import errno
 import json
@@ -46,7 +45,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key impo
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import item_specs
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import LogStreamer, iter_lines, writer_for  # noqa: F401
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import LogStreamer, writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.waiter import PodEvents, wait_for_pod
@@ -59,6 +58,7 @@ except ImportError:
 
 REQUEST_TIMEOUT = 60
 CHECK_MODE_SECRET_NAME = '<generated>'
+PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----'
 
 
 def run(module, option_spec=None, clock=time.monotonic):
@@ -69,6 +69,7 @@ def run(module, option_spec=None, clock=time.monotonic):
     require_kubernetes(module)
     # Run as the action plugin's async job, the build stops once nobody polls it (Ctrl-C on the controller).
     watchdog = heartbeat.from_environment()
+    lookup = None
     try:
         # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
         if module.params.get('max_concurrent') is not None and module.params['max_concurrent'] < 1:
@@ -85,7 +86,7 @@ def run(module, option_spec=None, clock=time.monotonic):
         tools['resolver'] = RemoteResolver(
             lambda args, env: module.run_command(args, environ_update=env, expand_user_and_vars=False),
             module.get_bin_path('git'), tools['secrets'].data, timeout_command=module.get_bin_path('timeout'))
-        tools['lookup'] = RegistryLookup(tools['secrets'].data)
+        tools['lookup'] = lookup = RegistryLookup(tools['secrets'].data, tools['secrets'].registry_ca)
         if module.params.get('builds') is not None:
             result = batch.BatchRunner(core, specs, module.params['max_concurrent'], log_path=run_log, **tools).run()
         else:
@@ -96,13 +97,15 @@ def run(module, option_spec=None, clock=time.monotonic):
             exc.message = watchdog.message
         fail_from_exception(module, exc)
     finally:
+        if lookup is not None:
+            lookup.close()
         if watchdog is not None:
             watchdog.stop()
 
 
 class SecretReader(object):
-    """Reads each Secret once per run. Its values stay here and in the files git_remote.py
-    removes again; they reach no result, log line, argument or environment variable."""
+    """Reads each Secret (and each ConfigMap, for registry_ca) once per run. Secret values stay here and in
+    the files git_remote.py removes again; they reach no result, log line, argument or environment variable."""
 
     def __init__(self, core, warn):
         self._core = core
@@ -113,31 +116,42 @@ class SecretReader(object):
     def read(self, namespace, name, option):
         """(type, {key: text}) of the Secret, or None when it may not be read (403)."""
         with self._lock:
-            return self._read_once(namespace, name, option)
+            return self._read_once('Secret', namespace, name, option)
 
-    def _read_once(self, namespace, name, option):
-        key = (namespace, name)
+    def read_config_map(self, namespace, name, option):
+        """{key: text} of the ConfigMap (data and binaryData), or None when it may not be read (403)."""
+        with self._lock:
+            read = self._read_once('ConfigMap', namespace, name, option)
+        return read[1] if read else None
+
+    def _read_once(self, kind, namespace, name, option):
+        key = (kind, namespace, name)
         if key not in self._read:
+            reader = self._core.read_namespaced_secret if kind == 'Secret' else self._core.read_namespaced_config_map
             try:
-                response = self._core.read_namespaced_secret(
-                    name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+                response = reader(name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
             except ApiException as exc:
                 if exc.status == 404:
-                    raise ClusterError("{0}: Secret '{1}' was not found in namespace '{2}'; create it there, "
-                                       "or correct the name".format(option, name, namespace), {'option': option})
+                    raise ClusterError("{0}: {1} '{2}' was not found in namespace '{3}'; create it there, "
+                                       "or correct the name".format(option, kind, name, namespace), {'option': option})
                 if exc.status == 403:
-                    self._warn("Could not read Secret '{0}' ({1}) to check it: {2}".format(name, option, _api_message(exc)))
+                    self._warn("Could not read {0} '{1}' ({2}) to check it: {3}".format(
+                        kind, name, option, _api_message(exc)))
                     self._read[key] = None
                     return None
-                raise _cluster_error(exc, "read Secret '{0}' ({1})".format(name, option))
-            secret = json.loads(response.data)
+                raise _cluster_error(exc, "read {0} '{1}' ({2})".format(kind, name, option))
+            item = json.loads(response.data)
             data = {}
-            for item, value in (secret.get('data') or {}).items():
+            encoded = item.get('data') if kind == 'Secret' else item.get('binaryData')
+            for entry, value in (encoded or {}).items():
                 try:
-                    data[item] = base64.b64decode(value).decode('utf-8', 'replace')
+                    data[entry] = base64.b64decode(value).decode('utf-8', 'replace')
                 except (TypeError, ValueError):
-                    data[item] = ''
-            self._read[key] = (secret.get('type'), data)
+                    data[entry] = ''
+            if kind == 'ConfigMap':
+                data.update((entry, value if isinstance(value, str) else '')
+                            for entry, value in (item.get('data') or {}).items())
+            self._read[key] = (item.get('type'), data)
         return self._read[key]
 
     def data(self, namespace, name):
@@ -147,6 +161,29 @@ class SecretReader(object):
         except ClusterError:
             return None
         return read[1] if read else None
+
+    def registry_ca(self, namespace, ca, option='registry_ca'):
+        """The text of the key that holds the CA of ``ca`` (a RegistryCA), or None when its Secret or ConfigMap
+        may not be read. Raises ClusterError, naming ``option``, when the object or the key is missing or the
+        key holds no PEM certificate."""
+        where = '{0}.{1}'.format(option, ca.source)
+        if ca.kind == 'Secret':
+            read = self.read(namespace, ca.name, where)
+            data = read[1] if read else None
+        else:
+            data = self.read_config_map(namespace, ca.name, where)
+        if data is None:
+            return None
+        if ca.key not in data:
+            raise ClusterError("{0}.key: {1} '{2}' has no key '{3}'; put the registry's CA (PEM) under that key, or "
+                               "name the key that holds it in {0}.key (it has: {4})".format(
+                                   option, ca.kind, ca.name, ca.key, ', '.join(sorted(data)) or 'no keys'),
+                               {'option': option + '.key'})
+        if PEM_CERTIFICATE not in data[ca.key]:
+            raise ClusterError("{0}.key: key '{1}' of {2} '{3}' holds no PEM certificate ({4}); put the registry's CA "
+                               "there, as the registry role's kiln_registry_ca fact or a ca.crt file has it".format(
+                                   option, ca.key, ca.kind, ca.name, PEM_CERTIFICATE), {'option': option + '.key'})
+        return data[ca.key]
 
 
 def log_path_error(path, reason):
@@ -307,6 +344,9 @@ class BuildRunner(object):
                 elif 'token' not in keys and not {'username', 'password'} <= keys:
                     raise ClusterError("git.secret: Secret '{0}' has neither a key token nor the keys username "
                                        "and password".format(git.secret), {'option': 'git.secret'})
+
+        for index, ca in enumerate(self.spec.registry_ca):
+            self.secrets.registry_ca(self.spec.namespace, ca, 'registry_ca[{0}]'.format(index))
 
         if not self.spec.registry_secret:
             return pod_render.DOCKERCONFIGJSON

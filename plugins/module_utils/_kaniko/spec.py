@@ -72,9 +72,14 @@ _OWNED_FLAGS = {
     '--skip-tls-verify': 'skip_tls_verify',
     '--insecure-registry': 'insecure_registries',
     '--registry-mirror': 'registry_mirrors',
+    '--registry-certificate': 'registry_ca',
 }
 
 _REFERENCE_EXAMPLE = 'use e.g. registry:5000/team/app:tag'
+
+# The key of a registry_ca Secret or ConfigMap that holds the CA, when registry_ca[].key is not given.
+REGISTRY_CA_KEY = 'ca.crt'
+_REGISTRY_CA_EXAMPLE = 'e.g. registry.example.com or registry.example.com:5000'
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,20 @@ class RegistryCredential:
 
 
 @dataclass(frozen=True)
+class RegistryCA:
+    """The CA a registry's certificate is checked against: key ``key`` of a Secret or a ConfigMap."""
+    registry: str
+    kind: str  # 'Secret' or 'ConfigMap'
+    name: str
+    key: str = REGISTRY_CA_KEY
+
+    @property
+    def source(self):
+        """The option that names the object, as messages name it: 'secret' or 'config_map'."""
+        return 'secret' if self.kind == 'Secret' else 'config_map'
+
+
+@dataclass(frozen=True)
 class PodOptions:
     labels: Tuple[Tuple[str, str], ...] = ()
     annotations: Tuple[Tuple[str, str], ...] = ()
@@ -167,6 +186,7 @@ class BuildSpec:
     cache_ttl: Optional[str] = None
     registry_secret: Optional[str] = None
     registry_auth: Tuple[RegistryCredential, ...] = ()
+    registry_ca: Tuple[RegistryCA, ...] = ()
     executor_image: str = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
     git_image: str = 'docker.io/alpine/git:2.49.1'
     image_pull_policy: str = 'IfNotPresent'
@@ -446,6 +466,55 @@ def _registry_auth(values):
     return tuple(credentials)
 
 
+def _registry_ca(values, skip_tls_verify, insecure_registries):
+    """The registry_ca entries: each a host[:port] with exactly one Secret or ConfigMap, registries listed once."""
+    if values and skip_tls_verify:
+        raise ValidationError('registry_ca', 'has no effect with skip_tls_verify true, which checks no certificate; '
+                                             'leave skip_tls_verify out to check the registries against their CA')
+    entries = []
+    seen = set()
+    for index, item in enumerate(values or ()):
+        where = 'registry_ca[{0}]'.format(index)
+        registry = item.get('registry') or ''
+        option = where + '.registry'
+        scheme = _URL_SCHEME_RE.match(registry)
+        if not registry:
+            problem = 'is required: the registry whose CA this is, as host[:port], {0}'.format(_REGISTRY_CA_EXAMPLE)
+        elif scheme:
+            problem = "'{0}' is a URL; give the registry as host[:port] without {1}://, {2}".format(
+                registry, scheme.group(1), _REGISTRY_CA_EXAMPLE)
+        elif '/' in registry:
+            problem = "'{0}' has a path; give the registry as host[:port] only, {1}".format(registry, _REGISTRY_CA_EXAMPLE)
+        elif ref.registry_host_problem(registry):
+            problem = "'{0}' is not a registry host[:port]; {1}".format(registry, _REGISTRY_CA_EXAMPLE)
+        else:
+            problem = None
+        if problem:
+            raise ValidationError(option, problem)
+        if registry in seen:
+            raise ValidationError(option, "'{0}' is listed twice; give one CA per registry (a PEM file may hold "
+                                          "several certificates)".format(registry))
+        seen.add(registry)
+        if registry in insecure_registries:
+            raise ValidationError(option, "'{0}' is also in insecure_registries, which reaches it over plain HTTP "
+                                          "without a certificate; leave it out of one of them".format(registry))
+        secret, config_map = item.get('secret'), item.get('config_map')
+        if secret is not None and config_map is not None:
+            raise ValidationError(where, 'give secret or config_map, not both: the CA is read from one object')
+        if secret is None and config_map is None:
+            raise ValidationError(where, 'give secret or config_map: the name of the Secret or ConfigMap in '
+                                         'namespace that holds the CA, e.g. config_map: registry-ca')
+        source, name = ('secret', secret) if secret is not None else ('config_map', config_map)
+        _object_name('{0}.{1}'.format(where, source), name)
+        key = item.get('key') or REGISTRY_CA_KEY
+        if not re.match(r'^[-._a-zA-Z0-9]+$', key) or len(key) > 253 or key in ('.', '..'):
+            raise ValidationError(where + '.key', "'{0}' is not a key of a Secret or ConfigMap (letters, digits, "
+                                                  "-, _ and .), e.g. ca.crt".format(key))
+        entries.append(RegistryCA(registry=registry, kind='Secret' if secret is not None else 'ConfigMap',
+                                  name=name, key=key))
+    return tuple(entries)
+
+
 def _cache_mode(value):
     """True, False or CACHE_AUTO from the raw cache option."""
     if value is None or value == CACHE_AUTO:
@@ -603,6 +672,7 @@ def build_spec(params):
         raise ValidationError('registry_auth', 'give registry_secret or registry_auth, not both')
     if registry_secret is not None:
         _object_name('registry_secret', registry_secret)
+    registry_ca = _registry_ca(params.get('registry_ca'), bool(params['skip_tls_verify']), insecure_registries)
 
     _image('executor_image', params['executor_image'])
     _image('git_image', params['git_image'])
@@ -621,7 +691,7 @@ def build_spec(params):
         insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
         push=push, extra_args=_extra_args(params['extra_args']),
         cache=cache, cache_repo=cache_repo, cache_ttl=cache_ttl,
-        registry_secret=registry_secret, registry_auth=registry_auth,
+        registry_secret=registry_secret, registry_auth=registry_auth, registry_ca=registry_ca,
         executor_image=params['executor_image'], git_image=params['git_image'],
         image_pull_policy=params['image_pull_policy'], pod=_pod_options(params['pod']),
         timeout=params['timeout'], keep_pod=params['keep_pod'],

@@ -41,6 +41,8 @@ _IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', 
 _ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
 _COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
+# What Go (Kaniko) says of a registry certificate it does not trust.
+_UNTRUSTED_CERTIFICATE_RE = re.compile(r'x509: certificate signed by unknown authority|tls: failed to verify certificate')
 
 
 @dataclass(frozen=True)
@@ -59,8 +61,11 @@ class Outcome:
         return self.state != RUNNING
 
 
-def _hint(reason, container):
+def _hint(reason, container, message=None):
     image_option = _IMAGE_OPTION.get(container, 'the image options')
+    if container == KANIKO and _UNTRUSTED_CERTIFICATE_RE.search(message or ''):
+        return ("a registry's TLS certificate is not trusted: give the CA that signed it in registry_ca "
+                "(a Secret or ConfigMap in namespace that holds it)")
     if reason == 'OOMKilled':
         if container == KANIKO:
             return ('the build ran out of memory: raise pod.resources.limits.memory, or add '
@@ -86,7 +91,8 @@ def _hint(reason, container):
                 'memory and ephemeral-storage')
     if reason == MOUNT_FAILED:
         return ('a volume of the pod cannot be mounted: check that the Secrets named by git.secret and '
-                'registry_secret exist and hold the keys they need, or raise unschedulable_timeout')
+                'registry_secret (and the Secrets and ConfigMaps of registry_ca) exist and hold the keys they '
+                'need, or raise unschedulable_timeout')
     if reason == DELETED:
         return ('something other than this task deleted the build pod (kubectl delete, a node drain, the '
                 "namespace's deletion): see the namespace's events, and run the build again")
@@ -205,7 +211,8 @@ def unschedulable_message(pod):
 def _from_termination(name, terminated):
     reason = terminated.get('reason') or 'Error'
     return Outcome(FAILED, container=name, exit_code=terminated.get('exitCode'), reason=reason,
-                   message=clean_text(terminated.get('message')) or None, hint=_hint(reason, name))
+                   message=clean_text(terminated.get('message')) or None,
+                   hint=_hint(reason, name, terminated.get('message')))
 
 
 def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None):

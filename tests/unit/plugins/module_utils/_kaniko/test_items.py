@@ -101,6 +101,27 @@ def test_errors_name_the_item_and_option(builds, option):
     assert refused(builds).option == option
 
 
+def test_items_inherit_registry_ca_and_may_replace_it():
+    top_ca = [dict(registry='registry.example.com', config_map='registry-ca')]
+    inherit, replace = specs([
+        dict(destinations=['registry.example.com/a:1']),
+        dict(destinations=['mirror.example.com/b:1'], registry_ca=[dict(registry='mirror.example.com', secret='m')]),
+    ], registry_ca=top_ca)
+    assert [(ca.registry, ca.kind, ca.name, ca.key) for ca in inherit.registry_ca] == [
+        ('registry.example.com', 'ConfigMap', 'registry-ca', 'ca.crt')]
+    assert [(ca.registry, ca.kind, ca.name, ca.key) for ca in replace.registry_ca] == [
+        ('mirror.example.com', 'Secret', 'm', 'ca.crt')]                                   # lists replace
+
+
+def test_a_registry_ca_error_names_the_item():
+    error = refused([dict(destinations=['registry:5000/a:1']),
+                     dict(destinations=['registry:5000/b:1'], registry_ca=[dict(registry='https://r:5000', secret='s')])])
+    assert error.option == 'builds[1].registry_ca[0].registry'
+    assert str(error).startswith("builds[1].registry_ca[0].registry: 'https://r:5000' is a URL")
+    error = refused([dict(destinations=['registry:5000/a:1'], registry_ca=[dict(secret='s')])])
+    assert str(error).startswith('builds[0].registry_ca[0].registry: is required')
+
+
 def test_the_message_names_the_item_too():
     error = refused([dict(destinations=['registry:5000/a:1']), dict(destinations=['Bad/Name'])])
     assert str(error).startswith("builds[1].destinations[0]: 'Bad/Name' is not a valid image reference")

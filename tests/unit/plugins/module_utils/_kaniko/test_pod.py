@@ -241,6 +241,41 @@ def test_registry_secret_is_mounted_as_config_json():
         assert 'docker-config' not in [m['name'] for m in containers(manifest)['clone']['volumeMounts']]
 
 
+REGISTRY_CA = [dict(registry='registry.example.com:5000', config_map='registry-ca'),
+               dict(registry='10.0.0.7', secret='mirror-tls', key='tls-ca.pem')]
+
+
+def test_registry_ca_pod_matches_the_openapi_schema():
+    validate(render.render_pod(make_spec(insecure=False, registry_ca=REGISTRY_CA)))
+
+
+def test_registry_ca_is_mounted_read_only_and_named_by_registry_certificate():
+    manifest = render.render_pod(make_spec(insecure=False, registry_ca=REGISTRY_CA))
+    kaniko = containers(manifest)['kaniko']
+    assert [arg for arg in kaniko['args'] if arg.startswith('--registry-certificate')] == [
+        '--registry-certificate=registry.example.com:5000=/kaniko/ssl/kiln/0/ca.crt',
+        '--registry-certificate=10.0.0.7=/kaniko/ssl/kiln/1/ca.crt',
+    ]
+    assert kaniko['args'].index('--registry-certificate=10.0.0.7=/kaniko/ssl/kiln/1/ca.crt') < kaniko['args'].index(
+        '--cache=true')
+    assert [m for m in kaniko['volumeMounts'] if m['name'].startswith('registry-ca')] == [
+        {'name': 'registry-ca-0', 'mountPath': '/kaniko/ssl/kiln/0', 'readOnly': True},
+        {'name': 'registry-ca-1', 'mountPath': '/kaniko/ssl/kiln/1', 'readOnly': True},
+    ]
+    assert not [m for m in containers(manifest)['clone']['volumeMounts'] if m['name'].startswith('registry-ca')]
+    volumes = {v['name']: v for v in manifest['spec']['volumes']}
+    assert volumes['registry-ca-0'] == {'name': 'registry-ca-0', 'configMap': {
+        'name': 'registry-ca', 'items': [{'key': 'ca.crt', 'path': 'ca.crt'}], 'defaultMode': 0o444}}
+    assert volumes['registry-ca-1'] == {'name': 'registry-ca-1', 'secret': {
+        'secretName': 'mirror-tls', 'items': [{'key': 'tls-ca.pem', 'path': 'ca.crt'}], 'defaultMode': 0o444}}
+
+
+def test_no_registry_ca_no_mounts_and_no_flags():
+    manifest = render.render_pod(make_spec())
+    assert not [v for v in manifest['spec']['volumes'] if v['name'].startswith('registry-ca')]
+    assert not [arg for arg in containers(manifest)['kaniko']['args'] if arg.startswith('--registry-certificate')]
+
+
 def test_registry_auth_never_reaches_the_pod():
     spec = make_spec(registry_auth=[dict(server='registry.example.com', username='builder', password='s3cr3t-pw')])
     manifest = render.render_pod(spec, auth_secret_name='kiln-build-auth-x1y2z')

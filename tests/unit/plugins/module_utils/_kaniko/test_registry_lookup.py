@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from urllib.error import URLError
 
 import pytest
@@ -118,3 +119,57 @@ def test_a_refusal_is_unavailable_too():
     with pytest.raises(rl.LookupUnavailable) as caught:
         lookup(registry).existing(spec, 'registry.test:5000/team/rng:1')
     assert 'registry.test:5000/team/rng:1' in str(caught.value)
+
+
+CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+
+def test_https_trusts_the_ca_of_registry_ca_for_that_registry_only():
+    registry = FakeRegistry(content())
+    read = []
+
+    def read_ca(namespace, ca):
+        read.append((namespace, ca.kind, ca.name, ca.key))
+        return CA_PEM
+
+    def client_class(api_host, **kwargs):
+        return RegistryClient(api_host, opener=registry, **kwargs)
+
+    remote = rl.RegistryLookup(lambda namespace, name: None, read_ca, client_class=client_class)
+    spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
+                     registry_ca=[dict(registry='other.test', secret='other-ca'),
+                                  dict(registry='registry.test:5000', config_map='registry-ca')])
+    assert remote.existing(spec, 'registry.test:5000/team/rng:1').labels['io.kiln.build-key'] == KEY
+    assert read == [('builds', 'ConfigMap', 'registry-ca', 'ca.crt')]
+    ca_paths = set(kwargs['ca_path'] for _method, _url, _headers, kwargs in registry.requests)
+    assert len(ca_paths) == 1
+    path = ca_paths.pop()
+    with open(path) as handle:
+        assert handle.read() == CA_PEM
+    remote.close()
+    assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
+
+
+def test_a_registry_without_registry_ca_gets_no_ca_file():
+    registry = FakeRegistry(content())
+
+    def client_class(api_host, **kwargs):
+        return RegistryClient(api_host, opener=registry, **kwargs)
+
+    remote = rl.RegistryLookup(lambda namespace, name: None, lambda namespace, ca: CA_PEM, client_class=client_class)
+    spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
+                     registry_ca=[dict(registry='other.test', secret='other-ca')])
+    remote.existing(spec, 'registry.test:5000/team/rng:1')
+    assert all(kwargs['ca_path'] is None for _method, _url, _headers, kwargs in registry.requests)
+    remote.close()
+
+
+def test_a_ca_that_may_not_be_read_makes_the_lookup_unavailable():
+    remote = rl.RegistryLookup(lambda namespace, name: None, lambda namespace, ca: None,
+                               client_class=lambda api_host, **kwargs: None)
+    spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
+                     registry_ca=[dict(registry='registry.test:5000', secret='registry-ca')])
+    with pytest.raises(rl.LookupUnavailable) as caught:
+        remote.existing(spec, 'registry.test:5000/team/rng:1')
+    assert str(caught.value) == ("could not read the CA of registry.test:5000 from Secret 'registry-ca' "
+                                 "(registry_ca[0])")

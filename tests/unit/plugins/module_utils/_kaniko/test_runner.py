@@ -6,6 +6,7 @@ and the messages for missing Secrets and an unwritable log_path."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 import os
@@ -31,11 +32,12 @@ class Response(object):
 class Core(object):
     """Pods and Secrets in memory. ``on`` maps a call name to a function run inside that call."""
 
-    def __init__(self, on=None, secrets=None):
+    def __init__(self, on=None, secrets=None, config_maps=None):
         self.on = on or {}
         self.pods = {}
         self.secrets = {}
         self.existing = secrets or {}
+        self.config_maps = config_maps or {}
         self.calls = []
 
     def _hook(self, name):
@@ -51,6 +53,12 @@ class Core(object):
         if name not in self.existing:
             raise ApiException(status=404, reason='Not Found')
         return Response(self.existing[name])
+
+    def read_namespaced_config_map(self, name, namespace, **kwargs):
+        self._hook('read_config_map')
+        if name not in self.config_maps:
+            raise ApiException(status=404, reason='Not Found')
+        return Response(self.config_maps[name])
 
     def create_namespaced_secret(self, namespace, body, **kwargs):
         name = body['metadata']['generateName'] + 'abcde'
@@ -131,6 +139,49 @@ def test_a_missing_secret_is_named_with_the_fix(option, overrides):
         build.run()
     assert caught.value.message.startswith('{0}: Secret '.format(option))
     assert caught.value.message.endswith("was not found in namespace 'builds'; create it there, or correct the name")
+
+
+CA_PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+
+
+@pytest.mark.parametrize('entry, option, kind', [
+    (dict(registry='registry:5000', config_map='registry-ca'), 'registry_ca[0].config_map', 'ConfigMap'),
+    (dict(registry='registry:5000', secret='registry-ca'), 'registry_ca[0].secret', 'Secret'),
+])
+def test_a_missing_registry_ca_object_is_named_with_the_fix(entry, option, kind):
+    core = Core()
+    build, _warnings = build_runner(core, registry_ca=[entry])
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message == ("{0}: {1} 'registry-ca' was not found in namespace 'builds'; create it there, "
+                                    "or correct the name".format(option, kind))
+    assert 'create_pod' not in core.calls
+
+
+def test_a_registry_ca_key_that_is_missing_or_no_certificate_is_named_with_the_fix():
+    core = Core(config_maps={'registry-ca': {'data': {'tls.crt': CA_PEM}}},
+                secrets={'registry-ca': {'data': {'ca.crt': base64.b64encode(b'not a certificate').decode()}}})
+    build, _warnings = build_runner(core, registry_ca=[dict(registry='registry:5000', config_map='registry-ca')])
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message == ("registry_ca[0].key: ConfigMap 'registry-ca' has no key 'ca.crt'; put the "
+                                    "registry's CA (PEM) under that key, or name the key that holds it in "
+                                    "registry_ca[0].key (it has: tls.crt)")
+    build, _warnings = build_runner(core, registry_ca=[dict(registry='registry:5000', secret='registry-ca')])
+    with pytest.raises(ClusterError) as caught:
+        build.run()
+    assert caught.value.message.startswith("registry_ca[0].key: key 'ca.crt' of Secret 'registry-ca' holds no PEM "
+                                           "certificate (-----BEGIN CERTIFICATE-----); put the registry's CA there")
+    assert 'create_pod' not in core.calls
+
+
+def test_a_registry_ca_is_read_once_from_data_or_binary_data():
+    core = Core(config_maps={'registry-ca': {'binaryData': {'ca.crt': base64.b64encode(CA_PEM.encode()).decode()}}})
+    reader = runner.SecretReader(core, warn=None)
+    ca = make_spec(registry_ca=[dict(registry='registry:5000', config_map='registry-ca')]).registry_ca[0]
+    assert reader.registry_ca('builds', ca) == CA_PEM
+    assert reader.registry_ca('builds', ca) == CA_PEM
+    assert core.calls == ['read_config_map']
 
 
 def test_an_unwritable_log_path_is_named_with_the_fix(tmp_path):

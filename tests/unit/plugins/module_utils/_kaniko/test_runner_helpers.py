@@ -11,7 +11,8 @@ import signal
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import iter_lines, raise_on_signals
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import iter_lines
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import raise_on_signals
 
 
 def test_lines_across_chunks():

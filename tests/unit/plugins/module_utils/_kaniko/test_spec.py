@@ -155,6 +155,66 @@ def test_registry_auth_servers_are_unique():
     assert error.option == 'registry_auth[1].server'
 
 
+def test_registry_ca_entries():
+    spec = make_spec(registry_ca=[dict(registry='registry.example.com:5000', config_map='registry-ca'),
+                                  dict(registry='10.0.0.7', secret='other-ca', key='tls.crt')])
+    assert spec.registry_ca == (
+        spec_module.RegistryCA(registry='registry.example.com:5000', kind='ConfigMap', name='registry-ca', key='ca.crt'),
+        spec_module.RegistryCA(registry='10.0.0.7', kind='Secret', name='other-ca', key='tls.crt'),
+    )
+    assert [ca.source for ca in spec.registry_ca] == ['config_map', 'secret']
+    assert make_spec().registry_ca == ()
+
+
+@pytest.mark.parametrize('registry, fix', [
+    ('https://registry.example.com:5000', "'https://registry.example.com:5000' is a URL; give the registry as "
+                                          "host[:port] without https://, e.g. registry.example.com or "
+                                          "registry.example.com:5000"),
+    ('registry.example.com/team', "'registry.example.com/team' has a path; give the registry as host[:port] only"),
+    ('registry example.com', "is not a registry host[:port]; e.g. registry.example.com"),
+    ('registry:port', "is not a registry host[:port]"),
+    ('', "is required: the registry whose CA this is, as host[:port], e.g. registry.example.com"),
+])
+def test_registry_ca_registry_is_a_host_and_port(registry, fix):
+    error = invalid(registry_ca=[dict(registry=registry, config_map='registry-ca')])
+    assert error.option == 'registry_ca[0].registry'
+    assert fix in str(error)
+    assert str(error).startswith('registry_ca[0].registry: ')
+
+
+@pytest.mark.parametrize('entry, option, fix', [
+    (dict(registry='r:5000'), 'registry_ca[0]', 'give secret or config_map: the name of the Secret or ConfigMap'),
+    (dict(registry='r:5000', secret='a', config_map='b'), 'registry_ca[0]', 'give secret or config_map, not both'),
+    (dict(registry='r:5000', secret='Registry_CA'), 'registry_ca[0].secret', 'must be a Kubernetes object name'),
+    (dict(registry='r:5000', config_map='ca', key='ca/crt'), 'registry_ca[0].key', 'e.g. ca.crt'),
+])
+def test_registry_ca_names_one_object_and_a_key(entry, option, fix):
+    error = invalid(registry_ca=[entry])
+    assert error.option == option
+    assert fix in str(error)
+
+
+def test_registry_ca_lists_a_registry_once():
+    error = invalid(registry_ca=[dict(registry='r:5000', secret='a'), dict(registry='r:5000', config_map='b')])
+    assert error.option == 'registry_ca[1].registry'
+    assert 'listed twice' in str(error)
+
+
+def test_registry_ca_refuses_what_checks_no_certificate():
+    error = invalid(skip_tls_verify=True, registry_ca=[dict(registry='r:5000', secret='a')])
+    assert error.option == 'registry_ca'
+    assert 'leave skip_tls_verify out' in str(error)
+    error = invalid(insecure_registries=['r:5000'], registry_ca=[dict(registry='r:5000', secret='a')])
+    assert error.option == 'registry_ca[0].registry'
+    assert 'also in insecure_registries' in str(error)
+
+
+def test_registry_ca_is_not_part_of_the_build_key():
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import build_key
+    with_ca = make_spec(registry_ca=[dict(registry='r:5000', secret='a')])
+    assert build_key(with_ca, 'a' * 40) == build_key(make_spec(), 'a' * 40)
+
+
 @pytest.mark.parametrize('kind, key, value', [
     ('limits', 'memory', '4GB'),
     ('limits', 'memory', '1.5.5Gi'),
@@ -259,6 +319,7 @@ def test_platforms(platform):
     ('--build-arg=A=1', 'build_args'),
     ('--no-push', 'push'),
     ('--cache=true', 'cache'),
+    ('--registry-certificate=r:5000=/ca.crt', 'registry_ca'),
 ])
 def test_extra_args_cannot_override_options(arg, owner):
     error = invalid(extra_args=['--compressed-caching=false', arg])

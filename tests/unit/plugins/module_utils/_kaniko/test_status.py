@@ -49,6 +49,20 @@ def test_failing_run_step_names_kaniko_and_its_exit_code():
         "(hint: a build step or the push failed: see log_lines (and log_path for the whole log))")
 
 
+def test_an_untrusted_registry_certificate_points_at_registry_ca():
+    pod = recorded_pod('failed_run_exit7')
+    kaniko = [item for item in pod['status']['containerStatuses'] if item['name'] == 'kaniko'][0]
+    kaniko['state']['terminated'].update(exitCode=1, message=(
+        'error checking push permissions -- make sure you entered the correct tag name, and that you are '
+        'authenticated correctly, and try again: checking push permission for "10.0.0.7:30500/team/app:1": '
+        'creating push check transport for 10.0.0.7:30500 failed: Get "https://10.0.0.7:30500/v2/": tls: failed '
+        'to verify certificate: x509: certificate signed by unknown authority'))
+    outcome = status.classify(pod)
+    assert (outcome.container, outcome.exit_code, outcome.reason) == ('kaniko', 1, 'Error')
+    assert outcome.hint == ("a registry's TLS certificate is not trusted: give the CA that signed it in registry_ca "
+                            "(a Secret or ConfigMap in namespace that holds it)")
+
+
 def test_failed_clone_names_the_init_container():
     outcome = status.classify(recorded_pod('failed_clone_missing_ref'))
     assert (outcome.state, outcome.container, outcome.exit_code) == (status.FAILED, 'clone', 128)
