@@ -6,8 +6,10 @@
 A LogStreamer follows the clone container's log, then Kaniko's, from the moment the pod exists, and
 writes each line to the build's log file (``log_path``) as it comes, so that the build action shows
 lines with -v while the build runs, and keeps the last ``log_lines`` lines in memory. When the pod
-has ended it is given a moment to reach the end of the log; what it has not read by then (a stream cut
-by an API server restart, or one still open) is read once, without follow, past the lines already seen.
+has ended it is given a moment to reach the end of the log; then each log is read once more, without
+follow, past the lines already seen: what a stream cut by an API server restart missed, or the end of one
+still open. A follow that ends is followed again until the pod says the container has ended: the kubelet
+also ends at once the follow of a container that is only starting.
 
 Several builds can write to one file (``builds:`` with a ``log_path`` for the task): a SectionWriter
 puts a ``==> <build> <container> <==`` header before each run of lines from another source.
@@ -16,6 +18,7 @@ puts a ``==> <build> <container> <==`` header before each run of lines from anot
 from __future__ import annotations
 
 import collections
+import json
 import threading
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
@@ -96,7 +99,6 @@ class LogStreamer(object):
         self.tail = collections.deque(maxlen=keep)
         self.request_timeout = request_timeout
         self.seen = dict((container, 0) for container in self.containers)
-        self.complete = set()
         self.error = None
         self._stopping = threading.Event()
         self._sleep = sleep or self._stopping.wait
@@ -143,17 +145,28 @@ class LogStreamer(object):
                 for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK))):
                     if number >= skip:
                         self._emit(container, line)
-                if not self._stopping.is_set():
-                    self.complete.add(container)
-                    return True
             except Exception:  # a cut stream: follow again, past the lines already seen
                 if self._stopping.is_set():
                     return False
-                self._sleep(NOT_STARTED_WAIT)
             finally:
                 self._response = None
                 response.release_conn()
+            # The kubelet also ends a follow at once for a container that is only starting: move on
+            # only once the container has ended.
+            if self._stopping.is_set():
+                return False
+            if self._ended(container):
+                return True
+            self._sleep(NOT_STARTED_WAIT)
         return False
+
+    def _ended(self, container):
+        try:
+            response = self.core.read_namespaced_pod(self.pod_name, self.namespace, _preload_content=False,
+                                                     _request_timeout=self.request_timeout)
+        except ApiException as exc:
+            return exc.status == 404
+        return pod_status.container_termination(json.loads(response.data), container) is not None
 
     def stop(self, grace=END_GRACE):
         """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them."""
@@ -177,9 +190,9 @@ class LogStreamer(object):
         self.stop(grace)
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError('the log stream of pod {0} did not stop'.format(self.pod_name))
+        # Read each log once more, past the lines already seen: what a cut stream missed, and the end of
+        # a stream that was still open.
         for container in self.containers:
-            if container in self.complete:
-                continue
             try:
                 response = self.core.read_namespaced_pod_log(
                     self.pod_name, self.namespace, container=container,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import io
+import json
 import threading
 
 from kubernetes.client.exceptions import ApiException
@@ -39,11 +40,18 @@ class Stream(object):
         self.released = True
 
 
-class LogApi(object):
-    """Answers each read of a container's log with the next of its ``answers`` (a Stream or an HTTP status)."""
+class Answer(object):
+    def __init__(self, body):
+        self.data = json.dumps(body).encode()
 
-    def __init__(self, answers):
+
+class LogApi(object):
+    """Answers each read of a container's log with the next of its ``answers`` (a Stream or an HTTP status);
+    a container has ended once ``ended_after`` reads of the pod have been made for it (0: at once)."""
+
+    def __init__(self, answers, ended_after=None):
         self.answers = dict((container, list(items)) for container, items in answers.items())
+        self.ended_after = dict(ended_after or {})
         self.calls = []
 
     def read_namespaced_pod_log(self, name, namespace, container=None, follow=False, **kwargs):
@@ -53,26 +61,37 @@ class LogApi(object):
             raise ApiException(status=answer, reason='Bad Request')
         return answer
 
+    def read_namespaced_pod(self, name, namespace, **kwargs):
+        statuses = []
+        for container in self.answers:
+            left = self.ended_after.get(container, 0)
+            self.ended_after[container] = left - 1
+            state = {'terminated': {'exitCode': 0}} if left <= 0 else {'running': {}}
+            statuses.append({'name': container, 'state': state})
+        return Answer({'status': {'initContainerStatuses': statuses[:1], 'containerStatuses': statuses[1:]}})
+
 
 def no_wait(_seconds):
     return False
 
 
 def test_lines_are_written_as_they_come_under_a_header_per_container():
-    api = LogApi({'clone': [400, 400, Stream(['kiln clone: fetching', 'done'])],
-                  'kaniko': [400, Stream(['INFO step 1', 'INFO pushed'])]})
+    api = LogApi({'clone': [400, 400, Stream(['kiln clone: fetching', 'done']), Stream(['kiln clone: fetching', 'done'])],
+                  'kaniko': [400, Stream(['INFO step 1', 'INFO pushed']), Stream(['INFO step 1', 'INFO pushed'])]})
     out = io.BytesIO()
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), keep=3,
                                 sleep=no_wait).start()
     assert streamer.finish() == ['done', 'INFO step 1', 'INFO pushed']
     assert out.getvalue().decode() == ('==> clone <==\nkiln clone: fetching\ndone\n'
                                        '==> kaniko <==\nINFO step 1\nINFO pushed\n')
-    assert all(follow for _container, follow in api.calls)  # nothing was left to read at the end
+    # Followed, then read once more at the end, past what was seen.
+    assert api.calls == [('clone', True)] * 3 + [('kaniko', True)] * 2 + [('clone', False), ('kaniko', False)]
 
 
 def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
-    api = LogApi({'clone': [Stream(['one'])],
-                  'kaniko': [Stream(['a', 'b'], end='cut'), Stream(['a', 'b', 'c'])]})
+    api = LogApi({'clone': [Stream(['one']), Stream(['one'])],
+                  'kaniko': [Stream(['a', 'b'], end='cut'), Stream(['a', 'b', 'c']), Stream(['a', 'b', 'c'])]},
+                 ended_after={'kaniko': 0})
     out = io.BytesIO()
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
     assert streamer.finish() == ['one', 'a', 'b', 'c']
@@ -80,7 +99,7 @@ def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
 
 
 def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
-    api = LogApi({'clone': [Stream(['one'])],
+    api = LogApi({'clone': [Stream(['one']), Stream(['one'])],
                   'kaniko': [Stream(['a'], end='block'), Stream(['a', 'b', 'c'])]})
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
     assert streamer.finish(grace=0.1) == ['one', 'a', 'b', 'c']
@@ -88,9 +107,17 @@ def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
 
 
 def test_a_container_that_never_started_is_skipped():
-    api = LogApi({'clone': [Stream(['fatal: repository not found'])], 'kaniko': [400] * 50})
+    api = LogApi({'clone': [Stream(['fatal: repository not found'])] * 2, 'kaniko': [400] * 50})
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko']).start()
     assert streamer.finish(grace=0.2) == ['fatal: repository not found']
+
+
+def test_a_stream_that_ends_before_the_container_does_is_followed_again():
+    # The kubelet ends a follow at once for a container that is only starting.
+    api = LogApi({'clone': [Stream([]), Stream(['kiln clone: fetching']), Stream(['kiln clone: fetching'])],
+                  'kaniko': [Stream(['pushed']), Stream(['pushed'])]}, ended_after={'clone': 1})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    assert streamer.finish() == ['kiln clone: fetching', 'pushed']
 
 
 def test_builds_sharing_a_file_get_a_header_at_each_change_of_source():
