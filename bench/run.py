@@ -490,7 +490,7 @@ def table(results):
         lines.append("| (d) %d unchanged images again: skipped vs forced, median wall | %.1f s | %.1f s | %.1fx |" % (
             d["count"], m["skipped"]["wall"], m["forced"]["wall"], m["wall_ratio"]))
         lines.append("| (d) pods created | %d | %d | - |" % (m["skipped"]["pods"], m["forced"]["pods"]))
-        lines.append("| (d) skipped, with the build progress plugin on (it polls every 2 s), median wall | %.1f s "
+        lines.append("| (d) skipped, with the build progress plugin on, median wall | %.1f s "
                      "| - | - |" % m["skipped_with_progress"]["wall"])
     e = results["scenarios"].get("e")
     if e:
