@@ -363,37 +363,23 @@ def _clone_container(spec):
     ]
     if spec.git.secret:
         mounts.append({'name': 'git-secret', 'mountPath': GIT_SECRET_DIR, 'readOnly': True})
-    container = {
-        'name': CLONE,
-        'image': spec.git_image,
-        'imagePullPolicy': spec.image_pull_policy,
-        'command': ['/bin/sh', '-c', CLONE_SCRIPT],
-        'env': env,
-        'volumeMounts': mounts,
-        'workingDir': WORKSPACE,
-        'securityContext': {
-            'runAsNonRoot': True,
-            'runAsUser': CLONE_UID,
-            'runAsGroup': CLONE_UID,
-            'allowPrivilegeEscalation': False,
-            'readOnlyRootFilesystem': True,
-            'capabilities': {'drop': ['ALL']},
-        },
-        'terminationMessagePolicy': 'FallbackToLogsOnError',
-    }
-    resources = _resources(spec)
-    if resources:
-        container['resources'] = resources
+    container = _init_container(spec, CLONE, CLONE_SCRIPT, mounts)
+    container['env'] = env
     return container
 
 
 def _receive_container(spec):
+    return _init_container(spec, RECEIVE, RECEIVE_SCRIPT, [{'name': 'workspace', 'mountPath': WORKSPACE}])
+
+
+def _init_container(spec, name, script, mounts):
+    """An init container of git_image running ``script`` as a user without privileges, in the workspace."""
     container = {
-        'name': RECEIVE,
+        'name': name,
         'image': spec.git_image,
         'imagePullPolicy': spec.image_pull_policy,
-        'command': ['/bin/sh', '-c', RECEIVE_SCRIPT],
-        'volumeMounts': [{'name': 'workspace', 'mountPath': WORKSPACE}],
+        'command': ['/bin/sh', '-c', script],
+        'volumeMounts': mounts,
         'workingDir': WORKSPACE,
         'securityContext': {
             'runAsNonRoot': True,
