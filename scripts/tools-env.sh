@@ -28,12 +28,14 @@ kiln_tools_venv() {
 }
 
 # kiln_tools_stage copies the git-tracked files (as they are in the work tree; `git add -N` a new file
-# to include it; or as a commit has them with KILN_STAGE_REF=<commit>) into a fresh $KILN_CACHE/tools-stage/ansible_collections/kiln/kaniko, so that the
+# to include it; or as a commit has them with KILN_STAGE_REF=<commit>) into a fresh $KILN_CACHE/tools-stage[-<name of KILN_COLLECTIONS>]/ansible_collections/kiln/kaniko, so that the
 # tools see what a clean clone holds, and sets KILN_TOOLS_TREE (for ANSIBLE_COLLECTIONS_PATH) and
 # KILN_TOOLS_STAGED. kubernetes.core, the collection's only dependency, is the test venv's copy when
 # there is one (scripts/test-env.sh), else it comes from Galaxy through ansible-galaxy, once.
 kiln_tools_stage() {
-    local tree=$KILN_CACHE/tools-stage core cached=$KILN_CACHE/tools-kubernetes-core
+    # One stage per test tree (KILN_COLLECTIONS), so that trees linted side by side do not share it.
+    local tree=$KILN_CACHE/tools-stage${KILN_COLLECTIONS:+-${KILN_COLLECTIONS##*/}} core
+    local cached=$KILN_CACHE/tools-kubernetes-core
     local dest=$tree/ansible_collections/kiln/kaniko
     rm -rf "$dest"
     mkdir -p "$dest" "$tree/ansible_collections/kubernetes"
