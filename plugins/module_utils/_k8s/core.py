@@ -76,22 +76,32 @@ def api_exception(status, reason, headers, body):
     return exc
 
 
-def iter_watch_lines(chunks):
-    """The lines of a watch stream (``chunks`` of bytes), as text, without their line ends."""
+def iter_lines(chunks, max_line=None):
+    """Split a stream of byte chunks into text lines (without the line ends).
+
+    A line longer than ``max_line`` bytes (when given) is cut into pieces, so memory stays bounded.
+    """
     pending = b''
     for chunk in chunks:
         pending += chunk
-        while b'\n' in pending:
-            line, pending = pending.split(b'\n', 1)
-            if line.strip():
-                yield line.decode('utf-8')
-    if pending.strip():
-        yield pending.decode('utf-8')
+        while True:
+            end = pending.find(b'\n')
+            if end < 0:
+                break
+            yield pending[:end].decode('utf-8', 'replace').rstrip('\r')
+            pending = pending[end + 1:]
+        while max_line is not None and len(pending) > max_line:
+            yield pending[:max_line].decode('utf-8', 'replace')
+            pending = pending[max_line:]
+    if pending:
+        yield pending.decode('utf-8', 'replace').rstrip('\r')
 
 
 def watch_events(lines):
     """(type, object) of each event of a watch; an ERROR event is raised as ApiException (410 when expired)."""
     for line in lines:
+        if not line.strip():
+            continue
         event = json.loads(line)
         kind, obj = event.get('type'), event.get('object') or {}
         if kind == 'ERROR':
@@ -165,11 +175,11 @@ class CoreApi(object):
             path += '/' + sub
         return path
 
-    def _call(self, method, path, kwargs, body=None):
+    def _call(self, method, path, kwargs, body=None, stream=False):
         timeout = kwargs.pop('_request_timeout', None)
         content_type = kwargs.pop('_content_type', None)
         kwargs.pop('_preload_content', None)
-        return self.request(method, path, kwargs, body, content_type, timeout)
+        return self.request(method, path, kwargs, body, content_type, timeout, stream)
 
     def read_namespace(self, name, **kwargs):
         return self._call('GET', '/api/v1/namespaces/' + quote(name, safe=''), kwargs)
@@ -188,10 +198,7 @@ class CoreApi(object):
 
     def read_namespaced_pod_log(self, name, namespace, **kwargs):
         """The log of a container, as the unread urllib3 response: use stream() and release_conn()."""
-        timeout = kwargs.pop('_request_timeout', None)
-        kwargs.pop('_preload_content', None)
-        return self.request('GET', self._path(namespace, 'pods', name, 'log'), kwargs, request_timeout=timeout,
-                            stream=True)
+        return self._call('GET', self._path(namespace, 'pods', name, 'log'), kwargs, stream=True)
 
     def list_namespaced_event(self, namespace, **kwargs):
         return self._call('GET', self._path(namespace, 'events'), kwargs)
@@ -226,7 +233,7 @@ class CoreApi(object):
         response = self.request('GET', self._path(namespace, 'pods'), query, request_timeout=request_timeout,
                                 stream=True)
         try:
-            for kind, obj in watch_events(iter_watch_lines(response.stream(65536))):
+            for kind, obj in watch_events(iter_lines(response.stream(65536))):
                 yield kind, obj
         finally:
             # The watch may end before the server ends it: drop the connection rather than reuse it.

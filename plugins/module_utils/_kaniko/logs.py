@@ -21,6 +21,7 @@ import collections
 import json
 import threading
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import iter_lines
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
 
 try:
@@ -34,27 +35,6 @@ LOG_LINE_MAX = 64 * 1024
 NOT_STARTED_WAIT = 0.5
 # How long, once the pod has ended, the follow streams get to reach the end of their logs.
 END_GRACE = 1.5
-
-
-def iter_lines(chunks, max_line=LOG_LINE_MAX):
-    """Split a stream of byte chunks into text lines (without the line ends).
-
-    A line longer than ``max_line`` bytes is cut into pieces, so memory stays bounded.
-    """
-    pending = b''
-    for chunk in chunks:
-        pending += chunk
-        while True:
-            end = pending.find(b'\n')
-            if end < 0:
-                break
-            yield pending[:end].decode('utf-8', 'replace').rstrip('\r')
-            pending = pending[end + 1:]
-        while len(pending) > max_line:
-            yield pending[:max_line].decode('utf-8', 'replace')
-            pending = pending[max_line:]
-    if pending:
-        yield pending.decode('utf-8', 'replace').rstrip('\r')
 
 
 class SectionWriter(object):
@@ -99,7 +79,6 @@ class LogStreamer(object):
         self.tail = collections.deque(maxlen=keep)
         self.request_timeout = request_timeout
         self.seen = dict((container, 0) for container in self.containers)
-        self.error = None
         self._stopping = threading.Event()
         self._sleep = sleep or self._stopping.wait
         self._response = None
@@ -117,13 +96,20 @@ class LogStreamer(object):
             self.writer.write(self.label + container, line)
         self.tail.append(pod_status.clean_text(line))
 
+    def _emit_new(self, container, response):
+        """Emit the lines of a log ``response`` past those of ``container`` already seen."""
+        skip = self.seen[container]
+        for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK), LOG_LINE_MAX)):
+            if number >= skip:
+                self._emit(container, line)
+
     def _follow_all(self):
         try:
             for container in self.containers:
                 if not self._follow(container):
                     return
-        except Exception as exc:  # read again at the end, past what was seen; the build's result is what counts
-            self.error = exc
+        except Exception:  # finish() reads each log again, past what was seen; the build's result is what counts
+            return
 
     def _follow(self, container):
         """Follow one container's log to its end; False when the streamer is stopped or the pod is gone."""
@@ -141,10 +127,7 @@ class LogStreamer(object):
                 continue
             self._response = response
             try:
-                skip = self.seen[container]
-                for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK))):
-                    if number >= skip:
-                        self._emit(container, line)
+                self._emit_new(container, response)
             except Exception:  # a cut stream: follow again, past the lines already seen
                 if self._stopping.is_set():
                     return False
@@ -202,16 +185,7 @@ class LogStreamer(object):
                     continue
                 raise
             try:
-                skip = self.seen[container]
-                for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK))):
-                    if number >= skip:
-                        self._emit(container, line)
+                self._emit_new(container, response)
             finally:
                 response.release_conn()
         return list(self.tail)
-
-
-def read_logs(core, namespace, pod_name, containers, writer=None, label='', keep=30, request_timeout=60):
-    """The logs of an ended pod, read once: written to ``writer``; returns the last ``keep`` lines."""
-    streamer = LogStreamer(core, namespace, pod_name, containers, writer, label, keep, request_timeout)
-    return streamer.finish()
