@@ -117,11 +117,7 @@ class BuildJob(object):
     def finish(self, waited):
         self.finished = True
         try:
-            if self.log_file:
-                self.result = self.runner.finish(waited, self.log_file)
-            else:
-                label = 'builds[{0}] '.format(self.index) if self.run_log else ''
-                self.result = self.runner.finish(waited, self.run_log, label)
+            self.result = self.runner.finish(waited)  # its logs went where start() said
             self.result['failed'] = False
         except BuildInterrupted:
             raise  # the whole run stops, and cleans up

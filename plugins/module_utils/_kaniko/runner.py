@@ -479,7 +479,7 @@ class BuildRunner(object):
                 waited = wait_for_pod(self.pod_events, self.clock, self.spec.timeout, self.spec.unschedulable_timeout,
                                       on_running=self.on_running)
                 duration = round(self.clock() - started, 1)
-                lines = self._collect_logs(log_file)
+                lines = self._collect_logs()
         except KilnError as exc:  # interrupted, or the Secret or the pod could not be created
             self._cleanup(delete_pod=True, running=True)
             exc.details.update(self._details(started))
@@ -508,11 +508,11 @@ class BuildRunner(object):
         self.pod_events = PodEvents(self.core, self.spec.namespace, self.pod_name)
         return self.created_pod
 
-    def finish(self, waited, log_file, log_label=''):
+    def finish(self, waited):
         """The result of a started build that ``waited`` (a WaitResult) says is over; raises BuildFailed."""
         duration = round(self.clock() - self.started, 1)
         try:
-            lines = self._collect_logs(log_file, log_label)
+            lines = self._collect_logs()
         except ApiException as exc:
             self._cleanup(delete_pod=True, running=False)
             raise _cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name), self._details(self.started))
@@ -663,18 +663,17 @@ class BuildRunner(object):
     # After the build.
 
     def _follow_logs(self, log_file, log_label=''):
-        """Start following the logs of the created pod, into ``log_file`` (see logs.py)."""
+        """Start following the logs of the created pod, into ``log_file`` (see logs.py).
+
+        ``log_label`` goes before the container name in the headers of a log file that several builds share.
+        """
         containers = (pod_render.init_container_name(self.spec), pod_render.KANIKO)
         self.logs = LogStreamer(self.core, self.spec.namespace, self.pod_name, containers,
                                 writer_for(log_file), log_label, self.spec.log_lines, REQUEST_TIMEOUT).start()
 
-    def _collect_logs(self, log_file, log_label=''):
-        """The last log_lines lines of clone (or receive), then kaniko, all of them written to log_path as they came.
-
-        ``log_label`` goes before the container name in the headers of a log file that several builds share.
-        """
-        if self.logs is None:
-            self._follow_logs(log_file, log_label)
+    def _collect_logs(self):
+        """The last log_lines lines of clone (or receive), then kaniko, all of them written to log_path as they
+        came (the follow began with the pod: _follow_logs)."""
         return self.logs.finish()
 
     def _warning_events(self):

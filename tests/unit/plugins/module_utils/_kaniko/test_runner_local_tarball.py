@@ -57,7 +57,7 @@ def local_runner(core, context, **overrides):
     params.pop('git')
     build = runner.BuildRunner(core, build_spec(module_params(**params)))
     build.collected = []
-    build._collect_logs = lambda log_file, label='': []
+    build._collect_logs = lambda: []
     build._warning_events = lambda: []
     return build
 
