@@ -1,48 +1,12 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Domain exceptions, and the one place that turns them into fail_json."""
+"""What the Kubernetes layer raises: the cluster refused or failed a request."""
 
 from __future__ import annotations
 
-
-class KilnError(Exception):
-    """Base of every error this collection raises on purpose.
-
-    ``details`` are extra result keys for fail_json (never secrets).
-    """
-
-    def __init__(self, message, details=None):
-        super().__init__(message)
-        self.message = message
-        self.details = dict(details or {})
-
-
-class ValidationError(KilnError):
-    """An option value that cannot work; the message names the option and the fix."""
-
-    def __init__(self, option, message):
-        super().__init__('{0}: {1}'.format(option, message), {'option': option})
-        self.option = option
-        self.reason = message
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 
 
 class ClusterError(KilnError):
     """The cluster refused or failed a request, or lacks what the task refers to."""
-
-
-class BuildFailed(KilnError):
-    """The build pod ended without an image (details carry the build result)."""
-
-
-class BuildInterrupted(KilnError):
-    """A signal (SIGINT, SIGTERM) stopped the wait."""
-
-
-def fail_from_exception(module, exc):
-    """Report a KilnError through module.fail_json: msg plus its details."""
-    details = dict(exc.details)
-    details.pop('msg', None)
-    details.pop('failed', None)
-    details.setdefault('changed', False)
-    module.fail_json(msg=exc.message, **details)

@@ -20,7 +20,9 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted, ClusterError, KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import (
     REQUEST_TIMEOUT,

@@ -26,7 +26,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import dockerignore
 
 # Modification time of every entry: 2000-01-01T00:00:00Z (tools warn about 1970 as "implausibly old").

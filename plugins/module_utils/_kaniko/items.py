@@ -26,7 +26,7 @@ import difflib
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 
 TOP_LEVEL_ONLY = {

@@ -29,14 +29,9 @@ from contextlib import contextmanager
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, require_kubernetes
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import (
-    BuildFailed,
-    BuildInterrupted,
-    ClusterError,
-    KilnError,
-    ValidationError,
-    fail_from_exception,
-)
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError, fail_from_exception
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar, heartbeat, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
@@ -187,8 +182,8 @@ class SecretReader(object):
 
 
 def log_path_error(path, reason):
-    return ClusterError('log_path: cannot write {0}: {1}; give a file in a directory that exists and is '
-                        'writable'.format(path, reason), {'option': 'log_path'})
+    return ValidationError('log_path', 'cannot write {0}: {1}; give a file in a directory that exists and is '
+                                       'writable'.format(path, reason))
 
 
 def check_log_path(path):

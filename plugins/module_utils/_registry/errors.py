@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 
 
 class RegistryError(KilnError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import fail_from_exception
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import fail_from_exception
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import (

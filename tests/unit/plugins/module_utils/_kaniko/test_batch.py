@@ -15,7 +15,7 @@ import pytest
 
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import batch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render

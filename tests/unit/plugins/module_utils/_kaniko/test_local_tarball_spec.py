@@ -13,7 +13,7 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import items
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file

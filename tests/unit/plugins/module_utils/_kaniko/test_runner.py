@@ -17,7 +17,9 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildFailed, BuildInterrupted, ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import runner, status, waiter
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
 
@@ -187,7 +189,7 @@ def test_a_registry_ca_is_read_once_from_data_or_binary_data():
 def test_an_unwritable_log_path_is_named_with_the_fix(tmp_path):
     core = Core()
     build, _warnings = build_runner(core, log_path=str(tmp_path / 'missing' / 'build.log'))
-    with pytest.raises(ClusterError) as caught:
+    with pytest.raises(ValidationError) as caught:
         build.run()
     assert caught.value.message == ('log_path: cannot write {0}: No such file or directory; give a file in a directory '
                                     'that exists and is writable'.format(tmp_path / 'missing' / 'build.log'))
@@ -204,7 +206,7 @@ def test_an_unwritable_log_path_fails_even_when_the_build_would_be_skipped(tmp_p
     monkeypatch.setattr(runner, 'identify', lambda spec, resolver, lookup: skip)
     core = Core()
     build = runner.BuildRunner(core, make_spec(log_path=str(tmp_path / 'missing' / 'build.log')), resolver=Resolver())
-    with pytest.raises(ClusterError) as caught:
+    with pytest.raises(ValidationError) as caught:
         build.run()
     assert caught.value.message.startswith('log_path: cannot write ')
     assert core.calls == []  # refused before the cluster is asked anything
@@ -216,7 +218,7 @@ def test_an_unwritable_log_path_fails_even_when_the_build_would_be_skipped(tmp_p
 ])
 def test_check_log_path(tmp_path, make, reason):
     path = make(tmp_path)
-    with pytest.raises(ClusterError) as caught:
+    with pytest.raises(ValidationError) as caught:
         runner.check_log_path(str(path))
     assert caught.value.message == ('log_path: cannot write {0}: {1}; give a file in a directory that exists and '
                                     'is writable'.format(path, reason))

@@ -10,7 +10,7 @@ import signal
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import iter_lines
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import raise_on_signals
 

@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import BuildFailed, BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec, runner, status, waiter
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (

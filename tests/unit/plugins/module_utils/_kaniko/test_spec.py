@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec as spec_module
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (

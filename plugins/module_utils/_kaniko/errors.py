@@ -1,0 +1,16 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What a build raises when it ends without an image or is stopped."""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+
+
+class BuildFailed(KilnError):
+    """The build pod ended without an image (details carry the build result)."""
+
+
+class BuildInterrupted(KilnError):
+    """A signal (SIGINT, SIGTERM) stopped the wait."""
