@@ -864,7 +864,7 @@ pod:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.args import auth_argument_spec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.runner import run
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import run
 
 EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
 GIT_IMAGE = 'docker.io/alpine/git:2.49.1'

@@ -31,6 +31,8 @@ except ImportError:  # reported by client.require_kubernetes
     urllib3 = ApiException = None
 
 JSON = 'application/json'
+# Seconds a single request (not a watch or a log follow) may take.
+REQUEST_TIMEOUT = 60
 
 
 def _camel(name):

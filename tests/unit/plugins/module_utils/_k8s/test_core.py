@@ -13,6 +13,7 @@ from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import core as k8s_core
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import iter_lines
 
 
 class Answer(object):
@@ -144,3 +145,22 @@ def test_an_expired_watch_raises_410():
 def test_other_calls_fall_back_to_the_full_client():
     api, _pool = core_api([])
     assert callable(api.connect_get_namespaced_pod_exec)
+
+
+def test_lines_across_chunks():
+    chunks = [b'first li', b'ne\nsecond\r\n', b'', b'\nthird', b' and last']
+    assert list(iter_lines(chunks)) == ['first line', 'second', '', 'third and last']
+
+
+def test_no_trailing_empty_line():
+    assert list(iter_lines([b'a\nb\n'])) == ['a', 'b']
+    assert list(iter_lines([])) == []
+
+
+def test_invalid_utf8_is_replaced():
+    assert list(iter_lines([b'caf\xc3', b'\xa9 \xff\n'])) == ['caf\u00e9 \ufffd']
+
+
+def test_long_lines_are_cut_so_memory_stays_bounded():
+    lines = list(iter_lines([b'x' * 10, b'x' * 10, b'y\n'], max_line=8))
+    assert lines == ['x' * 8, 'x' * 8, 'xxxxy']

@@ -1,74 +1,24 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""LogStreamer against a stand-in log API: lines written as they come, cut streams resumed, the rest read at the end."""
+"""LogStreamer against the shared core/v1 fake: lines written as they come, cut streams resumed, the rest read at the end."""
 
 from __future__ import annotations
 
 import io
-import json
-import threading
-
-from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import ProtocolError
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import logs
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore, LogStream as Stream
 
 
-class Stream(object):
-    """A log response: ``lines``, then ``end``: 'eof', 'cut' (a broken connection) or 'block' (still running)."""
-
-    def __init__(self, lines, end='eof'):
-        self.lines = lines
-        self.end = end
-        self.unblocked = threading.Event()
-        self.released = False
-
-    def stream(self, _size):
-        for line in self.lines:
-            yield line.encode() + b'\n'
-        if self.end == 'cut':
-            raise ProtocolError('Connection broken: IncompleteRead')
-        if self.end == 'block':
-            self.unblocked.wait(10)
-            raise ProtocolError('Connection closed')
-
-    def shutdown(self):
-        self.unblocked.set()
-
-    def release_conn(self):
-        self.released = True
+def LogApi(answers, ended_after=None):
+    """The shared fake, answering each read of a container's log with the next of its ``answers`` (a Stream or an
+    HTTP status); a container has ended once ``ended_after`` reads of the pod have been made for it (0: at once)."""
+    return FakeCore(logs=answers, ended_after=ended_after or {})
 
 
-class Answer(object):
-    def __init__(self, body):
-        self.data = json.dumps(body).encode()
-
-
-class LogApi(object):
-    """Answers each read of a container's log with the next of its ``answers`` (a Stream or an HTTP status);
-    a container has ended once ``ended_after`` reads of the pod have been made for it (0: at once)."""
-
-    def __init__(self, answers, ended_after=None):
-        self.answers = dict((container, list(items)) for container, items in answers.items())
-        self.ended_after = dict(ended_after or {})
-        self.calls = []
-
-    def read_namespaced_pod_log(self, name, namespace, container=None, follow=False, **kwargs):
-        self.calls.append((container, follow))
-        answer = self.answers[container].pop(0)
-        if isinstance(answer, int):
-            raise ApiException(status=answer, reason='Bad Request')
-        return answer
-
-    def read_namespaced_pod(self, name, namespace, **kwargs):
-        statuses = []
-        for container in self.answers:
-            left = self.ended_after.get(container, 0)
-            self.ended_after[container] = left - 1
-            state = {'terminated': {'exitCode': 0}} if left <= 0 else {'running': {}}
-            statuses.append({'name': container, 'state': state})
-        return Answer({'status': {'initContainerStatuses': statuses[:1], 'containerStatuses': statuses[1:]}})
+def log_calls(api):
+    return [made for call, made in api.calls if call == 'log']
 
 
 def no_wait(_seconds):
@@ -85,7 +35,7 @@ def test_lines_are_written_as_they_come_under_a_header_per_container():
     assert out.getvalue().decode() == ('==> clone <==\nkiln clone: fetching\ndone\n'
                                        '==> kaniko <==\nINFO step 1\nINFO pushed\n')
     # Followed, then read once more at the end, past what was seen.
-    assert api.calls == [('clone', True)] * 3 + [('kaniko', True)] * 2 + [('clone', False), ('kaniko', False)]
+    assert log_calls(api) == [('clone', True)] * 3 + [('kaniko', True)] * 2 + [('clone', False), ('kaniko', False)]
 
 
 def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
@@ -103,7 +53,7 @@ def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
                   'kaniko': [Stream(['a'], end='block'), Stream(['a', 'b', 'c'])]})
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
     assert streamer.finish(grace=0.1) == ['one', 'a', 'b', 'c']
-    assert api.calls[-1] == ('kaniko', False)
+    assert log_calls(api)[-1] == ('kaniko', False)
 
 
 def test_a_container_that_never_started_is_skipped():

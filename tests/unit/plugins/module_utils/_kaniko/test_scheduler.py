@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import copy
-import json
 
 import pytest
 
@@ -198,58 +197,3 @@ def test_a_failed_watch_is_raised():
     jobs = [Job(log, 'a')]
     with pytest.raises(RuntimeError):
         run(jobs, [(1, ('builds', sched.FAILURE, RuntimeError('watch refused')))])
-
-
-class FakeResponse(object):
-    def __init__(self, data):
-        self.data = data
-
-
-class FakeCore(object):
-    def __init__(self, lists):
-        self.lists = list(lists)
-        self.list_calls = []
-
-    def list_namespaced_pod(self, namespace, **kwargs):
-        self.list_calls.append((namespace, kwargs))
-        return FakeResponse(json.dumps(self.lists.pop(0)).encode())
-
-
-def test_run_watch_lists_watches_and_lists_again_after_410():
-    from kubernetes.client.exceptions import ApiException
-
-    streams = [
-        [('MODIFIED', pod('a', 'running', version=11)), ('BOOKMARK', {'metadata': {'resourceVersion': '12'}})],
-        ApiException(status=410, reason='Gone'),
-        [('MODIFIED', pod('a', 'succeeded', version=30))],
-        ApiException(status=403, reason='Forbidden'),
-    ]
-    versions = []
-
-    def watch_namespaced_pods(namespace, **kwargs):
-        versions.append(kwargs['resource_version'])
-        assert kwargs['label_selector'] == 'kiln.kaniko/run=abc' and kwargs['timeout_seconds'] == 30
-        step = streams.pop(0)
-        if isinstance(step, Exception):
-            raise step
-        for kind, obj in step:
-            yield kind, obj
-
-    core = FakeCore([{'metadata': {'resourceVersion': '10'}, 'items': [pod('a', 'pending')]},
-                     {'metadata': {'resourceVersion': '20'}, 'items': []}])
-    core.watch_namespaced_pods = watch_namespaced_pods
-    watch = sched.RunWatch(core, ['builds', 'builds'], 'kiln.kaniko/run=abc')
-    assert len(watch.threads) == 1
-    watch.start()
-    watch.threads[0].join(5)
-    seen = []
-    while True:
-        item = watch.next(0)
-        if item is None:
-            break
-        seen.append((item[0], item[1], item[2] if item[1] in (sched.RELIST, sched.FAILURE) else item[2]['metadata']['name']))
-    assert versions == ['10', '12', '20', '30']  # a bookmark moves the version on too
-    kinds = [kind for _ns, kind, _obj in seen]
-    assert kinds == [sched.SYNC, 'MODIFIED', sched.RELIST, 'MODIFIED', sched.FAILURE]
-    assert seen[2][2] == set()
-    assert isinstance(seen[-1][2], ApiException) and seen[-1][2].status == 403

@@ -1,7 +1,7 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""BuildRunner with a local context and a tarball, against stand-ins: the context is sent once the receive
+"""A build with a local context and a tarball, against the shared core/v1 fake: the context is sent once the receive
 container runs, a failed send or fetch ends the build clearly, a signal while sending deletes the pod, and the
 temporary tar never outlives the task."""
 
@@ -13,21 +13,27 @@ import signal
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec, runner, status, waiter
+import time
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar, pod_exec, prepare, status, waiter
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
     module_params,
 )
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.test_runner import Core
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait
 
 
-def receive_running(name='kiln-build-xyz12'):
+def receive_running(name='kiln-build-1'):
     return {'metadata': {'name': name}, 'status': {'phase': 'Pending', 'initContainerStatuses': [
         {'name': 'receive', 'state': {'running': {}}}]}}
 
 
-def succeeded(name='kiln-build-xyz12'):
+def succeeded(name='kiln-build-1'):
     return {'metadata': {'name': name}, 'status': {'phase': 'Running', 'containerStatuses': [
         {'name': 'kaniko', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed',
                                                     'message': 'r:5000/a@sha256:' + 'a' * 64}}},
@@ -48,18 +54,30 @@ def no_tar_left_behind(tmp_path, monkeypatch):
     spool = tmp_path / 'spool'
     spool.mkdir()
     monkeypatch.setenv('TMPDIR', str(spool))
-    monkeypatch.setattr(runner.context_tar.tempfile, 'tempdir', None)
+    monkeypatch.setattr(context_tar.tempfile, 'tempdir', None)
     yield spool
 
 
-def local_runner(core, context, **overrides):
+def local_spec(context, **overrides):
     params = {**DOCKERCOINS_RNG, 'local_context': dict(path=str(context)), 'context_sub_path': '', **overrides}
     params.pop('git')
-    build = runner.BuildRunner(core, build_spec(module_params(**params)))
-    build.collected = []
-    build._collect_logs = lambda: []
-    build._warning_events = lambda: []
+    return build_spec(module_params(**params))
+
+
+def local_build(core, context, **overrides):
+    """A prepared and started Build of a local context."""
+    engine = KubernetesEngine(core, log_wait)
+    build = Build(prepare.prepare(local_spec(context, **overrides), engine, SecretReader(core, None)), engine, 'run1',
+                  time.monotonic, lambda message: None)
+    build.start()
     return build
+
+
+def local_run(core, context, **overrides):
+    """The task of one local-context build whose pod runs its receive container, then (if nothing ends it first)
+    succeeds."""
+    return Run(core, [local_spec(context, **overrides)], plan={'registry:5000/rng:latest': [receive_running()]},
+               items=False, resolver=None)
 
 
 def test_the_context_is_sent_once_when_the_receive_container_runs(context, monkeypatch):
@@ -69,16 +87,14 @@ def test_the_context_is_sent_once_when_the_receive_container_runs(context, monke
         with open(path, 'rb') as handle:
             sent.append((pod, container, command[-2], size, len(handle.read())))
     monkeypatch.setattr(pod_exec, 'send_file', send_file)
-    build = local_runner(Core(), context)
-    build.prepare()
-    build.start()
-    tar = build.packed.file
-    waiting = {'metadata': {'name': 'kiln-build-xyz12'}, 'status': {'phase': 'Pending', 'initContainerStatuses': [
+    build = local_build(Core(), context)
+    tar = build.prepared.packed.file
+    waiting = {'metadata': {'name': 'kiln-build-1'}, 'status': {'phase': 'Pending', 'initContainerStatuses': [
         {'name': 'receive', 'state': {'waiting': {'reason': 'PodInitializing'}}}]}}
     assert build.on_running(waiting) is None and sent == []
     assert build.on_running(receive_running()) is None
     assert build.on_running(receive_running()) is None
-    assert sent == [('kiln-build-xyz12', 'receive', str(build.spec.local.size), build.spec.local.size,
+    assert sent == [('kiln-build-1', 'receive', str(build.spec.local.size), build.spec.local.size,
                      build.spec.local.size)]
     assert not os.path.exists(tar)  # removed once the pod has it
 
@@ -89,18 +105,16 @@ def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context,
                                  'to create pods/exec in namespace builds')
     monkeypatch.setattr(pod_exec, 'send_file', send_file)
     core = Core()
-    build = local_runner(core, context)
-    monkeypatch.setattr(runner, 'wait_for_pod', lambda source, clock, timeout, unschedulable, on_running: (
-        waiter.WaitResult(on_running(receive_running()), receive_running())))
+    run = local_run(core, context)
     with pytest.raises(BuildFailed) as caught:
-        build.run()
+        run.run()
     message = caught.value.message
     assert message.startswith("Build failed (ContextNotReceived) in container 'receive': could not send the build "
                               "context (")
     assert 'pods/exec' in message
     assert caught.value.details['container'] == 'receive'
     assert core.pods == {}  # given up on before it ended: deleted
-    assert build.packed is None
+    assert run.build_run.prepared[0].packed is None
     assert list(no_tar_left_behind.iterdir()) == []
 
 
@@ -110,19 +124,17 @@ def test_a_signal_while_the_context_is_sent_deletes_the_pod_and_the_tar(context,
         os.kill(os.getpid(), signum)
     monkeypatch.setattr(pod_exec, 'send_file', send_file)
     core = Core()
-    build = local_runner(core, context)
-    monkeypatch.setattr(runner, 'wait_for_pod', lambda source, clock, timeout, unschedulable, on_running: (
-        waiter.WaitResult(on_running(receive_running()), receive_running())))
+    run = local_run(core, context)
     files = []
-    original = runner.BuildRunner.pack
+    original = prepare.Prepared.pack
 
     def pack(self):
         original(self)
         files.append(self.packed.file)
-    monkeypatch.setattr(runner.BuildRunner, 'pack', pack)
+    monkeypatch.setattr(prepare.Prepared, 'pack', pack)
     with pytest.raises(BuildInterrupted):
-        build.run()
-    assert core.pods == {} and core.calls[-1] == 'delete_pod'
+        run.run()
+    assert core.pods == {} and core.called('delete_pod') == ['kiln-build-1']
     assert files and not os.path.exists(files[0])
 
 
@@ -133,18 +145,16 @@ def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(co
         raise pod_exec.ExecError('received 10 bytes of a tarball of 20 bytes')
     monkeypatch.setattr(tarball_file, 'fetch', fetch)
     core = Core()
-    build = local_runner(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
-    build.prepare()
-    build.start()
-    with pytest.raises(BuildFailed) as caught:
-        build.result(waiter.WaitResult(status.classify(succeeded()), succeeded()), 1.0, [])
-    assert caught.value.message == ("Build failed (TarballNotFetched) in container 'export': could not fetch the "
-                                    "tarball: received 10 bytes of a tarball of 20 bytes (hint: the tarball could "
-                                    "not be brought out of the pod: the module needs the permission to create "
-                                    "pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum)")
+    build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
+    build.finish(waiter.WaitResult(status.classify(succeeded()), succeeded()))
+    assert isinstance(build.error, BuildFailed)
+    assert build.error.message == ("Build failed (TarballNotFetched) in container 'export': could not fetch the "
+                                   "tarball: received 10 bytes of a tarball of 20 bytes (hint: the tarball could "
+                                   "not be brought out of the pod: the module needs the permission to create "
+                                   "pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum)")
     assert core.pods == {}
     assert not (tmp_path / 'out.tar').exists()
-    build.release()
+    build.prepared.release()
 
 
 def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
@@ -152,12 +162,11 @@ def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
     monkeypatch.setattr(tarball_file, 'fetch', lambda core, namespace, pod, spec: dict(
         path=spec.tarball.dest, size=20, sha256='c' * 64))
     core = Core()
-    build = local_runner(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
-    build.prepare()
-    build.start()
-    result = build.result(waiter.WaitResult(status.classify(succeeded()), succeeded()), 1.0, [])
+    build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
+    build.finish(waiter.WaitResult(status.classify(succeeded()), succeeded()))
+    result = build.result
     assert result['tarball'] == dict(path=str(tmp_path / 'out.tar'), size=20, sha256='c' * 64)
     assert result['msg'] == 'Built app:1 into the tarball {0}'.format(tmp_path / 'out.tar')
     assert result['local_context']['size'] == build.spec.local.size
-    assert core.pods == {}
-    build.release()
+    assert core.pods == {} and result['failed'] is False
+    build.prepared.release()

@@ -1,0 +1,101 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The edge of kiln.kaniko.build: options in, result out.
+
+The options become build specs (one build is a list of one; the items of ``builds`` otherwise),
+the tools the preparation needs are made once, run.BuildRun does the work, and the result is shaped:
+a single build reports its own result, a list reports each item and a summary. Errors are raised as
+KilnError inside and turned into fail_json here, once.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError, fail_from_exception
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, require_kubernetes
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat, results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import item_specs
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+
+
+def specs_from(params, option_spec):
+    """(specs, the shared log_path, whether they are items of ``builds``) from the module's parameters."""
+    # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
+    if params.get('max_concurrent') is not None and params['max_concurrent'] < 1:
+        raise ValidationError('max_concurrent', 'must be 1 or more')
+    if params.get('builds') is not None:
+        specs, log_path = item_specs(params, option_spec)
+        return specs, log_path, True
+    return [build_spec(params)], None, False
+
+
+def resolver_for(module, secrets):
+    return RemoteResolver(
+        lambda args, env: module.run_command(args, environ_update=env, expand_user_and_vars=False),
+        module.get_bin_path('git'), secrets.data, timeout_command=module.get_bin_path('timeout'))
+
+
+def run_builds(build_run, items):
+    """Prepare and run ``build_run``; the task's result (raises KilnError)."""
+    errors = build_run.prepare()
+    if errors:
+        first = min(errors)
+        raise results.for_item(errors[first], first) if items else errors[first]
+    try:
+        outcomes = build_run.run()
+    except KilnError as exc:
+        if not items:  # one build reports its own keys, as far as it came
+            partial = dict((exc.details.pop('results', None) or [{}])[0] or {})
+            partial.pop('failed', None)
+            partial.pop('msg', None)
+            exc.details.update(partial)
+        raise
+    if items:
+        return results.summary(build_run.specs, outcomes, build_run.check_mode)
+    result = dict(outcomes[0])
+    if result.pop('failed', False):  # one build fails the task with its own error and its own keys
+        error = build_run.failures.get(0) or KilnError(result['msg'])
+        result.pop('msg', None)
+        error.details = result
+        raise error
+    return result
+
+
+def run(module, option_spec=None, clock=time.monotonic):
+    """The module's one call: build (or skip), then exit_json, or fail_json with the reason.
+
+    ``option_spec`` is the module's argument spec of one build, which items of ``builds`` follow.
+    """
+    require_kubernetes(module)
+    # Run as the action plugin's async job, the build stops once nobody polls it (Ctrl-C on the controller).
+    watchdog = heartbeat.from_environment()
+    lookup = build_run = None
+    try:
+        specs, log_path, items = specs_from(module.params, option_spec)
+        core = CoreApi(api_client(module.params))
+        secrets = SecretReader(core, module.warn)
+        lookup = RegistryLookup(secrets.data, secrets.registry_ca)
+        build_run = BuildRun(KubernetesEngine(core), specs, module.params.get('max_concurrent') or 1, secrets,
+                             check_mode=module.check_mode, warn=module.warn, clock=clock,
+                             resolver=resolver_for(module, secrets), lookup=lookup, log_path=log_path, items=items)
+        module.exit_json(**run_builds(build_run, items))
+    except KilnError as exc:
+        if watchdog is not None and watchdog.fired and isinstance(exc, BuildInterrupted):
+            exc.message = watchdog.message
+        fail_from_exception(module, exc)
+    finally:
+        if build_run is not None:
+            build_run.release()
+        if lookup is not None:
+            lookup.close()
+        if watchdog is not None:
+            watchdog.stop()

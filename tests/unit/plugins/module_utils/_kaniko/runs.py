@@ -1,0 +1,74 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A BuildRun against the shared core/v1 fake, as the module's edge makes one, with stand-ins for the git
+resolver and the registry lookup."""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import Unresolved
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import RunScript
+
+COMMIT = 'a' * 40
+
+
+def log_wait(_seconds):
+    """The log follower asks again at once (the fake's pods end when the test says, not after a while)."""
+    time.sleep(0.001)
+    return False
+
+
+class Resolver(object):
+    def __init__(self, fail=False):
+        self.fail = fail
+
+    def resolve(self, namespace, source):
+        if self.fail:
+            raise Unresolved('git is not installed on the host that runs the module')
+        return COMMIT
+
+
+class Lookup(object):
+    """Destinations that already hold their build (by destination)."""
+
+    def __init__(self, built=()):
+        self.built = set(built)
+
+    def existing(self, spec, destination):
+        repository = destination.rsplit(':', 1)[0]
+        if destination in self.built:
+            return bk.Existing(destination, repository, {'io.kiln.build-key': bk.build_key(spec, COMMIT)},
+                               'sha256:' + 'f' * 64)
+        return bk.Existing(destination, repository)
+
+
+class Run(object):
+    """A BuildRun of ``specs`` on ``core`` (a FakeCore), its event source (``watch``) and the warnings given."""
+
+    def __init__(self, core, specs, plan=None, built=(), check_mode=False, max_concurrent=2, resolver=None,
+                 items=True, **kwargs):
+        self.core = core
+        self.watch = RunScript(core, plan)
+        self.warnings = []
+        self.items = items
+        self.build_run = BuildRun(KubernetesEngine(core, log_wait), specs, max_concurrent, SecretReader(core, self.warnings.append),
+                                  check_mode=check_mode, warn=self.warnings.append, resolver=resolver or Resolver(),
+                                  lookup=Lookup(built), watch_factory=self.watch.factory, items=items, **kwargs)
+
+    @property
+    def run_id(self):
+        return self.build_run.run_id
+
+    def run(self):
+        """The task's result, as the module's edge makes it; the temporary files are released after."""
+        try:
+            return edge.run_builds(self.build_run, self.items)
+        finally:
+            self.build_run.release()
