@@ -37,6 +37,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import options
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.heartbeat import HEARTBEAT_ENV
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
     CHUNK_MAX,
@@ -147,7 +148,7 @@ class ActionModule(ActionBase):
 
         saved_async = self._task.async_val
         saved_environment = self._task.environment
-        limit = async_limit(args)
+        limit = async_limit(args, options.default('timeout'))
         self._task.async_val = limit
         job = None
         try:

@@ -863,110 +863,13 @@ pod:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.args import auth_argument_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import run
-
-EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
-GIT_IMAGE = 'docker.io/alpine/git:2.49.1'
-
-
-def build_options():
-    """The options of one build: the module's own options, which the items of builds take too."""
-    return dict(
-        namespace=dict(type='str', required=True),
-        name=dict(type='str', default='kiln-build'),
-        git=dict(type='dict', options=dict(
-            repo=dict(type='str', required=True),
-            version=dict(type='str', default='HEAD'),
-            depth=dict(type='int', default=1),
-            submodules=dict(type='bool', default=False),
-            secret=dict(type='str', no_log=False),
-        )),
-        local_context=dict(type='dict', options=dict(
-            path=dict(type='path', required=True),
-            max_size=dict(type='raw', default='200Mi'),
-        )),
-        context_sub_path=dict(type='str', default=''),
-        dockerfile=dict(type='str', default='Dockerfile'),
-        destinations=dict(type='list', elements='str'),
-        build_args=dict(type='dict'),
-        target=dict(type='str'),
-        labels=dict(type='dict'),
-        platform=dict(type='str'),
-        insecure=dict(type='bool', default=False),
-        skip_tls_verify=dict(type='bool', default=False),
-        insecure_registries=dict(type='list', elements='str'),
-        registry_mirrors=dict(type='list', elements='str'),
-        push=dict(type='bool'),
-        tarball=dict(type='dict', options=dict(
-            dest=dict(type='path'),
-            pvc=dict(type='str'),
-            path=dict(type='str'),
-        )),
-        extra_args=dict(type='list', elements='str'),
-        cache=dict(type='raw', default='auto'),
-        cache_repo=dict(type='str'),
-        cache_ttl=dict(type='str'),
-        registry_secret=dict(type='str', no_log=False),
-        registry_auth=dict(type='list', elements='dict', options=dict(
-            server=dict(type='str', required=True),
-            username=dict(type='str', required=True),
-            password=dict(type='str', required=True, no_log=True),
-        )),
-        registry_ca=dict(type='list', elements='dict', options=dict(
-            registry=dict(type='str', required=True),
-            secret=dict(type='str', no_log=False),
-            config_map=dict(type='str'),
-            key=dict(type='str', default='ca.crt', no_log=False),
-        )),
-        executor_image=dict(type='str', default=EXECUTOR_IMAGE),
-        git_image=dict(type='str', default=GIT_IMAGE),
-        image_pull_policy=dict(type='str', default='IfNotPresent', choices=['Always', 'IfNotPresent', 'Never']),
-        pod=dict(type='dict', options=dict(
-            labels=dict(type='dict'),
-            annotations=dict(type='dict'),
-            resources=dict(type='dict', options=dict(
-                requests=dict(type='dict'),
-                limits=dict(type='dict'),
-            )),
-            node_selector=dict(type='dict'),
-            tolerations=dict(type='list', elements='dict', options=dict(
-                key=dict(type='str', no_log=False),
-                operator=dict(type='str', choices=['Equal', 'Exists']),
-                value=dict(type='str'),
-                effect=dict(type='str', choices=['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-                toleration_seconds=dict(type='int', aliases=['tolerationSeconds']),
-            )),
-            affinity=dict(type='dict', options=dict(
-                node_affinity=dict(type='dict', aliases=['nodeAffinity']),
-                pod_affinity=dict(type='dict', aliases=['podAffinity']),
-                pod_anti_affinity=dict(type='dict', aliases=['podAntiAffinity']),
-            )),
-            service_account=dict(type='str'),
-            image_pull_secrets=dict(type='list', elements='str', no_log=False),
-            priority_class=dict(type='str'),
-        )),
-        timeout=dict(type='int', default=1800),
-        keep_pod=dict(type='str', default='on_failure', choices=['on_failure', 'always', 'never']),
-        unschedulable_timeout=dict(type='int', default=60),
-        log_lines=dict(type='int', default=50),
-        log_path=dict(type='path'),
-        force=dict(type='bool', default=False),
-    )
-
-
-def argument_spec():
-    spec = auth_argument_spec()
-    spec.update(build_options())
-    spec.update(
-        builds=dict(type='list', elements='dict'),
-        max_concurrent=dict(type='int', default=4),
-    )
-    return spec
-
-
-MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth'), ('git', 'local_context')]
-REQUIRED_ONE_OF = [('git', 'local_context', 'builds')]
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import (
+    MUTUALLY_EXCLUSIVE,
+    REQUIRED_ONE_OF,
+    argument_spec,
+    build_options,
+)
 
 
 def main():

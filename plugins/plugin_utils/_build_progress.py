@@ -10,16 +10,10 @@ whole lines and remembers which section (``==> clone <==``, ``==> kaniko <==``) 
 
 from __future__ import annotations
 
-import re
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections
 
 # Most bytes of the log read in one poll; the rest comes with the next one.
 CHUNK_MAX = 256 * 1024
-
-_SECTION = re.compile(r'^==> (?P<name>[^<>]+?) <==$')
-# The header of one build's log in the shared log of a list of builds: "builds[2] kaniko".
-_ITEM_SECTION = re.compile(r'^builds\[(?P<index>\d+)\] (?P<container>\S+)$')
-# Colours and cursor movement: Kaniko colours its log levels when it thinks it writes to a terminal.
-_ESCAPES = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 
 
 def format_duration(seconds):
@@ -72,14 +66,14 @@ def item_names(args):
 
 def section_source(section, default, names=()):
     """Who a log line of ``section`` comes from: the build's short name, or ``default``."""
-    match = _ITEM_SECTION.match(section or '')
-    if match:
-        index = int(match.group('index'))
+    item = log_sections.parse_item(section)
+    if item:
+        index = item[0]
         return names[index] if index < len(names) else 'builds[{0}]'.format(index)
     return default
 
 
-def async_limit(args, default_timeout=1800, margin=600):
+def async_limit(args, default_timeout, margin=600):
     """Seconds the async wrapper lets the module run: the build's own timeout(s) and a margin.
 
     The module enforces its timeout itself and removes its pod; the wrapper's limit is only a
@@ -130,10 +124,10 @@ class LogFollower:
     def _lines(self, pieces):
         lines = []
         for piece in pieces:
-            line = _ESCAPES.sub('', piece.decode('utf-8', errors='replace')).rstrip('\r')
-            match = _SECTION.match(line)
-            if match:
-                self.section = match.group('name')
+            line = log_sections.ESCAPES.sub('', piece.decode('utf-8', errors='replace')).rstrip('\r')
+            source = log_sections.parse_header(line)
+            if source:
+                self.section = source
                 continue
             if line.strip():
                 lines.append((self.section, line))

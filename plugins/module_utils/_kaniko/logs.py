@@ -21,7 +21,8 @@ import collections
 import json
 import threading
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import iter_lines
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, iter_lines
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
 
 try:
@@ -48,7 +49,7 @@ class SectionWriter(object):
     def write(self, section, line):
         with self._lock:
             if section != self._section:
-                self.handle.write('==> {0} <==\n'.format(section).encode('utf-8'))
+                self.handle.write(log_sections.header(section).encode('utf-8') + b'\n')
                 self._section = section
             self.handle.write(line.encode('utf-8') + b'\n')
             self.handle.flush()
@@ -69,7 +70,7 @@ class LogStreamer(object):
     """Follows the logs of ``containers`` of one pod, in order, in a thread of its own (see the module docstring)."""
 
     def __init__(self, core, namespace, pod_name, containers, writer=None, label='', keep=30,
-                 request_timeout=60, sleep=None):
+                 request_timeout=REQUEST_TIMEOUT, sleep=None):
         self.core = core
         self.namespace = namespace
         self.pod_name = pod_name
@@ -94,7 +95,7 @@ class LogStreamer(object):
         self.seen[container] += 1
         if self.writer is not None:
             self.writer.write(self.label + container, line)
-        self.tail.append(pod_status.clean_text(line))
+        self.tail.append(log_sections.clean_text(line))
 
     def _emit_new(self, container, response):
         """Emit the lines of a log ``response`` past those of ``container`` already seen."""

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
@@ -113,7 +114,7 @@ class BuildRun(object):
                 outcomes[index] = dict(results.check_mode(manifest, decision, prepared.identity()), failed=False)
             else:
                 builds.append((index, Build(prepared, self.engine, self.run_id, self.clock, self.warn_for(index),
-                                            label='builds[{0}] '.format(index) if labelled else '')))
+                                            label=log_sections.item_prefix(index) if labelled else '')))
         if builds:
             self._run(builds, outcomes)
         return outcomes

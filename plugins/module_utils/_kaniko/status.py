@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.log_sections import clean_text
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import CLONE, EXPORT, KANIKO, RECEIVE
 
 RUNNING = 'running'
@@ -38,7 +39,6 @@ MOUNT_FAILED = 'FailedMount'
 _VOLUME_WARNINGS = ('FailedMount', 'FailedAttachVolume')
 
 _IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', KANIKO: 'executor_image'}
-_ANSI_RE = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
 _COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
 # What Go (Kaniko) says of a registry certificate it does not trust.
@@ -154,11 +154,6 @@ def _active_container(pod):
         if not terminated or terminated.get('exitCode', 0) != 0:
             return name
     return None
-
-
-def clean_text(text):
-    """Drop terminal colour codes (Kaniko colours its log) and trailing white space."""
-    return _ANSI_RE.sub('', text or '').rstrip()
 
 
 def not_started(pod):

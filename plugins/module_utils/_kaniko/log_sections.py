@@ -1,0 +1,45 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The log file's sections: the protocol between the module, which writes the log, and the build action,
+which reads it while the build runs. Pure; both sides import it.
+
+A run of lines from one source is preceded by ``==> <source> <==``. A source is a container (``clone``,
+``kaniko``), or, in the log that the items of ``builds`` share, ``builds[N] <container>``.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Colours and cursor movement: Kaniko colours its log levels when it thinks it writes to a terminal.
+ESCAPES = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
+_HEADER = re.compile(r'^==> (?P<name>[^<>]+?) <==$')
+_ITEM_SOURCE = re.compile(r'^builds\[(?P<index>\d+)\] (?P<container>\S+)$')
+
+
+def header(source):
+    """The line that starts a run of lines from ``source``."""
+    return '==> {0} <=='.format(source)
+
+
+def item_prefix(index):
+    """What goes before the container name in the sources of item ``index`` of builds."""
+    return 'builds[{0}] '.format(index)
+
+
+def parse_header(line):
+    """The source a header line names, or None when ``line`` is not a header."""
+    match = _HEADER.match(line)
+    return match.group('name') if match else None
+
+
+def parse_item(source):
+    """(index, container) of an item's source, or None for a single build's."""
+    match = _ITEM_SOURCE.match(source or '')
+    return (int(match.group('index')), match.group('container')) if match else None
+
+
+def clean_text(text):
+    """Drop terminal colour codes (Kaniko colours its log) and trailing white space."""
+    return ESCAPES.sub('', text or '').rstrip()
