@@ -190,7 +190,7 @@ class _Parser(object):
             return ord(char)
         if char in '01234567' and (char == '0' or self.peek() in tuple('01234567')):
             value = int(char)
-            for _ in range(2):
+            for _digit in range(2):
                 if not self.peek() or self.peek() not in '01234567':
                     break
                 value = value * 8 + int(self.peek())
@@ -310,12 +310,12 @@ def _emit(node, program):
             program.append(['jump', split])
         program[split][2] = len(program)
     elif kind == 'repeat':
-        _, sub, low, high = node
-        for _ in range(low):
+        sub, low, high = node[1:]
+        for _copy in range(low):
             _emit(sub, program)
         if high < 0:
             _emit(('star', sub), program)
-        for _ in range(max(high - low, 0)):
+        for _copy in range(max(high - low, 0)):
             _emit(('quest', sub), program)
     else:  # plus
         start = len(program)

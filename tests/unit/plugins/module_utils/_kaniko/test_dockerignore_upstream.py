@@ -171,7 +171,7 @@ def test_patternmatcher_malformed_pattern_fails_on_every_use():
     # TestMatchesOrParentMatchesMalformedPatternDoesNotPanicOnRepeatedCall. New accepts "[Local-Only]/"
     # (filepath.Match does not order ranges), Go's regexp does not ("l-O" runs backwards).
     patterns = dockerignore.compile_patterns([(1, "[Local-Only]/")])
-    for _ in range(2):
+    for _call in range(2):
         with pytest.raises(dockerignore.PatternError) as caught:
             dockerignore.excluded(patterns, "x")
         assert caught.value.reason.startswith("syntax error in pattern")
