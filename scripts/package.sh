@@ -19,7 +19,7 @@ echo "==== ansible-galaxy collection build"
 ansible-galaxy collection build --output-path "$out/dist" "$KILN_TOOLS_STAGED"
 tarball=$(ls "$out"/dist/kiln-kaniko-*.tar.gz)
 # build_ignore keeps the lab, CI and tooling out.
-if tar -tzf "$tarball" | grep -E '^(tests/lab|scripts|\.ci|bench)/' >/dev/null; then
+if tar -tzf "$tarball" | grep -E '^(tests/lab|tests/oracle|scripts|\.ci|bench)/' >/dev/null; then
     echo "package: the tarball holds files that build_ignore should keep out" >&2
     exit 1
 fi

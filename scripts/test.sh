@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian bookworm machine or a warm one:
-#   sanity -> units -> lint -> execution environment -> lab up -> lab smoke -> integration
-#   -> the collection as users get it -> faults, bad input, secrets, pod security -> lab down.
+#   sanity -> units -> oracle (the differential test against the Go code) -> lint -> execution environment
+#   -> lab up -> lab smoke -> integration -> the collection as users get it -> faults, bad input, secrets,
+#   pod security -> lab down.
 # Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
 # proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
 # KILN_KEEP_LAB=1 leaves the lab running afterwards.
@@ -37,6 +38,7 @@ lab_down() {
 python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
 tier sanity bash scripts/sanity.sh
 tier units bash scripts/units.sh
+tier oracle bash scripts/oracle.sh
 tier lint bash scripts/lint.sh
 tier execution-environment bash scripts/ee.sh
 trap lab_down EXIT

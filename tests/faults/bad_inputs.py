@@ -5,7 +5,8 @@ must give. test_bad_inputs.py runs them all on the lab and checks that none crea
 errors_table.py writes docs/errors.md from what they answered.
 
 In ``args``, {namespace}, {registry}, {git}, {git_ssh} and {unreachable_kubeconfig} are filled in from the lab, and
-{contexts} is a directory holding app/ (a Dockerfile and 8 KiB) and file.txt;
+{contexts} is a directory holding app/ (a Dockerfile and 8 KiB), bad-pattern/ and lone-bang/ (app/ with a
+.dockerignore of "[" and of "!", lines Docker refuses) and file.txt;
 DROP removes an option of BASE.
 """
 
@@ -189,6 +190,10 @@ CASES = [
          "a context larger than max_size", {"git": DROP, "local_context": {"path": "{contexts}/app", "max_size": "4Ki"}}),
     case("local-context-bad-size", BUILD, "local_context.max_size", "200Mi", "a size that is not a quantity",
          {"git": DROP, "local_context": {"path": "{contexts}/app", "max_size": "big"}}),
+    case("local-context-bad-dockerignore-pattern", BUILD, "local_context", "escape a literal",
+         "a .dockerignore pattern Docker refuses", {"git": DROP, "local_context": {"path": "{contexts}/bad-pattern"}}),
+    case("local-context-dockerignore-lone-bang", BUILD, "local_context", "write the path to take back after the '!'",
+         "a .dockerignore line of a lone '!'", {"git": DROP, "local_context": {"path": "{contexts}/lone-bang"}}),
     case("tarball-and-push", BUILD, "push", "leave push out", "tarball with push true",
          {"push": True, "tarball": {"dest": "{contexts}/app.tar"}}),
     case("tarball-dest-and-pvc", BUILD, "tarball", "give either dest", "both dest and pvc",

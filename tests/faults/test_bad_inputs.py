@@ -4,6 +4,7 @@ cases answered (errors_table.py writes it)."""
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -37,6 +38,9 @@ def answers(lab, kube, tmp_path_factory):
     (contexts / "app" / "Dockerfile").write_text("FROM busybox:1.35\nCOPY data /data\n")
     (contexts / "app" / "data").write_bytes(os.urandom(8192))
     (contexts / "file.txt").write_text("not a directory\n")
+    for name, ignore in (("bad-pattern", "[\n"), ("lone-bang", "!\n")):  # .dockerignore lines Docker refuses
+        shutil.copytree(contexts / "app", contexts / name)
+        (contexts / name / ".dockerignore").write_text(ignore)
     namespace = "kiln-faults-bad-" + os.urandom(4).hex()
     kube.create_namespace(namespace)
     try:

@@ -80,15 +80,31 @@ def check_directory(path, option='local_context.path'):
                                       "read".format(path, os.strerror(errno.EACCES)))
 
 
+def _invalid_pattern(root, exc):
+    """The refusal of a .dockerignore line that Docker refuses too (dockerignore.PatternError)."""
+    if exc.reason.startswith('illegal exclusion'):
+        fix = "write the path to take back after the '!', or remove the line"
+    elif exc.reason.startswith('syntax error'):
+        fix = "close the [ ] class, escape a literal '[', ']' or '\\' with '\\', or remove the line"
+    else:
+        fix = 'change or remove the line'
+    return ValidationError('local_context', '{0} line {1}: {2!r} is a pattern Docker refuses ({3}); {4}'.format(
+        os.path.join(root, dockerignore.FILE_NAME), exc.line, exc.text, exc.reason, fix))
+
+
 def _read_ignore(root):
     try:
         with open(os.path.join(root, dockerignore.FILE_NAME), 'rb') as handle:
-            return dockerignore.parse(handle.read().decode('utf-8', 'replace'))
+            text = handle.read().decode('utf-8', 'surrogateescape')
     except (IOError, OSError) as exc:
         if exc.errno == errno.ENOENT:
             return []
         raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
             os.path.join(root, dockerignore.FILE_NAME), exc.strerror or exc))
+    try:
+        return dockerignore.parse(text)
+    except dockerignore.PatternError as exc:
+        raise _invalid_pattern(root, exc) from exc
 
 
 def select(root, always=()):
@@ -96,7 +112,8 @@ def select(root, always=()):
 
     ``always`` are relative paths sent whatever .dockerignore says (the Dockerfile, .dockerignore).
     Directories appear before what they hold; a directory that is excluded but holds a file an
-    exception takes back is kept, as Docker keeps it.
+    exception takes back is kept, as Docker keeps it. A .dockerignore line Docker refuses is a
+    ValidationError naming local_context, the file, the line and the pattern.
     """
     patterns = _read_ignore(root)
     descend_excluded = dockerignore.has_exceptions(patterns)
@@ -129,7 +146,10 @@ def select(root, always=()):
                 kept[relative] = info
                 add_parents(relative)
 
-    walk(root, '')
+    try:
+        walk(root, '')
+    except dockerignore.PatternError as exc:  # a pattern Go compiles only when it is first used
+        raise _invalid_pattern(root, exc) from exc
     return sorted(kept.items())
 
 
@@ -178,7 +198,8 @@ def pack(root, max_size, always=(), directory=None):
     """Pack the context directory ``root`` into a temporary tar; return a PackedContext.
 
     Raises ValidationError naming local_context.max_size when the tar would be larger than ``max_size``
-    bytes (nothing is left behind then), and naming local_context.path when something cannot be read.
+    bytes (nothing is left behind then), naming local_context.path when something cannot be read, and
+    naming local_context when .dockerignore holds a line Docker refuses (before anything is written).
     """
     check_directory(root)
     entries = select(root, always)

@@ -3,120 +3,209 @@
 
 """Docker's .dockerignore rules, as a pure function of the file's text and a path: no I/O.
 
-The rules are those of Docker (moby/patternmatcher and its dockerignore reader):
+The rules are the code Kaniko and BuildKit run, moby/patternmatcher (v0.6): ``ignorefile.ReadAll``
+reads the file, ``New`` compiles the patterns and ``MatchesOrParentMatches`` decides. Ported
+step by step, with Go's own string, path and regular-expression semantics (go_path, go_regexp),
+and checked against that code itself (tests/oracle). The reader:
 
-- one pattern a line; a line starting with ``#`` is a comment; blank lines are ignored;
-  surrounding white space is trimmed;
-- a pattern is cleaned like a path (``./a//b/`` is ``a/b``) and a leading ``/`` is dropped:
-  every pattern is relative to the root of the context;
-- ``*`` matches any run of characters but ``/``, ``?`` one character but ``/``, ``[...]`` a
-  character class (``[^...]`` negated), ``\\`` escapes the next character, and ``**`` any number of directories
-  (none too): ``**/*.log`` matches ``a.log`` and ``x/y/a.log``;
-- a pattern that matches a directory excludes everything below it;
-- a pattern starting with ``!`` is an exception: it takes back what earlier lines excluded;
-  the last line that matches a path decides.
+- splits on ``\\n`` only and drops one ``\\r`` before it; a UTF-8 BOM starts the file at most once;
+- skips a line starting with ``#`` (before trimming: `` #x`` is the pattern ``#x``) and blank lines;
+- trims white space (Go's), takes ``!`` off, trims again, cleans the rest like a path (``./a//b/``
+  is ``a/b``) and drops a leading ``/``: every pattern is relative to the root of the context.
+
+Compiling trims and cleans once more (so ``/ foo`` is ``foo``), refuses a lone ``!`` and a pattern
+that Go's filepath.Match calls malformed (``[``, ``[-]``, ``a\\``, ``[a-b-c]``). A pattern is then:
+
+- ``**`` followed by no other wildcard: a suffix (``**.log`` is any path ending in ``.log``, and
+  ``**/x`` also ``x`` itself); ``x**``: a prefix; no wildcard at all: the exact path;
+- otherwise a Go regular expression: ``*`` any run but ``/``, ``?`` one character but ``/``,
+  ``**`` (and ``**/``) any run of directories, ``\\`` takes the next character into the regular
+  expression as ``\\`` and it, ``[`` and ``]`` pass through as they are. Such a pattern that Go
+  cannot compile fails when it is first used, as it does in Docker.
+
+A path is excluded when the last pattern that matches it or one of its parent directories is not an
+exception (``!``); an exception is only looked at for a path already excluded and the other way round.
 """
 
 from __future__ import annotations
 
-import posixpath
-import re
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import go_path, go_regexp
 
 FILE_NAME = '.dockerignore'
+MAX_LINE = 64 * 1024  # bufio.Scanner's limit on a line
+# patternmatcher means to escape .+()|{}$ but keeps its set in a bitmap of bytes where only
+# characters below 64 fit: '|', '{' and '}' reach the regular expression as they are
+# (``a{2}`` is ``aa``, ``a|b`` an alternative), and Docker behaves so.
+_REGEXP_ESCAPED = frozenset('.+()$')
+
+
+class PatternError(ValueError):
+    """A line Docker refuses: its number (1-based, 0 when unknown), its text and Docker's reason."""
+
+    def __init__(self, line, text, reason):
+        super().__init__('line {0}: {1!r}: {2}'.format(line, text, reason))
+        self.line = line
+        self.text = text
+        self.reason = reason
 
 
 class Pattern(object):
-    """One line of .dockerignore: its cleaned text, whether it is an exception, its regular expression."""
+    """One compiled pattern: its cleaned text, whether it is an exception, and how it matches."""
 
-    def __init__(self, text, exclusion):
+    def __init__(self, text, exclusion, line=0, source=None):
         self.text = text
         self.exclusion = exclusion
-        self.regex = re.compile(_to_regex(text))
+        self.line = line
+        self.source = text if source is None else source
+        self.kind, expression = _translate(text)
+        self.regexp = self.error = None
+        if self.kind == 'regexp':
+            try:
+                self.regexp = go_regexp.compile_regexp(expression)
+            except go_regexp.Unsupported as exc:
+                raise PatternError(line, self.source, 'kiln cannot evaluate this pattern as Docker does ({0}); '
+                                   'write the characters it stands for instead'.format(exc)) from exc
+            except go_regexp.RegexpError as exc:
+                self.error = PatternError(line, self.source, 'syntax error in pattern ({0})'.format(exc))
 
     def matches(self, path):
-        """True when ``path`` or one of its parent directories matches."""
-        if self.regex.match(path):
-            return True
-        parts = path.split('/')
-        return any(self.regex.match('/'.join(parts[:end])) for end in range(1, len(parts)))
+        """Pattern.match: whether ``path`` itself matches; raises PatternError if Go cannot compile it."""
+        if self.error is not None:
+            raise self.error
+        if self.kind == 'exact':
+            return path == self.text
+        if self.kind == 'prefix':
+            return path.startswith(self.text[:-2])
+        if self.kind == 'suffix':
+            suffix = self.text[2:]
+            return path.endswith(suffix) or (suffix[:1] == '/' and path == suffix[1:])
+        return self.regexp.search(path)
 
     def __repr__(self):
         return 'Pattern({0!r}{1})'.format(self.text, ', exclusion' if self.exclusion else '')
 
 
-def _clean(pattern):
-    """Docker's filepath.Clean of a pattern, with the leading '/' dropped."""
-    cleaned = posixpath.normpath(pattern)
-    if cleaned.startswith('//'):
-        cleaned = '/' + cleaned.lstrip('/')
-    if len(cleaned) > 1 and cleaned.startswith('/'):
-        cleaned = cleaned[1:]
-    return cleaned
+def _runes(text):
+    """The characters text/scanner hands out: a leading BOM skipped, an undecodable byte as U+FFFD."""
+    chars = [chr(go_regexp.code_point(char)) for char in text]
+    return chars[1:] if chars[:1] == ['\ufeff'] else chars
 
 
-def _to_regex(pattern):
-    """The regular expression of one cleaned pattern, anchored at both ends."""
+def _translate(pattern):
+    """Pattern.compile: the kind of match ('exact', 'prefix', 'suffix', 'regexp') and the Go expression."""
     out = ['^']
-    index = 0
-    length = len(pattern)
-    while index < length:
-        char = pattern[index]
-        if char == '*':
-            if index + 1 < length and pattern[index + 1] == '*':
-                index += 2
-                if index < length and pattern[index] == '/':
-                    index += 1  # '**/' is '**'
-                out.append('.*' if index >= length else '(.*/)?')
-                continue
-            out.append('[^/]*')
-        elif char == '?':
-            out.append('[^/]')
-        elif char == '\\':
-            index += 1
-            if index < length:
-                out.append(re.escape(pattern[index]))
-        elif char == '[':
-            # A character class passes through as Docker passes it to Go's regexp ('^' negates).
-            end = pattern.find(']', index + 2)
-            if end < 0:
-                out.append(re.escape(char))
-            else:
-                out.append(pattern[index:end + 1])
-                index = end
-        else:
-            out.append(re.escape(char))
+    kind = 'exact'
+    chars = _runes(pattern)
+    index = step = 0
+    while index < len(chars):
+        char = chars[index]
         index += 1
-    out.append('$')
-    return ''.join(out)
+        if char == '*' and chars[index:index + 1] == ['*']:
+            index += 1
+            if chars[index:index + 1] == ['/']:
+                index += 1  # '**/' is '**'
+            if index < len(chars):
+                out.append('(.*/)?')
+                kind = 'regexp'
+            elif kind == 'exact':
+                kind = 'prefix'
+            else:
+                out.append('.*')
+                kind = 'regexp'
+            if step == 0:
+                kind = 'suffix'
+        elif char in '*?':
+            out.append('[^/]*' if char == '*' else '[^/]')
+            kind = 'regexp'
+        elif char in _REGEXP_ESCAPED:
+            out.append('\\' + char)
+        elif char == '\\':
+            if index < len(chars):
+                out.append('\\' + chars[index])
+                index += 1
+                kind = 'regexp'
+            else:
+                out.append('\\')
+        else:
+            out.append(char)
+            if char in '[]':
+                kind = 'regexp'
+        step += 1
+    return kind, ''.join(out) + '$'
 
 
-def parse(text):
-    """The patterns of a .dockerignore file's ``text``, in order."""
-    patterns = []
-    for number, line in enumerate(text.splitlines()):
-        if number == 0:
-            line = line.lstrip('\ufeff')
+def read_lines(text):
+    """ignorefile.ReadAll: the (line number, pattern) pairs of a .dockerignore file's ``text``."""
+    lines = text.split('\n')
+    if lines[-1] == '':
+        lines.pop()  # the end of the file, not a line
+    out = []
+    for number, line in enumerate(lines, 1):
+        if len(line.encode('utf-8', 'surrogateescape')) >= MAX_LINE:
+            raise PatternError(number, line[:40] + '...', 'bufio.Scanner: token too long')
+        if line.endswith('\r'):
+            line = line[:-1]
+        if number == 1 and line.startswith('\ufeff'):
+            line = line[1:]
         if line.startswith('#'):
             continue
-        line = line.strip()
-        if not line:
+        pattern = go_path.trim_space(line)
+        if not pattern:
             continue
-        exclusion = line.startswith('!')
+        invert = pattern.startswith('!')
+        if invert:
+            pattern = go_path.trim_space(pattern[1:])
+        if pattern:
+            pattern = go_path.clean(pattern)
+            if len(pattern) > 1 and pattern.startswith('/'):
+                pattern = pattern[1:]
+        out.append((number, '!' + pattern if invert else pattern))
+    return out
+
+
+def compile_patterns(lines):
+    """patternmatcher.New over (line number, pattern) pairs: the Patterns; raises PatternError."""
+    patterns = []
+    for number, source in lines:
+        text = go_path.trim_space(source)
+        if not text:
+            continue
+        text = go_path.clean(text)
+        exclusion = text.startswith('!')
         if exclusion:
-            line = line[1:].strip()
-            if not line:
-                continue
-        patterns.append(Pattern(_clean(line), exclusion))
+            if text == '!':
+                raise PatternError(number, source, 'illegal exclusion pattern: "!"')
+            text = text[1:]
+        try:
+            go_path.match(text, '.')
+        except go_path.BadPattern as exc:
+            raise PatternError(number, source, str(exc)) from exc
+        patterns.append(Pattern(text, exclusion, number, source))
     return patterns
 
 
+def parse(text):
+    """The Patterns of a .dockerignore file's ``text``, in order; raises PatternError where Docker fails."""
+    return compile_patterns(read_lines(text))
+
+
 def excluded(patterns, path):
-    """Whether ``path`` (relative to the context, '/'-separated) is left out of the context."""
-    result = False
+    """MatchesOrParentMatches: whether ``path`` ('/'-separated) is left out; raises PatternError.
+
+    A pattern that matches a parent directory of ``path`` counts as matching ``path``.
+    """
+    matched = False
+    parent = go_path.dirname(path)
+    parents = parent.split('/')
     for pattern in patterns:
-        if pattern.matches(path):
-            result = not pattern.exclusion
-    return result
+        if pattern.exclusion != matched:
+            continue
+        hit = pattern.matches(path)
+        if not hit and parent != '.':
+            hit = any(pattern.matches('/'.join(parents[:end])) for end in range(1, len(parents) + 1))
+        if hit:
+            matched = not pattern.exclusion
+    return matched
 
 
 def has_exceptions(patterns):

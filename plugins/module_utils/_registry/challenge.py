@@ -6,7 +6,9 @@
 A header may hold several challenges separated by commas, and a challenge's parameters are
 separated by commas too: a comma followed by ``token=`` continues the parameters, a comma
 followed by a bare token starts the next challenge. Quoted values may contain commas, ``=`` and
-backslash escapes (Bearer scopes such as ``repository:a/b:pull,push`` do).
+backslash escapes (Bearer scopes such as ``repository:a/b:pull,push`` do). Empty list elements
+(``Basic , realm="r"``) are skipped as RFC 7230 section 7 asks, and line breaks count as white space,
+so a header folded over lines reads as it does unfolded.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import namedtuple
 
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TOKEN68_CHARS = _TOKEN_CHARS | frozenset('/=')
+_SPACE = (' ', '\t', '\r', '\n')
 
 
 class Challenge(namedtuple('Challenge', 'scheme params')):
@@ -39,11 +42,12 @@ class _Scanner(object):
         return self.text[self.pos] if self.pos < len(self.text) else ''
 
     def skip_space(self):
-        while self.peek() in (' ', '\t'):
+        # CR and LF too: a header folded over lines (obs-fold) may reach us unfolded, as distribution allows.
+        while self.peek() in _SPACE:
             self.pos += 1
 
     def skip_separators(self):
-        while self.peek() in (' ', '\t', ','):
+        while self.peek() in _SPACE or self.peek() == ',':
             self.pos += 1
 
     def token(self, chars=_TOKEN_CHARS):
@@ -79,6 +83,17 @@ class _Scanner(object):
         return follows
 
 
+def _params_follow(scanner):
+    """Whether parameters follow the scheme, past empty list elements (``Basic , realm="r"``, RFC 7230
+    section 7); the scanner is left on the first parameter, or where it was when none follows."""
+    saved = scanner.pos
+    scanner.skip_separators()
+    if scanner.param_follows():
+        return True
+    scanner.pos = saved
+    return False
+
+
 def parse_challenges(header):
     """The challenges of one WWW-Authenticate header value, in order. Never raises."""
     scanner = _Scanner(header or '')
@@ -93,7 +108,7 @@ def parse_challenges(header):
             continue
         params = {}
         scanner.skip_space()
-        if scanner.param_follows():
+        if _params_follow(scanner):
             while True:
                 scanner.skip_space()
                 name = scanner.token().lower()

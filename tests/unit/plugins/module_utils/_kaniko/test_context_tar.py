@@ -142,3 +142,92 @@ def test_a_relative_path_is_refused():
                                         (200 * 1024 ** 2, '200 MiB'), (int(1.5 * 1024 ** 3), '1.5 GiB')])
 def test_human_size(size, text):
     assert context_tar.human_size(size) == text
+
+
+# moby/moby integration-cli/docker_cli_build_test.go, the TestBuildDockerignore* builds: the files of each
+# context, its .dockerignore, and what ends up in the context. Those tests look at what `ADD .` copies,
+# from which the classic builder drops the Dockerfile and .dockerignore; the CLI sends both whatever the
+# patterns say (and so does kiln: Kaniko reads them from the context and applies .dockerignore to COPY
+# itself), so they are in every list below. Directories are entries of the tar.
+MOBY_DOCKERIGNORE_BUILDS = {
+    'TestBuildDockerignore': (
+        ['Makefile', '.git/HEAD', 'src/x.go', 'src/_vendor/v.go', 'src/_vendor/v.cc', 'src/v.cc', 'v.cc',
+         'dir/foo', '.gitignore', 'README.md'],
+        '\n.git\npkg\n.gitignore\nsrc/_vendor\n*.md\n**/*.cc\ndir', 'Dockerfile',
+        ['.dockerignore', 'Dockerfile', 'Makefile', 'src', 'src/x.go']),
+    'TestBuildDockerignoreCleanPaths': (
+        ['foo', 'foo2', 'dir1/foo'], './foo\ndir1//foo\n./dir1/../foo2', 'Dockerfile',
+        ['.dockerignore', 'Dockerfile', 'dir1']),
+    'TestBuildDockerignoreExceptions': (
+        ['Makefile', '.git/HEAD', 'src/x.go', 'src/_vendor/v.go', 'dir/foo', 'dir/foo1', 'dir/dir/f1', 'dir/dir/foo',
+         'dir/e', 'dir/e-dir/foo', '.gitignore', 'README.md', 'dir/a.cc'],
+        '\n.git\npkg\n.gitignore\nsrc/_vendor\n*.md\ndir\n!dir/e*\n!dir/dir/foo\n**/*.cc\n!**/*.cc', 'Dockerfile',
+        ['.dockerignore', 'Dockerfile', 'Makefile', 'dir', 'dir/a.cc', 'dir/dir', 'dir/dir/foo', 'dir/e', 'dir/e-dir',
+         'dir/e-dir/foo', 'src', 'src/x.go']),
+    'TestBuildDockerignoringDockerfile': ([], 'Dockerfile\n', 'Dockerfile', ['.dockerignore', 'Dockerfile']),
+    'TestBuildDockerignoringDockerfile (./)': ([], './Dockerfile\n', 'Dockerfile', ['.dockerignore', 'Dockerfile']),
+    'TestBuildDockerignoringRenamedDockerfile': (
+        ['MyDockerfile'], 'MyDockerfile\n', 'MyDockerfile', ['.dockerignore', 'Dockerfile', 'MyDockerfile']),
+    'TestBuildDockerignoringRenamedDockerfile (./)': (
+        ['MyDockerfile'], './MyDockerfile\n', 'MyDockerfile', ['.dockerignore', 'Dockerfile', 'MyDockerfile']),
+    'TestBuildDockerignoringDockerignore': ([], '.dockerignore\n', 'Dockerfile', ['.dockerignore', 'Dockerfile']),
+    'TestBuildDockerignoringWholeDir': (
+        ['Makefile', '.gitignore'], '*\n', 'Dockerfile', ['.dockerignore', 'Dockerfile']),
+    'TestBuildDockerignoringOnlyDotfiles': (
+        ['Makefile', '.gitignore'], '.*', 'Dockerfile', ['.dockerignore', 'Dockerfile', 'Makefile']),
+    'TestBuildDockerignoringWildDirs': (
+        ['dir1/file0', 'dir1/dir2/file0', 'file1', 'dir1/file1', 'dir1/dir2/file1', 'dir1/file2', 'dir1/dir2/file2',
+         'dir1/dir2/file4', 'dir1/dir2/file5', 'dir1/dir2/file6', 'dir1/dir3/file7', 'dir1/dir3/file8',
+         'dir1/dir4/file9', 'dir1/dir5/fileAA', 'dir1/dir5/fileAB', 'dir1/dir5/fileB'],
+        '\n**/file0\n**/*file1\n**/dir1/file2\ndir1/**/file4\n**/dir2/file5\n**/dir1/dir2/file6\ndir1/dir3/**\n'
+        '**/dir4/**\n**/file?A\n**/file\\?B\n**/dir5/file.\n', 'Dockerfile',
+        ['.dockerignore', 'Dockerfile', 'dir1', 'dir1/dir2', 'dir1/dir2/file2', 'dir1/dir3', 'dir1/dir4', 'dir1/dir5',
+         'dir1/dir5/fileAB', 'dir1/dir5/fileB']),
+}
+# TestBuildDockerignoringWildTopDir: each of these leaves nothing (but the two files the CLI always sends).
+for _variant in ('**', '**/', '**/**', '*'):
+    MOBY_DOCKERIGNORE_BUILDS['TestBuildDockerignoringWildTopDir ' + _variant] = (
+        ['file1', 'dir/file1'], _variant, 'Dockerfile', ['.dockerignore', 'Dockerfile'])
+
+
+@pytest.mark.parametrize('name', sorted(MOBY_DOCKERIGNORE_BUILDS))
+def test_moby_dockerignore_builds(tmp_path, pack, name):
+    files, ignore, dockerfile, expected = MOBY_DOCKERIGNORE_BUILDS[name]
+    contents = dict.fromkeys(files, '')
+    contents.setdefault('Dockerfile', 'FROM busybox\n')
+    contents[dockerfile] = 'FROM busybox\n'
+    root = tree(tmp_path / 'ctx', contents, ignore=ignore)
+    assert names(pack(root, always=(dockerfile,))) == expected
+
+
+@pytest.mark.parametrize('ignore, line, pattern, reason, fix', [
+    # moby integration-cli TestBuildDockerignoringBadExclusion: Docker fails with this very reason
+    ('!\n', 1, '!', 'illegal exclusion pattern: "!"', "write the path to take back after the '!', or remove the line"),
+    ('*.log\n[\n', 2, '[', 'syntax error in pattern',
+     "close the [ ] class, escape a literal '[', ']' or '\\' with '\\', or remove the line"),
+    ('a*[\n', 1, 'a*[', 'syntax error in pattern (missing closing ]: `[$`)',
+     "close the [ ] class, escape a literal '[', ']' or '\\' with '\\', or remove the line"),
+])
+def test_a_pattern_docker_refuses_is_refused_before_anything_is_written(tmp_path, ignore, line, pattern, reason, fix):
+    root = tree(tmp_path / 'ctx', {'Dockerfile': 'FROM scratch\n', 'a.txt': 'a'}, ignore=ignore)
+    spool = tmp_path / 'spool'
+    spool.mkdir()
+    with pytest.raises(ValidationError) as caught:
+        context_tar.pack(str(root), 10 ** 6, always=('Dockerfile',), directory=str(spool))
+    assert caught.value.option == 'local_context'
+    assert caught.value.message == 'local_context: {0}/.dockerignore line {1}: {2!r} is a pattern Docker refuses ' \
+                                   '({3}); {4}'.format(root, line, pattern, reason, fix)
+    assert list(spool.iterdir()) == []
+
+
+def test_an_escaped_bracket_packs(tmp_path, pack):
+    # '[\]a]' is a valid class holding ']' and 'a' (it used to end packing with a raw re.error)
+    root = tree(tmp_path / 'ctx', {'Dockerfile': 'FROM scratch\n', ']': '', 'a': '', 'b': ''}, ignore='[\\]a]\n')
+    assert names(pack(root)) == ['.dockerignore', 'Dockerfile', 'b']
+
+
+def test_undecodable_bytes_in_dockerignore_match_the_same_bytes_in_names(tmp_path, pack):
+    root = tree(tmp_path / 'ctx', {'Dockerfile': 'FROM scratch\n', 'keep': ''})
+    (root / '.dockerignore').write_bytes(b'x\xff*\n')
+    (root / os.fsdecode(b'x\xffy')).write_text('')
+    assert names(pack(root)) == ['.dockerignore', 'Dockerfile', 'keep']

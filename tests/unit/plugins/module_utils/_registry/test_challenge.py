@@ -64,3 +64,48 @@ def test_pick_prefers_bearer():
     assert picked.scheme == 'bearer' and picked.get('realm') == 'https://t'
     assert pick_challenge(parse_challenges('Negotiate')) is None
     assert pick_challenge(parse_challenges('Basic realm="r"')).get('missing', 'x') == 'x'
+
+
+# Upstream parsers' own cases: (source, header, expected challenges).
+UPSTREAM_CHALLENGES = [
+    ('distribution/distribution registry/client/auth/challenge/authchallenge_test.go TestAuthChallengeParse',
+     'Bearer realm="https://auth.example.com/token",service="registry.example.com",other=fun,slashed="he\\"\\l\\lo"',
+     [('bearer', {'realm': 'https://auth.example.com/token', 'service': 'registry.example.com', 'other': 'fun',
+                  'slashed': 'he"llo'})]),
+    ('distribution/distribution authchallenge_test.go testAuthChallengeNormalization',
+     'Bearer realm="https://reg.EXAMPLE.com/token",service="registry.example.com"',
+     [('bearer', {'realm': 'https://reg.EXAMPLE.com/token', 'service': 'registry.example.com'})]),
+    ('containerd/containerd remotes/docker/auth/parse_test.go TestParseAuthHeaderBearer SingleScope',
+     'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:foo/bar:pull,push"',
+     [('bearer', {'realm': 'https://auth.docker.io/token', 'service': 'registry.docker.io',
+                  'scope': 'repository:foo/bar:pull,push'})]),
+    ('containerd/containerd remotes/docker/auth/parse_test.go TestParseAuthHeaderBearer MultipleScopes',
+     'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+     'scope="repository:foo/bar:pull,push repository:foo/baz:pull repository:foo/foo:push"',
+     [('bearer', {'realm': 'https://auth.docker.io/token', 'service': 'registry.docker.io',
+                  'scope': 'repository:foo/bar:pull,push repository:foo/baz:pull repository:foo/foo:push'})]),
+    ('containerd/containerd remotes/docker/auth/parse_test.go TestParseAuthHeader',
+     'Bearer realm="https://auth.example.io/token",empty="",service="registry.example.io",'
+     'scope="repository:library/hello-world:pull,push"',
+     [('bearer', {'realm': 'https://auth.example.io/token', 'empty': '', 'service': 'registry.example.io',
+                  'scope': 'repository:library/hello-world:pull,push'})]),
+    # RFC 7230 section 7: a list may hold empty elements, which a recipient must accept. distribution and
+    # containerd stop at the empty element (and so see no realm); the RFC is followed here.
+    ('RFC 7230 section 7, empty list element', 'Basic , realm="foo"', [('basic', {'realm': 'foo'})]),
+    ('RFC 7230 section 7, empty list elements', 'Bearer realm="r",, ,service="s"',
+     [('bearer', {'realm': 'r', 'service': 's'})]),
+    # A header folded over lines (obs-fold, RFC 7230 section 3.2.4) reaching the parser unfolded;
+    # distribution counts CR and LF as white space as well.
+    ('RFC 7230 section 3.2.4, folded header', 'Bearer realm="https://t/token",\r\n service="s"',
+     [('bearer', {'realm': 'https://t/token', 'service': 's'})]),
+    ('RFC 7230 section 3.2.4, folded after the scheme', 'Basic\r\n\trealm="foo"', [('basic', {'realm': 'foo'})]),
+]
+
+
+@pytest.mark.parametrize('source, header, expected', UPSTREAM_CHALLENGES, ids=[c[0] for c in UPSTREAM_CHALLENGES])
+def test_upstream_challenges(source, header, expected):
+    assert as_tuples(header) == expected
+
+
+def test_an_empty_element_does_not_take_the_next_challenge():
+    assert as_tuples('Negotiate , Basic realm="r"') == [('negotiate', {}), ('basic', {'realm': 'r'})]
