@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_scripts as scripts
 
 pytestmark = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),
                                 reason='needs git and /bin/sh')
@@ -71,8 +71,8 @@ def run_clone(tmp_path, repo, version='HEAD', depth=1, submodules=False, transpo
     home.mkdir(exist_ok=True)
     src = tmp_path / 'workspace' / 'src'
     src.parent.mkdir(exist_ok=True)
-    script = render.CLONE_SCRIPT.replace('/dev/termination-log', str(termination)).replace(
-        render.GIT_SECRET_DIR, str(secret_dir))
+    script = scripts.CLONE_SCRIPT.replace('/dev/termination-log', str(termination)).replace(
+        scripts.GIT_SECRET_DIR, str(secret_dir))
     env = {
         'PATH': os.environ['PATH'], 'HOME': str(home), 'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
         'KILN_SRC': str(src), 'KILN_GIT_REPO': repo, 'KILN_GIT_VERSION': version, 'KILN_GIT_DEPTH': str(depth),
