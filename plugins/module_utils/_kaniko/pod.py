@@ -25,7 +25,6 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
-import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod_scripts import (
     CLONE_SCRIPT,
@@ -95,8 +94,6 @@ ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
 # follows all its builds and cleanup finds all it made.
 RUN_LABEL = 'kiln.kaniko/run'
 
-_SSH_URL_RE = re.compile(r'^(?:ssh://|[^:/@\s]+@[^:/\s]+:)', re.IGNORECASE)
-
 
 def _sh(script, *args):
     return ['/bin/sh', '-c', script, 'kiln'] + [str(arg) for arg in args]
@@ -130,11 +127,6 @@ def discard_command(spec):
 def release_command():
     """The exec that lets the export container end (so that a kept pod ends too)."""
     return _sh(RELEASE_EXEC, RELEASED)
-
-
-def git_transport(repo):
-    """'ssh' for ssh:// and user@host:path URLs, else 'http' (http, https, git)."""
-    return 'ssh' if _SSH_URL_RE.match(repo) else 'http'
 
 
 def pod_labels(spec, run_id=None):
@@ -213,15 +205,17 @@ def _resources(spec):
 
 
 def _clone_container(spec):
+    remote = spec.git.repo
     env = [
         {'name': 'HOME', 'value': GIT_HOME},
         {'name': 'GIT_TERMINAL_PROMPT', 'value': '0'},
         {'name': 'KILN_SRC', 'value': SOURCE_DIR},
-        {'name': 'KILN_GIT_REPO', 'value': spec.git.repo},
+        {'name': 'KILN_GIT_REPO', 'value': remote.url},
         {'name': 'KILN_GIT_VERSION', 'value': spec.git.version},
         {'name': 'KILN_GIT_DEPTH', 'value': str(spec.git.depth)},
         {'name': 'KILN_GIT_SUBMODULES', 'value': 'true' if spec.git.submodules else 'false'},
-        {'name': 'KILN_GIT_TRANSPORT', 'value': git_transport(spec.git.repo)},
+        # The script knows SSH and the rest (https, http, git), which it calls http.
+        {'name': 'KILN_GIT_TRANSPORT', 'value': 'ssh' if remote.transport == 'ssh' else 'http'},
         {'name': 'KILN_GIT_SECRET', 'value': spec.git.secret or ''},
     ]
     if spec.git.commit:
@@ -333,7 +327,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     annotations = dict(spec.pod.annotations)
     volumes = [{'name': 'workspace', 'emptyDir': {}}]
     if spec.git:
-        annotations[ANNOTATION_GIT_REPO] = spec.git.repo
+        annotations[ANNOTATION_GIT_REPO] = spec.git.repo.url
         annotations[ANNOTATION_GIT_VERSION] = spec.git.version
         # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
         # readable by fsGroup is not): in memory, so that it is never written to the node's disk.

@@ -331,7 +331,7 @@ class BuildRunner(object):
         if git and git.secret:
             _type, keys = self._secret_keys('git.secret', git.secret)
             if keys is not None:
-                if pod_render.git_transport(git.repo) == 'ssh':
+                if git.repo.transport == 'ssh':
                     missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
                     if missing:
                         raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(
