@@ -88,7 +88,7 @@ def _parse_url(text, scheme):
     try:
         parts = urlsplit(text)
         hostname = parts.hostname
-    except ValueError:  # an IPv6 address without its closing ']'
+    except ValueError:  # what urlsplit cannot split, such as an IPv6 address without its closing ']'
         raise ValidationError(OPTION, _NOT_CLONABLE.format(text)) from None
     if not hostname:
         raise ValidationError(OPTION, "'{0}' has no host".format(text))
@@ -98,8 +98,8 @@ def _parse_url(text, scheme):
     user, at_sign, authority = parts.netloc.rpartition('@')
     host, port = _host_port(text, authority)
     path = text[len(scheme) + len('://') + len(parts.netloc):]
-    return GitRemote(url=scheme + text[len(scheme):], transport=scheme, host=host, path=_git_path(scheme, path), port=port,
-                     user=user if at_sign else None)
+    return GitRemote(url=scheme + text[len(scheme):], transport=scheme, host=host, path=_git_path(scheme, path),
+                     port=port, user=user if at_sign else None)
 
 
 def _host_port(text, authority):
