@@ -21,9 +21,6 @@ import shlex
 import shutil
 import tempfile
 import threading
-from urllib.parse import urlsplit
-
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import git_transport
 
 FULL_COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
 _ABBREVIATED_RE = re.compile(r'^[0-9a-f]{7,63}$')
@@ -53,13 +50,6 @@ def pick_commit(refs, version):
         if name in refs:
             return refs.get(name + '^{}') or refs[name]
     return None
-
-
-def credential_origin(repo):
-    """``scheme://host[:port]`` of an URL, the scope the clone offers credentials to."""
-    parts = urlsplit(repo)
-    host = parts.netloc.rpartition('@')[2]
-    return '{0}://{1}'.format(parts.scheme.lower(), host)
 
 
 def _text(data, key):
@@ -107,18 +97,18 @@ class RemoteResolver(object):
         if _ABBREVIATED_RE.match(version):
             raise Unresolved('{0} looks like an abbreviated commit, which ls-remote cannot resolve; '
                              'give the full SHA'.format(version))
-        raise Unresolved("{0} has no branch or tag '{1}'".format(source.repo, version))
+        raise Unresolved("{0} has no branch or tag '{1}'".format(source.repo.url, version))
 
     def _ls_remote(self, namespace, source):
         if not self._git:
             raise Unresolved('git is not installed on the host that runs the module')
-        transport = git_transport(source.repo)
+        remote = source.repo
         data = {}
         if source.secret:
             data = self._read_secret(namespace, source.secret)
             if data is None:
                 raise Unresolved("Secret '{0}' (git.secret) may not be read from here".format(source.secret))
-        elif transport == 'ssh':
+        elif remote.transport == 'ssh':
             raise Unresolved('an SSH git.repo needs git.secret')
 
         workdir = tempfile.mkdtemp(prefix='kiln-git-')
@@ -129,7 +119,7 @@ class RemoteResolver(object):
             env = {'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1', 'GIT_CONFIG_GLOBAL': os.devnull,
                    'LC_ALL': 'C'}
             ssh = ['ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=20']
-            if transport == 'ssh':
+            if remote.transport == 'ssh':
                 key_file = self._write(workdir, 'id', _text(data, 'ssh-privatekey') + '\n')
                 hosts_file = self._write(workdir, 'known_hosts', _text(data, 'known_hosts') + '\n')
                 ssh += ['-i', key_file, '-o', 'IdentitiesOnly=yes', '-o', 'StrictHostKeyChecking=yes',
@@ -143,10 +133,10 @@ class RemoteResolver(object):
                     raise Unresolved("Secret '{0}' (git.secret) holds a value of several lines".format(source.secret))
                 credential = self._write(workdir, 'credential', 'username={0}\npassword={1}\n'.format(username, password))
                 helper = '!f() {{ test "$1" = get && cat {0}; }}; f'.format(shlex.quote(credential))
-                args += ['-c', 'credential.{0}.helper={1}'.format(credential_origin(source.repo), helper)]
+                args += ['-c', 'credential.{0}.helper={1}'.format(remote.credential_scope, helper)]
             env['GIT_SSH_COMMAND'] = ' '.join(shlex.quote(part) for part in ssh)
             # The second pattern brings the commit an annotated tag points at (refs/tags/<tag>^{}).
-            args += ['ls-remote', '--', source.repo, source.version, source.version + '^{}']
+            args += ['ls-remote', '--', remote.url, source.version, source.version + '^{}']
             if self._timeout_command:
                 args = [self._timeout_command, str(self._timeout)] + args
             rc, out, err = self._run(args, env)
@@ -157,7 +147,7 @@ class RemoteResolver(object):
             why = lines[-1] if lines else 'exit code {0}'.format(rc)
             if rc == 124 and self._timeout_command:
                 why = 'no answer within {0} s'.format(self._timeout)
-            raise Unresolved('git ls-remote {0} failed: {1}'.format(source.repo, why))
+            raise Unresolved('git ls-remote {0} failed: {1}'.format(remote.url, why))
         return parse_ls_remote(out)
 
     @staticmethod

@@ -16,7 +16,8 @@ workspace and left the marker RECEIVED. With a tarball, Kaniko writes the image 
 keep_command) and released it (release_command). No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
 registry credentials are the Secret mounted at /kaniko/.docker/config.json. The CAs of
-registry_ca are mounted read-only and named by --registry-certificate.
+registry_ca are mounted read-only and named by --registry-certificate. The scripts the
+containers and execs run are in pod_scripts.py; this module only places them.
 """
 
 from __future__ import annotations
@@ -24,8 +25,22 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
-import re
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod_scripts import (
+    CLONE_SCRIPT,
+    DISCARD_EXEC,
+    EXPORT_SCRIPT,
+    EXPORT_STATE_DIR,
+    FETCH_EXEC,
+    GIT_SECRET_DIR,
+    KEEP_EXEC,
+    RECEIVE_EXEC,
+    RECEIVE_SCRIPT,
+    RECEIVED,
+    RELEASE_EXEC,
+    RELEASED,
+    TERMINATION_LOG,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import (
     OUT_DIR,
     SOURCE_DIR,
@@ -39,11 +54,9 @@ CLONE = 'clone'
 RECEIVE = 'receive'
 KANIKO = 'kaniko'
 EXPORT = 'export'
-TERMINATION_LOG = '/dev/termination-log'
 DOCKERCONFIGJSON = '.dockerconfigjson'
 CONFIG_JSON = 'config.json'
 DOCKER_CONFIG_DIR = '/kaniko/.docker'
-GIT_SECRET_DIR = '/var/run/kiln/git-secret'
 # registry_ca[n] is mounted at REGISTRY_CA_DIR/<n>/ca.crt in the kaniko container.
 REGISTRY_CA_DIR = '/kaniko/ssl/kiln'
 REGISTRY_CA_FILE = 'ca.crt'
@@ -52,11 +65,6 @@ GIT_HOME = '/kiln/home'
 # pod's creation, times out first and reports Timeout; the deadline stops builds nobody waits for.
 DEADLINE_GRACE = 60
 GIT_HOME_SIZE = '16Mi'
-# The receive container ends once this file exists; the module's exec makes it after unpacking the context.
-RECEIVED = WORKSPACE + '/.kiln-received'
-# The export container ends once this file exists (release_command).
-EXPORT_STATE_DIR = '/kiln/state'
-RELEASED = EXPORT_STATE_DIR + '/released'
 # 'nobody' in Alpine-based images (alpine/git): OpenSSH refuses to run for a uid without
 # a passwd entry, so the clone user must be one the image knows.
 CLONE_UID = 65534
@@ -86,148 +94,6 @@ ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
 # follows all its builds and cleanup finds all it made.
 RUN_LABEL = 'kiln.kaniko/run'
 
-_SSH_URL_RE = re.compile(r'^(?:ssh://|[^:/@\s]+@[^:/\s]+:)', re.IGNORECASE)
-
-# Runs in the clone container with /bin/sh -c. Everything it needs comes from KILN_* variables
-# and the files of the git.secret Secret; it holds no value of its own.
-CLONE_SCRIPT = r'''set -eu
-secret_dir=/var/run/kiln/git-secret
-err="$HOME/git-stderr"
-
-fail() {
-    printf 'kiln clone: %s\n' "$*" >&2
-    printf '%s\n' "$*" >/dev/termination-log || :
-    exit 1
-}
-
-git_logged() {
-    status=0
-    git "$@" 2>"$err" || status=$?
-    cat "$err" >&2
-    [ "$status" -eq 0 ] && return 0
-    last=$(grep -v '^[[:space:]]*$' "$err" | tail -n 1)
-    return "$status"
-}
-
-last=
-mkdir -p "$HOME/.ssh"
-chmod 700 "$HOME/.ssh"
-git config --global init.defaultBranch main
-git config --global advice.detachedHead false
-
-case "$KILN_GIT_TRANSPORT" in
-ssh)
-    [ -n "$KILN_GIT_SECRET" ] ||
-        fail "git.repo is an SSH URL: name a Secret with the keys ssh-privatekey and known_hosts in git.secret"
-    [ -f "$secret_dir/ssh-privatekey" ] ||
-        fail "Secret '$KILN_GIT_SECRET' (git.secret) has no key ssh-privatekey, which an SSH URL needs"
-    [ -f "$secret_dir/known_hosts" ] ||
-        fail "Secret '$KILN_GIT_SECRET' (git.secret) has ssh-privatekey but no known_hosts;" \
-            "add the server's host keys (ssh-keyscan HOST) under the key known_hosts"
-    grep -q "^[^:]*:[^:]*:$(id -u):" /etc/passwd ||
-        fail "uid $(id -u) has no entry in /etc/passwd of git_image, and ssh needs one"
-    cp "$secret_dir/ssh-privatekey" "$HOME/.ssh/id"
-    chmod 600 "$HOME/.ssh/id"
-    GIT_SSH_COMMAND="ssh -F /dev/null -i $HOME/.ssh/id -o IdentitiesOnly=yes -o BatchMode=yes"
-    GIT_SSH_COMMAND="$GIT_SSH_COMMAND -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$secret_dir/known_hosts"
-    export GIT_SSH_COMMAND
-    echo "kiln clone: SSH key from Secret '$KILN_GIT_SECRET'"
-    ;;
-*)
-    if [ -n "$KILN_GIT_SECRET" ]; then
-        if [ -f "$secret_dir/token" ]; then
-            echo "kiln clone: token from Secret '$KILN_GIT_SECRET'"
-        elif [ -f "$secret_dir/username" ] && [ -f "$secret_dir/password" ]; then
-            echo "kiln clone: username and password from Secret '$KILN_GIT_SECRET'"
-        else
-            fail "Secret '$KILN_GIT_SECRET' (git.secret) has neither a key token nor the keys username and password"
-        fi
-        helper="$HOME/git-credential-kiln"
-        cat >"$helper" <<'HELPER'
-#!/bin/sh
-[ "$1" = get ] || exit 0
-d=/var/run/kiln/git-secret
-if [ -f "$d/token" ]; then
-    user=x-access-token
-    [ -f "$d/username" ] && user=$(cat "$d/username")
-    printf 'username=%s\npassword=%s\n' "$user" "$(cat "$d/token")"
-else
-    printf 'username=%s\npassword=%s\n' "$(cat "$d/username")" "$(cat "$d/password")"
-fi
-HELPER
-        chmod 700 "$helper"
-        rest=${KILN_GIT_REPO#*://}
-        host=${rest%%/*}
-        host=${host##*@}
-        git config --global "credential.${KILN_GIT_REPO%%://*}://$host.helper" "$helper"
-    fi
-    ;;
-esac
-
-is_commit() {
-    case "$1" in *[!0-9a-f]*) return 1 ;; esac
-    [ ${#1} -ge 7 ] && [ ${#1} -le 64 ]
-}
-
-depth=
-[ "$KILN_GIT_DEPTH" -gt 0 ] && depth="--depth=$KILN_GIT_DEPTH"
-git init -q "$KILN_SRC"
-cd "$KILN_SRC"
-git remote add origin "$KILN_GIT_REPO"
-echo "kiln clone: fetching $KILN_GIT_VERSION from $KILN_GIT_REPO"
-# shellcheck disable=SC2086
-if git_logged fetch --no-tags $depth origin "$KILN_GIT_VERSION"; then
-    git checkout -q --detach FETCH_HEAD
-elif is_commit "$KILN_GIT_VERSION"; then
-    echo "kiln clone: $KILN_GIT_VERSION was not served directly; fetching all branches and tags"
-    git_logged fetch origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ||
-        fail "could not fetch $KILN_GIT_REPO: $last"
-    git checkout -q --detach "$KILN_GIT_VERSION^{commit}" ||
-        fail "commit $KILN_GIT_VERSION (git.version) is not in $KILN_GIT_REPO"
-else
-    fail "could not fetch '$KILN_GIT_VERSION' (git.version) from $KILN_GIT_REPO: $last"
-fi
-
-# The module resolved git.version before the build and labelled the image with that commit:
-# build that commit, also when the branch has moved since.
-if [ -n "${KILN_GIT_COMMIT:-}" ] && [ "$(git rev-parse HEAD)" != "$KILN_GIT_COMMIT" ]; then
-    echo "kiln clone: $KILN_GIT_VERSION has moved since the build started; fetching $KILN_GIT_COMMIT"
-    # shellcheck disable=SC2086
-    git_logged fetch --no-tags $depth origin "$KILN_GIT_COMMIT" ||
-        git_logged fetch origin '+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ||
-        fail "could not fetch $KILN_GIT_REPO: $last"
-    git checkout -q --detach "$KILN_GIT_COMMIT^{commit}" ||
-        fail "commit $KILN_GIT_COMMIT ($KILN_GIT_VERSION when the build started) is not in $KILN_GIT_REPO"
-fi
-
-if [ "$KILN_GIT_SUBMODULES" = true ]; then
-    echo "kiln clone: updating submodules"
-    # shellcheck disable=SC2086
-    git_logged submodule update --init --recursive $depth ||
-        git_logged submodule update --init --recursive ||
-        fail "could not update the submodules: $last"
-fi
-
-commit=$(git rev-parse HEAD)
-echo "kiln clone: checked out $commit"
-printf '%s' "$commit" >/dev/termination-log
-'''
-
-
-RECEIVE_SCRIPT = 'until [ -e {0} ]; do sleep 0.2; done; echo "kiln receive: build context received"'.format(RECEIVED)
-EXPORT_SCRIPT = 'until [ -e {0} ]; do sleep 0.5; done'.format(RELEASED)
-
-# Run through exec, with their values as arguments ($1, $2, ...), never inside the script.
-# The exec protocol cannot close stdin, so head reads exactly the tar's size; cat drains what tar
-# leaves after its end-of-archive blocks, so that head never writes into a closed pipe.
-_RECEIVE_EXEC = 'mkdir -p "$1" && head -c "$2" | { tar -x -f - -C "$1" && cat >/dev/null; } && touch "$3"'
-# The tarball's size on stderr, then its bytes on stdout.
-_FETCH_EXEC = 'stat -c %s "$1" >&2 && exec cat "$1"'
-# On the claim: size and sha256 of the partial file, then rename it to the name asked for.
-_KEEP_EXEC = ('cd "$1" && test -f "$2" && stat -c %s "$2" && sha256sum "$2" | cut -d " " -f 1 && '
-              'mv -f "$2" "$3"')
-_DISCARD_EXEC = 'rm -f "$1"'
-
 
 def _sh(script, *args):
     return ['/bin/sh', '-c', script, 'kiln'] + [str(arg) for arg in args]
@@ -240,32 +106,27 @@ def init_container_name(spec):
 
 def receive_command(spec, size):
     """The exec in the receive container that unpacks ``size`` bytes of tar from stdin into the context directory."""
-    return _sh(_RECEIVE_EXEC, spec.context_dir, size, RECEIVED)
+    return _sh(RECEIVE_EXEC, spec.context_dir, size, RECEIVED)
 
 
 def fetch_command(spec):
     """The exec in the export container that writes the tarball's size to stderr and its bytes to stdout."""
-    return _sh(_FETCH_EXEC, spec.tarball.tar_path)
+    return _sh(FETCH_EXEC, spec.tarball.tar_path)
 
 
 def keep_command(spec):
     """The exec in the export container that checks the tarball on the claim and gives it its name."""
-    return _sh(_KEEP_EXEC, OUT_DIR, partial_name(spec.tarball.path), posixpath.basename(spec.tarball.path))
+    return _sh(KEEP_EXEC, OUT_DIR, partial_name(spec.tarball.path), posixpath.basename(spec.tarball.path))
 
 
 def discard_command(spec):
     """The exec in the export container that removes what Kaniko may have left of the tarball."""
-    return _sh(_DISCARD_EXEC, spec.tarball.tar_path)
+    return _sh(DISCARD_EXEC, spec.tarball.tar_path)
 
 
 def release_command():
     """The exec that lets the export container end (so that a kept pod ends too)."""
-    return _sh('touch "$1"', RELEASED)
-
-
-def git_transport(repo):
-    """'ssh' for ssh:// and user@host:path URLs, else 'http' (http, https, git)."""
-    return 'ssh' if _SSH_URL_RE.match(repo) else 'http'
+    return _sh(RELEASE_EXEC, RELEASED)
 
 
 def pod_labels(spec, run_id=None):
@@ -344,15 +205,17 @@ def _resources(spec):
 
 
 def _clone_container(spec):
+    remote = spec.git.repo
     env = [
         {'name': 'HOME', 'value': GIT_HOME},
         {'name': 'GIT_TERMINAL_PROMPT', 'value': '0'},
         {'name': 'KILN_SRC', 'value': SOURCE_DIR},
-        {'name': 'KILN_GIT_REPO', 'value': spec.git.repo},
+        {'name': 'KILN_GIT_REPO', 'value': remote.url},
         {'name': 'KILN_GIT_VERSION', 'value': spec.git.version},
         {'name': 'KILN_GIT_DEPTH', 'value': str(spec.git.depth)},
         {'name': 'KILN_GIT_SUBMODULES', 'value': 'true' if spec.git.submodules else 'false'},
-        {'name': 'KILN_GIT_TRANSPORT', 'value': git_transport(spec.git.repo)},
+        # The script knows SSH and the rest (https, http, git), which it calls http.
+        {'name': 'KILN_GIT_TRANSPORT', 'value': 'ssh' if remote.transport == 'ssh' else 'http'},
         {'name': 'KILN_GIT_SECRET', 'value': spec.git.secret or ''},
     ]
     if spec.git.commit:
@@ -464,7 +327,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     annotations = dict(spec.pod.annotations)
     volumes = [{'name': 'workspace', 'emptyDir': {}}]
     if spec.git:
-        annotations[ANNOTATION_GIT_REPO] = spec.git.repo
+        annotations[ANNOTATION_GIT_REPO] = spec.git.repo.url
         annotations[ANNOTATION_GIT_VERSION] = spec.git.version
         # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
         # readable by fsGroup is not): in memory, so that it is never written to the node's disk.

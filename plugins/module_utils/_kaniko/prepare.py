@@ -139,7 +139,7 @@ def _check_git_secret(spec, secrets):
     _type, keys = _secret_keys(spec, secrets, 'git.secret', git.secret)
     if keys is None:
         return
-    if pod_render.git_transport(git.repo) == 'ssh':
+    if git.repo.transport == 'ssh':
         missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
         if missing:
             raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(

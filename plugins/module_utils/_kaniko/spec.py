@@ -14,10 +14,10 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
-from urllib.parse import urlsplit
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_url import SCHEME_RE, GitRemote, parse_git_remote
 
 WORKSPACE = '/workspace'
 SOURCE_DIR = WORKSPACE + '/src'
@@ -41,9 +41,6 @@ CACHE_AUTO = 'auto'
 # Host names that only resolve inside a cluster or on the host itself.
 _LOCAL_SUFFIXES = ('.svc', '.svc.cluster.local', '.cluster.local', '.localhost')
 
-GIT_SCHEMES = ('http', 'https', 'git', 'ssh')
-_SCP_LIKE_RE = re.compile(r'^[A-Za-z0-9._~+-]+@[A-Za-z0-9.-]+:\S+$')
-_URL_SCHEME_RE = re.compile(r'^([A-Za-z][A-Za-z0-9+.-]*)://')
 _PLATFORM_RE = re.compile(r'^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$')
 _BUILD_ARG_NAME_RE = re.compile(r'^[^\s=]+$')
 
@@ -84,7 +81,7 @@ _REGISTRY_CA_EXAMPLE = 'e.g. registry.example.com or registry.example.com:5000'
 
 @dataclass(frozen=True)
 class GitSource:
-    repo: str
+    repo: GitRemote  # option git.repo, parsed (git_url.py)
     version: str = 'HEAD'
     depth: int = 1
     submodules: bool = False
@@ -253,24 +250,7 @@ def _git(params):
     if not git:
         raise ValidationError('git', 'give the source: git (a repository the cluster clones) or local_context '
                                      '(a directory on the host that runs the module)')
-    repo = git['repo']
-    if not repo or any(c.isspace() for c in repo):
-        raise ValidationError('git.repo', "'{0}' is not a git URL".format(repo))
-    scheme = _URL_SCHEME_RE.match(repo)
-    if scheme:
-        name = scheme.group(1).lower()
-        if name not in GIT_SCHEMES:
-            raise ValidationError('git.repo', "the URL scheme '{0}' is not supported in the cluster; "
-                                              "use https://, ssh://, git:// or user@host:path".format(name))
-        parts = urlsplit(repo)
-        if not parts.hostname:
-            raise ValidationError('git.repo', "'{0}' has no host".format(repo))
-        if parts.password is not None:
-            raise ValidationError('git.repo', 'the URL carries a password or token, which would show in the pod; '
-                                              'put it into a Secret and name it in git.secret')
-    elif not _SCP_LIKE_RE.match(repo):
-        raise ValidationError('git.repo', "'{0}' is not a URL the cluster can clone; use https://host/path, "
-                                          "ssh://user@host/path, git://host/path or user@host:path".format(repo))
+    repo = parse_git_remote(git['repo'])
 
     version = git['version']
     if (not version or version.startswith('-') or any(c.isspace() or ord(c) < 32 for c in version)
@@ -477,7 +457,7 @@ def _registry_ca(values, skip_tls_verify, insecure_registries):
         where = 'registry_ca[{0}]'.format(index)
         registry = item.get('registry') or ''
         option = where + '.registry'
-        scheme = _URL_SCHEME_RE.match(registry)
+        scheme = SCHEME_RE.match(registry)
         if not registry:
             problem = 'is required: the registry whose CA this is, as host[:port], {0}'.format(_REGISTRY_CA_EXAMPLE)
         elif scheme:

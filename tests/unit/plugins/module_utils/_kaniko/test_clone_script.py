@@ -12,6 +12,8 @@ import subprocess
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_scripts as scripts
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 pytestmark = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),
                                 reason='needs git and /bin/sh')
@@ -71,8 +73,8 @@ def run_clone(tmp_path, repo, version='HEAD', depth=1, submodules=False, transpo
     home.mkdir(exist_ok=True)
     src = tmp_path / 'workspace' / 'src'
     src.parent.mkdir(exist_ok=True)
-    script = render.CLONE_SCRIPT.replace('/dev/termination-log', str(termination)).replace(
-        render.GIT_SECRET_DIR, str(secret_dir))
+    script = scripts.CLONE_SCRIPT.replace('/dev/termination-log', str(termination)).replace(
+        scripts.GIT_SECRET_DIR, str(secret_dir))
     env = {
         'PATH': os.environ['PATH'], 'HOME': str(home), 'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
         'KILN_SRC': str(src), 'KILN_GIT_REPO': repo, 'KILN_GIT_VERSION': version, 'KILN_GIT_DEPTH': str(depth),
@@ -193,6 +195,39 @@ def test_credentials_are_read_from_the_secret_files_for_the_repository_host_only
     helper = subprocess.run([str(home / 'git-credential-kiln'), 'get'], capture_output=True, text=True, check=True,
                             env={'PATH': os.environ['PATH']}, cwd=str(tmp_path))
     assert helper.stdout == expected
+
+
+@pytest.mark.parametrize('url, elsewhere', [
+    ('https://builder@git.example.com:8443/team/app.git', 'https://git.example.com/team/app.git'),
+    ('HTTPS://Git.Example.com/app.git', 'https://git.example.com:8443/app.git'),
+    ('https://[2001:db8::1]:8443/app.git', 'https://[2001:db8::2]:8443/app.git'),
+    ('https://git.example.com:/app.git', 'http://git.example.com/app.git'),
+    ('http://127.0.0.1:9/app.git', 'http://127.0.0.2:9/app.git'),
+])
+def test_the_clone_offers_credentials_where_ls_remote_does(tmp_path, url, elsewhere):
+    """The script scopes its credential helper to the host the module's GitRemote.credential_scope names."""
+    spec = make_spec(git=dict(repo=url, version='main', secret='creds'))
+    (clone,) = render.render_pod(spec)['spec']['initContainers']
+    env = {item['name']: item['value'] for item in clone['env']}
+    offline = tmp_path / 'bin'
+    offline.mkdir()
+    (offline / 'git').write_text('#!/bin/sh\n[ "$1" = fetch ] && { echo "fatal: offline" >&2; exit 128; }\n'
+                                 'exec ' + shutil.which('git') + ' "$@"\n')
+    (offline / 'git').chmod(0o755)
+    rc, log, output, _src = run_clone(tmp_path, env['KILN_GIT_REPO'], version='main', secret={'token': 't0k'},
+                                      transport=env['KILN_GIT_TRANSPORT'],
+                                      extra_env={'PATH': '{0}:{1}'.format(offline, os.environ['PATH'])})
+    assert rc == 1 and log == "could not fetch 'main' (git.version) from {0}: fatal: offline\n".format(spec.git.repo), output
+
+    def helper_for(address):
+        done = subprocess.run(['git', 'config', '--global', '--get-urlmatch', 'credential.helper', address],
+                              env=dict(os.environ, HOME=str(tmp_path / 'home'), GIT_CONFIG_NOSYSTEM='1'),
+                              capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    assert helper_for(spec.git.repo.credential_scope + '/any/path') == str(tmp_path / 'home' / 'git-credential-kiln')
+    assert helper_for(spec.git.repo.url) == str(tmp_path / 'home' / 'git-credential-kiln')
+    assert helper_for(elsewhere) == ''
 
 
 def test_the_commit_the_module_resolved_when_the_branch_did_not_move(tmp_path, origin):

@@ -50,7 +50,7 @@ def test_items_inherit_and_override():
              git=dict(version='v2'), build_args={'DEBUG': '1'}, labels={'team': 'workers'},
              pod=dict(resources=dict(requests={'cpu': '1'})), extra_args=['--reproducible']),
     ])
-    assert rng.git.repo == worker.git.repo == 'https://github.com/jpetazzo/container.training'
+    assert rng.git.repo.url == worker.git.repo.url == 'https://github.com/jpetazzo/container.training'
     assert (rng.git.version, worker.git.version) == ('main', 'v2')
     assert (rng.git.depth, worker.git.depth) == (1, 1)
     assert (rng.timeout, worker.timeout) == (1800, 60)
@@ -66,7 +66,7 @@ def test_git_may_come_from_the_items_only():
     first, = items.item_specs(dict(params([dict(git=dict(repo='https://x.example.com/a.git'),
                                                 destinations=['registry:5000/a:1'])]), git=None),
                               build.build_options())[0]
-    assert (first.git.repo, first.git.version, first.git.depth) == ('https://x.example.com/a.git', 'HEAD', 1)
+    assert (first.git.repo.url, first.git.version, first.git.depth) == ('https://x.example.com/a.git', 'HEAD', 1)
     with pytest.raises(ValidationError) as caught:
         items.item_specs(dict(params([dict(destinations=['registry:5000/a:1'])]), git=None), build.build_options())
     error = caught.value

@@ -126,7 +126,7 @@ def test_an_item_s_local_context_replaces_the_top_level_git_and_back():
     first, second = item_specs([dict(local_context=dict(path='/src/a'), destinations=['r:5000/a:1']),
                                 dict(destinations=['r:5000/b:1'])])
     assert first.git is None and first.local.path == '/src/a'
-    assert second.local is None and second.git.repo == 'https://github.com/jpetazzo/container.training'
+    assert second.local is None and second.git.repo.url == 'https://github.com/jpetazzo/container.training'
     top = dict(TOP)
     top.pop('git')
     given = dict(top, local_context=dict(path='/src/top'), builds=[
@@ -135,7 +135,7 @@ def test_an_item_s_local_context_replaces_the_top_level_git_and_back():
     params = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE,
                                    required_one_of=build.REQUIRED_ONE_OF).validate(given).validated_parameters
     first, second = items.item_specs(params, build.build_options())[0]
-    assert first.local.path == '/src/top' and second.local is None and second.git.repo == 'https://example.com/b.git'
+    assert first.local.path == '/src/top' and second.local is None and second.git.repo.url == 'https://example.com/b.git'
 
 
 def test_two_items_may_not_write_the_same_tarball():

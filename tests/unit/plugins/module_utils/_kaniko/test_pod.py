@@ -226,8 +226,11 @@ def test_git_secret_is_mounted_only_into_the_clone_container():
     ('https://builder@git.lab/app.git', 'http'),
     ('git://git.lab/app.git', 'http'),
 ])
-def test_git_transport(repo, transport):
-    assert render.git_transport(repo) == transport
+def test_the_clone_script_is_told_ssh_or_http(repo, transport):
+    spec = make_spec(git=dict(repo=repo))
+    env = {item['name']: item['value'] for item in containers(render.render_pod(spec))['clone']['env']}
+    assert (env['KILN_GIT_TRANSPORT'], env['KILN_GIT_REPO']) == (transport, spec.git.repo.url)
+    assert env['KILN_GIT_REPO'] == (repo if repo[0].islower() else 'ssh' + repo[3:])  # git wants ssh://, not SSH://
 
 
 def test_registry_secret_is_mounted_as_config_json():

@@ -268,7 +268,7 @@ def test_unsupported_scheme_is_named():
     'https://builder@git.lab/app.git',
 ])
 def test_git_urls(repo):
-    assert make_spec(git=dict(repo=repo)).git.repo == repo
+    assert make_spec(git=dict(repo=repo)).git.repo.url == repo
 
 
 @pytest.mark.parametrize('version', ['-rf', 'a b', 'a..b', 'ref^', 'x:y', 'branch/', 'x.lock', 'HEAD@{1}', ''])
