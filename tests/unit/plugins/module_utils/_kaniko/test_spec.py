@@ -366,6 +366,7 @@ def test_cache_options_need_cache():
 
 def test_insecure_registries_are_hosts():
     assert invalid(insecure_registries=['http://registry:5000']).option == 'insecure_registries[0]'
+    assert invalid(insecure_registries=['registry:5000\n']).option == 'insecure_registries[0]'
     assert make_spec(insecure_registries=['registry:5000']).insecure_registries == ('registry:5000',)
 
 
