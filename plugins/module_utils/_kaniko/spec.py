@@ -227,7 +227,7 @@ def _relative_inside(option, value, what):
 
 
 def _image(option, value, allow_digest=True):
-    """The ImageReference of the image option ``option``; a registry must be reachable from what it names."""
+    """The ImageReference of ``value``, given as the image option ``option``; it must name a registry host."""
     try:
         parsed = ImageReference.parse(value, need_registry=True)
     except InvalidReference as exc:
@@ -694,7 +694,8 @@ def build_spec(params):
     return BuildSpec(
         namespace=namespace, name=name, git=git, local=local, tarball=tarball,
         context_sub_path=context_sub_path, dockerfile=dockerfile,
-        destinations=destinations, destination_refs=destination_refs, build_args=build_args, target=params['target'], labels=labels,
+        destinations=destinations, destination_refs=destination_refs,
+        build_args=build_args, target=params['target'], labels=labels,
         platform=platform, insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
         push=push, extra_args=_extra_args(params['extra_args']),
