@@ -155,8 +155,11 @@ options:
     description:
       - Image references to push to, such as V(registry:5000/team/app:1.0). At least one is required unless
         O(push=false).
-      - Each is checked against the image reference grammar (lower-case repository, tag of at most 128
-        characters, no digest).
+      - Each is checked, before anything is created, against the image reference grammar of
+        distribution/reference, as Docker and containerd read it (lower-case repository path of at most
+        255 characters, ASCII tag of at most 128 characters, no digest). The first component names the
+        registry when it holds a dot, a colon or an upper-case letter, or is V(localhost); otherwise the
+        image goes to Docker Hub, where a one-component name is under V(library/).
     type: list
     elements: str
   build_args:
@@ -248,7 +251,8 @@ options:
         alone because the cache is a repository of its own there, which Docker Hub does not allow
         (V(user/app/cache) has three levels) and others (ECR) need created first.
       - The layers go to O(cache_repo), by default the first destination's repository with C(/cache)
-        appended, such as V(registry:5000/team/app/cache); RV(cache_repo) returns it.
+        appended, such as V(registry:5000/team/app/cache) (V(docker.io/library/app/cache) for V(app) on
+        Docker Hub); RV(cache_repo) returns it.
     type: raw
     default: auto
   cache_repo:

@@ -35,8 +35,12 @@ options:
   reference:
     description:
       - The image, as V(host[:port]/repository:tag) or V(host[:port]/repository@sha256:...).
-      - Without a registry host (a first component with a dot or a colon, or V(localhost)) the image is on
-        Docker Hub, where one-component names are under V(library/); without tag or digest the tag is V(latest).
+      - Read as Docker and containerd read it (the grammar of distribution/reference) and as written; white space
+        is not stripped, and a digest is V(sha256), V(sha384) or V(sha512) with its exact number of lower-case
+        hex digits.
+      - Without a registry host (a first component with a dot, a colon or an upper-case letter, or
+        V(localhost)) the image is on Docker Hub, where one-component names are under V(library/); only
+        V(index.docker.io) is read as V(docker.io). Without tag or digest the tag is V(latest).
     type: str
     required: true
     aliases: [name, image]

@@ -45,7 +45,8 @@ def identify(spec, resolver, lookup, read_tarball=tarball_file.read):
     if not spec.push or not spec.destinations:
         return Decision(UNAVAILABLE, 'push is false: there is no image in a registry to compare with', commit, key)
     try:
-        existing = [lookup.existing(spec, destination) for destination in spec.destinations]
+        existing = [lookup.existing(spec, destination, ref)
+                    for destination, ref in zip(spec.destinations, spec.destination_refs)]
     except LookupUnavailable as exc:
         return Decision(UNAVAILABLE, str(exc), commit, key)
     return decide(key, commit, existing, source_text(spec, commit))

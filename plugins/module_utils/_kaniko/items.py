@@ -130,12 +130,13 @@ def item_specs(params, option_spec):
             spec = build_spec(merged)
         except ValidationError as exc:
             raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason)
-        for position, destination in enumerate(spec.destinations):
-            if destination in destinations:
+        for position, (destination, ref) in enumerate(zip(spec.destinations, spec.destination_refs)):
+            pushed = ref.with_default_tag()  # 'app' and 'docker.io/library/app:latest' are one tag
+            if pushed in destinations:
                 raise ValidationError('{0}.destinations[{1}]'.format(where, position),
                                       "'{0}' is also a destination of {1}; two builds cannot push the same tag".format(
-                                          destination, destinations[destination]))
-            destinations[destination] = where
+                                          destination, destinations[pushed]))
+            destinations[pushed] = where
         if spec.log_path:
             if spec.log_path in logs or spec.log_path == params.get('log_path'):
                 raise ValidationError(where + '.log_path', "'{0}' is also the log_path of {1}".format(

@@ -24,11 +24,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key impo
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError, RegistryUnreachable
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
-    DOCKER_HUB,
-    DOCKER_HUB_ALIASES,
-    parse_reference,
-)
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
 
 TIMEOUT_SECONDS = 10
 _DOCKER_CONFIG_KEYS = ('.dockerconfigjson', 'config.json')
@@ -51,7 +47,7 @@ def docker_config_credentials(text, registry):
     except (ValueError, AttributeError):
         return None
     for server, entry in auths.items():
-        if _server_host(server) != registry.lower() or not isinstance(entry, dict):
+        if _server_host(server) != _server_host(registry) or not isinstance(entry, dict):
             continue
         if entry.get('username') and entry.get('password'):
             return entry['username'], entry['password']
@@ -82,7 +78,7 @@ class RegistryLookup(object):
 
     def _credentials(self, spec, registry):
         for credential in spec.registry_auth:
-            if _server_host(credential.server) == registry:
+            if _server_host(credential.server) == _server_host(registry):
                 return credential.username, credential.password
         if spec.registry_secret:
             data = self._read_secret(spec.namespace, spec.registry_secret) or {}
@@ -121,9 +117,9 @@ class RegistryLookup(object):
             self._clients = {}
 
     def _client(self, spec, ref):
-        plain_http = spec.insecure or ref.registry in spec.insecure_registries
-        ca_path = None if plain_http or spec.skip_tls_verify else self._ca_path(spec, ref.registry)
-        credentials = self._credentials(spec, ref.registry) or (None, None)
+        plain_http = spec.insecure or ref.domain in spec.insecure_registries
+        ca_path = None if plain_http or spec.skip_tls_verify else self._ca_path(spec, ref.domain)
+        credentials = self._credentials(spec, ref.domain) or (None, None)
         key = (ref.api_host, plain_http, spec.skip_tls_verify, ca_path, credentials)
         if key not in self._clients:
             self._clients[key] = self._client_class(
@@ -131,16 +127,18 @@ class RegistryLookup(object):
                 username=credentials[0], password=credentials[1], timeout=self._timeout)
         return key, self._clients[key]
 
-    def existing(self, spec, destination):
-        """What ``destination`` holds, as an Existing; raises LookupUnavailable."""
-        ref = parse_reference(destination)
+    def existing(self, spec, destination, ref):
+        """What ``destination`` (as the user wrote it; ``ref`` its ImageReference) holds, as an Existing.
+
+        Raises LookupUnavailable.
+        """
         key, client = self._client(spec, ref)
         if key in self._failures:  # one unreachable registry costs one timeout per run, not one per build
             raise LookupUnavailable(self._failures[key])
         try:
-            fetched = client.get_manifest(ref.repository, ref.tag)
+            fetched = client.get_manifest(ref.repository, ref.manifest_reference)
             if fetched is None:
-                return Existing(destination, _repository(destination))
+                return Existing(destination, ref.name)
             body, content_type, digest = fetched
             doc = manifests.load_json(body, 'manifest')
             kind, _media_type = manifests.classify(doc, content_type)
@@ -154,16 +152,9 @@ class RegistryLookup(object):
                 labels = manifests.schema1_summary(doc)['labels']
             else:  # an index: not what a Kaniko build pushes
                 labels = {}
-            return Existing(destination, _repository(destination), labels, digest)
+            return Existing(destination, ref.name, labels, digest)
         except RegistryError as exc:
             why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
             if isinstance(exc, RegistryUnreachable):
                 self._failures[key] = why
             raise LookupUnavailable(why)
-
-
-def _repository(destination):
-    """The destination's name without the tag, as Kaniko writes it before @digest."""
-    name = destination.rsplit('@', 1)[0]
-    slash, colon = name.rfind('/'), name.rfind(':')
-    return name[:colon] if colon > slash else name

@@ -18,6 +18,13 @@ from typing import Any, Dict, Optional, Tuple
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_url import SCHEME_RE, GitRemote, parse_git_remote
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import InvalidReference
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
+    DOCKER_HUB,
+    REFERENCE_EXAMPLE,
+    ImageReference,
+    registry_host_problem,
+)
 
 WORKSPACE = '/workspace'
 SOURCE_DIR = WORKSPACE + '/src'
@@ -71,8 +78,6 @@ _OWNED_FLAGS = {
     '--registry-mirror': 'registry_mirrors',
     '--registry-certificate': 'registry_ca',
 }
-
-_REFERENCE_EXAMPLE = 'use e.g. registry:5000/team/app:tag'
 
 # The key of a registry_ca Secret or ConfigMap that holds the CA, when registry_ca[].key is not given.
 REGISTRY_CA_KEY = 'ca.crt'
@@ -168,6 +173,8 @@ class BuildSpec:
     context_sub_path: str = ''
     dockerfile: str = 'Dockerfile'
     destinations: Tuple[str, ...] = ()
+    # The destinations parsed, in the same order: what the registry lookup and the cache repository use.
+    destination_refs: Tuple[ImageReference, ...] = ()
     build_args: Tuple[Tuple[str, str], ...] = ()
     target: Optional[str] = None
     labels: Tuple[Tuple[str, str], ...] = ()
@@ -217,10 +224,11 @@ def _relative_inside(option, value, what):
 
 
 def _image(option, value, allow_digest=True):
-    parsed, problem = ref.parse_image_reference(value)
-    if problem:
-        raise ValidationError(option, "'{0}' is not a valid image reference ({1}); {2}".format(
-            value, problem, _REFERENCE_EXAMPLE))
+    """The ImageReference of ``value``, given as the image option ``option``; it must name a registry host."""
+    try:
+        parsed = ImageReference.parse(value, need_registry=True)
+    except InvalidReference as exc:
+        raise ValidationError(option, '{0}; {1}'.format(exc.message, REFERENCE_EXAMPLE))
     if parsed.digest and not allow_digest:
         raise ValidationError(option, "'{0}' carries a digest; a destination is a name[:tag], "
                                       "the registry gives the digest".format(value))
@@ -465,7 +473,7 @@ def _registry_ca(values, skip_tls_verify, insecure_registries):
                 registry, scheme.group(1), _REGISTRY_CA_EXAMPLE)
         elif '/' in registry:
             problem = "'{0}' has a path; give the registry as host[:port] only, {1}".format(registry, _REGISTRY_CA_EXAMPLE)
-        elif ref.registry_host_problem(registry):
+        elif registry_host_problem(registry):
             problem = "'{0}' is not a registry host[:port]; {1}".format(registry, _REGISTRY_CA_EXAMPLE)
         else:
             problem = None
@@ -520,12 +528,12 @@ def _split_host(registry):
 
 
 def self_hosted_reason(registry, insecure=False, insecure_registries=()):
-    """Why ``registry`` (host[:port], None for Docker Hub) counts as self-hosted, or None.
+    """Why ``registry`` (host[:port]; docker.io or None for Docker Hub) counts as self-hosted, or None.
 
     Self-hosted: reached over plain HTTP (insecure, or listed in insecure_registries), or a
-    name or address that only makes sense inside a cluster or a private network.
+    name or address that only makes sense inside a cluster or a private network. Docker Hub never is.
     """
-    if not registry:
+    if not registry or registry == DOCKER_HUB:
         return None
     if registry in insecure_registries:
         return '{0} is in insecure_registries'.format(registry)
@@ -547,13 +555,14 @@ def self_hosted_reason(registry, insecure=False, insecure_registries=()):
 
 
 def default_cache_repo(destination):
-    """Kaniko's own choice of cache repository for a destination: its repository plus /cache."""
-    parsed, _problem = ref.parse_image_reference(destination)
-    return parsed.repository + '/cache'
+    """Kaniko's own choice of cache repository for a destination (an ImageReference): its name plus /cache."""
+    return destination.name + '/cache'
 
 
 def decide_cache(mode, cache_repo, destinations, push, insecure=False, insecure_registries=()):
     """(cache on, cache repository) for the cache option's value ``mode`` (True, False or 'auto').
+
+    ``destinations`` are ImageReferences.
 
     auto is on when cache_repo is given, or when the build pushes and its first destination's
     registry is self-hosted (self_hosted_reason); the layers then go to <destination repository>/cache.
@@ -568,8 +577,7 @@ def decide_cache(mode, cache_repo, destinations, push, insecure=False, insecure_
         return True, cache_repo
     if not push or not destinations:
         return False, None
-    parsed, _problem = ref.parse_image_reference(destinations[0])
-    if self_hosted_reason(parsed.domain, insecure, insecure_registries):
+    if self_hosted_reason(destinations[0].domain, insecure, insecure_registries):
         return True, default_cache_repo(destinations[0])
     return False, None
 
@@ -594,8 +602,8 @@ def build_spec(params):
     dockerfile = _relative_inside('dockerfile', params['dockerfile'], 'the build context (context_sub_path)')
 
     destinations = tuple(params['destinations'] or ())
-    for index, destination in enumerate(destinations):
-        _image('destinations[{0}]'.format(index), destination, allow_digest=False)
+    destination_refs = tuple(_image('destinations[{0}]'.format(index), destination, allow_digest=False)
+                             for index, destination in enumerate(destinations))
     tarball = _tarball(params, destinations)
     push = not tarball if params['push'] is None else bool(params['push'])
     if push and not destinations:
@@ -612,7 +620,7 @@ def build_spec(params):
 
     insecure_registries = tuple(params['insecure_registries'] or ())
     for index, registry in enumerate(insecure_registries):
-        problem = ref.registry_host_problem(registry)
+        problem = registry_host_problem(registry)
         if problem:
             raise ValidationError('insecure_registries[{0}]'.format(index), "'{0}': {1}".format(registry, problem))
     registry_mirrors = tuple(params['registry_mirrors'] or ())
@@ -637,7 +645,7 @@ def build_spec(params):
         if problem:
             raise ValidationError('cache_ttl', "'{0}': {1}".format(cache_ttl, problem))
 
-    cache, cache_repo = decide_cache(cache_mode, cache_repo, destinations, push,
+    cache, cache_repo = decide_cache(cache_mode, cache_repo, destination_refs, push,
                                      bool(params['insecure']), insecure_registries)
     if not cache:
         cache_ttl = None
@@ -666,7 +674,8 @@ def build_spec(params):
     return BuildSpec(
         namespace=namespace, name=name, git=git, local=local, tarball=tarball,
         context_sub_path=context_sub_path, dockerfile=dockerfile,
-        destinations=destinations, build_args=build_args, target=params['target'], labels=labels,
+        destinations=destinations, destination_refs=destination_refs,
+        build_args=build_args, target=params['target'], labels=labels,
         platform=platform, insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         insecure_registries=insecure_registries, registry_mirrors=registry_mirrors,
         push=push, extra_args=_extra_args(params['extra_args']),

@@ -15,7 +15,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     RegistryError,
     RegistryUnreachable,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import parse_reference
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import REFERENCE_EXAMPLE, ImageReference
 
 
 def _empty(ref):
@@ -23,7 +23,7 @@ def _empty(ref):
         'changed': False,
         'exists': False,
         'reference': str(ref),
-        'registry': ref.registry,
+        'registry': ref.domain,
         'repository': ref.repository,
         'tag': ref.tag,
         'digest': None,
@@ -40,11 +40,14 @@ def _empty(ref):
 
 
 class ImageInfo(object):
-    """Reads one reference; ``client`` is a RegistryClient (or a stand-in in tests)."""
+    """Reads one reference; ``client`` is a RegistryClient (or a stand-in in tests).
+
+    ``ref`` is an ImageReference; without tag and digest it is read as tagged 'latest'.
+    """
 
     def __init__(self, client, ref):
         self.client = client
-        self.ref = ref
+        self.ref = ref.with_default_tag()
 
     def _image(self, body, digest):
         """Summary of an image manifest: size, layers and what its configuration says."""
@@ -114,7 +117,8 @@ _UNTRUSTED = ('certificate verify failed', 'certificate_verify_failed')
 def with_fix(exc, params):
     """``exc`` as the user can act on it: the option to change first, and how, after the reason."""
     if isinstance(exc, InvalidReference):
-        return InvalidReference('reference: {0}'.format(exc.message), dict(exc.details, option='reference'))
+        return InvalidReference('reference: {0}; {1}'.format(exc.message, REFERENCE_EXAMPLE),
+                                dict(exc.details, option='reference'))
     if not isinstance(exc, RegistryUnreachable):
         return exc
     reason = exc.reason.lower()
@@ -141,7 +145,7 @@ def run(module, client_class=RegistryClient):
         if ca_path and not os.path.isfile(ca_path):
             raise RegistryError("ca_path: '{0}' does not exist; give the PEM file of the CA that signed the "
                                 "registry's certificate".format(ca_path), {'option': 'ca_path'})
-        ref = parse_reference(params['reference'])
+        ref = ImageReference.parse(params['reference'], need_registry=True)
         client = client_class(
             ref.api_host,
             insecure=params['insecure'],

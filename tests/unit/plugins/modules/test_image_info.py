@@ -107,6 +107,20 @@ def test_bad_reference_fails(capsys, monkeypatch):
     assert result['msg'].startswith('reference: ') and result['option'] == 'reference'
 
 
+@pytest.mark.parametrize('reference, reason', [
+    ('registry.test:5000/app:café', "'café' is not a valid tag: it may hold only ASCII letters, digits, _, . and - "
+                                    "and must not start with . or -"),
+    ('registry.test:5000/Team/App:1', 'repository names are lower case'),
+    ('a_b.c/app', "'a_b.c' is not a valid registry host[:port]"),
+])
+def test_a_reference_distribution_refuses_fails_before_any_request(capsys, monkeypatch, reference, reason):
+    requests = []
+    result = run_main(capsys, monkeypatch, {'reference': reference}, lambda url, **kwargs: requests.append(url))
+    assert result['msg'] == "reference: '{0}' is not a valid image reference ({1}); use e.g. registry:5000/team/app:tag".format(
+        reference, reason)
+    assert (result['option'], result['reference'], requests) == ('reference', reference, [])
+
+
 def test_username_needs_password(capsys, monkeypatch):
     result = run_main(capsys, monkeypatch, {'reference': 'r:5000/a:b', 'username': 'ci'}, FakeRegistry(CONTENT))
     assert result['failed'] is True and 'password' in result['msg']

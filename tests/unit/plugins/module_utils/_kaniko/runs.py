@@ -41,8 +41,8 @@ class Lookup(object):
     def __init__(self, built=()):
         self.built = set(built)
 
-    def existing(self, spec, destination):
-        repository = destination.rsplit(':', 1)[0]
+    def existing(self, spec, destination, ref):
+        repository = ref.name
         if destination in self.built:
             return bk.Existing(destination, repository, {'io.kiln.build-key': bk.build_key(spec, COMMIT)},
                                'sha256:' + 'f' * 64)

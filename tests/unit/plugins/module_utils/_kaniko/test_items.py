@@ -88,6 +88,8 @@ def test_defaults_apply_when_neither_level_sets_an_option():
     ([dict(destinations=['registry:5000/a:1']), dict(destinations=['registry:5000/b:1']),
       dict(push=True, destinations=[])], 'builds[2].destinations'),
     ([dict(destinations=['registry:5000/a:1']), dict(destinations=['registry:5000/a:1'])], 'builds[1].destinations[0]'),
+    ([dict(destinations=['registry:5000/a:1', 'app']), dict(destinations=['docker.io/library/app:latest'])],
+     'builds[1].destinations[0]'),  # the same tag, written another way
     ([dict(destinations=['registry:5000/a:1'], registry_auth=[dict(server='r', username='u', password='p')])],
      'builds[0].registry_auth'),
     ([dict(destinations=['registry:5000/a:1'], kubeconfig='/x')], 'builds[0].kubeconfig'),

@@ -177,8 +177,8 @@ class Lookup(object):
     def __init__(self, labels):
         self.labels = labels
 
-    def existing(self, spec, destination):
-        return bk.Existing(destination, destination.split(':')[0], self.labels, 'sha256:' + '1' * 64)
+    def existing(self, spec, destination, ref):
+        return bk.Existing(destination, ref.name, self.labels, 'sha256:' + '1' * 64)
 
 
 def test_a_local_context_is_skipped_when_the_registry_holds_its_key():

@@ -15,6 +15,7 @@ import pytest
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import registry_lookup as rl
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry import fixtures
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
@@ -41,6 +42,11 @@ def lookup(registry, secrets=None):
     return rl.RegistryLookup(lambda namespace, name: (secrets or {}).get(name), client_class=client_class)
 
 
+def existing(remote, spec, destination):
+    """What ``destination`` holds, asked as the build's registry check asks: with its parsed reference."""
+    return remote.existing(spec, destination, ImageReference.parse(destination))
+
+
 def plain_spec(**overrides):
     overrides.setdefault('destinations', ['registry.test:5000/team/rng:1'])
     overrides.setdefault('insecure_registries', ['registry.test:5000'])
@@ -49,7 +55,7 @@ def plain_spec(**overrides):
 
 def test_labels_and_digest_of_an_image():
     registry = FakeRegistry(content(), scheme='http')
-    found = lookup(registry).existing(plain_spec(), 'registry.test:5000/team/rng:1')
+    found = existing(lookup(registry), plain_spec(), 'registry.test:5000/team/rng:1')
     assert found.labels['io.kiln.build-key'] == KEY
     assert found.digest == sha256_digest(MANIFEST)
     assert found.repository == 'registry.test:5000/team/rng'
@@ -57,12 +63,12 @@ def test_labels_and_digest_of_an_image():
 
 
 def test_a_missing_tag_has_no_labels():
-    found = lookup(FakeRegistry(content(), scheme='http')).existing(plain_spec(), 'registry.test:5000/team/rng:2')
+    found = existing(lookup(FakeRegistry(content(), scheme='http')), plain_spec(), 'registry.test:5000/team/rng:2')
     assert found.labels is None and found.digest is None
 
 
 def test_an_index_is_not_a_kaniko_build():
-    found = lookup(FakeRegistry(content(), scheme='http')).existing(plain_spec(), 'registry.test:5000/team/multi:1')
+    found = existing(lookup(FakeRegistry(content(), scheme='http')), plain_spec(), 'registry.test:5000/team/multi:1')
     assert found.labels == {}
 
 
@@ -70,7 +76,7 @@ def test_https_with_the_push_credentials_of_registry_auth():
     registry = FakeRegistry(content(), auth='basic', users={'builder': 'pw'})
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
                      registry_auth=[dict(server='registry.test:5000', username='builder', password='pw')])
-    assert lookup(registry).existing(spec, 'registry.test:5000/team/rng:1').labels['io.kiln.build-key'] == KEY
+    assert existing(lookup(registry), spec, 'registry.test:5000/team/rng:1').labels['io.kiln.build-key'] == KEY
     assert all(url.startswith('https://') for _method, url, _headers, _kwargs in registry.requests)
 
 
@@ -80,7 +86,7 @@ def test_the_push_credentials_of_registry_secret(key):
     config = json.dumps({'auths': {'https://registry.test:5000/v1/': {
         'auth': base64.b64encode(b'builder:pw').decode()}}})
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'], registry_secret='push')
-    found = lookup(registry, {'push': {key: config}}).existing(spec, 'registry.test:5000/team/rng:1')
+    found = existing(lookup(registry, {'push': {key: config}}), spec, 'registry.test:5000/team/rng:1')
     assert found.labels['io.kiln.build-key'] == KEY
     token_request = [headers for _m, url, headers, _k in registry.requests if url.startswith(registry.base + '/token')]
     assert token_request and token_request[0]['Authorization'].startswith('Basic ')
@@ -108,7 +114,7 @@ def test_an_unreachable_registry_is_asked_once_per_run():
     spec = plain_spec(destinations=['registry.test:5000/team/rng:1', 'registry.test:5000/team/rng:2'])
     for destination in spec.destinations:
         with pytest.raises(rl.LookupUnavailable) as caught:
-            remote.existing(spec, destination)
+            existing(remote, spec, destination)
         assert 'Name or service not known' in str(caught.value)
     assert len(calls) == 1
 
@@ -117,7 +123,7 @@ def test_a_refusal_is_unavailable_too():
     registry = FakeRegistry(content(), auth='basic', users={'builder': 'pw'})
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'])
     with pytest.raises(rl.LookupUnavailable) as caught:
-        lookup(registry).existing(spec, 'registry.test:5000/team/rng:1')
+        existing(lookup(registry), spec, 'registry.test:5000/team/rng:1')
     assert 'registry.test:5000/team/rng:1' in str(caught.value)
 
 
@@ -139,7 +145,7 @@ def test_https_trusts_the_ca_of_registry_ca_for_that_registry_only():
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
                      registry_ca=[dict(registry='other.test', secret='other-ca'),
                                   dict(registry='registry.test:5000', config_map='registry-ca')])
-    assert remote.existing(spec, 'registry.test:5000/team/rng:1').labels['io.kiln.build-key'] == KEY
+    assert existing(remote, spec, 'registry.test:5000/team/rng:1').labels['io.kiln.build-key'] == KEY
     assert read == [('builds', 'ConfigMap', 'registry-ca', 'ca.crt')]
     ca_paths = set(kwargs['ca_path'] for _method, _url, _headers, kwargs in registry.requests)
     assert len(ca_paths) == 1
@@ -159,7 +165,7 @@ def test_a_registry_without_registry_ca_gets_no_ca_file():
     remote = rl.RegistryLookup(lambda namespace, name: None, lambda namespace, ca: CA_PEM, client_class=client_class)
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
                      registry_ca=[dict(registry='other.test', secret='other-ca')])
-    remote.existing(spec, 'registry.test:5000/team/rng:1')
+    existing(remote, spec, 'registry.test:5000/team/rng:1')
     assert all(kwargs['ca_path'] is None for _method, _url, _headers, kwargs in registry.requests)
     remote.close()
 
@@ -170,6 +176,6 @@ def test_a_ca_that_may_not_be_read_makes_the_lookup_unavailable():
     spec = make_spec(insecure=False, destinations=['registry.test:5000/team/rng:1'],
                      registry_ca=[dict(registry='registry.test:5000', secret='registry-ca')])
     with pytest.raises(rl.LookupUnavailable) as caught:
-        remote.existing(spec, 'registry.test:5000/team/rng:1')
+        existing(remote, spec, 'registry.test:5000/team/rng:1')
     assert str(caught.value) == ("could not read the CA of registry.test:5000 from Secret 'registry-ca' "
                                  "(registry_ca[0])")

@@ -90,6 +90,8 @@ def test_invalid_destination_names_the_item_and_the_fix():
     '[::1]:5000/app:tag',
     '10.0.0.1:5000/app',
     'a.b-c/x__y/z--w.v:' + 't' * 128,
+    'registry.io/' + 'a' * 250,     # distribution limits the path to 255 characters, not the whole name
+    'Registry.Example:5000/app',    # a first component with upper case is a domain
 ])
 def test_valid_destinations(reference):
     assert make_spec(destinations=[reference]).destinations == (reference,)
@@ -109,12 +111,29 @@ def test_valid_destinations(reference):
     ('registry:port/app', 'registry host'),
     ('app with space', 'white space'),
     ('app@sha256:abc', 'digest'),
-    ('registry.io/' + 'a' * 250, 'longer than 255'),
+    ('registry.io/' + 'a' * 256, 'longer than 255'),
+    ('registry:5000/app:café', "'café' is not a valid tag"),
+    ('f' * 64, 'image ID'),
+    ('a_b.c/app', "'a_b.c' is not a valid registry host[:port]"),
+    (' registry:5000/app', 'white space'),
 ])
 def test_invalid_destinations(reference, reason):
     error = invalid(destinations=[reference])
     assert error.option == 'destinations[0]'
     assert reason in str(error)
+
+
+def test_a_tag_distribution_refuses_is_refused_before_anything_runs():
+    error = invalid(destinations=['registry:5000/app:café'])
+    assert str(error) == ("destinations[0]: 'registry:5000/app:café' is not a valid image reference ('café' is not a "
+                          "valid tag: it may hold only ASCII letters, digits, _, . and - and must not start with . "
+                          "or -); use e.g. registry:5000/team/app:tag")
+
+
+def test_the_spec_holds_the_parsed_destinations():
+    spec = make_spec(destinations=['registry:5000/rng:1', 'rng'])
+    assert spec.destinations == ('registry:5000/rng:1', 'rng')
+    assert [str(ref) for ref in spec.destination_refs] == ['registry:5000/rng:1', 'docker.io/library/rng']
 
 
 def test_a_destination_cannot_carry_a_digest():
@@ -126,6 +145,10 @@ def test_images_may_be_pinned_by_digest():
     image = 'ghcr.io/osscontainertools/kaniko:v1.26.3@sha256:' + '0123456789abcdef' * 4
     assert make_spec(executor_image=image).executor_image == image
     assert invalid(git_image='Alpine/Git').option == 'git_image'
+    error = invalid(executor_image='ghcr.io/osscontainertools/kaniko@blake3:' + 'a' * 64)
+    assert error.option == 'executor_image'
+    assert "the algorithm 'blake3'; it must be sha256, sha384 or sha512" in str(error)
+    assert invalid(cache_repo='registry:5000/Cache').option == 'cache_repo'
 
 
 def test_push_needs_a_destination():
@@ -343,6 +366,7 @@ def test_cache_options_need_cache():
 
 def test_insecure_registries_are_hosts():
     assert invalid(insecure_registries=['http://registry:5000']).option == 'insecure_registries[0]'
+    assert invalid(insecure_registries=['registry:5000\n']).option == 'insecure_registries[0]'
     assert make_spec(insecure_registries=['registry:5000']).insecure_registries == ('registry:5000',)
 
 
@@ -408,6 +432,7 @@ def test_namespace_is_a_dns_label():
     ('ghcr.io', False, (), False),
     ('8.8.8.8:5000', False, (), False),
     (None, False, (), False),                      # Docker Hub
+    ('docker.io', True, (), False),                # Docker Hub, however it is reached
 ])
 def test_which_registries_count_as_self_hosted(registry, insecure, insecure_registries, self_hosted):
     assert bool(spec_module.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
@@ -421,6 +446,9 @@ def test_which_registries_count_as_self_hosted(registry, insecure, insecure_regi
      True, 'ghcr.io/example/cache'),
     (dict(insecure=False, destinations=['ghcr.io/example/rng:1'], cache=True), True, 'ghcr.io/example/rng/cache'),
     (dict(insecure=False, destinations=['docker.io/example/rng:1'], cache='yes'), True, 'docker.io/example/rng/cache'),
+    # Kaniko's own default for a Docker Hub short name: the official image's repository plus /cache.
+    (dict(insecure=False, destinations=['rng:1'], cache=True), True, 'docker.io/library/rng/cache'),
+    (dict(destinations=['rng:1']), False, None),  # auto: Docker Hub is not self-hosted, even with insecure
     (dict(cache=False), False, None),
     (dict(cache='false'), False, None),
     (dict(push=False), False, None),              # auto: nothing is pushed

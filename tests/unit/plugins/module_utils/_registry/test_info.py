@@ -8,7 +8,7 @@ from __future__ import annotations
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.info import ImageInfo
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import parse_reference
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fixtures import (
     CONFIG_AMD64,
@@ -40,7 +40,7 @@ def content():
 
 def info(reference, list_tags=False):
     registry = FakeRegistry(content(), auth='bearer')
-    ref = parse_reference(reference)
+    ref = ImageReference.parse(reference)
     return ImageInfo(RegistryClient(ref.api_host, opener=registry), ref).run(list_tags=list_tags), registry
 
 
@@ -62,6 +62,16 @@ def test_single_platform_image():
 def test_by_digest():
     result, _registry = info('registry.test:5000/team/app@' + sha256_digest(MANIFEST_AMD64))
     assert result['exists'] and result['tag'] is None and result['digest'] == sha256_digest(MANIFEST_AMD64)
+
+
+def test_without_tag_or_digest_latest_is_read_and_reported():
+    registry_content = content()
+    registry_content['/v2/team/app/manifests/latest'] = registry_content['/v2/team/app/manifests/1.0']
+    registry = FakeRegistry(registry_content, auth='bearer')
+    ref = ImageReference.parse('registry.test:5000/team/app')
+    result = ImageInfo(RegistryClient(ref.api_host, opener=registry), ref).run()
+    assert (result['exists'], result['tag'], result['reference']) == (True, 'latest', 'registry.test:5000/team/app:latest')
+    assert (result['registry'], result['repository']) == ('registry.test:5000', 'team/app')
 
 
 def test_index_reported_per_platform():
