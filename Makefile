@@ -22,13 +22,17 @@ lab-build:     ## build or reuse the lab's binaries and images without starting 
 lab-smoke:     ## the lab's own pytest suite, on the running lab
 	bash scripts/lab-smoke.sh
 
-.PHONY: sanity units
+.PHONY: sanity units units-lowest
 
 sanity:        ## ansible-test sanity on a fresh copy of the collection (venv in ~/.cache/kiln)
 	bash scripts/sanity.sh
 
 units:         ## ansible-test units (pytest, no cluster) on a fresh copy of the collection
 	bash scripts/units.sh
+
+units-lowest:  ## units and sanity on the lowest ansible-core meta/runtime.yml claims (venv-lowest in ~/.cache/kiln)
+	KILN_CORE=lowest bash scripts/units.sh
+	KILN_CORE=lowest bash scripts/sanity.sh
 
 .PHONY: test integration
 

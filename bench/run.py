@@ -149,8 +149,8 @@ def _playbook(tasks, extra_vars, peak_rss_of=None, progress=False):
     try:
         # What a plugin displays may come before the callback's document.
         report = json.loads(out[out.index("\n{") + 1:] if not out.startswith("{") else out)
-    except ValueError:
-        raise RuntimeError("ansible-playbook printed no JSON:\n%s\n%s" % (out[-3000:], err[-3000:]))
+    except ValueError as exc:
+        raise RuntimeError("ansible-playbook printed no JSON:\n%s\n%s" % (out[-3000:], err[-3000:])) from exc
     timings = {}
     for task in report["plays"][0]["tasks"]:
         name = task["task"]["name"]
@@ -479,7 +479,8 @@ def table(results):
     if c:
         m = c["median"]
         lines.append("| (c) cache on: rebuild after a last-layer change vs cold build, median executor run "
-                     "| %.1f s | %.1f s | %.1fx |" % (m["rebuild"]["executor"], m["cold"]["executor"], m["executor_ratio"]))
+                     "| %.1f s | %.1f s | %.1fx |" % (
+                         m["rebuild"]["executor"], m["cold"]["executor"], m["executor_ratio"]))
         lines.append("| (c) the same, median wall | %.1f s | %.1f s | %.1fx |" % (
             m["rebuild"]["wall"], m["cold"]["wall"], m["wall_ratio"]))
         lines.append("| (c) rebuild with cache false, median executor run / wall | %.1f s / %.1f s | - | - |" % (

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The static quality gates, on the git-tracked files (a fresh copy, as a clean clone has them):
 #   yamllint (strict), ansible-lint (production profile, .ansible-lint), antsibull-changelog lint,
-#   the shell scripts checked by shellcheck (ansible-test sanity does not see scripts/), and the check that docs/ says what
-#   ansible-doc says.
+#   ruff on the Python that ansible-test sanity does not see (ruff.toml: the lab, the fault and smoke
+#   suites, bench, scripts), shellcheck on every *.sh and on the shell the build pods run
+#   (scripts/embedded_shell.py), and the check that docs/ says what ansible-doc says.
 # Tools come from their own venv ($KILN_CACHE/tools, scripts/tools-requirements.txt). Runs every
 # gate, then exits nonzero if any failed.
 set -uo pipefail
@@ -15,13 +16,13 @@ export ANSIBLE_NOCOLOR=1
 
 failed=0
 gate() {
-    local name=$1
+    local name=$1 start=$SECONDS
     shift
     echo "==== $name"
     if "$@"; then
-        echo "---- $name: passed"
+        echo "---- $name: passed ($((SECONDS - start))s)"
     else
-        echo "---- $name: FAILED"
+        echo "---- $name: FAILED ($((SECONDS - start))s)"
         failed=$((failed + 1))
     fi
 }
@@ -29,7 +30,12 @@ gate() {
 gate yamllint yamllint --strict --config-file .yamllint .
 gate ansible-lint ansible-lint --nocolor --profile production
 gate changelog antsibull-changelog lint
-gate shellcheck shellcheck -x --severity=warning scripts/*.sh
+gate ruff ruff check --no-cache --output-format=concise
+# Every shell script of the tree: sanity's own shellcheck would see the shipped ones only, and skips them
+# when shellcheck is not installed.
+mapfile -t shell_scripts < <(find . -name '*.sh' -type f -not -path './tests/output/*' | sort)
+gate shellcheck shellcheck -x --severity=warning "${shell_scripts[@]}"
+gate embedded-shell "$KILN_TOOLS/bin/python" "$KILN_TOOLS_STAGED/scripts/embedded_shell.py"
 gate docs "$KILN_TOOLS/bin/python" "$KILN_REPO/scripts/render_docs.py" --check "$KILN_TOOLS_STAGED/docs"
 [ "$failed" -eq 0 ] || { echo "lint: $failed gate(s) failed" >&2; exit 1; }
 echo "lint: all gates passed"

@@ -3,6 +3,9 @@
 #
 #   KILN_CACHE   where the venv and the collection tree live (default ~/.cache/kiln)
 #   KILN_PYTHON  the Python version ansible-test runs with (default 3.11)
+#   KILN_CORE    which ansible-core: unset for the one requirements.txt pins (venv $KILN_CACHE/venv), or
+#                "lowest" for the oldest that meta/runtime.yml claims (tests/requirements-lowest.txt, its
+#                kubernetes.core from tests/requirements-lowest-nodeps.txt; venv $KILN_CACHE/venv-lowest)
 #
 # After sourcing: the venv is active, KILN_REPO points at the git checkout and
 # kiln_stage_collection copies the tracked files into an ansible_collections tree.
@@ -10,23 +13,56 @@
 KILN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KILN_CACHE=${KILN_CACHE:-$HOME/.cache/kiln}
 KILN_PYTHON=${KILN_PYTHON:-3.11}
-KILN_VENV=$KILN_CACHE/venv
+case ${KILN_CORE:-} in
+    '') KILN_REQUIREMENTS=$KILN_REPO/requirements.txt ;;
+    lowest) KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-lowest.txt ;;
+    *) echo "test-env: KILN_CORE is '$KILN_CORE'; leave it unset or set it to lowest" >&2; return 1 ;;
+esac
+KILN_VENV=$KILN_CACHE/venv${KILN_CORE:+-$KILN_CORE}
 # Engineers and CI running tiers side by side give each its own tree (KILN_COLLECTIONS=...).
-KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections}
-export KILN_REPO KILN_CACHE KILN_PYTHON KILN_VENV KILN_COLLECTIONS
+KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections${KILN_CORE:+-$KILN_CORE}}
+export KILN_REPO KILN_CACHE KILN_PYTHON KILN_CORE KILN_REQUIREMENTS KILN_VENV KILN_COLLECTIONS
 
+# The venv, from $KILN_REQUIREMENTS and, with --no-deps, its -nodeps.txt sibling when there is one
+# (a package wanted for what it carries, not for the ansible-core it pins); made again when they change.
 kiln_venv() {
-    local stamp want
-    want=$(sha256sum "$KILN_REPO/requirements.txt" | cut -d' ' -f1)
+    local stamp want nodeps=${KILN_REQUIREMENTS%.txt}-nodeps.txt
+    [ -f "$nodeps" ] || nodeps=
+    want=$(cat "$KILN_REQUIREMENTS" ${nodeps:+"$nodeps"} | sha256sum | cut -d' ' -f1)
     stamp=$KILN_VENV/.requirements.sha256
     if [ ! -x "$KILN_VENV/bin/python" ]; then
         "python$KILN_PYTHON" -m venv "$KILN_VENV" || return 1
     fi
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
         "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
-        "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$KILN_REPO/requirements.txt" || return 1
+        "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$KILN_REQUIREMENTS" || return 1
+        if [ -n "$nodeps" ]; then
+            "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$nodeps" || return 1
+        fi
         echo "$want" >"$stamp"
     fi
+}
+
+# With KILN_CORE=lowest, the venv's ansible-core must be the release line meta/runtime.yml names in
+# requires_ansible, so that the claim and the tier that tests it cannot drift apart.
+kiln_check_lowest() {
+    [ "${KILN_CORE:-}" = lowest ] || return 0
+    "$KILN_VENV/bin/python" - "$KILN_REPO/meta/runtime.yml" <<'PY'
+import re
+import sys
+
+import yaml
+from ansible.release import __version__
+
+with open(sys.argv[1]) as handle:
+    claim = str(yaml.safe_load(handle)['requires_ansible'])
+floor = re.fullmatch(r'>=\s*(\d+)\.(\d+)(?:\.\d+)?', claim.strip())
+if not floor:
+    sys.exit("test-env: requires_ansible '{0}' is not of the form >=X.Y.Z".format(claim))
+if tuple(__version__.split('.')[:2]) != floor.groups():
+    sys.exit('test-env: meta/runtime.yml claims ansible-core {0} but tests/requirements-lowest.txt installs {1}; '
+             'pin the same release line in both'.format(claim, __version__))
+PY
 }
 
 # ansible-test bootstraps pip in the virtual environments it makes for sanity tests with a
@@ -83,6 +119,6 @@ for path in sys.stdin.read().split("\0"):
     export KILN_STAGED
 }
 
-kiln_venv && kiln_get_pip || { echo "test-env: could not prepare $KILN_VENV" >&2; return 1; }
+kiln_venv && kiln_check_lowest && kiln_get_pip || { echo "test-env: could not prepare $KILN_VENV" >&2; return 1; }
 PATH=$KILN_VENV/bin:$PATH
 export PATH

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian bookworm machine or a warm one:
-#   sanity -> units -> oracle (the differential test against the Go code) -> lint -> execution environment
+#   sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
+#   -> oracle (the differential test against the Go code) -> lint -> execution environment
 #   -> lab up -> lab smoke -> integration -> the collection as users get it -> faults, bad input, secrets,
 #   pod security -> lab down.
 # Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
@@ -28,6 +29,11 @@ tier() {
     fi
 }
 
+# Units and sanity again on the oldest ansible-core that meta/runtime.yml claims (its own venv).
+lowest_core() {
+    KILN_CORE=lowest bash scripts/units.sh && KILN_CORE=lowest bash scripts/sanity.sh
+}
+
 lab_down() {
     if [ "${KILN_KEEP_LAB:-0}" != 1 ]; then
         python3 "$repo/tests/lab/lab.py" down || true
@@ -38,6 +44,7 @@ lab_down() {
 python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
 tier sanity bash scripts/sanity.sh
 tier units bash scripts/units.sh
+tier units-lowest lowest_core
 tier oracle bash scripts/oracle.sh
 tier lint bash scripts/lint.sh
 tier execution-environment bash scripts/ee.sh

@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog and the
-# ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
+# The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog, ruff,
+# shellcheck and the ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
 #
 #   KILN_CACHE        cache root (default ~/.cache/kiln); the venv is $KILN_CACHE/tools
 #   KILN_TOOLS_PYTHON interpreter to make the venv with (default python3.11, else python3)
@@ -28,13 +28,25 @@ kiln_tools_venv() {
 }
 
 # kiln_tools_stage copies the git-tracked files (as they are in the work tree; `git add -N` a new file
-# to include it; or as a commit has them with KILN_STAGE_REF=<commit>) into a fresh $KILN_CACHE/tools-stage[-<name of KILN_COLLECTIONS>]/ansible_collections/kiln/kaniko, so that the
-# tools see what a clean clone holds, and sets KILN_TOOLS_TREE (for ANSIBLE_COLLECTIONS_PATH) and
-# KILN_TOOLS_STAGED. kubernetes.core, the collection's only dependency, is the test venv's copy when
-# there is one (scripts/test-env.sh), else it comes from Galaxy through ansible-galaxy, once.
+# to include it; or as a commit has them with KILN_STAGE_REF=<commit>) into a fresh
+# $(kiln_tools_stage_dir)/ansible_collections/kiln/kaniko, so that the tools see what a clean clone
+# holds, and sets KILN_TOOLS_TREE (for ANSIBLE_COLLECTIONS_PATH) and KILN_TOOLS_STAGED. kubernetes.core,
+# the collection's only dependency, is the test venv's copy when there is one (scripts/test-env.sh),
+# else it comes from Galaxy through ansible-galaxy, once.
+#
+# The stage belongs to one tree: KILN_COLLECTIONS when it is set (the test tree a checkout uses), else
+# the checkout itself; named for its last component and a hash of its whole path, so that two
+# checkouts linted at the same time, even with test trees of the same name, never share a stage.
+kiln_tools_stage_dir() {
+    local owner=${KILN_COLLECTIONS:-$KILN_REPO} hash
+    owner=${owner%/}
+    hash=$(printf '%s' "$owner" | sha256sum | cut -c1-12)
+    echo "$KILN_CACHE/tools-stage-${owner##*/}-$hash"
+}
+
 kiln_tools_stage() {
-    # One stage per test tree (KILN_COLLECTIONS), so that trees linted side by side do not share it.
-    local tree=$KILN_CACHE/tools-stage${KILN_COLLECTIONS:+-${KILN_COLLECTIONS##*/}} core
+    local tree core
+    tree=$(kiln_tools_stage_dir)
     local cached=$KILN_CACHE/tools-kubernetes-core
     local dest=$tree/ansible_collections/kiln/kaniko
     rm -rf "$dest"

@@ -189,10 +189,10 @@ class Play(object):
     def wait(self, timeout=900):
         try:
             self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as exc:
             self.signal(signal.SIGKILL)
             self.proc.wait(10)
-            raise AssertionError("ansible-playbook did not end in %ds:\n%s" % (timeout, self.output()[-4000:]))
+            raise AssertionError("ansible-playbook did not end in %ds:\n%s" % (timeout, self.output()[-4000:])) from exc
         return self
 
     @property

@@ -79,7 +79,8 @@ def render(cases, results, context):
     gaps = [item for item in cases if item["gap"]]
     if gaps:
         lines.append("## Not clear yet\n")
-        lines.append("These fail before anything is created, but the message does not yet name the option and the fix.\n")
+        lines.append("These fail before anything is created, but the message does not yet name the option and "
+                     "the fix.\n")
         lines.extend(_table(gaps, results, context, "Why, and what it says"))
     return "\n".join(lines)
 

@@ -58,7 +58,8 @@ def answers(lab, kube, tmp_path_factory):
         before = kube.names(namespace)
         with Creations(kube, namespace) as creations:
             plays = [ansible.start(tasks, dump=[name for name in names if not any(
-                task.get("register") == name for task in tasks)]) for tasks, names in zip(lanes, variables)]
+                task.get("register") == name for task in tasks)])
+                for tasks, names in zip(lanes, variables, strict=True)]
             results = {}
             for play in plays:
                 results.update(play.wait().results())

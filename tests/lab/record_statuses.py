@@ -10,7 +10,6 @@ a kubelet really reports, not against what we think it reports.
 """
 
 import json
-import subprocess
 import sys
 import time
 import uuid

@@ -1,7 +1,6 @@
 """Fixtures for the lab smoke tests: they talk to the running lab cluster (make lab-up) with kubectl."""
 
 import json
-import os
 import subprocess
 import sys
 import time

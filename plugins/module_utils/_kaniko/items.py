@@ -38,19 +38,40 @@ TOP_LEVEL_ONLY = {
 NOT_INHERITED = ('log_path',)
 
 
-def item_option_spec(option_spec):
-    """The argument spec of one item: the build options without defaults and without required, recursively."""
+def _optional(options, keep_defaults=False):
+    """``options`` (an argument spec) with none of them required, recursively; without defaults unless ``keep_defaults``."""
     spec = {}
-    for name, option in option_spec.items():
-        if name in TOP_LEVEL_ONLY:
-            continue
+    for name, option in options.items():
         option = dict(option)
-        option.pop('default', None)
         option.pop('required', None)
+        if not keep_defaults:
+            option.pop('default', None)
         if 'options' in option:
-            option['options'] = item_option_spec(option['options'])
+            option['options'] = _optional(option['options'], keep_defaults)
         spec[name] = option
     return spec
+
+
+def item_option_spec(option_spec):
+    """The argument spec of one item: the build options without defaults and without required, recursively."""
+    return _optional({name: option for name, option in option_spec.items() if name not in TOP_LEVEL_ONLY})
+
+
+def _merged_option_spec(option_spec):
+    """The argument spec of a merged item: defaults filled in, but no suboption required, so that one the item left
+    out stays None for build_spec to name (ansible-core before 2.19 refuses a None where an option is required)."""
+    return {name: dict(option, options=_optional(option['options'], keep_defaults=True)) if 'options' in option
+            else option for name, option in option_spec.items()}
+
+
+def _set_only(value):
+    """``value`` without what an item left unset (None) in dictionaries, within lists too, so that validating the
+    merged item fills in their defaults (ansible-core before 2.19 refuses a None where a string has a default)."""
+    if isinstance(value, dict):
+        return {key: _set_only(inner) for key, inner in value.items() if inner is not None}
+    if isinstance(value, list):
+        return [_set_only(inner) for inner in value]
+    return value
 
 
 def merge(defaults, item):
@@ -89,7 +110,7 @@ def item_params(params, index, item, option_spec):
     checked = ArgumentSpecValidator(item_option_spec(option_spec)).validate(item)
     if checked.error_messages:
         raise _problems(where, checked.error_messages)
-    given = {key: value for key, value in checked.validated_parameters.items() if key in item}
+    given = {key: _set_only(value) for key, value in checked.validated_parameters.items() if key in item}
 
     defaults = {key: copy.deepcopy(params.get(key)) for key in option_spec}
     for key in NOT_INHERITED:
@@ -106,7 +127,7 @@ def item_params(params, index, item, option_spec):
     if not merged.get('git') and not merged.get('local_context'):
         raise ValidationError(where + '.git', 'is required: give git (or local_context) in the item or at the top level')
 
-    filled = ArgumentSpecValidator(option_spec).validate(merged)
+    filled = ArgumentSpecValidator(_merged_option_spec(option_spec)).validate(merged)
     if filled.error_messages:
         raise _problems(where, filled.error_messages)
     return filled.validated_parameters

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 from . import oci
-from .config import BIN, CACHE, IMAGES, NET, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
+from .config import BIN, CACHE, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 

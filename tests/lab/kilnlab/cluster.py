@@ -1,10 +1,8 @@
 """Bring the lab cluster up, take it down, say how it is."""
 
-import base64
 import json
 import os
 import pwd
-import re
 import resource
 import secrets
 import shutil
@@ -244,6 +242,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
         _write(CERTS_D / host / "hosts.toml",
                f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
     _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
+    eviction_hard = json.dumps({"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%",
+                                "nodefs.inodesFree": "2%"})
     _write(CONF / "kubelet.yaml", f"""apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: {NET.node_ip}
@@ -268,7 +268,7 @@ resolvConf: {CONF / 'resolv.conf'}
 serializeImagePulls: false
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-evictionHard: {{"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%", "nodefs.inodesFree": "2%"}}
+evictionHard: {eviction_hard}
 maxPods: 110
 nodeStatusUpdateFrequency: 4s
 syncFrequency: 10s
@@ -489,7 +489,7 @@ subjects:
 def import_images(images):
     listed = ctr("images", "ls", capture=True).stdout.splitlines()[1:]
     have = {line.split()[0]: line.split()[2] for line in listed if line.split()}
-    for name, (archive, digest, names) in images.items():
+    for archive, digest, names in images.values():
         if all(have.get(ref) == digest for ref in names):
             continue
         log("importing image %s" % names[0])
@@ -622,7 +622,8 @@ def up():
     wait_for("node %s Ready" % NODE_NAME, node_ready, 120, "kubelet", interval=0.5)
     wait_for("CoreDNS answers", lambda: bool(dns_answers()), 60, "coredns")
     # Pods are refused in a namespace until its default ServiceAccount exists.
-    wait_for("the default ServiceAccount", lambda: kubectl("get", "serviceaccount", "default", check=False).returncode == 0,
+    wait_for("the default ServiceAccount",
+             lambda: kubectl("get", "serviceaccount", "default", check=False).returncode == 0,
              60, "kube-controller-manager")
     wait_for("registry answers", lambda: http_status("http://%s/v2/" % NET.registry) == 200, 30, "registry")
     push_base_images(images)

@@ -34,7 +34,8 @@ def layer_from_dir(root, out_path):
          "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-C", str(root), "-cf", "-", "."],
         stdout=subprocess.PIPE,
     )
-    with open(out_path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz:
+    with open(out_path, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=1, mtime=0) as gz:
         for chunk in iter(lambda: tar.stdout.read(1 << 20), b""):
             diff.update(chunk)
             gz.write(chunk)

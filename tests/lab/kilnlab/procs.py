@@ -37,7 +37,8 @@ def start(name, argv, env=None, cwd=None):
         return False
     LOGS.mkdir(parents=True, exist_ok=True)
     with open(LOGS / (name + ".log"), "ab") as log:
-        log.write(("\n==== %s starting: %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), " ".join(map(str, argv)))).encode())
+        started = time.strftime("%Y-%m-%dT%H:%M:%S")
+        log.write(("\n==== %s starting: %s\n" % (started, " ".join(map(str, argv)))).encode())
         log.flush()
         proc = subprocess.Popen([str(a) for a in argv], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 start_new_session=True, env=env, cwd=cwd)

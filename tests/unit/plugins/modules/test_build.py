@@ -10,9 +10,9 @@ import json
 import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kiln.kaniko.plugins.modules import build
+from ansible_collections.kiln.kaniko.tests.unit.plugins.modules.module_args import patch_module_args
 
 BASE = dict(namespace='builds', git=dict(repo='https://github.com/jpetazzo/container.training'),
             context_sub_path='dockercoins/rng', destinations=['registry:5000/rng:latest'], insecure=True)

@@ -12,7 +12,6 @@ from urllib.error import URLError
 import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import client as client_module
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
@@ -22,6 +21,7 @@ from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.f
     CONFIG_AMD64,
     MANIFEST_AMD64,
 )
+from ansible_collections.kiln.kaniko.tests.unit.plugins.modules.module_args import patch_module_args
 
 CONTENT = {
     '/v2/': ([], b'{}'),

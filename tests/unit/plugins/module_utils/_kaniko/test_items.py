@@ -115,6 +115,12 @@ def test_items_inherit_registry_ca_and_may_replace_it():
         ('mirror.example.com', 'Secret', 'm', 'ca.crt')]                                   # lists replace
 
 
+def test_an_item_registry_ca_gets_the_defaults_of_its_suboptions():
+    given = params([dict(destinations=['registry:5000/a:1'], registry_ca=[dict(registry='registry:5000', secret='s')])])
+    merged = items.item_params(given, 0, given['builds'][0], build.build_options())
+    assert merged['registry_ca'] == [dict(registry='registry:5000', secret='s', config_map=None, key='ca.crt')]
+
+
 def test_a_registry_ca_error_names_the_item():
     error = refused([dict(destinations=['registry:5000/a:1']),
                      dict(destinations=['registry:5000/b:1'], registry_ca=[dict(registry='https://r:5000', secret='s')])])
