@@ -53,7 +53,7 @@ def _import_collection():
     sys.path.insert(0, str(TREE))
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod, spec
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod, spec_build as spec
     from ansible_collections.kiln.kaniko.plugins.modules import build
     return ArgumentSpecValidator, build, pod, spec
 

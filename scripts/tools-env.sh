@@ -1,6 +1,6 @@
 # shellcheck shell=bash
-# The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog, ruff,
-# shellcheck and the ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
+# The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog, ruff, the
+# ShellCheck binary and the ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
 #
 #   KILN_CACHE        cache root (default ~/.cache/kiln); the venv is $KILN_CACHE/tools
 #   KILN_TOOLS_PYTHON interpreter to make the venv with (default python3.11, else python3)

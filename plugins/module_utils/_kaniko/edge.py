@@ -24,7 +24,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import i
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 
 
 def specs_from(params, option_spec):

@@ -27,7 +27,7 @@ import difflib
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 
 TOP_LEVEL_ONLY = {
     'registry_auth': 'set registry_auth at the top level; it lists the credentials of every registry the builds '

@@ -15,6 +15,51 @@ EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
 GIT_IMAGE = 'docker.io/alpine/git:2.49.1'
 
 
+def _pod_options():
+    """The suboptions of pod: where and how the build pod runs."""
+    return dict(
+        labels=dict(type='dict'),
+        annotations=dict(type='dict'),
+        resources=dict(type='dict', options=dict(
+            requests=dict(type='dict'),
+            limits=dict(type='dict'),
+        )),
+        node_selector=dict(type='dict'),
+        tolerations=dict(type='list', elements='dict', options=dict(
+            key=dict(type='str', no_log=False),
+            operator=dict(type='str', choices=['Equal', 'Exists']),
+            value=dict(type='str'),
+            effect=dict(type='str', choices=['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+            toleration_seconds=dict(type='int', aliases=['tolerationSeconds']),
+        )),
+        affinity=dict(type='dict', options=dict(
+            node_affinity=dict(type='dict', aliases=['nodeAffinity']),
+            pod_affinity=dict(type='dict', aliases=['podAffinity']),
+            pod_anti_affinity=dict(type='dict', aliases=['podAntiAffinity']),
+        )),
+        service_account=dict(type='str'),
+        image_pull_secrets=dict(type='list', elements='str', no_log=False),
+        priority_class=dict(type='str'),
+    )
+
+
+def _credential_options():
+    """registry_auth and registry_ca: the credentials and CAs of the registries."""
+    return dict(
+        registry_auth=dict(type='list', elements='dict', options=dict(
+            server=dict(type='str', required=True),
+            username=dict(type='str', required=True),
+            password=dict(type='str', required=True, no_log=True),
+        )),
+        registry_ca=dict(type='list', elements='dict', options=dict(
+            registry=dict(type='str', required=True),
+            secret=dict(type='str', no_log=False),
+            config_map=dict(type='str'),
+            key=dict(type='str', default='ca.crt', no_log=False),
+        )),
+    )
+
+
 def build_options():
     """The options of one build: the module's own options, which the items of builds take too."""
     return dict(
@@ -53,44 +98,11 @@ def build_options():
         cache_repo=dict(type='str'),
         cache_ttl=dict(type='str'),
         registry_secret=dict(type='str', no_log=False),
-        registry_auth=dict(type='list', elements='dict', options=dict(
-            server=dict(type='str', required=True),
-            username=dict(type='str', required=True),
-            password=dict(type='str', required=True, no_log=True),
-        )),
-        registry_ca=dict(type='list', elements='dict', options=dict(
-            registry=dict(type='str', required=True),
-            secret=dict(type='str', no_log=False),
-            config_map=dict(type='str'),
-            key=dict(type='str', default='ca.crt', no_log=False),
-        )),
+        **_credential_options(),
         executor_image=dict(type='str', default=EXECUTOR_IMAGE),
         git_image=dict(type='str', default=GIT_IMAGE),
         image_pull_policy=dict(type='str', default='IfNotPresent', choices=['Always', 'IfNotPresent', 'Never']),
-        pod=dict(type='dict', options=dict(
-            labels=dict(type='dict'),
-            annotations=dict(type='dict'),
-            resources=dict(type='dict', options=dict(
-                requests=dict(type='dict'),
-                limits=dict(type='dict'),
-            )),
-            node_selector=dict(type='dict'),
-            tolerations=dict(type='list', elements='dict', options=dict(
-                key=dict(type='str', no_log=False),
-                operator=dict(type='str', choices=['Equal', 'Exists']),
-                value=dict(type='str'),
-                effect=dict(type='str', choices=['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
-                toleration_seconds=dict(type='int', aliases=['tolerationSeconds']),
-            )),
-            affinity=dict(type='dict', options=dict(
-                node_affinity=dict(type='dict', aliases=['nodeAffinity']),
-                pod_affinity=dict(type='dict', aliases=['podAffinity']),
-                pod_anti_affinity=dict(type='dict', aliases=['podAntiAffinity']),
-            )),
-            service_account=dict(type='str'),
-            image_pull_secrets=dict(type='list', elements='str', no_log=False),
-            priority_class=dict(type='str'),
-        )),
+        pod=dict(type='dict', options=_pod_options()),
         timeout=dict(type='int', default=1800),
         keep_pod=dict(type='str', default='on_failure', choices=['on_failure', 'always', 'never']),
         unschedulable_timeout=dict(type='int', default=60),
@@ -114,6 +126,10 @@ MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth'), ('git', 'local_conte
 REQUIRED_ONE_OF = [('git', 'local_context', 'builds')]
 
 
-def default(option):
-    """The default of one of build_options(), as the argument spec says."""
-    return build_options()[option].get('default')
+def default(*path):
+    """The default of one of build_options(), as the argument spec says: default('timeout'), or of a
+    suboption: default('local_context', 'max_size')."""
+    spec = {'options': build_options()}
+    for name in path:
+        spec = spec['options'][name]
+    return spec.get('default')

@@ -313,6 +313,38 @@ def _kaniko_container(spec, registry_secret):
     return container
 
 
+def _source_volumes(spec, annotations):
+    """The volumes of the source (and its annotations, into ``annotations``)."""
+    volumes = [{'name': 'workspace', 'emptyDir': {}}]
+    if spec.git:
+        annotations[ANNOTATION_GIT_REPO] = spec.git.repo.url
+        annotations[ANNOTATION_GIT_VERSION] = spec.git.version
+        # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
+        # readable by fsGroup is not): in memory, so that it is never written to the node's disk.
+        volumes.append({'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}})
+    elif spec.local.sha256:
+        annotations[ANNOTATION_CONTEXT] = spec.local.sha256
+    if spec.git and spec.git.secret:
+        volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})
+    return volumes
+
+
+def _placement(spec, pod_spec):
+    """The pod options that say where and as whom the pod runs, into ``pod_spec``."""
+    if spec.pod.service_account:
+        pod_spec['serviceAccountName'] = spec.pod.service_account
+    if spec.pod.image_pull_secrets:
+        pod_spec['imagePullSecrets'] = [{'name': name} for name in spec.pod.image_pull_secrets]
+    if spec.pod.node_selector:
+        pod_spec['nodeSelector'] = dict(spec.pod.node_selector)
+    if spec.pod.tolerations:
+        pod_spec['tolerations'] = [dict(toleration) for toleration in spec.pod.tolerations]
+    if spec.pod.affinity:
+        pod_spec['affinity'] = json.loads(json.dumps(spec.pod.affinity))
+    if spec.pod.priority_class:
+        pod_spec['priorityClassName'] = spec.pod.priority_class
+
+
 def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON, run_id=None):
     """Return the build pod manifest (v1 Pod) for ``spec``.
 
@@ -325,17 +357,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     secret_key = DOCKERCONFIGJSON if auth_secret_name else registry_secret_key
 
     annotations = dict(spec.pod.annotations)
-    volumes = [{'name': 'workspace', 'emptyDir': {}}]
-    if spec.git:
-        annotations[ANNOTATION_GIT_REPO] = spec.git.repo.url
-        annotations[ANNOTATION_GIT_VERSION] = spec.git.version
-        # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
-        # readable by fsGroup is not): in memory, so that it is never written to the node's disk.
-        volumes.append({'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}})
-    elif spec.local.sha256:
-        annotations[ANNOTATION_CONTEXT] = spec.local.sha256
-    if spec.git and spec.git.secret:
-        volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})
+    volumes = _source_volumes(spec, annotations)
     containers = [_kaniko_container(spec, registry_secret)]
     if spec.tarball:
         containers.append(_export_container(spec))
@@ -365,19 +387,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
         'containers': containers,
         'volumes': volumes,
     }
-    if spec.pod.service_account:
-        pod_spec['serviceAccountName'] = spec.pod.service_account
-    if spec.pod.image_pull_secrets:
-        pod_spec['imagePullSecrets'] = [{'name': name} for name in spec.pod.image_pull_secrets]
-    if spec.pod.node_selector:
-        pod_spec['nodeSelector'] = dict(spec.pod.node_selector)
-    if spec.pod.tolerations:
-        pod_spec['tolerations'] = [dict(toleration) for toleration in spec.pod.tolerations]
-    if spec.pod.affinity:
-        pod_spec['affinity'] = json.loads(json.dumps(spec.pod.affinity))
-    if spec.pod.priority_class:
-        pod_spec['priorityClassName'] = spec.pod.priority_class
-
+    _placement(spec, pod_spec)
     return {
         'apiVersion': 'v1',
         'kind': 'Pod',

@@ -11,7 +11,7 @@ import os
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 

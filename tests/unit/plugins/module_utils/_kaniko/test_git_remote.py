@@ -31,8 +31,8 @@ LS_REMOTE = '\n'.join([
 
 
 def git_source(url, **fields):
-    """A GitSource as build_spec makes it, git.repo parsed."""
-    return GitSource(parse_git_remote(url), **fields)
+    """A GitSource as build_spec makes it, git.repo parsed; the other fields as the options' defaults have them."""
+    return GitSource(parse_git_remote(url), **dict(dict(version='HEAD', depth=1, submodules=False), **fields))
 
 
 def test_parse_ls_remote():
@@ -212,9 +212,9 @@ def test_against_a_real_repository(tmp_path):
     remote = gr.RemoteResolver(run, shutil.which('git'), lambda namespace, name: None)
     # git.repo refuses file:// (the cluster has no such path): a remote made by hand, that the real git reads.
     local = GitRemote(url='file://' + str(tmp_path), transport='git', host='localhost', path=str(tmp_path))
-    assert remote.resolve('builds', GitSource(local)) == second
-    assert remote.resolve('builds', GitSource(local, version='main')) == second
-    assert remote.resolve('builds', GitSource(local, version='v1')) == first
+    assert remote.resolve('builds', GitSource(local, 'HEAD', 1, False)) == second
+    assert remote.resolve('builds', GitSource(local, 'main', 1, False)) == second
+    assert remote.resolve('builds', GitSource(local, 'v1', 1, False)) == first
 
 
 def test_builds_prepared_side_by_side_ask_once():

@@ -18,7 +18,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_k
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import items
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 from ansible_collections.kiln.kaniko.plugins.modules import build
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,

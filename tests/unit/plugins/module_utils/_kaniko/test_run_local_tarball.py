@@ -19,7 +19,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec as spec_module
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec_checks
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
     make_spec,
@@ -435,7 +436,7 @@ def test_namespace_is_a_dns_label():
     ('docker.io', True, (), False),                # Docker Hub, however it is reached
 ])
 def test_which_registries_count_as_self_hosted(registry, insecure, insecure_registries, self_hosted):
-    assert bool(spec_module.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
+    assert bool(spec_checks.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
 
 
 @pytest.mark.parametrize('overrides, cache, cache_repo', [
