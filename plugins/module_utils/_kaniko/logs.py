@@ -81,7 +81,10 @@ class LogStreamer(object):
         self.request_timeout = request_timeout
         self.seen = dict((container, 0) for container in self.containers)
         self._stopping = threading.Event()
-        self._sleep = sleep or self._stopping.wait
+        # Set once the build is over (stop(), finish()): no status lag is waited out any more, and a
+        # wait between two follows ends at once.
+        self._over = threading.Event()
+        self._sleep = sleep or self._over.wait
         self._response = None
         self._thread = None
 
@@ -124,6 +127,8 @@ class LogStreamer(object):
                     return False
                 if exc.status != 400:  # 400: the container has not started yet
                     raise
+                if self._over.is_set():  # it never will: finish() reads what there is
+                    return True
                 self._sleep(NOT_STARTED_WAIT)
                 continue
             self._response = response
@@ -139,7 +144,7 @@ class LogStreamer(object):
             # only once the container has ended.
             if self._stopping.is_set():
                 return False
-            if self._ended(container):
+            if self._over.is_set() or self._ended(container):
                 return True
             self._sleep(NOT_STARTED_WAIT)
         return False
@@ -153,7 +158,12 @@ class LogStreamer(object):
         return pod_status.container_termination(json.loads(response.data), container) is not None
 
     def stop(self, grace=END_GRACE):
-        """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them."""
+        """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them.
+
+        The build is over when this is called: the follower no longer waits for the pod's status to say
+        that a container has ended (the kubelet reports it up to a second after the log stream closed).
+        """
+        self._over.set()
         if self._thread is None:
             return
         self._thread.join(grace)

@@ -79,3 +79,16 @@ def test_builds_sharing_a_file_get_a_header_at_each_change_of_source():
     assert out.getvalue().decode() == ('==> builds[0] kaniko <==\nx1\n==> builds[1] kaniko <==\ny1\ny2\n'
                                        '==> builds[0] kaniko <==\nx2\n')
     assert logs.writer_for(writer) is writer and logs.writer_for(None) is None
+
+
+def test_the_end_of_the_build_ends_the_wait_for_a_lagging_status():
+    """The kubelet closes a log stream up to a second before the pod's status says the container ended: the
+    follower then waits between follows. Once the build is over (finish), it must not wait that out."""
+    import time
+    api = LogApi({'clone': [Stream(['cloned'])] * 50, 'kaniko': [Stream(['pushed'])] * 50},
+                 ended_after={'clone': 1000, 'kaniko': 1000})  # the status never catches up
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko']).start()  # the real wait
+    started = time.monotonic()
+    assert streamer.finish(grace=30) == ['cloned', 'pushed']
+    assert time.monotonic() - started < 5  # before: the whole grace, then a cut stream
+    assert not streamer._thread.is_alive()
