@@ -130,17 +130,9 @@ class BuildRun(object):
             watch.start()
             with raise_on_signals():
                 scheduler.run()
-        except KilnError as exc:  # interrupted
+        except Exception as exc:  # interrupted, or the API server failed or became unreachable: leave no pod behind
             self._abort(builds)
-            exc.details.update(changed=self._started(builds), results=self._partial(indexed, outcomes, exc.message))
-            raise
-        except Exception as exc:  # the API server failed or became unreachable: leave no pod behind
-            self._abort(builds)
-            what = 'the build pod' if len(builds) == 1 else 'the build pods'
-            if ApiException is not None and isinstance(exc, ApiException):
-                error = cluster_error(exc, ('run ' if len(builds) == 1 else 'follow ') + what)
-            else:
-                error = ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
+            error = exc if isinstance(exc, KilnError) else self._lost(exc, len(builds))
             error.details.update(changed=self._started(builds),
                                  results=self._partial(indexed, outcomes, error.message))
             raise error
@@ -153,6 +145,14 @@ class BuildRun(object):
             outcomes[index] = build.result
             if build.error is not None:
                 self.failures[index] = build.error
+
+    @staticmethod
+    def _lost(exc, count):
+        """The ClusterError of a run whose watch or API server failed with ``exc``."""
+        what = 'the build pod' if count == 1 else 'the build pods'
+        if ApiException is not None and isinstance(exc, ApiException):
+            return cluster_error(exc, ('run ' if count == 1 else 'follow ') + what)
+        return ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
 
     @staticmethod
     def _started(builds):
