@@ -78,10 +78,12 @@ def api_exception(status, reason, headers, body):
     return exc
 
 
-def iter_lines(chunks, max_line=None):
+def iter_lines(chunks, max_line=None, unterminated=True):
     """Split a stream of byte chunks into text lines (without the line ends).
 
     A line longer than ``max_line`` bytes (when given) is cut into pieces, so memory stays bounded.
+    With ``unterminated`` false, text after the last line end is dropped: a stream that may have been cut
+    does not pass off half a line as a whole one.
     """
     pending = b''
     for chunk in chunks:
@@ -95,7 +97,7 @@ def iter_lines(chunks, max_line=None):
         while max_line is not None and len(pending) > max_line:
             yield pending[:max_line].decode('utf-8', 'replace')
             pending = pending[max_line:]
-    if pending:
+    if pending and unterminated:
         yield pending.decode('utf-8', 'replace').rstrip('\r')
 
 

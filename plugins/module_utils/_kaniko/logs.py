@@ -5,10 +5,12 @@
 
 A LogStreamer follows the clone container's log, then Kaniko's, from the moment the pod exists, and
 writes each line to the build's log file (``log_path``) as it comes, so that the build action shows
-lines with -v while the build runs, and keeps the last ``log_lines`` lines in memory. When the pod
-has ended it is given a moment to reach the end of the log; then each log is read once more, without
-follow, past the lines already seen: what a stream cut by an API server restart missed, or the end of one
-still open. A follow that ends is followed again until the pod says the container has ended: the kubelet
+lines with -v while the build runs, and keeps the last ``log_lines`` lines in memory. Once the pod
+has ended its logs are whole on the node: a stream still open is cut at once (the kubelet would close it
+within a second, when it next looks whether a quiet container still runs) and each log is read once more,
+without follow, past the lines already seen: what a stream cut by an API server restart missed, or the end
+of one still open. A follow never counts a last line without its line end as seen, so that read has it
+whole. A follow that ends is followed again until the pod says the container has ended: the kubelet
 also ends at once the follow of a container that is only starting.
 
 Several builds can write to one file (``builds:`` with a ``log_path`` for the task): a SectionWriter
@@ -34,8 +36,6 @@ LOG_CHUNK = 64 * 1024
 LOG_LINE_MAX = 64 * 1024
 # How long to wait before asking again for the log of a container that has not started.
 NOT_STARTED_WAIT = 0.5
-# How long, once the pod has ended, the follow streams get to reach the end of their logs.
-END_GRACE = 1.5
 
 
 class SectionWriter(object):
@@ -100,10 +100,11 @@ class LogStreamer(object):
             self.writer.write(self.label + container, line)
         self.tail.append(log_sections.clean_text(line))
 
-    def _emit_new(self, container, response):
-        """Emit the lines of a log ``response`` past those of ``container`` already seen."""
+    def _emit_new(self, container, response, whole=True):
+        """Emit the lines of a log ``response`` past those of ``container`` already seen; ``whole``: the
+        response is the log to its end, not a follow that may be cut."""
         skip = self.seen[container]
-        for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK), LOG_LINE_MAX)):
+        for number, line in enumerate(iter_lines(response.stream(LOG_CHUNK), LOG_LINE_MAX, unterminated=whole)):
             if number >= skip:
                 self._emit(container, line)
 
@@ -133,7 +134,7 @@ class LogStreamer(object):
                 continue
             self._response = response
             try:
-                self._emit_new(container, response)
+                self._emit_new(container, response, whole=False)
             except Exception:  # a cut stream: follow again, past the lines already seen
                 if self._stopping.is_set():
                     return False
@@ -157,7 +158,7 @@ class LogStreamer(object):
             return exc.status == 404
         return pod_status.container_termination(json.loads(response.data), container) is not None
 
-    def stop(self, grace=END_GRACE):
+    def stop(self, grace=0):
         """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them.
 
         The build is over when this is called: the follower no longer waits for the pod's status to say
@@ -179,7 +180,7 @@ class LogStreamer(object):
             self._thread.join(5)
         self._stopping.set()
 
-    def finish(self, grace=END_GRACE):
+    def finish(self, grace=0):
         """Stop following, read what was not read yet, and return the last lines."""
         self.stop(grace)
         if self._thread is not None and self._thread.is_alive():

@@ -52,15 +52,19 @@ class Response(object):
 
 class LogStream(Response):
     """A followed log: ``lines``, then ``end``: 'eof', 'cut' (a broken connection) or 'block' (the container
-    still runs: the stream stays open until shutdown())."""
+    still runs: the stream stays open until shutdown()). ``unterminated``: the last line comes without its
+    line end (the stream was cut in the middle of it)."""
 
-    def __init__(self, lines, end='eof'):
+    def __init__(self, lines, end='eof', unterminated=False):
         super().__init__(lines=lines)
         self.end = end
+        self.unterminated = unterminated
         self.unblocked = threading.Event()
 
     def stream(self, size):
-        yield from super().stream(size)
+        for number, line in enumerate(self.lines):
+            last = number == len(self.lines) - 1
+            yield line.encode() + (b'' if last and self.unterminated else b'\n')
         if self.end == 'cut':
             raise ProtocolError('Connection broken: IncompleteRead')
         if self.end == 'block':

@@ -157,6 +157,11 @@ def test_no_trailing_empty_line():
     assert list(iter_lines([])) == []
 
 
+def test_a_stream_that_may_be_cut_yields_whole_lines_only():
+    assert list(iter_lines([b'a\nhalf a li'], unterminated=False)) == ['a']
+    assert list(iter_lines([b'a\nb\n'], unterminated=False)) == ['a', 'b']
+
+
 def test_invalid_utf8_is_replaced():
     assert list(iter_lines([b'caf\xc3', b'\xa9 \xff\n'])) == ['caf\u00e9 \ufffd']
 

@@ -92,3 +92,32 @@ def test_the_end_of_the_build_ends_the_wait_for_a_lagging_status():
     assert streamer.finish(grace=30) == ['cloned', 'pushed']
     assert time.monotonic() - started < 5  # before: the whole grace, then a cut stream
     assert not streamer._thread.is_alive()
+
+
+def test_the_end_of_the_build_cuts_a_stream_still_open_at_once():
+    """Once the pod has ended its logs are whole on the node; the kubelet closes an open follow only when it next
+    looks (up to a second later). finish() does not wait for that."""
+    import time
+    api = LogApi({'clone': [Stream(['cloned']), Stream(['cloned'])],
+                  'kaniko': [Stream(['a'], end='block'), Stream(['a', 'pushed'])]}, ended_after={'clone': 0})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    deadline = time.monotonic() + 5
+    while streamer.seen['kaniko'] < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    started = time.monotonic()
+    assert streamer.finish() == ['cloned', 'a', 'pushed']
+    assert time.monotonic() - started < 0.5
+    assert not streamer._thread.is_alive()
+
+
+def test_a_follow_leaves_a_line_without_its_end_to_the_last_read():
+    """A stream that closes in the middle of a line (cut by stop(), or by a proxy) must not pass the half line off as
+    whole: the last read gives it."""
+    out = io.BytesIO()
+    api = LogApi({'clone': [Stream(['cloned']), Stream(['cloned'])],
+                  'kaniko': [Stream(['a', 'half'], unterminated=True), Stream(['a', 'half a line']),
+                             Stream(['a', 'half a line'])]},
+                 ended_after={'clone': 0, 'kaniko': 0})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
+    assert streamer.finish() == ['cloned', 'a', 'half a line']
+    assert out.getvalue().decode() == '==> clone <==\ncloned\n==> kaniko <==\na\nhalf a line\n'
