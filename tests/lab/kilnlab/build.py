@@ -14,18 +14,10 @@ import zipfile
 from pathlib import Path
 
 from . import oci
+from .cmd import log, run
 from .config import BIN, CACHE, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
-
-
-def log(msg):
-    print("lab: " + msg, flush=True)
-
-
-def run(*argv, **kwargs):
-    kwargs.setdefault("check", True)
-    return subprocess.run([str(a) for a in argv], **kwargs)
 
 
 # ---------------------------------------------------------------- Debian packages

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path
 
 from . import build, pki, procs
-from .build import log, run
+from .cmd import log, run
 from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
                      KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
                      coredns_bin, kube_bin)
