@@ -15,7 +15,8 @@ from pathlib import Path
 
 from . import oci
 from .cmd import log, run
-from .config import BIN, CACHE, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
+from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin,
+                     kube_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 
@@ -273,7 +274,7 @@ def _git_root():
         shutil.rmtree(tmp, ignore_errors=True)
         log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_PACKAGES"]))
         run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["GIT_IMAGE_PACKAGES"],
-            VERSIONS["DEBIAN_SUITE"], tmp, "http://deb.debian.org/debian", stdout=subprocess.DEVNULL)
+            VERSIONS["DEBIAN_SUITE"], tmp, DEBIAN_MIRROR, stdout=subprocess.DEVNULL)
         tmp.rename(base)
     root = _stage("git")
     run("cp", "-a", str(base) + "/.", root)
