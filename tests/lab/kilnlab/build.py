@@ -13,7 +13,7 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from . import oci
+from . import ee, oci
 from .cmd import log, run
 from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin,
                      kube_bin)
@@ -366,6 +366,8 @@ def build_images(pause):
         key = "%s-f%s" % (version.replace(":", "_").replace("~", "_").replace("+", "_"), IMAGE_FORMAT)
         archive, digest = _archive(name, key, names, builder, config)
         result[name] = (archive, digest, names)
+    # Three layers and a name that follows the collection's content: made by a module of its own.
+    result["ee"] = ee.build_image()
     return result
 
 

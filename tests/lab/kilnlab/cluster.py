@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import build, pki, procs
+from . import build, ee, pki, procs
 from .cmd import log, run
 from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
                      KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
@@ -573,6 +573,9 @@ def env_lines():
         "KILN_LAB_KUBECTL": kube_bin("kubectl"),
         "KILN_LAB_CERTS_D": CERTS_D,
     }
+    ee_image = ee.image_name()  # the image this checkout's collection makes; none without the project venv
+    if ee_image:
+        values["KILN_LAB_EE_IMAGE"] = ee_image
     return ["export %s=%s" % (k, v) for k, v in values.items()]
 
 
