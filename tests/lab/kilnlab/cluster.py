@@ -238,7 +238,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     # The lab registry answers for itself and for the public registries the lab's images are named after,
     # over plain HTTP; there is no fallback to the real hosts, so nothing is fetched from outside.
     lab = "http://" + NET.registry
-    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io"):
+    # kiln.lab names the lab's own images: one that is missing is looked for in the lab registry too.
+    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io", "kiln.lab"):
         _write(CERTS_D / host / "hosts.toml",
                f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
     _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
