@@ -48,6 +48,10 @@ class Kube:
             pod = self.get("pod", name)
             if pod.get("status", {}).get("phase") in phases:
                 return pod
+            stuck = image_errors(pod)
+            if stuck:
+                # The lab pulls nothing from outside: an image that is not on the node will not come.
+                raise AssertionError("pod %s cannot start: %s" % (name, "; ".join(stuck)))
             time.sleep(0.25)
         raise AssertionError("pod %s did not reach %s in %ds; last status: %s"
                              % (name, phases, timeout, json.dumps(pod.get("status") if pod else None)[:2000]))
@@ -77,6 +81,20 @@ def kube(lab):
         yield Kube(lab, namespace)
     finally:
         admin.run("delete", "namespace", namespace, "--wait=false", check=False)
+
+
+IMAGE_ERRORS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName")
+
+
+def image_errors(pod):
+    """What the kubelet says about containers whose image it cannot get, as 'container: reason: message'."""
+    status = pod.get("status", {})
+    found = []
+    for container in status.get("initContainerStatuses", []) + status.get("containerStatuses", []):
+        waiting = container.get("state", {}).get("waiting") or {}
+        if waiting.get("reason") in IMAGE_ERRORS:
+            found.append("%s: %s: %s" % (container["name"], waiting["reason"], waiting.get("message", "")))
+    return found
 
 
 def pod(name, containers, init_containers=(), volumes=()):

@@ -13,19 +13,12 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from . import oci
-from .config import BIN, CACHE, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin, kube_bin
+from . import ee, oci
+from .cmd import log, run
+from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin,
+                     kube_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
-
-
-def log(msg):
-    print("lab: " + msg, flush=True)
-
-
-def run(*argv, **kwargs):
-    kwargs.setdefault("check", True)
-    return subprocess.run([str(a) for a in argv], **kwargs)
 
 
 # ---------------------------------------------------------------- Debian packages
@@ -281,7 +274,7 @@ def _git_root():
         shutil.rmtree(tmp, ignore_errors=True)
         log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_PACKAGES"]))
         run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["GIT_IMAGE_PACKAGES"],
-            VERSIONS["DEBIAN_SUITE"], tmp, "http://deb.debian.org/debian", stdout=subprocess.DEVNULL)
+            VERSIONS["DEBIAN_SUITE"], tmp, DEBIAN_MIRROR, stdout=subprocess.DEVNULL)
         tmp.rename(base)
     root = _stage("git")
     run("cp", "-a", str(base) + "/.", root)
@@ -373,6 +366,8 @@ def build_images(pause):
         key = "%s-f%s" % (version.replace(":", "_").replace("~", "_").replace("+", "_"), IMAGE_FORMAT)
         archive, digest = _archive(name, key, names, builder, config)
         result[name] = (archive, digest, names)
+    # Three layers and a name that follows the collection's content: made by a module of its own.
+    result["ee"] = ee.build_image()
     return result
 
 

@@ -16,8 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import build, pki, procs
-from .build import log, run
+from . import build, ee, pki, procs
+from .cmd import log, run
 from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
                      KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
                      coredns_bin, kube_bin)
@@ -238,7 +238,8 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     # The lab registry answers for itself and for the public registries the lab's images are named after,
     # over plain HTTP; there is no fallback to the real hosts, so nothing is fetched from outside.
     lab = "http://" + NET.registry
-    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io"):
+    # kiln.lab names the lab's own images: one that is missing is looked for in the lab registry too.
+    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io", "kiln.lab"):
         _write(CERTS_D / host / "hosts.toml",
                f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
     _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
@@ -573,6 +574,9 @@ def env_lines():
         "KILN_LAB_KUBECTL": kube_bin("kubectl"),
         "KILN_LAB_CERTS_D": CERTS_D,
     }
+    ee_image = ee.image_name()  # the image this checkout's collection makes; none without the project venv
+    if ee_image:
+        values["KILN_LAB_EE_IMAGE"] = ee_image
     return ["export %s=%s" % (k, v) for k, v in values.items()]
 
 
@@ -603,6 +607,11 @@ def healthy():
 def up():
     started = time.monotonic()
     if all(healthy().values()):
+        if os.geteuid() == 0:
+            # Images this checkout makes and the node lacks are imported without restarting anything; the
+            # execution-environment image is named after the collection's content, so after a change of the
+            # collection this builds its top layer and imports it, and a second `up` imports nothing.
+            import_images(build.build_all())
         seed_repositories()  # same content, same commits: a no-op unless tests/lab/repos changed
         log("the lab is already up (%.1fs)" % (time.monotonic() - started))
         print("\n".join(env_lines()))

@@ -21,6 +21,8 @@ def read_versions(path=LAB_DIR / "versions"):
 
 
 VERSIONS = read_versions()
+# Where debootstrap fetches the Debian packages of the images that are made from a root filesystem.
+DEBIAN_MIRROR = "http://deb.debian.org/debian"
 
 CACHE = Path(os.environ.get("KILN_CACHE") or Path.home() / ".cache" / "kiln")
 STATE = Path(os.environ.get("KILN_LAB_STATE") or "/var/lib/kiln-lab")

@@ -44,12 +44,13 @@ def layer_from_dir(root, out_path):
     return "sha256:" + _sha256_file(out_path), "sha256:" + diff.hexdigest(), out_path.stat().st_size
 
 
-def write_archive(out_tar, names, layers, config):
+def write_archive(out_tar, names, layers, config, history=None):
     """Write an OCI layout archive.
 
     names: full references ("docker.io/library/busybox:1.35"), each recorded for `ctr images import`.
     layers: list of (path, digest, diff_id, size) from layer_from_dir.
     config: the image config's "config" part (Entrypoint, Cmd, Env, User, WorkingDir, Labels).
+    history: what made each layer, bottom first (what `created_by` says); the same generic line when None.
     Returns the manifest digest.
     """
     image_config = {
@@ -58,7 +59,8 @@ def write_archive(out_tar, names, layers, config):
         "created": "1970-01-01T00:00:00Z",
         "config": config,
         "rootfs": {"type": "layers", "diff_ids": [layer[2] for layer in layers]},
-        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": "kiln lab image builder"} for _ in layers],
+        "history": [{"created": "1970-01-01T00:00:00Z", "created_by": line}
+                    for line in history or ["kiln lab image builder"] * len(layers)],
     }
     config_bytes = json.dumps(image_config, sort_keys=True, separators=(",", ":")).encode()
     config_digest = "sha256:" + hashlib.sha256(config_bytes).hexdigest()
