@@ -14,10 +14,14 @@ results file for its end, which ``async_status`` then confirms and returns.
 Every ``kiln_kaniko_progress_interval`` seconds it says which build runs and for how long; with
 -v it shows the log lines as they arrive. The task's result is the module's result.
 
-An async job outlives ansible-playbook: stopped with Ctrl-C, the play would leave the build running.
-So the plugin touches a heartbeat file at each poll and names it to the module in the environment
-(module_utils/_kaniko/heartbeat.py); the module stops the build, deleting its pod and Secret, once the
-heartbeat is a minute old.
+An async job outlives ansible-playbook: stopped with Ctrl-C, or cancelled in AWX, the play would leave the
+build running. So the plugin names a heartbeat file to the module in the environment
+(module_utils/_kaniko/heartbeat.py) and touches it at each poll, and it watches for the end of the play
+(plugin_utils/_job_end.py): SIGINT or SIGTERM to its worker, or ansible-playbook gone from under it. Then
+it writes STOP into the heartbeat, and the module stops the build at once, deleting its pod and Secret;
+the plugin waits for that, up to STOP_WAIT seconds. When every process of the play is killed at once,
+the module stops the build once the heartbeat is a minute old. A module run plainly (no progress) on this
+host is ended with the worker.
 
 It runs the module plainly, without progress, in check mode, when the task sets ``async`` itself,
 when the connection cannot run async jobs, and when the variable ``kiln_kaniko_progress`` is false.
@@ -26,8 +30,10 @@ Log lines are not shown for tasks with ``no_log``.
 
 from __future__ import annotations
 
+import os
 import posixpath
 import shlex
+import signal
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -38,7 +44,7 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import options
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.heartbeat import HEARTBEAT_ENV
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.heartbeat import HEARTBEAT_ENV, STOP
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
     CHUNK_MAX,
     Cadence,
@@ -49,6 +55,7 @@ from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import
     item_names,
     section_source,
 )
+from ansible_collections.kiln.kaniko.plugins.plugin_utils._job_end import JobEnd, JobEnded
 
 display = Display()
 
@@ -71,11 +78,16 @@ class ActionModule(ActionBase):
     poll_first = 0.2
     poll_interval = 1.0
     status_every = 10.0
+    # Once the play has ended: how long to wait for the module to stop the build, and how often to look.
+    stop_wait = 30.0
+    stop_poll = 0.5
 
     def __init__(self, *args, **kwargs):
         super(ActionModule, self).__init__(*args, **kwargs)
         self._clock = time.monotonic
         self._sleep = time.sleep
+        self._job_end = JobEnd
+        self._end = None
         self._names = []
 
     def run(self, tmp=None, task_vars=None):
@@ -92,11 +104,25 @@ class ActionModule(ActionBase):
             return result
 
         if not self._progress_wanted(task_vars):
-            result = merge_hash(result, self._execute_module(task_vars=task_vars))
+            # Run plainly, the module is a child of this worker: once ansible-playbook is gone, SIGTERM to
+            # the worker ends both (the worker's own handler signals its process group).
+            end = self._job_end(signals=()).start(on_orphan=lambda: os.kill(os.getpid(), signal.SIGTERM))
+            try:
+                result = merge_hash(result, self._execute_module(task_vars=task_vars))
+            finally:
+                end.close()
             self._remove_tmp_path(self._connection._shell.tmpdir)
             return result
 
-        return merge_hash(result, self._run_with_progress(task_vars))
+        self._end = self._job_end().start()
+        try:
+            result = merge_hash(result, self._run_with_progress(task_vars))
+        finally:
+            if self._end.signum is None:
+                self._end.close()
+            else:
+                self._end.pass_on()  # the signal that ended the play, now that the build is stopped
+        return result
 
     # ------------------------------------------------------------------ decisions
 
@@ -151,20 +177,24 @@ class ActionModule(ActionBase):
         limit = async_limit(args, options.default('timeout'))
         self._task.async_val = limit
         job = None
+        over = True  # whether the job has ended, so that its files can go
         try:
-            if beat_path:
-                self._poll_files(None, None, beat_path)
-                self._task.environment = list(saved_environment or []) + [{HEARTBEAT_ENV: beat_path}]
-            job = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=True)
-            if job.get('failed') or not job.get('ansible_job_id'):
-                return job
-            result = self._follow(job, task_vars, host, label, short, log_path, interval, beat_path)
+            try:
+                if beat_path:
+                    self._poll_files(None, None, beat_path)
+                    self._task.environment = list(saved_environment or []) + [{HEARTBEAT_ENV: beat_path}]
+                job = self._execute_module(module_args=args, task_vars=task_vars, wrap_async=True)
+                if job.get('failed') or not job.get('ansible_job_id'):
+                    return job
+                result = self._follow(job, task_vars, host, label, short, log_path, interval, beat_path)
+            except JobEnded as ended:
+                result, over = self._stop_job(job, task_vars, host, label, beat_path, ended.reason)
         finally:
             self._task.async_val = saved_async
             self._task.environment = saved_environment
-            if job and job.get('ansible_job_id') and job.get('results_file'):
+            if over and job and job.get('ansible_job_id') and job.get('results_file'):
                 self._forget_job(job, task_vars)
-            if own_dir:
+            if own_dir and over:
                 self._remove_tmp_path(own_dir, force=True)
 
         for key in _JOB_KEYS:
@@ -188,7 +218,7 @@ class ActionModule(ActionBase):
         wait = self.poll_first
         asked = started
         while True:
-            self._sleep(wait)
+            self._pause(wait)
             wait = min(self.poll_interval, wait * 2)
             lines, ended = self._poll_files(log_path, follower, beat_path, results_file)
             self._show_lines(host, short, lines)
@@ -215,6 +245,38 @@ class ActionModule(ActionBase):
             self._show_lines(host, short, follower.flush())
         display.v('[{0}] {1}: ended after {2}'.format(host, label, format_duration(self._clock() - started)))
         return status
+
+    def _pause(self, seconds):
+        """Sleep between two polls; raise JobEnded when the play ends meanwhile."""
+        if self._end is None:
+            self._sleep(seconds)
+        elif self._end.wait(seconds):
+            raise JobEnded(self._end.reason)
+
+    def _stop_job(self, job, task_vars, host, label, beat_path, reason):
+        """The play has ended: have the module stop the build (STOP in the heartbeat) and wait for it.
+
+        Returns (result, whether the job ended). The job's files stay when it did not, so that the module
+        still finds the heartbeat; it then stops the build once the heartbeat is a minute old."""
+        if not beat_path:
+            return dict(failed=True, msg='{0}; the build could not be told to stop (no heartbeat file: become '
+                                         'to an unprivileged user) and may still run'.format(reason)), True
+        self._low_level_execute_command('printf {0} > {1}'.format(STOP, shlex.quote(beat_path)), sudoable=True)
+        display.warning('[{0}] {1}: {2}; stopping the build'.format(host, label, reason))
+        failed = dict(failed=True, msg='{0}; the build was told to stop but had not ended after {1:.0f} s'.format(
+            reason, self.stop_wait))
+        if not job or not job.get('ansible_job_id'):
+            return dict(failed, msg='{0} before the build started'.format(reason)), False
+        deadline = self._clock() + self.stop_wait
+        while self._clock() < deadline:
+            if self._poll_files(None, None, results_file=job.get('results_file'))[1]:
+                status = self._execute_module(
+                    module_name='ansible.legacy.async_status', task_vars=task_vars, wrap_async=False,
+                    module_args=dict(jid=job['ansible_job_id'], _async_dir=posixpath.dirname(job['results_file'])))
+                status['msg'] = '{0}: {1}'.format(reason, status.get('msg', 'the build was stopped'))
+                return dict(status, failed=True), True
+            self._sleep(self.stop_poll)
+        return failed, False
 
     def _read_log(self, log_path, follower):
         return self._poll_files(log_path, follower)[0]

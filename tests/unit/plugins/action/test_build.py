@@ -40,6 +40,9 @@ class Display:
     def vvv(self, msg, **kwargs):
         self.lines.append((3, msg))
 
+    def warning(self, msg, **kwargs):
+        self.lines.append(('warning', msg))
+
     def at(self, level):
         return [msg for lvl, msg in self.lines if lvl == level]
 
@@ -60,6 +63,7 @@ class Job:
         self.module_args = None
         self.task_args = None
         self.commands = []
+        self.stops_after = 1  # polls of its results file after STOP until it ends; None: never
 
     def execute_module(self, module_name=None, module_args=None, task_vars=None, wrap_async=False):
         if module_args is None:  # the task's own arguments
@@ -80,6 +84,13 @@ class Job:
         # ['touch HEARTBEAT; ']['if [ -f PATH ]; then tail -c +N PATH | head -c M; fi; ']
         # ['head -c N RESULTS 2>/dev/null | grep -qF MARK || echo ENDED >&2']
         self.commands.append(cmd)
+        if cmd.startswith('printf stop > '):  # the module stops the build as soon as it reads that
+            if self.stops_after is not None:
+                self.polls = self.stops_after
+                self.result = dict(failed=True, changed=False, pod_name='kiln-build-x', pod_kept=False,
+                                   msg='Build interrupted: the play that started it ended (cancelled, interrupted '
+                                       'or killed)')
+            return dict(rc=0, stdout='', stderr='')
         if cmd == 'rm -f /root/.ansible_async/j1.2':
             self.cleaned = True
             return dict(rc=0, stdout='', stderr='')
@@ -97,6 +108,44 @@ class Job:
         start = int(words[words.index('-c') + 1].lstrip('+')) - 1
         size = int(words[words.index('head') + 2].rstrip(';'))
         return dict(rc=0, stdout=self.log[start:start + size].decode('utf-8', errors='surrogateescape'), stderr=stderr)
+
+
+class FakeEnd:
+    """JobEnd in the action's terms: the play ends at the ``at``-th wait (never when None), by ``signum`` (or
+    because ansible-playbook is gone)."""
+
+    made = []
+
+    def __init__(self, clock, at=None, signum=None, signals=None):
+        self.clock = clock
+        self.at = at
+        self.waits = 0
+        self.signals = signals
+        self.signum = None
+        self.reason = None
+        self.end_signum = signum
+        self.on_orphan = None
+        self.closed = self.passed_on = False
+        FakeEnd.made.append(self)
+
+    def start(self, on_orphan=None):
+        self.on_orphan = on_orphan
+        return self
+
+    def wait(self, seconds):
+        self.clock.sleep(seconds)
+        self.waits += 1
+        if self.at is not None and self.waits >= self.at:
+            self.signum = self.end_signum
+            self.reason = 'the play was stopped by SIGTERM' if self.signum else 'ansible-playbook is gone'
+            return True
+        return False
+
+    def close(self):
+        self.closed = True
+
+    def pass_on(self):
+        self.passed_on = True
 
 
 class Clock:
@@ -120,7 +169,7 @@ def shown(monkeypatch):
 
 
 def make_action(job, args=None, async_val=0, check_mode=False, no_log=False, native_async=False, pipeline_only=False,
-                become_unprivileged=False):
+                become_unprivileged=False, end_at=None, end_signum=None):
     task = MagicMock()
     task.args = dict(ARGS if args is None else args)
     task.async_val = async_val
@@ -142,6 +191,8 @@ def make_action(job, args=None, async_val=0, check_mode=False, no_log=False, nat
     clock = Clock()
     action._clock = clock
     action._sleep = clock.sleep
+    FakeEnd.made = []
+    action._job_end = lambda **kwargs: FakeEnd(clock, at=end_at, signum=end_signum, **kwargs)
     action._execute_module = MagicMock(side_effect=job.execute_module)
     action._low_level_execute_command = MagicMock(side_effect=job.low_level)
     action._make_tmp_path = MagicMock(return_value='/tmp/ansible-tmp-1')
@@ -373,3 +424,60 @@ def test_become_as_another_user_gets_no_heartbeat(shown):
     action = make_action(job, become_unprivileged=True)
     action.run(task_vars={})
     assert not any('heartbeat' in cmd for cmd in job.commands)
+
+
+# ---------------------------------------------------------------- the play ends while the build runs
+
+def test_when_ansible_playbook_is_gone_the_module_is_told_to_stop_and_waited_for(shown):
+    job = Job(polls=100)
+    action = make_action(job, end_at=3)
+    result = action.run(task_vars=dict(inventory_hostname='h'))
+
+    stops = [cmd for cmd in job.commands if cmd.startswith('printf stop')]
+    assert stops == ['printf stop > /tmp/ansible-tmp-1/heartbeat']
+    assert result['failed'] and result['msg'].startswith('ansible-playbook is gone: Build interrupted')
+    assert result['pod_name'] == 'kiln-build-x'
+    # The job ended: its files go, as after any build.
+    assert job.cleaned
+    action._remove_tmp_path.assert_called_once_with('/tmp/ansible-tmp-1', force=True)
+    assert FakeEnd.made[0].closed and not FakeEnd.made[0].passed_on
+    assert any('stopping the build' in msg for _lvl, msg in shown.lines)
+
+
+def test_a_signal_that_ended_the_play_is_passed_on_once_the_build_stopped(shown):
+    job = Job(polls=100)
+    action = make_action(job, end_at=2, end_signum=15)
+    result = action.run(task_vars={})
+    assert result['failed'] and 'SIGTERM' in result['msg']
+    end = FakeEnd.made[0]
+    assert end.passed_on and not end.closed  # pass_on puts the handlers back itself
+    assert job.commands.index('printf stop > /tmp/ansible-tmp-1/heartbeat') < len(job.commands) - 1
+
+
+def test_a_build_that_does_not_stop_keeps_its_heartbeat_for_the_watchdog(shown):
+    job = Job(polls=100)
+    job.stops_after = None
+    action = make_action(job, end_at=1)
+    result = action.run(task_vars={})
+    assert result['failed'] and 'had not ended after 30 s' in result['msg']
+    # The module still finds its heartbeat (it stops once that is a minute old), and its job file stays.
+    action._remove_tmp_path.assert_not_called()
+    assert not job.cleaned
+
+
+def test_without_a_heartbeat_the_end_of_the_play_says_the_build_may_still_run(shown):
+    job = Job(polls=100)
+    action = make_action(job, become_unprivileged=True, end_at=1)
+    result = action.run(task_vars={})
+    assert result['failed'] and 'may still run' in result['msg']
+    assert not any(cmd.startswith('printf') for cmd in job.commands)
+
+
+def test_a_plain_run_ends_with_its_worker_when_ansible_playbook_is_gone(shown):
+    job = Job()
+    action = make_action(job, check_mode=True)
+    action._execute_module.side_effect = lambda **kw: copy.deepcopy(RESULT)
+    action.run(task_vars={})
+    end = FakeEnd.made[0]
+    assert end.signals == ()  # the worker's own handlers stay: they end the module with the worker
+    assert callable(end.on_orphan) and end.closed

@@ -20,6 +20,7 @@ class Beats(object):
         self.now = 1000.0
         self.touched = None
         self.interrupts = 0
+        self.stop = False
 
     def clock(self):
         return self.now
@@ -33,7 +34,7 @@ class Beats(object):
 
 def watchdog(beats, **kwargs):
     return heartbeat.Watchdog('/tmp/hb', stale_after=60, clock=beats.clock, mtime=beats.mtime,
-                              interrupt=beats.interrupt, **kwargs)
+                              interrupt=beats.interrupt, says_stop=lambda path: beats.stop, **kwargs)
 
 
 def test_a_heartbeat_that_keeps_coming_never_interrupts():
@@ -86,3 +87,25 @@ def test_the_interruption_reaches_the_build_as_a_signal(tmp_path):
         with raise_on_signals():
             dog.check()
     assert signal.Signals.SIGTERM.name in caught.value.message
+
+
+def test_stop_in_the_file_interrupts_at_once_with_its_own_message():
+    beats = Beats()
+    dog = watchdog(beats)
+    beats.touched = beats.now
+    assert not dog.check()
+    beats.stop = True
+    beats.now += 1
+    assert dog.check() and dog.fired and dog.stopped
+    assert beats.interrupts == 1
+    assert 'the play that started it ended' in dog.message
+
+
+def test_a_real_file_that_says_stop(tmp_path):
+    path = tmp_path / 'heartbeat'
+    path.write_text('')
+    fired = []
+    dog = heartbeat.Watchdog(str(path), interrupt=lambda: fired.append(1))
+    assert not dog.check()
+    path.write_text(heartbeat.STOP)
+    assert dog.check() and fired == [1]
