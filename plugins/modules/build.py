@@ -509,6 +509,18 @@ options:
       - With O(builds), how many build pods run at the same time.
     type: int
     default: 4
+  owned_by_job_pod:
+    description:
+      - When the module runs in a pod with the in-cluster configuration (an AWX container group, a job
+        pod), each build pod in that pod's namespace gets an C(ownerReference) to it, so that Kubernetes'
+        garbage collector deletes the build, and the Secret it owns, when the job pod is deleted.
+      - Owner references cannot cross namespaces; builds in another namespace end with the job through
+        the SIGTERM its container gets when it is deleted (see the AWX guide for the grace period).
+      - Set V(false) for builds that must outlive the job pod.
+      - The module finds its pod by its hostname and the service account's namespace; a pod that sets
+        C(spec.hostname), or cannot be read, gets no owner.
+    type: bool
+    default: true
 notes:
   - The pod runs with C(automountServiceAccountToken=false), the C(RuntimeDefault) seccomp profile, and a
     clone container that runs as user 65534 without capabilities. Kaniko itself runs as root in its

@@ -14,7 +14,8 @@ from __future__ import annotations
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError, fail_from_exception
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, require_kubernetes
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, connection_source, require_kubernetes
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat, results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
@@ -42,6 +43,22 @@ def resolver_for(module, secrets):
     return RemoteResolver(
         lambda args, env: module.run_command(args, environ_update=env, expand_user_and_vars=False),
         module.get_bin_path('git'), secrets.data, timeout_command=module.get_bin_path('timeout'))
+
+
+def job_pod_owner(params, core, specs, where=own_pod.where, source=connection_source):
+    """The owner the build pods get: the pod this module runs in (in-cluster, owned_by_job_pod), as
+    (namespace, ownerReference), when some build runs in its namespace; otherwise None.
+
+    Kubernetes' garbage collector then deletes the builds (and their Secrets, which they own) when the job
+    pod goes. Owner references cannot cross namespaces: builds elsewhere end with the job through the
+    SIGTERM its container gets (see heartbeat.py and the action plugin)."""
+    if not params.get('owned_by_job_pod') or source(params) != 'incluster':
+        return None
+    here = where()
+    if here is None or not any(spec.namespace == here[0] for spec in specs):
+        return None
+    reference = own_pod.reference(core, *here)
+    return (here[0], reference) if reference else None
 
 
 def run_builds(build_run, items):
@@ -84,7 +101,8 @@ def run(module, option_spec=None, clock=time.monotonic):
         core = CoreApi(api_client(module.params))
         secrets = SecretReader(core, module.warn)
         lookup = RegistryLookup(secrets.data, secrets.registry_ca)
-        build_run = BuildRun(KubernetesEngine(core), specs, module.params.get('max_concurrent') or 1, secrets,
+        engine = KubernetesEngine(core, owner=job_pod_owner(module.params, core, specs))
+        build_run = BuildRun(engine, specs, module.params.get('max_concurrent') or 1, secrets,
                              check_mode=module.check_mode, warn=module.warn, clock=clock,
                              resolver=resolver_for(module, secrets), lookup=lookup, log_path=log_path, items=items)
         module.exit_json(**run_builds(build_run, items))

@@ -45,11 +45,13 @@ class Workload(object):
 
 class KubernetesEngine(object):
     """Builds as pods, through ``core`` (a CoreApi, or anything with CoreV1Api's methods). ``log_wait(seconds)``
-    is how the log follower waits before asking again for a log that has not started (injected in tests)."""
+    is how the log follower waits before asking again for a log that has not started (injected in tests).
+    ``owner``: (namespace, ownerReference) that build pods of that namespace get (edge.job_pod_owner)."""
 
-    def __init__(self, core, log_wait=None):
+    def __init__(self, core, log_wait=None, owner=None):
         self.core = core
         self.log_wait = log_wait
+        self.owner = owner
 
     def check_namespace(self, namespace):
         try:
@@ -77,6 +79,8 @@ class KubernetesEngine(object):
             workload.auth_secret = json.loads(response.data)['metadata']['name']
         manifest = pod_render.render_pod(spec, auth_secret_name=workload.auth_secret, registry_secret_key=registry_key,
                                          run_id=run_id)
+        if self.owner and self.owner[0] == spec.namespace:
+            manifest['metadata']['ownerReferences'] = [dict(self.owner[1])]
         try:
             response = self.core.create_namespaced_pod(
                 spec.namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)

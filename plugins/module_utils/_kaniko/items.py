@@ -34,6 +34,7 @@ TOP_LEVEL_ONLY = {
                      'push to',
     'builds': 'builds do not nest',
     'max_concurrent': 'set max_concurrent at the top level',
+    'owned_by_job_pod': 'set owned_by_job_pod at the top level; it is about the job, not one build',
 }
 NOT_INHERITED = ('log_path',)
 

@@ -118,6 +118,7 @@ def argument_spec():
     spec.update(
         builds=dict(type='list', elements='dict'),
         max_concurrent=dict(type='int', default=4),
+        owned_by_job_pod=dict(type='bool', default=True),
     )
     return spec
 
