@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 
@@ -23,6 +24,24 @@ def api_message(exc):
         return exc.reason
 
 
+# How the API server words a refusal by RBAC.
+_FORBIDDEN = re.compile(r'cannot (\w+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?')
+
+
+def forbidden_fix(message):
+    """The fix for an RBAC refusal (``message`` is the API server's), or '' for another message."""
+    match = _FORBIDDEN.search(message or '')
+    if not match:
+        return ''
+    verb, resource, group, namespace = match.groups()
+    where = " in namespace '{0}'".format(namespace) if namespace else ''
+    return ("; grant the verb '{0}' on '{1}'{2}{3} to the account the module runs as (docs/awx.md lists the Role "
+            "a build needs)").format(verb, resource, " of API group '{0}'".format(group) if group else '', where)
+
+
 def cluster_error(exc, doing, details=None):
-    """A ClusterError for the ApiException ``exc`` raised while trying to ``doing`` (e.g. 'create the build pod')."""
-    return ClusterError('Could not {0}: {1} ({2})'.format(doing, api_message(exc), exc.status), details)
+    """A ClusterError for the ApiException ``exc`` raised while trying to ``doing`` (e.g. 'create the build pod');
+    a refusal by RBAC says which permission to grant."""
+    message = api_message(exc)
+    fix = forbidden_fix(message) if exc.status == 403 else ''
+    return ClusterError('Could not {0}: {1} ({2}){3}'.format(doing, message, exc.status, fix), details)
