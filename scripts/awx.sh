@@ -10,6 +10,9 @@ python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null || {
     echo "awx: the lab is not up (make lab-up)" >&2
     exit 1
 }
+# The execution-environment image of this checkout's collection (built and imported if missing; on a
+# running lab this starts or stops nothing).
+python3 "$KILN_REPO/tests/lab/lab.py" up >/dev/null
 kiln_stage_collection
 ANSIBLE_COLLECTIONS_PATH=$KILN_COLLECTIONS
 export ANSIBLE_COLLECTIONS_PATH

@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian bookworm machine or a warm one:
 #   sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
 #   -> oracle (the differential test against the Go code) -> lint -> execution environment
-#   -> lab up -> lab smoke -> integration -> the collection as users get it -> faults, bad input, secrets,
+#   -> lab up -> lab smoke -> integration -> builds ending with their job (ansible-runner, job pods)
+#   -> the collection as users get it -> faults, bad input, secrets,
 #   pod security -> lab down.
 # Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
 # proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
@@ -53,11 +54,12 @@ tier lab-up python3 tests/lab/lab.py up
 if python3 tests/lab/lab.py status >/dev/null 2>&1; then
     tier lab-smoke bash scripts/lab-smoke.sh
     tier integration bash scripts/integration.sh
+    tier awx bash scripts/awx.sh
     tier package bash scripts/package.sh
     # Last: some of these stop and restart lab components (and always bring them back).
     tier faults bash scripts/faults.sh
 else
-    for name in lab-smoke integration package faults; do
+    for name in lab-smoke integration awx package faults; do
         summary+=("$name: could not run (no lab)")
         failed=$((failed + 1))
     done

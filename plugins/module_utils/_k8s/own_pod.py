@@ -6,7 +6,7 @@
 Kubernetes gives a pod's containers the pod's name as their hostname (unless the pod sets
 ``spec.hostname``) and mounts the service account's namespace next to its token. ``where()`` reads both;
 ``reference()`` asks the API server for the pod's uid and returns an ownerReference to it, or None when
-the pod cannot be found or read.
+there is no pod of that name; a pod it may not read (403) is a ClusterError naming the permission.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import socket
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import cluster_error
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -40,14 +41,16 @@ def where(read=_read, hostname=socket.gethostname):
 
 
 def reference(core, namespace, name):
-    """An ownerReference to pod ``name``, or None when it does not exist or cannot be read (403)."""
+    """An ownerReference to pod ``name``, or None when there is no such pod."""
     try:
         response = core.read_namespaced_pod(name, namespace, _preload_content=False,
                                             _request_timeout=REQUEST_TIMEOUT)
     except ApiException as exc:
-        if exc.status in (403, 404):
+        if exc.status == 404:
             return None
-        raise
+        error = cluster_error(exc, "read the pod this module runs in ('{0}', to own the build pods)".format(name))
+        error.message += '; or set owned_by_job_pod=false'
+        raise error
     metadata = json.loads(response.data).get('metadata') or {}
     if metadata.get('name') != name or not metadata.get('uid'):
         return None

@@ -45,7 +45,7 @@ def resolver_for(module, secrets):
         module.get_bin_path('git'), secrets.data, timeout_command=module.get_bin_path('timeout'))
 
 
-def job_pod_owner(params, core, specs, where=own_pod.where, source=connection_source):
+def job_pod_owner(params, core, specs, warn, where=own_pod.where, source=connection_source):
     """The owner the build pods get: the pod this module runs in (in-cluster, owned_by_job_pod), as
     (namespace, ownerReference), when some build runs in its namespace; otherwise None.
 
@@ -58,7 +58,11 @@ def job_pod_owner(params, core, specs, where=own_pod.where, source=connection_so
     if here is None or not any(spec.namespace == here[0] for spec in specs):
         return None
     reference = own_pod.reference(core, *here)
-    return (here[0], reference) if reference else None
+    if reference is None:
+        warn("owned_by_job_pod: there is no pod '{1}' in namespace '{0}' (does this pod set spec.hostname?); the "
+             "builds will not be deleted with the pod this module runs in".format(*here))
+        return None
+    return here[0], reference
 
 
 def run_builds(build_run, items):
@@ -101,7 +105,7 @@ def run(module, option_spec=None, clock=time.monotonic):
         core = CoreApi(api_client(module.params))
         secrets = SecretReader(core, module.warn)
         lookup = RegistryLookup(secrets.data, secrets.registry_ca)
-        engine = KubernetesEngine(core, owner=job_pod_owner(module.params, core, specs))
+        engine = KubernetesEngine(core, owner=job_pod_owner(module.params, core, specs, module.warn))
         build_run = BuildRun(engine, specs, module.params.get('max_concurrent') or 1, secrets,
                              check_mode=module.check_mode, warn=module.warn, clock=clock,
                              resolver=resolver_for(module, secrets), lookup=lookup, log_path=log_path, items=items)

@@ -17,7 +17,7 @@ from typing import Any, Dict, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, api_message, cluster_error
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec
@@ -106,7 +106,7 @@ class KubernetesEngine(object):
                    propagation_policy='Background', _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
             if exc.status != 404:
-                warn('Could not delete {0} {1}: {2}'.format(kind, name, api_message(exc)))
+                warn('Could not delete {0} {1}: {2}'.format(kind, name, refusal(exc)))
         except KilnError as exc:  # the API server is gone (client.ApiUnreachable): say what is left
             left = ('its activeDeadlineSeconds ({0} s) stops it'.format(deadline) if kind == 'pod' else
                     'the deletion of its pod removes it (it is owned by the pod)')
@@ -129,8 +129,7 @@ class KubernetesEngine(object):
                                    _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
                 except ApiException as exc:
                     if exc.status != 404:
-                        warn('Could not delete the {0}s of this run in {1}: {2}'.format(kind, namespace,
-                                                                                        api_message(exc)))
+                        warn('Could not delete the {0}s of this run in {1}: {2}'.format(kind, namespace, refusal(exc)))
                 except Exception as exc:  # the cluster is gone too: say what may be left
                     warn('Could not delete the {0}s of this run in {1} (label {2}): {3}'.format(
                         kind, namespace, selector, exc))

@@ -13,7 +13,7 @@ Every failure of one build is held in its result; an interruption is raised, for
 from __future__ import annotations
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import api_message, cluster_error
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar, pod_exec, results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
@@ -208,7 +208,7 @@ class Build(object):
         try:
             return pod_status.warning_messages(self.events())
         except ApiException as exc:
-            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, api_message(exc)))
+            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, refusal(exc)))
             return []
 
     def _cleanup(self, delete_pod, running):

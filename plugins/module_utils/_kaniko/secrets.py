@@ -10,7 +10,7 @@ import json
 import threading
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, api_message, cluster_error
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error, refusal
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -53,7 +53,7 @@ class SecretReader(object):
                                        "or correct the name".format(option, kind, name, namespace), {'option': option})
                 if exc.status == 403:
                     self._warn("Could not read {0} '{1}' ({2}) to check it: {3}".format(
-                        kind, name, option, api_message(exc)))
+                        kind, name, option, refusal(exc)))
                     self._read[key] = None
                     return None
                 raise cluster_error(exc, "read {0} '{1}' ({2})".format(kind, name, option))

@@ -5,6 +5,13 @@
 
 from __future__ import annotations
 
+import json
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine, Workload
@@ -43,9 +50,10 @@ def test_reference_names_the_pod_by_its_uid_and_none_when_it_is_not_there():
     assert own_pod.reference(core, 'awx', 'some-other-name') is None  # spec.hostname set, say
 
 
-def owner_for(namespaces, owned=True, source='incluster', here=('awx', 'automation-job-7-abcde')):
+def owner_for(namespaces, owned=True, source='incluster', here=('awx', 'automation-job-7-abcde'), warnings=None):
     specs = [make_spec(namespace=namespace) for namespace in namespaces]
-    return edge.job_pod_owner(dict(owned_by_job_pod=owned), job_core(), specs, where=lambda: here,
+    warnings = [] if warnings is None else warnings
+    return edge.job_pod_owner(dict(owned_by_job_pod=owned), job_core(), specs, warnings.append, where=lambda: here,
                               source=lambda params: source)
 
 
@@ -59,6 +67,25 @@ def test_no_owner_out_of_a_pod_across_namespaces_or_when_turned_off():
     assert owner_for(['builds']) is None  # owner references cannot cross namespaces
     assert owner_for(['awx'], owned=False) is None
     assert owner_for(['awx'], here=None) is None
+
+
+def test_a_pod_of_another_name_is_said_and_a_pod_that_may_not_be_read_is_an_error():
+    warnings = []
+    assert owner_for(['awx'], here=('awx', 'custom-hostname'), warnings=warnings) is None
+    assert 'spec.hostname' in warnings[0] and 'custom-hostname' in warnings[0]
+    core = FakeCore()
+    core.read_namespaced_pod = lambda *a, **k: (_ for _ in ()).throw(forbidden())
+    with pytest.raises(ClusterError) as raised:
+        own_pod.reference(core, 'awx', 'automation-job-7-abcde')
+    assert "grant the verb 'get' on 'pods'" in raised.value.message
+    assert 'owned_by_job_pod=false' in raised.value.message
+
+
+def forbidden():
+    exc = ApiException(status=403, reason='Forbidden')
+    exc.body = json.dumps({'message': 'pods "automation-job-7-abcde" is forbidden: User "system:serviceaccount:awx:'
+                                      'default" cannot get resource "pods" in API group "" in the namespace "awx"'})
+    return exc
 
 
 def test_the_engine_gives_the_owner_to_pods_of_its_namespace_only():
