@@ -9,7 +9,6 @@ one way, and measures the seconds until the build pod and its Secret are gone. T
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time

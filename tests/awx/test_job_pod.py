@@ -180,8 +180,8 @@ def test_deleting_the_job_pod_removes_its_build(lab, kube, namespace, lab_build,
     since = time.monotonic()
     kube.core.delete_namespaced_pod(job.name, namespace, grace_period_seconds=grace)
     seconds = seconds_until_builds_gone(kube, namespace, since)
-    print("ended-by %s job pod (same namespace): %.1f s" % ("force-deleting the" if grace == 0 else "deleting the",
-                                                           seconds))
+    how = "force-deleting the" if grace == 0 else "deleting the"
+    print("ended-by %s job pod (same namespace): %.1f s" % (how, seconds))
     assert seconds <= DELETED_LIMIT
 
 

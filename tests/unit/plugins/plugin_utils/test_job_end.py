@@ -7,6 +7,7 @@ module as stand-ins (nothing is signalled)."""
 from __future__ import annotations
 
 import signal
+import signal as real_signal
 import threading
 
 import pytest
@@ -17,15 +18,15 @@ from ansible_collections.kiln.kaniko.plugins.plugin_utils._job_end import JobEnd
 class Signals:
     """The signal module: records handlers instead of installing them."""
 
-    SIG_DFL = signal.SIG_DFL
-    SIG_IGN = signal.SIG_IGN
-    Signals = signal.Signals
+    SIG_DFL = real_signal.SIG_DFL
+    SIG_IGN = real_signal.SIG_IGN
+    Signals = real_signal.Signals
 
     def __init__(self, previous):
         self.handlers = dict(previous)
 
     def signal(self, signum, handler):
-        old = self.handlers.get(signum, signal.SIG_DFL)
+        old = self.handlers.get(signum, real_signal.SIG_DFL)
         self.handlers[signum] = handler
         return old
 

@@ -74,7 +74,9 @@ def test_a_pod_of_another_name_is_said_and_a_pod_that_may_not_be_read_is_an_erro
     assert owner_for(['awx'], here=('awx', 'custom-hostname'), warnings=warnings) is None
     assert 'spec.hostname' in warnings[0] and 'custom-hostname' in warnings[0]
     core = FakeCore()
-    core.read_namespaced_pod = lambda *a, **k: (_ for _ in ()).throw(forbidden())
+    def refused(*_args, **_kwargs):
+        raise forbidden()
+    core.read_namespaced_pod = refused
     with pytest.raises(ClusterError) as raised:
         own_pod.reference(core, 'awx', 'automation-job-7-abcde')
     assert "grant the verb 'get' on 'pods'" in raised.value.message
