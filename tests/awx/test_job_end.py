@@ -78,7 +78,8 @@ def runner_dir(tmp_path, lab, tasks, extravars=None):
     return private
 
 
-def test_ansible_runner_shows_progress_during_the_build_and_returns_the_digest(lab, kube, namespace, lab_build, tmp_path):
+def test_ansible_runner_shows_progress_during_the_build_and_returns_the_digest(lab, kube, namespace, lab_build,
+                                                                              tmp_path):
     args = lab_build("wait", "runner", build_args={"PAUSE": "8"})
     private = runner_dir(tmp_path, lab, [{"name": "the build", "kiln.kaniko.build": args, "register": "built"}],
                          extravars={"kiln_kaniko_progress_interval": 2})
@@ -90,7 +91,8 @@ def test_ansible_runner_shows_progress_during_the_build_and_returns_the_digest(l
     names = [e["event"] for e in events]
     start = next(i for i, e in enumerate(events) if e["event"] == "playbook_on_task_start"
                  and e["event_data"].get("task") == "the build")
-    end = next(i for i, e in enumerate(events) if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "the build")
+    end = next(i for i, e in enumerate(events)
+               if e["event"] == "runner_on_ok" and e["event_data"].get("task") == "the build")
     during = [e.get("stdout", "") for e in events[start + 1:end]]
     assert any("building for" in line for line in during), names[start:end + 1]
     assert any("kiln-faults: step started" in line for line in during), during  # -v: log lines as they come
@@ -176,7 +178,8 @@ def test_a_list_of_builds_ends_with_the_play(lab, kube, namespace, ansible, lab_
     assert seconds <= LIMIT
 
 
-def test_a_build_with_a_local_context_and_a_tarball_ends_with_the_play(lab, kube, namespace, ansible, lab_build, tmp_path):
+def test_a_build_with_a_local_context_and_a_tarball_ends_with_the_play(lab, kube, namespace, ansible, lab_build,
+                                                                       tmp_path):
     context = tmp_path / "context"
     context.mkdir()
     (context / "Dockerfile").write_text((Path(__file__).resolve().parent.parent / "faults" / "repo" / "wait" /
