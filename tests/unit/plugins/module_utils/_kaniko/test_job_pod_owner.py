@@ -74,6 +74,7 @@ def test_a_pod_of_another_name_is_said_and_a_pod_that_may_not_be_read_is_an_erro
     assert owner_for(['awx'], here=('awx', 'custom-hostname'), warnings=warnings) is None
     assert 'spec.hostname' in warnings[0] and 'custom-hostname' in warnings[0]
     core = FakeCore()
+
     def refused(*_args, **_kwargs):
         raise forbidden()
     core.read_namespaced_pod = refused
