@@ -49,6 +49,26 @@ def seconds_until_gone(kube, namespace, since, limit):
     raise AssertionError("still there %ds after the job ended: %s" % (limit + 30, sorted(kube.names(namespace))))
 
 
+def end_and_measure(kube, namespace, play, pids, signum, what, limit=LIMIT, count=1):
+    """Once ``count`` builds run, send ``signum`` to ``pids`` (None: the play's process group); return the
+    seconds until nothing is left in ``namespace``, printed as `ended-by <what>`."""
+    wait_running(kube, namespace, count=count)
+    pids = play_processes(play) if pids == "all" else pids
+    since = time.monotonic()
+    if pids is None:
+        play.signal(signum)
+    for pid in pids or ():
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    seconds = seconds_until_gone(kube, namespace, since, limit)
+    play.wait(120)
+    print("ended-by %s: %.1f s" % (what, seconds))
+    assert seconds <= limit, play.output()[-3000:]
+    return seconds
+
+
 def wait_args(lab_build, lab, tag, **extra):
     return lab_build("wait", tag, build_args={"PAUSE": "300"},
                      registry_auth=[{"server": lab["KILN_LAB_REGISTRY"], "username": "u", "password": "p-" + tag}],
@@ -149,17 +169,8 @@ def play_processes(play):
                                  "Ctrl-C (SIGINT to the process group)", "SIGKILL to ansible-playbook"])
 def test_the_end_of_ansible_playbook_removes_the_build_at_once(lab, kube, namespace, ansible, lab_build, how):
     play = ansible.start([build_task("built", **wait_args(lab_build, lab, how.split()[0].lower()))])
-    wait_running(kube, namespace)
     signum = getattr(signal, how.split()[0].replace("Ctrl-C", "SIGINT"))
-    since = time.monotonic()
-    if "group" in how:
-        play.signal(signum)
-    else:
-        os.kill(play.proc.pid, signum)
-    seconds = seconds_until_gone(kube, namespace, since, LIMIT)
-    play.wait(120)
-    print("ended-by %s: %.1f s" % (how, seconds))
-    assert seconds <= LIMIT, play.output()[-3000:]
+    end_and_measure(kube, namespace, play, None if "group" in how else [play.proc.pid], signum, how)
 
 
 def test_a_list_of_builds_ends_with_the_play(lab, kube, namespace, ansible, lab_build):
@@ -169,13 +180,8 @@ def test_a_list_of_builds_ends_with_the_play(lab, kube, namespace, ansible, lab_
     args = dict(one, builds=builds)
     args.pop("destinations")
     play = ansible.start([build_task("built", **args)])
-    wait_running(kube, namespace, count=2)
-    since = time.monotonic()
-    os.kill(play.proc.pid, signal.SIGKILL)
-    seconds = seconds_until_gone(kube, namespace, since, LIMIT)
-    play.wait(120)
-    print("ended-by SIGKILL to ansible-playbook, builds: list of 2: %.1f s" % seconds)
-    assert seconds <= LIMIT
+    end_and_measure(kube, namespace, play, [play.proc.pid], signal.SIGKILL,
+                    "SIGKILL to ansible-playbook, builds: list of 2", count=2)
 
 
 def test_a_build_with_a_local_context_and_a_tarball_ends_with_the_play(lab, kube, namespace, ansible, lab_build,
@@ -189,13 +195,8 @@ def test_a_build_with_a_local_context_and_a_tarball_ends_with_the_play(lab, kube
     args.pop("git")
     args.pop("context_sub_path")
     play = ansible.start([build_task("built", **args)])
-    wait_running(kube, namespace)
-    since = time.monotonic()
-    os.kill(play.proc.pid, signal.SIGTERM)
-    seconds = seconds_until_gone(kube, namespace, since, LIMIT)
-    play.wait(120)
-    print("ended-by SIGTERM to ansible-playbook, local_context and tarball: %.1f s" % seconds)
-    assert seconds <= LIMIT
+    end_and_measure(kube, namespace, play, [play.proc.pid], signal.SIGTERM,
+                    "SIGTERM to ansible-playbook, local_context and tarball")
     assert not (tmp_path / "image.tar").exists()
 
 
@@ -203,15 +204,6 @@ def test_every_process_of_the_play_killed_leaves_the_heartbeat_to_stop_the_build
                                                                                  lab_build):
     play = ansible.start([build_task("built", **wait_args(lab_build, lab, "all-killed"))])
     wait_running(kube, namespace)
-    pids = play_processes(play)
-    assert len(pids) >= 2, pids  # ansible-playbook and the worker that follows the build
-    since = time.monotonic()
-    for pid in pids:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-    seconds = seconds_until_gone(kube, namespace, since, ALL_KILLED_LIMIT)
-    play.wait(60)
-    print("ended-by SIGKILL to every process of the play: %.1f s" % seconds)
-    assert seconds <= ALL_KILLED_LIMIT
+    assert len(play_processes(play)) >= 2  # ansible-playbook and the worker that follows the build
+    end_and_measure(kube, namespace, play, "all", signal.SIGKILL, "SIGKILL to every process of the play",
+                    limit=ALL_KILLED_LIMIT)

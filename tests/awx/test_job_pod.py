@@ -18,7 +18,7 @@ import yaml
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
-from conftest import registry_has, wait_until
+from conftest import fresh_namespace, registry_has, wait_until
 
 AWX_DOC = Path(__file__).resolve().parent.parent.parent / "docs" / "awx.md"
 ACCOUNT = "kiln-job"
@@ -187,12 +187,8 @@ def test_deleting_the_job_pod_removes_its_build(lab, kube, namespace, lab_build,
 
 @pytest.fixture
 def other_namespace(kube):
-    name = "kiln-jobs-" + uuid.uuid4().hex[:8]
-    kube.create_namespace(name)
-    try:
+    with fresh_namespace(kube, "kiln-jobs-") as name:
         yield name
-    finally:
-        kube.delete_namespace(name)
 
 
 def test_deleting_a_job_pod_of_another_namespace_stops_its_build_through_sigterm(lab, kube, namespace, other_namespace,

@@ -134,15 +134,22 @@ def kube(lab):
     return Kube(lab)
 
 
-@pytest.fixture
-def namespace(kube):
-    """A namespace of the test's own, deleted afterwards."""
-    name = "kiln-faults-" + uuid.uuid4().hex[:8]
+@contextlib.contextmanager
+def fresh_namespace(kube, prefix="kiln-faults-"):
+    """A namespace of its own for the block, deleted afterwards."""
+    name = prefix + uuid.uuid4().hex[:8]
     kube.create_namespace(name)
     try:
         yield name
     finally:
         kube.delete_namespace(name)
+
+
+@pytest.fixture
+def namespace(kube):
+    """A namespace of the test's own, deleted afterwards."""
+    with fresh_namespace(kube) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
