@@ -124,9 +124,10 @@ class LogStreamer(object):
                     self.pod_name, self.namespace, container=container, follow=True,
                     _preload_content=False, _request_timeout=(self.request_timeout, None))
             except ApiException as exc:
-                if exc.status == 404:
+                # 404 comes from the kubelet too, for a pod it has not taken up yet: gone only if the API says so.
+                if exc.status == 404 and self._gone():
                     return False
-                if exc.status != 400:  # 400: the container has not started yet
+                if exc.status not in (400, 404):  # 400: the container has not started yet
                     raise
                 if self._over.is_set():  # it never will: finish() reads what there is
                     return True
@@ -148,6 +149,14 @@ class LogStreamer(object):
             if self._over.is_set() or self._ended(container):
                 return True
             self._sleep(NOT_STARTED_WAIT)
+        return False
+
+    def _gone(self):
+        try:
+            self.core.read_namespaced_pod(self.pod_name, self.namespace, _preload_content=False,
+                                          _request_timeout=self.request_timeout)
+        except ApiException as exc:
+            return exc.status == 404
         return False
 
     def _ended(self, container):

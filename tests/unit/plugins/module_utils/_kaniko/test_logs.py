@@ -56,6 +56,25 @@ def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
     assert log_calls(api)[-1] == ('kaniko', False)
 
 
+def test_a_404_from_a_kubelet_that_has_not_taken_the_pod_up_yet_is_followed_again():
+    """Right after the pod is created, the kubelet may answer a log request with 404 (it does not know the pod yet):
+    the pod exists, so the log is followed as soon as the kubelet has it."""
+    api = LogApi({'clone': [404, Stream(['cloned']), Stream(['cloned'])],
+                  'kaniko': [Stream(['pushed']), Stream(['pushed'])]}, ended_after={'clone': 0, 'kaniko': 0})
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    streamer._thread.join(5)
+    assert log_calls(api) == [('clone', True), ('clone', True), ('kaniko', True)]  # followed live, before finish()
+    assert streamer.finish() == ['cloned', 'pushed']
+
+
+def test_a_pod_that_is_gone_ends_the_following():
+    api = FakeCore(logs={'clone': [404] * 3, 'kaniko': [404] * 3})  # and no such pod either
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    streamer._thread.join(5)
+    assert log_calls(api) == [('clone', True)]
+    assert streamer.finish() == []
+
+
 def test_a_container_that_never_started_is_skipped():
     api = LogApi({'clone': [Stream(['fatal: repository not found'])] * 2, 'kaniko': [400] * 50})
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko']).start()
