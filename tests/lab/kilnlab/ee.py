@@ -244,8 +244,11 @@ def _mkdirs(root, rel):
 
 def _galaxy(stage, *args):
     galaxy = PROJECT_VENV / "bin" / "ansible-galaxy"
+    # Nothing of the caller's Ansible settings: with ANSIBLE_COLLECTIONS_PATH pointing at a tree that holds
+    # kiln.kaniko already (the test scripts' staged copy), `collection install` installs nothing.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("ANSIBLE_")}
     proc = run(galaxy, *args, capture_output=True, text=True, check=False, cwd=stage,
-               env=dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(stage / "ansible-tmp")))
+               env=dict(env, ANSIBLE_NOCOLOR="1", ANSIBLE_LOCAL_TEMP=str(stage / "ansible-tmp")))
     if proc.returncode:
         raise SystemExit("lab: ansible-galaxy %s failed:\n%s%s" % (" ".join(map(str, args)), proc.stdout, proc.stderr))
 
@@ -267,6 +270,8 @@ def _kiln_layer(stage):
     root = _mkdirs(stage, "kiln")
     collections = _mkdirs(root, COLLECTIONS)
     _galaxy(stage, "collection", "install", "--no-deps", "--collections-path", collections, tarball)
+    if not (collections / "ansible_collections" / "kiln" / "kaniko" / "MANIFEST.json").is_file():
+        raise SystemExit("lab: ansible-galaxy installed no kiln.kaniko into the image's collection layer")
     return oci.layer_from_dir(root, stage / "kiln.layer")
 
 
