@@ -263,10 +263,8 @@ class ActionModule(ActionBase):
                                          'to an unprivileged user) and may still run'.format(reason)), True
         self._low_level_execute_command('printf {0} > {1}'.format(STOP, shlex.quote(beat_path)), sudoable=True)
         display.warning('[{0}] {1}: {2}; stopping the build'.format(host, label, reason))
-        failed = dict(failed=True, msg='{0}; the build was told to stop but had not ended after {1:.0f} s'.format(
-            reason, self.stop_wait))
         if not job or not job.get('ansible_job_id'):
-            return dict(failed, msg='{0} before the build started'.format(reason)), False
+            return dict(failed=True, msg='{0} before the build started'.format(reason)), False
         deadline = self._clock() + self.stop_wait
         while self._clock() < deadline:
             if self._poll_files(None, None, results_file=job.get('results_file'))[1]:
@@ -276,7 +274,8 @@ class ActionModule(ActionBase):
                 status['msg'] = '{0}: {1}'.format(reason, status.get('msg', 'the build was stopped'))
                 return dict(status, failed=True), True
             self._sleep(self.stop_poll)
-        return failed, False
+        return dict(failed=True, msg='{0}; the build was told to stop but had not ended after {1:.0f} s'.format(
+            reason, self.stop_wait)), False
 
     def _read_log(self, log_path, follower):
         return self._poll_files(log_path, follower)[0]

@@ -39,15 +39,18 @@ def forbidden_fix(message):
             "a build needs)").format(verb, resource, " of API group '{0}'".format(group) if group else '', where)
 
 
+def _message_and_fix(exc):
+    message = api_message(exc)
+    return message, forbidden_fix(message) if getattr(exc, 'status', None) == 403 else ''
+
+
 def refusal(exc):
     """The API server's message, and for an RBAC refusal (403) the permission to grant: for warnings."""
-    message = api_message(exc)
-    return message + (forbidden_fix(message) if getattr(exc, 'status', None) == 403 else '')
+    return '{0}{1}'.format(*_message_and_fix(exc))
 
 
 def cluster_error(exc, doing, details=None):
     """A ClusterError for the ApiException ``exc`` raised while trying to ``doing`` (e.g. 'create the build pod');
     a refusal by RBAC says which permission to grant."""
-    message = api_message(exc)
-    fix = forbidden_fix(message) if exc.status == 403 else ''
+    message, fix = _message_and_fix(exc)
     return ClusterError('Could not {0}: {1} ({2}){3}'.format(doing, message, exc.status, fix), details)

@@ -5,8 +5,8 @@
 
 Kubernetes gives a pod's containers the pod's name as their hostname (unless the pod sets
 ``spec.hostname``) and mounts the service account's namespace next to its token. ``where()`` reads both;
-``reference()`` asks the API server for the pod's uid and returns an ownerReference to it, or None when
-there is no pod of that name; a pod it may not read (403) is a ClusterError naming the permission.
+``read()`` asks the API server for that pod, or None when there is no pod of that name; a pod it may not
+read (403) is a ClusterError naming the permission.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def where(read=_read, hostname=socket.gethostname):
     return (namespace, name) if namespace and name else None
 
 
-def reference(core, namespace, name):
-    """An ownerReference to pod ``name``, or None when there is no such pod."""
+def read(core, namespace, name):
+    """Pod ``name`` (a dict), or None when there is no such pod."""
     try:
         response = core.read_namespaced_pod(name, namespace, _preload_content=False,
                                             _request_timeout=REQUEST_TIMEOUT)
@@ -51,7 +51,4 @@ def reference(core, namespace, name):
         error = cluster_error(exc, "read the pod this module runs in ('{0}', to own the build pods)".format(name))
         error.message += '; or set owned_by_job_pod=false'
         raise error
-    metadata = json.loads(response.data).get('metadata') or {}
-    if metadata.get('name') != name or not metadata.get('uid'):
-        return None
-    return {'apiVersion': 'v1', 'kind': 'Pod', 'name': name, 'uid': metadata['uid']}
+    return json.loads(response.data)

@@ -18,6 +18,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, connection_source, require_kubernetes
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat, results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
@@ -57,12 +58,12 @@ def job_pod_owner(params, core, specs, warn, where=own_pod.where, source=connect
     here = where()
     if here is None or not any(spec.namespace == here[0] for spec in specs):
         return None
-    reference = own_pod.reference(core, *here)
-    if reference is None:
+    pod = own_pod.read(core, *here)
+    if pod is None:
         warn("owned_by_job_pod: there is no pod '{1}' in namespace '{0}' (does this pod set spec.hostname?); the "
              "builds will not be deleted with the pod this module runs in".format(*here))
         return None
-    return here[0], reference
+    return here[0], pod_render.owner_reference(pod)
 
 
 def run_builds(build_run, items):

@@ -36,6 +36,8 @@ LOG_CHUNK = 64 * 1024
 LOG_LINE_MAX = 64 * 1024
 # How long to wait before asking again for the log of a container that has not started.
 NOT_STARTED_WAIT = 0.5
+# What LogStreamer._read_pod gives for a pod it could not read (an error other than 404).
+UNREAD = object()
 
 
 class SectionWriter(object):
@@ -151,21 +153,25 @@ class LogStreamer(object):
             self._sleep(NOT_STARTED_WAIT)
         return False
 
-    def _gone(self):
-        try:
-            self.core.read_namespaced_pod(self.pod_name, self.namespace, _preload_content=False,
-                                          _request_timeout=self.request_timeout)
-        except ApiException as exc:
-            return exc.status == 404
-        return False
-
-    def _ended(self, container):
+    def _read_pod(self):
+        """The pod (a dict), None once it is gone (404), or UNREAD when it could not be read."""
         try:
             response = self.core.read_namespaced_pod(self.pod_name, self.namespace, _preload_content=False,
                                                      _request_timeout=self.request_timeout)
         except ApiException as exc:
-            return exc.status == 404
-        return pod_status.container_termination(json.loads(response.data), container) is not None
+            return None if exc.status == 404 else UNREAD
+        return json.loads(response.data)
+
+    def _gone(self):
+        return self._read_pod() is None
+
+    def _ended(self, container):
+        pod = self._read_pod()
+        if pod is None:  # gone: nothing more will come
+            return True
+        if pod is UNREAD:
+            return False
+        return pod_status.container_termination(pod, container) is not None
 
     def stop(self, grace=0):
         """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them.

@@ -44,10 +44,10 @@ def job_core():
     return core
 
 
-def test_reference_names_the_pod_by_its_uid_and_none_when_it_is_not_there():
+def test_read_gives_the_pod_and_none_when_it_is_not_there():
     core = job_core()
-    assert own_pod.reference(core, 'awx', 'automation-job-7-abcde') == OWNER
-    assert own_pod.reference(core, 'awx', 'some-other-name') is None  # spec.hostname set, say
+    assert own_pod.read(core, 'awx', 'automation-job-7-abcde') == JOB_POD
+    assert own_pod.read(core, 'awx', 'some-other-name') is None  # spec.hostname set, say
 
 
 def owner_for(namespaces, owned=True, source='incluster', here=('awx', 'automation-job-7-abcde'), warnings=None):
@@ -79,7 +79,7 @@ def test_a_pod_of_another_name_is_said_and_a_pod_that_may_not_be_read_is_an_erro
         raise forbidden()
     core.read_namespaced_pod = refused
     with pytest.raises(ClusterError) as raised:
-        own_pod.reference(core, 'awx', 'automation-job-7-abcde')
+        own_pod.read(core, 'awx', 'automation-job-7-abcde')
     assert "grant the verb 'get' on 'pods'" in raised.value.message
     assert 'owned_by_job_pod=false' in raised.value.message
 
