@@ -423,10 +423,7 @@ def start_components():
         "--bind-address", "127.0.0.1", "--leader-elect=false", "--profiling=false",
     ])
     KUBELET_ROOT.mkdir(parents=True, exist_ok=True)
-    procs.start("kubelet", [
-        kube_bin("kubelet"), "--config", CONF / "kubelet.yaml", "--kubeconfig", _kubeconfig("kubelet-client"),
-        "--node-ip", NET.node_ip, "--hostname-override", NODE_NAME, "--root-dir", KUBELET_ROOT, "--v", "1",
-    ])
+    start_kubelet()
     procs.start("kube-proxy", [kube_bin("kube-proxy"), "--config", CONF / "kube-proxy.yaml"])
     procs.start("coredns", [coredns_bin(), "-conf", CONF / "Corefile"])
     REGISTRY_DATA.mkdir(parents=True, exist_ok=True)
@@ -435,6 +432,39 @@ def start_components():
                              "--listen", NET.node_ip, "--port", NET.git_http_port,
                              "--auth", SECRETS_DIR / "git-http-auth"])
     procs.start("git-ssh", ["/usr/sbin/sshd", "-D", "-e", "-f", CONF / "sshd_config"])
+
+
+def start_kubelet():
+    procs.start("kubelet", [
+        kube_bin("kubelet"), "--config", CONF / "kubelet.yaml", "--kubeconfig", _kubeconfig("kubelet-client"),
+        "--node-ip", NET.node_ip, "--hostname-override", NODE_NAME, "--root-dir", KUBELET_ROOT, "--v", "1",
+    ])
+
+
+KUBELET_STARTS = 4
+
+
+def wait_node_ready(timeout=120):
+    """Wait for the node to be Ready, starting the kubelet again when it exits, as systemd's Restart= does
+    for a kubelet on a real node. The kubelet exits by design when the CRI is not there yet: containerd serves
+    its socket before the CRI plugin has recovered its state ("server is not initialized yet")."""
+    deadline = time.monotonic() + timeout
+    starts = 1
+    while time.monotonic() < deadline:
+        if node_ready():
+            return
+        if not procs.pid_of("kubelet"):
+            if starts == KUBELET_STARTS:
+                raise SystemExit("lab: the kubelet exited %d times while waiting for node %s Ready; last lines of "
+                                 "%s:\n%s" % (starts, NODE_NAME, LOGS / "kubelet.log", procs.log_tail("kubelet")))
+            last = procs.log_tail("kubelet", lines=1).strip()
+            log("the kubelet exited (%s); starting it again" % last[-200:])
+            time.sleep(1)
+            start_kubelet()
+            starts += 1
+        time.sleep(0.5)
+    raise SystemExit("lab: timed out after %ds waiting for node %s Ready\n%s"
+                     % (timeout, NODE_NAME, procs.log_tail("kubelet")))
 
 
 BOOTSTRAP = """apiVersion: storage.k8s.io/v1
@@ -618,6 +648,11 @@ def up():
         return
     if os.geteuid() != 0:
         raise SystemExit("lab: run as root (the lab starts containerd, kubelet and sets up bridges)")
+    if _left_behind():
+        # A lab whose processes were killed (a session that ended, a reboot) leaves etcd's data behind: its node
+        # reads Ready from a kubelet that is gone, and its pods would start again. Start from nothing instead.
+        log("a previous lab was left behind (%s); taking it down first" % ", ".join(_left_behind()))
+        down()
     images = build.build_all()
     log("built or reused everything in %.0fs; starting" % (time.monotonic() - started))
     t_start = time.monotonic()
@@ -628,7 +663,7 @@ def up():
     start_components()
     import_images(images)
     kubectl("apply", "-f", "-", input=BOOTSTRAP)
-    wait_for("node %s Ready" % NODE_NAME, node_ready, 120, "kubelet", interval=0.5)
+    wait_node_ready()
     wait_for("CoreDNS answers", lambda: bool(dns_answers()), 60, "coredns")
     # Pods are refused in a namespace until its default ServiceAccount exists.
     wait_for("the default ServiceAccount",
@@ -639,9 +674,19 @@ def up():
     seed_repositories()
     wait_for("git server answers",
              lambda: http_status(NET.git_url + "/smoke.git/info/refs?service=git-upload-pack") == 200, 30, "git-http")
+    down_now = [name for name, ok in healthy().items() if not ok]
+    if down_now:
+        raise SystemExit("lab: started, but these do not run or answer: %s (logs in %s)" % (", ".join(down_now), LOGS))
     ENV_FILE.write_text("\n".join(env_lines()) + "\n")
     log("the lab is up: started in %.1fs (%.0fs in all)" % (time.monotonic() - t_start, time.monotonic() - started))
     print("\n".join(env_lines()))
+
+
+def _left_behind():
+    """What of an earlier lab is still here: running processes, etcd's data, the kubelet's or the run dir."""
+    left = [name for name in COMPONENTS if procs.pid_of(name)]
+    left += [str(path) for path in (ETCD_DATA, KUBELET_ROOT, RUN) if path.exists()]
+    return left
 
 
 def _mounts_below(prefixes):
@@ -693,6 +738,11 @@ def down():
             procs.stop("containerd")
             for pid in shims:
                 procs.stop_pid(pid, timeout=5)
+        elif name == "containerd":
+            # containerd was killed and its shims (and their containers) outlived it.
+            for pid in _shim_pids():
+                procs.stop_pid(pid, timeout=5)
+            procs.stop("containerd")
         elif procs.stop(name):
             log("stopped %s" % name)
     if Path(kube_bin("kube-proxy")).exists():
@@ -720,8 +770,8 @@ def status():
     for name, ok in state.items():
         pid = procs.pid_of(name) if name in COMPONENTS else None
         print("%-*s  %s%s" % (width, name, "ok" if ok else "DOWN", "  pid %d" % pid if pid else ""))
-    needed = ("node-ready", "registry-answers", "git-answers")
-    return 0 if all(state[n] for n in needed) else 1
+    # Every process too: a node reads Ready for 40 s after its kubelet is gone.
+    return 0 if all(state.values()) else 1
 
 
 def env():
