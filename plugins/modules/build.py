@@ -179,7 +179,39 @@ options:
     description:
       - Platform to build for, as V(os/arch) or V(os/arch/variant) (C(--custom-platform)), such as
         V(linux/arm64). Kaniko does not emulate other architectures, so the node must be able to run it.
+      - For several platforms and an index, use O(platforms) instead.
     type: str
+  platforms:
+    description:
+      - Build one image per platform and push an image index of them (an OCI index, or a Docker manifest list when
+        the images are of Docker's media type) to every destination, such as V([linux/amd64, linux/arm64]).
+      - One pod per platform, run side by side within O(max_concurrent). Each pushes its image to a tag of its
+        own, C(<tag>-<os>-<arch>[-<variant>]) (V(v1-linux-arm64) for V(registry:5000/app:v1)), because Kaniko
+        pushes only to tags; the module then writes the index under the destination's tag through the registry
+        API. The per-platform tags stay in the registry (the index refers to their images by digest).
+      - Each pod is pinned to nodes of its platform (C(kubernetes.io/os) and C(kubernetes.io/arch) added to
+        O(pod.node_selector)) unless O(cross_build) is true. A platform that no schedulable node can take fails
+        the task before anything is created (this needs C(list) on C(nodes); without it the module warns, and
+        O(unschedulable_timeout) ends such a build).
+      - When one platform fails, the task fails naming it, the pods of the others are deleted (or not started),
+        and no index is pushed. The failed platform's pod follows O(keep_pod).
+      - The build is skipped (C(changed=false)) when every destination holds an index that lists, for every
+        platform, the image of the same build key; when one platform's image is missing or outdated, only that
+        platform builds, and the index is written again. Each platform has its layer cache in a repository of its
+        own (O(cache_repo) with C(-<os>-<arch>) added).
+      - Not with O(platform), O(tarball) or O(push=false).
+    type: list
+    elements: str
+  cross_build:
+    description:
+      - With O(platforms), let every platform build on any node (no C(kubernetes.io/arch) pin), Kaniko being told
+        the target with C(--custom-platform).
+      - Safe when no C(RUN) step executes a program of the target architecture, for instance a Dockerfile that
+        compiles in a C(FROM --platform=$BUILDPLATFORM) stage for C($TARGETARCH) and copies the result into the
+        final stage, or that only copies files. Nodes with binfmt_misc and QEMU registered can also run foreign
+        C(RUN) steps, slowly.
+    type: bool
+    default: false
   insecure:
     description:
       - Push to plain HTTP registries (C(--insecure)), such as an in-cluster V(registry:5000).
@@ -595,6 +627,29 @@ EXAMPLES = r"""
     timeout: 3600
     log_path: /tmp/api-build.log
 
+- name: Build for amd64 and arm64 nodes and push one index (a multi-arch image)
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://git.example.com/team/app.git
+      version: main
+    destinations:
+      - registry.example.com/team/app:1.4.0   # the index; the images go to 1.4.0-linux-amd64 and 1.4.0-linux-arm64
+    platforms:
+      - linux/amd64
+      - linux/arm64
+  register: built                             # built.digest is the index's, built.manifests each platform's
+
+- name: Cross-compile both platforms on whatever node is free (FROM --platform=$BUILDPLATFORM in the Dockerfile)
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://git.example.com/team/tool.git
+    destinations:
+      - registry.example.com/team/tool:2.0
+    platforms: [linux/amd64, linux/arm64]
+    cross_build: true
+
 - name: Build with credentials from the vault; the module makes and removes the Secret
   kiln.kaniko.build:
     namespace: builds
@@ -735,10 +790,68 @@ pod_kept:
   type: bool
   sample: false
 digest:
-  description: Digest of the pushed image, or of the existing image when the build was skipped.
+  description:
+    - Digest of the pushed image, or of the existing image when the build was skipped.
+    - With O(platforms), the digest of the index.
   returned: success, when pushed or skipped
   type: str
   sample: sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+manifests:
+  description: With O(platforms), one entry per platform, in the order of O(platforms).
+  returned: with O(platforms)
+  type: list
+  elements: dict
+  contains:
+    platform:
+      description: The platform, as given in O(platforms).
+      type: str
+      sample: linux/arm64
+    digest:
+      description: The digest of the platform's image, which the index lists.
+      type: str
+      sample: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+    pod_name:
+      description: The platform's build pod (none when it was skipped).
+      type: str
+      sample: kiln-build-linux-arm64-4kq9z
+    duration:
+      description: Seconds from the creation of the platform's pod to its end.
+      type: float
+      sample: 38.2
+    commit:
+      description: The commit the platform's pod built.
+      type: str
+      sample: 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a
+    build_key:
+      description: The build key of the platform's image.
+      type: str
+      sample: sha256:0a2a6a5b1b6c4ad7c1e0fbb3f5d2de7b6d7a9d7f9a3e1b4c9b3d2e1f0a9b8c7d
+    skip_check:
+      description: The platform's skip check, as O(force) and the registry decided it.
+      type: str
+      sample: missing
+    skipped:
+      description: Whether the registry held the platform's image already (no pod ran for it).
+      type: bool
+      sample: false
+    pod_kept:
+      description: Whether the platform's pod was left in the cluster.
+      type: bool
+      sample: false
+    failed:
+      description: Set when the platform failed or was cancelled because another one failed.
+      type: bool
+      sample: true
+    msg:
+      description: Why the platform failed.
+      type: str
+      sample: "Cancelled: the build of linux/arm64 failed"
+platforms:
+  description: The platforms of the index, as given in O(platforms).
+  returned: with O(platforms)
+  type: list
+  elements: str
+  sample: [linux/amd64, linux/arm64]
 image:
   description: The first destination's repository with the digest, to deploy by digest.
   returned: success, when pushed
@@ -808,6 +921,7 @@ build_key:
     - A sha256 over the commit (or the sha256 of the packed O(local_context)), O(context_sub_path), O(dockerfile),
       O(git.submodules), O(build_args), O(target), O(labels), O(platform), O(extra_args) and O(executor_image). Destinations, caching, pod settings and
       credentials are not part of it. A new base image under the same tag does not change it; use O(force).
+    - With O(platforms), a sha256 over the build keys of the platforms (each image carries its own, in RV(manifests)).
   returned: when O(git.version) could be resolved, or O(local_context) packed
   type: str
   sample: sha256:9f2c1b0e6a8d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b

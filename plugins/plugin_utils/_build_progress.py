@@ -67,10 +67,11 @@ def item_names(args):
 def section_source(section, default, names=()):
     """Who a log line of ``section`` comes from: the build's short name, or ``default``."""
     item = log_sections.parse_item(section)
+    platform = log_sections.parse_platform(section)
     if item:
         index = item[0]
-        return names[index] if index < len(names) else 'builds[{0}]'.format(index)
-    return default
+        default = names[index] if index < len(names) else 'builds[{0}]'.format(index)
+    return '{0} {1}'.format(default, platform) if platform else default
 
 
 def async_limit(args, default_timeout, margin=600):

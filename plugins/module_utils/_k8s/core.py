@@ -188,6 +188,9 @@ class CoreApi(object):
     def read_namespace(self, name, **kwargs):
         return self._call('GET', '/api/v1/namespaces/' + quote(name, safe=''), kwargs)
 
+    def list_node(self, **kwargs):
+        return self._call('GET', '/api/v1/nodes', kwargs)
+
     def read_namespaced_pod(self, name, namespace, **kwargs):
         return self._call('GET', self._path(namespace, 'pods', name), kwargs)
 

@@ -147,6 +147,11 @@ class KubernetesEngine(object):
             raise
         return True
 
+    def nodes(self):
+        """The cluster's nodes (dicts); raises ApiException (403 without 'list' on nodes)."""
+        response = self.core.list_node(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        return json.loads(response.data).get('items') or []
+
     def events(self, namespace, name):
         """The events of pod ``name`` (dicts)."""
         response = self.core.list_namespaced_event(

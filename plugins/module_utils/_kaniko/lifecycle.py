@@ -60,6 +60,7 @@ class Build(object):
         self.finished = False
         self.result = None
         self.error = None
+        self.siblings = ()  # the builds of the other platforms of the same build (run.py sets them)
 
     @property
     def pod_name(self):
@@ -141,6 +142,18 @@ class Build(object):
             self._failed(exc)
         finally:
             self._close_log()
+
+    def cancel(self, failed):
+        """Give up on this build because ``failed``, another platform of the same build, failed: no pod is
+        started, or the pod is deleted at once (its result says so; it is no failure of its own)."""
+        if self.started and not self.finished:
+            self._cleanup(delete_pod=True, running=True)
+        self.finished = True
+        self._close_log()
+        result = self.details()
+        result.update(failed=True, cancelled=True, pod_kept=False,
+                      msg='Cancelled: the build of {0} failed'.format(failed.spec.platform))
+        self.result = result
 
     def abort(self):
         """Give up on a started build: delete its registry Secret and its pod at once."""

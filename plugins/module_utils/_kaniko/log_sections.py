@@ -5,7 +5,8 @@
 which reads it while the build runs. Pure; both sides import it.
 
 A run of lines from one source is preceded by ``==> <source> <==``. A source is a container (``clone``,
-``kaniko``), or, in the log that the items of ``builds`` share, ``builds[N] <container>``.
+``kaniko``), or, in the log that the items of ``builds`` share, ``builds[N] <container>``; the build of one
+platform of ``platforms`` puts its platform before the container: ``linux/arm64 kaniko``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import re
 # Colours and cursor movement: Kaniko colours its log levels when it thinks it writes to a terminal.
 ESCAPES = re.compile(r'\x1b\[[0-9;?]*[ -/]*[@-~]')
 _HEADER = re.compile(r'^==> (?P<name>[^<>]+?) <==$')
-_ITEM_SOURCE = re.compile(r'^builds\[(?P<index>\d+)\] (?P<container>\S+)$')
+_ITEM_SOURCE = re.compile(r'^builds\[(?P<index>\d+)\] (?:[a-z0-9]+/[a-z0-9_/]+ )?(?P<container>\S+)$')
+_PLATFORM_SOURCE = re.compile(r'^(?:builds\[\d+\] )?(?P<platform>[a-z0-9]+/[a-z0-9_/]+) \S+$')
 
 
 def header(source):
@@ -26,6 +28,17 @@ def header(source):
 def item_prefix(index):
     """What goes before the container name in the sources of item ``index`` of builds."""
     return 'builds[{0}] '.format(index)
+
+
+def platform_prefix(platform):
+    """What goes before the container name in the sources of one platform's build."""
+    return '{0} '.format(platform)
+
+
+def parse_platform(source):
+    """The platform a source names, or None."""
+    match = _PLATFORM_SOURCE.match(source or '')
+    return match.group('platform') if match else None
 
 
 def parse_header(line):

@@ -83,6 +83,8 @@ def build_options():
         target=dict(type='str'),
         labels=dict(type='dict'),
         platform=dict(type='str'),
+        platforms=dict(type='list', elements='str'),
+        cross_build=dict(type='bool', default=False),
         insecure=dict(type='bool', default=False),
         skip_tls_verify=dict(type='bool', default=False),
         insecure_registries=dict(type='list', elements='str'),

@@ -127,6 +127,11 @@ class RegistryLookup(object):
                 username=credentials[0], password=credentials[1], timeout=self._timeout)
         return key, self._clients[key]
 
+    def client(self, spec, ref):
+        """The RegistryClient for ``ref``'s registry, with the credentials and the trust ``spec`` pushes with;
+        raises LookupUnavailable when its CA cannot be read."""
+        return self._client(spec, ref)[1]
+
     def existing(self, spec, destination, ref):
         """What ``destination`` (as the user wrote it; ``ref`` its ImageReference) holds, as an Existing.
 

@@ -19,9 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections, multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.prepare import check_log_path, open_log, prepare
@@ -65,31 +66,55 @@ class BuildRun(object):
         self.log_path = log_path
         self.run_id = new_run_id()
         self.watch_factory = watch_factory or engine.watch
-        self.prepared = [None] * len(self.specs)
+        # What runs: one unit per build, one per platform of a build of platforms (multiarch.py).
+        self.units, self.groups = multiarch.expand(self.specs)
+        self.group_of = dict((unit, group) for group in self.groups for unit in group.units)
+        self.prepared = [None] * len(self.units)
+        # {build index: (index digest, images)}: builds of platforms whose destinations hold their index already.
+        self.indexed = {}
         # The error of each build that failed, by index (its result says the same, with failed and msg).
         self.failures = {}
         self.peak = 0
 
-    def warn_for(self, index):
-        """The warn function of build ``index``."""
-        if not self.items:
+    def warn_for(self, unit):
+        """The warn function of unit ``unit``: it names the item of builds and the platform."""
+        group = self.group_of[unit]
+        where = []
+        if self.items:
+            where.append('builds[{0}]'.format(group.index))
+        if group.multi:
+            where.append(self.units[unit].platform)
+        if not where:
             return self.warn
-        return lambda message: self.warn('builds[{0}]: {1}'.format(index, message))
+        return lambda message: self.warn('{0}: {1}'.format(' '.join(where), message))
 
     def prepare(self):
         """Prepare every build; return {index: KilnError} of those that could not be (empty when all could)."""
         check_log_path(self.log_path)
-        errors = {}
+        for group in self.groups:
+            if group.multi:  # its platforms write to it side by side (each unit has no log_path of its own)
+                check_log_path(group.spec.log_path)
+        failed = {}
 
-        def one(index):
+        def one(unit):
             try:
-                self.prepared[index] = prepare(self.specs[index], self.engine, self.secrets, self.resolver,
-                                               self.lookup, self.warn_for(index))
+                self.prepared[unit] = prepare(self.units[unit], self.engine, self.secrets, self.resolver,
+                                              self.lookup, self.warn_for(unit))
             except KilnError as exc:
-                errors[index] = exc
+                failed[unit] = exc
 
-        with ThreadPoolExecutor(max_workers=min(PREPARE_THREADS, len(self.specs))) as pool:
-            list(pool.map(one, range(len(self.specs))))
+        with ThreadPoolExecutor(max_workers=min(PREPARE_THREADS, len(self.units))) as pool:
+            list(pool.map(one, range(len(self.units))))
+        errors = {}
+        for unit in sorted(failed):  # the first platform's error stands for its build
+            errors.setdefault(self.group_of[unit].index, failed[unit])
+        ready = [group for group in self.groups if group.index not in errors]
+        errors.update(multiarch.check_nodes(ready, self.units, self.engine.nodes, self.warn))
+        for group in ready:
+            if group.multi and group.index not in errors and self.lookup is not None:
+                found = multiarch.index_decision(group, self.prepared, self.lookup)
+                if found:
+                    self.indexed[group.index] = found
         return errors
 
     def release(self):
@@ -97,33 +122,82 @@ class BuildRun(object):
             if prepared is not None:
                 prepared.release()
 
+    def _label(self, unit):
+        """The prefix of the log sources of ``unit`` in a shared log: its item of builds, its platform."""
+        group = self.group_of[unit]
+        prefix = log_sections.item_prefix(group.index) if self.log_path is not None else ''
+        if group.multi:
+            prefix += log_sections.platform_prefix(self.units[unit].platform)
+        return prefix
+
     def run(self):
         """The result of each build, in order (each with ``failed``); raises KilnError when the run was stopped
         (a signal, the cluster lost), with the results so far in ``details['results']``."""
-        outcomes = [None] * len(self.specs)
-        labelled = self.log_path is not None
+        outcomes = [None] * len(self.units)
         builds = []
-        for index, prepared in enumerate(self.prepared):
+        for unit, prepared in enumerate(self.prepared):
             decision = prepared.decision
             if decision.skip:
-                outcomes[index] = dict(results.skipped(decision, prepared.identity()), failed=False)
+                outcomes[unit] = dict(results.skipped(decision, prepared.identity()), failed=False)
             elif self.check_mode:
                 manifest = pod_render.render_pod(
                     prepared.spec, auth_secret_name=results.check_mode_secret_name(prepared.spec),
                     registry_secret_key=prepared.registry_key, run_id=self.run_id)
-                outcomes[index] = dict(results.check_mode(manifest, decision, prepared.identity()), failed=False)
+                outcomes[unit] = dict(results.check_mode(manifest, decision, prepared.identity()), failed=False)
             else:
-                builds.append((index, Build(prepared, self.engine, self.run_id, self.clock, self.warn_for(index),
-                                            label=log_sections.item_prefix(index) if labelled else '')))
+                builds.append((unit, Build(prepared, self.engine, self.run_id, self.clock, self.warn_for(unit),
+                                           label=self._label(unit))))
         if builds:
-            self._run(builds, outcomes)
-        return outcomes
+            try:
+                self._run(builds, outcomes)
+            except KilnError as exc:
+                exc.details['results'] = self._by_build(exc.details.get('results') or outcomes, partial=True)
+                raise
+        return self._by_build(outcomes)
+
+    def _by_build(self, outcomes, partial=False):
+        """The results of the builds from those of the units; a build of platforms writes its index here."""
+        results_ = []
+        for group in self.groups:
+            if not group.multi:
+                results_.append(outcomes[group.units[0]])
+                continue
+            unit_results = [outcomes[unit] or {} for unit in group.units]
+            if partial:
+                results_.append(dict(unit_results[0], manifests=unit_results))
+            elif self.check_mode:
+                results_.append(dict(unit_results[0], pods=[result.get('pod') for result in unit_results],
+                                     platforms=list(group.spec.platforms)))
+            else:
+                result = multiarch.conclude(group, unit_results, self.prepared, self.lookup,
+                                            self.indexed.get(group.index))
+                if result.get('failed'):
+                    self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
+                results_.append(result)
+        return results_
+
+    def _logs(self, indexed):
+        """The shared logs: the run's (builds without a log_path of their own) and each build of platforms'."""
+        run_log = writer_for(open_log(self.log_path))
+        logs = [run_log] if run_log else []
+        group_logs = {}
+        for unit, build in indexed:
+            group = self.group_of[unit]
+            if group.multi and group.spec.log_path:
+                if group.index not in group_logs:
+                    group_logs[group.index] = writer_for(open_log(group.spec.log_path))
+                    logs.append(group_logs[group.index])
+                build.run_log = group_logs[group.index]
+            else:
+                build.run_log = run_log
+        return logs
 
     def _run(self, indexed, outcomes):
         builds = [build for _index, build in indexed]
-        run_log = writer_for(open_log(self.log_path))  # the builds without a log_path write to it side by side
-        for build in builds:
-            build.run_log = run_log
+        logs = self._logs(indexed)
+        for unit, build in indexed:
+            build.siblings = [other for other_unit, other in indexed
+                              if other is not build and self.group_of[other_unit] is self.group_of[unit]]
         watch = self.watch_factory(sorted(set(build.namespace for build in builds)), self.run_id)
         scheduler = Scheduler(builds, self.max_concurrent, watch, self.clock, exists=self.engine.exists)
         try:
@@ -138,13 +212,13 @@ class BuildRun(object):
             raise error
         finally:
             watch.stop()
-            if run_log:
-                run_log.close()
+            for log in logs:
+                log.close()
         self.peak = scheduler.peak
-        for index, build in indexed:
-            outcomes[index] = build.result
-            if build.error is not None:
-                self.failures[index] = build.error
+        for unit, build in indexed:
+            outcomes[unit] = build.result
+            if build.error is not None and not self.group_of[unit].multi:
+                self.failures[self.group_of[unit].index] = build.error
 
     @staticmethod
     def _lost(exc, count):

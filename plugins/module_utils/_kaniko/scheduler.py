@@ -30,7 +30,9 @@ class Scheduler(object):
 
     A job has ``namespace``, ``timeout``, ``unschedulable_timeout``, ``start()`` (returns the
     created pod, or None when it could not start; the job then holds its failure), ``events()``
-    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` (see PodWait). ``source.next(seconds)`` returns
+    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` (see PodWait), ``error`` (set
+    by a failed finish), and ``siblings`` with ``cancel(failed_job)``: the jobs given up on when one of them
+    fails (the platforms of one build). ``source.next(seconds)`` returns
     (namespace, kind, object) or None after ``seconds``. ``exists(namespace, name)`` says
     whether a pod missing from a new list is really gone.
     """
@@ -106,3 +108,18 @@ class Scheduler(object):
             ended = self._fill()  # the next builds start before the finished ones' logs are read
             for job, result in done:
                 job.finish(result)
+                if getattr(job, 'error', None) is not None:
+                    self._cancel(getattr(job, 'siblings', ()), job)
+
+    def _cancel(self, siblings, failed):
+        """Give up on the unfinished ``siblings`` of the ``failed`` job (the other platforms of its build):
+        they start no pod, or theirs is deleted at once."""
+        for job in siblings:
+            if job in self.pending:
+                self.pending.remove(job)
+                job.cancel(failed)
+                continue
+            for key, (running, _wait) in list(self.running.items()):
+                if running is job:
+                    del self.running[key]
+                    job.cancel(failed)

@@ -131,6 +131,9 @@ class BuildSpec:
     target: Optional[str]
     labels: Tuple[Tuple[str, str], ...]
     platform: Optional[str]
+    # Option platforms: a build of each, then an index (platforms.py, multiarch.py); empty for one platform.
+    platforms: Tuple[str, ...]
+    cross_build: bool
     insecure: bool
     skip_tls_verify: bool
     insecure_registries: Tuple[str, ...]

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import platforms as multi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec_checks as checks
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import BUILD_KEY_LABEL, NAME_LENGTH_MAX, BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import registry_host_problem
 
-_PLATFORM_RE = re.compile(r'^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$')
 _BUILD_ARG_NAME_RE = re.compile(r'^[^\s=]+$')
 
 
@@ -63,9 +63,8 @@ def _build_options(params):
     build_args = checks.string_map('build_args', params['build_args'], _names('an argument name'))
     labels = checks.string_map('labels', params['labels'], _names('a label key'))
     platform = params['platform']
-    if platform is not None and not _PLATFORM_RE.match(platform):
-        raise ValidationError('platform', "'{0}' is not os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8".format(
-            platform))
+    if platform is not None and not multi.PLATFORM_RE.match(platform):
+        raise ValidationError('platform', "'{0}' is not {1}".format(platform, multi.PLATFORM_FORMAT))
     return dict(build_args=build_args, labels=labels, platform=platform, target=params['target'])
 
 
@@ -138,6 +137,9 @@ def build_spec(params):
     outputs = _outputs(params)
     fields.update(outputs)
     fields.update(_build_options(params))
+    fields['platforms'] = multi.check_platforms(params.get('platforms'), fields['platform'], outputs['tarball'],
+                                                outputs['push'])
+    multi.check_tags(outputs['destination_refs'], fields['platforms'])
     registries = _registries(params)
     fields.update(registries)
     fields.update(_cache(params, outputs, registries['insecure_registries']))
@@ -148,9 +150,12 @@ def build_spec(params):
     checks.image_reference('executor_image', params['executor_image'])
     checks.image_reference('git_image', params['git_image'])
     fields.update(_limits(params))
+    pod = checks.pod_options(params['pod'])
+    cross_build = bool(params.get('cross_build'))
+    multi.check_placement(fields['platforms'], pod, cross_build)
     return BuildSpec(
         insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         extra_args=checks.extra_args(params['extra_args']),
         executor_image=params['executor_image'], git_image=params['git_image'],
-        image_pull_policy=params['image_pull_policy'], pod=checks.pod_options(params['pod']),
+        image_pull_policy=params['image_pull_policy'], pod=pod, cross_build=cross_build,
         keep_pod=params['keep_pod'], log_path=params['log_path'], force=bool(params.get('force')), **fields)

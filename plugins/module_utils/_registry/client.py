@@ -1,7 +1,7 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A read-only client of the OCI distribution API over ansible.module_utils.urls.
+"""A client of the OCI distribution API over ansible.module_utils.urls: it reads, and writes manifests.
 
 Authentication follows the registry's challenge: Basic with the credentials given, or Bearer with a
 token fetched from the challenge's realm for the challenge's service and scope (anonymously when
@@ -91,11 +91,12 @@ class RegistryClient(object):
 
     # -------------------------------------------------------------- transport
 
-    def _open(self, method, url, headers, address=None):
+    def _open(self, method, url, headers, address=None, data=None):
         address = address or self.address
         try:
             response = self._opener(
-                url, method=method, headers=headers, validate_certs=self.validate_certs, ca_path=self.ca_path,
+                url, method=method, headers=headers, data=data, validate_certs=self.validate_certs,
+                ca_path=self.ca_path,
                 timeout=self.timeout, follow_redirects='safe', unredirected_headers=['Authorization'],
                 use_netrc=False, http_agent=USER_AGENT, force=True,
             )
@@ -188,17 +189,19 @@ class RegistryClient(object):
         errors = registry_errors(response.body)
         return ': ' + errors if errors else ''
 
-    def request(self, method, path_or_url, scope=None, accept=None):
+    def request(self, method, path_or_url, scope=None, accept=None, data=None, content_type=None):
         url = path_or_url if '://' in path_or_url else self.address + path_or_url
         tried = set()
         while True:
             headers = {}
             if accept:
                 headers['Accept'] = accept
+            if content_type:
+                headers['Content-Type'] = content_type
             authorization = self._authorization(scope)
             if authorization:
                 headers['Authorization'] = authorization
-            response = self._open(method, url, headers)
+            response = self._open(method, url, headers, data=data)
             if response.status != 401:
                 return response
             self._authenticate(response, scope, tried)
@@ -237,6 +240,20 @@ class RegistryClient(object):
             raise RegistryError('%s sent a manifest for %s@%s whose digest is %s'
                                 % (self.address, repository, reference, computed))
         return response.body, response.header('Content-Type'), digest
+
+    def put_manifest(self, repository, reference, body, media_type):
+        """Store the manifest ``body`` (bytes) of ``media_type`` under ``reference`` (a tag or its digest);
+        return its digest."""
+        response = self.request('PUT', '/v2/%s/manifests/%s' % (repository, quote(reference, safe=':')),
+                                scope='repository:%s:pull,push' % repository, data=body, content_type=media_type)
+        if response.status not in (200, 201):
+            raise self._unexpected(response, 'storing the manifest %s of %s' % (reference, repository))
+        digest = sha256_digest(body)
+        header = response.header('Docker-Content-Digest')
+        if header and header != digest:
+            raise RegistryError('%s stored the manifest %s of %s under the digest %s, not %s'
+                                % (self.address, reference, repository, header, digest))
+        return digest
 
     def get_blob(self, repository, digest):
         """The content of a blob, checked against its sha256 digest."""

@@ -167,3 +167,26 @@ def schema1_summary(doc):
     summary = config_summary(top if isinstance(top, dict) else {})
     summary['platform']['architecture'] = summary['platform']['architecture'] or doc.get('architecture')
     return summary
+
+
+def image_index(entries):
+    """(body, media type) of the index that lists ``entries``: dicts of digest, media_type, size and platform
+    (os, architecture, variant), in order.
+
+    Images of Docker's media type go into a Docker manifest list (what registries and clients that predate OCI
+    indexes read), OCI images into an OCI index; a mix is an OCI index. The body is canonical JSON (sorted
+    keys, no spaces): the same images give the same index, and so the same digest, on every run.
+    """
+    if not entries:
+        raise RegistryError('an index needs at least one image')
+    docker = all(entry['media_type'] == DOCKER_MANIFEST for entry in entries)
+    manifests = []
+    for entry in entries:
+        platform = {'os': entry['platform']['os'], 'architecture': entry['platform']['architecture']}
+        if entry['platform'].get('variant'):
+            platform['variant'] = entry['platform']['variant']
+        manifests.append({'mediaType': entry['media_type'], 'digest': entry['digest'], 'size': entry['size'],
+                          'platform': platform})
+    media_type = DOCKER_LIST if docker else OCI_INDEX
+    doc = {'schemaVersion': 2, 'mediaType': media_type, 'manifests': manifests}
+    return json.dumps(doc, sort_keys=True, separators=(',', ':')).encode('utf-8'), media_type
