@@ -105,21 +105,24 @@ class Scheduler(object):
                     ended = self._on_event(event)
                 ended += self._look_again(set(key for key, _result in ended))
             done = [(self.running.pop(key)[0], result) for key, result in ended if key in self.running]
+            for job, result in done:
+                if result.outcome.state != pod_status.SUCCEEDED:  # its siblings do not take the freed slot
+                    self._cancel(job, pending_only=True)
             ended = self._fill()  # the next builds start before the finished ones' logs are read
             for job, result in done:
                 job.finish(result)
                 if getattr(job, 'error', None) is not None:
-                    self._cancel(getattr(job, 'siblings', ()), job)
+                    self._cancel(job)
 
-    def _cancel(self, siblings, failed):
-        """Give up on the unfinished ``siblings`` of the ``failed`` job (the other platforms of its build):
-        they start no pod, or theirs is deleted at once."""
-        for job in siblings:
+    def _cancel(self, failed, pending_only=False):
+        """Give up on the unfinished siblings of the ``failed`` job (the other platforms of its build): they
+        start no pod, or theirs is deleted at once."""
+        for job in getattr(failed, 'siblings', ()):
             if job in self.pending:
                 self.pending.remove(job)
                 job.cancel(failed)
                 continue
             for key, (running, _wait) in list(self.running.items()):
-                if running is job:
+                if running is job and not pending_only:
                     del self.running[key]
                     job.cancel(failed)

@@ -101,7 +101,7 @@ class FakeCore(object):
     read that many times for it (for the log follower); ``events`` the pod events listed."""
 
     def __init__(self, secrets=None, config_maps=None, on=None, refuse_create=(), logs=None, ended_after=None,
-                 events=()):
+                 events=(), nodes=None):
         self.on = dict(on or {})
         self.existing = dict(secrets or {})
         self.config_maps = dict(config_maps or {})
@@ -109,6 +109,10 @@ class FakeCore(object):
         self.logs = dict((container, list(answers)) for container, answers in (logs or {}).items())
         self.ended_after = None if ended_after is None else dict(ended_after)
         self.event_items = list(events)
+        # The nodes listed (dicts), or an HTTP status the list answers with; one linux/amd64 node by default.
+        self.nodes = nodes if nodes is not None else [
+            {'metadata': {'name': 'node-1', 'labels': {'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64'}},
+             'spec': {}}]
         self.pods = {}
         self.secrets = {}
         self.calls = []
@@ -209,6 +213,12 @@ class FakeCore(object):
     def delete_namespaced_pod(self, name, namespace, **kwargs):
         self.pods.pop((namespace, name), None)
         self._hook('delete_pod', name)
+
+    def list_node(self, **kwargs):
+        self._hook('list_node')
+        if isinstance(self.nodes, int):
+            raise ApiException(status=self.nodes, reason='Forbidden')
+        return Response({'items': self.nodes})
 
     def list_namespaced_event(self, namespace, **kwargs):
         return Response({'items': self.event_items})

@@ -192,3 +192,34 @@ def test_of_several_bad_items_the_first_is_named():
             run.run()
         assert caught.value.message.startswith("builds[1].registry_secret: Secret 'missing-b'")
     assert not created(core)
+
+
+def test_a_platform_no_node_can_take_fails_the_build_before_any_pod_or_secret():
+    core = Core()
+    spec = make_spec(destinations=['registry:5000/app:1'], platforms=['linux/amd64', 'linux/arm64'],
+                     registry_auth=[dict(server='registry:5000', username='ci', password='push-secret-2')])
+    run, _watch, _warnings = runner(core, [spec], items=False)
+    with pytest.raises(KilnError) as caught:
+        run.run()
+    assert caught.value.message.startswith('platforms[1]: no schedulable node is linux/arm64 (the cluster has '
+                                           'linux/amd64 (1 node))')
+    assert created(core) == [] and core.called('create_secret') == []
+
+
+def test_a_failed_platform_fails_the_build_and_its_sibling_pod_goes():
+    core = Core()
+    spec = make_spec(destinations=['registry:5000/app:1'], platforms=['linux/arm64', 'linux/amd64'],
+                     cross_build=True, keep_pod='never')
+    run, _watch, _warnings = runner(core, [spec], plan={
+        'registry:5000/app:1-linux-arm64': 'failed_run_exit7',
+        'registry:5000/app:1-linux-amd64': ['running', 'running', 'succeeded']}, items=False)
+    with pytest.raises(KilnError) as caught:
+        run.run()
+    error = caught.value
+    assert error.message.startswith("platform linux/arm64: Build failed in container 'kaniko' with exit code 7")
+    entries = error.details['manifests']
+    assert [entry['platform'] for entry in entries] == ['linux/arm64', 'linux/amd64']
+    assert entries[1]['msg'] == 'Cancelled: the build of linux/arm64 failed' and entries[1]['failed']
+    assert error.details['digest'] is None and error.details['rc'] == 7
+    assert created(core) == ['kiln-build-linux-arm64-1', 'kiln-build-linux-amd64-2']
+    assert not core.pods  # the cancelled amd64 pod and the failed one (keep_pod never) are deleted

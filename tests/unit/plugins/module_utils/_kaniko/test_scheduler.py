@@ -197,3 +197,44 @@ def test_a_failed_watch_is_raised():
     jobs = [Job(log, 'a')]
     with pytest.raises(RuntimeError):
         run(jobs, [(1, ('builds', sched.FAILURE, RuntimeError('watch refused')))])
+
+
+class GroupJob(Job):
+    """A job of one platform of a build: it fails when its pod fails, and gives up when told to."""
+
+    def __init__(self, log, name, **kwargs):
+        super().__init__(log, name, **kwargs)
+        self.error = None
+        self.siblings = ()
+        self.spec = type('Spec', (), {'platform': 'linux/' + name})()
+
+    def finish(self, waited):
+        super().finish(waited)
+        if waited.outcome.state != status.SUCCEEDED:
+            self.error = waited.outcome.reason
+
+    def cancel(self, failed):
+        self.outcome = 'cancelled'
+        self.log.append(('cancel', self.name, failed.name))
+
+
+def test_a_failed_platform_cancels_its_running_and_pending_siblings_and_nothing_else():
+    log = []
+    group = [GroupJob(log, name) for name in ('amd64', 'arm64', 's390x')]
+    for job in group:
+        job.siblings = [other for other in group if other is not job]
+    other = Job(log, 'other')
+    jobs = group[:2] + [other] + group[2:]  # s390x waits for a slot behind another build
+    run(jobs, [(1, event('arm64', 'failed_run_exit7')), (5, event('other', 'succeeded'))], max_concurrent=3)
+    assert ('cancel', 'amd64', 'arm64') in log and ('cancel', 's390x', 'arm64') in log
+    assert ('start', 's390x') not in log  # never started
+    assert group[0].outcome == group[2].outcome == 'cancelled'
+    assert other.outcome.state == status.SUCCEEDED
+
+
+def test_a_platform_that_succeeds_cancels_nothing():
+    log = []
+    group = [GroupJob(log, name) for name in ('amd64', 'arm64')]
+    group[0].siblings, group[1].siblings = [group[1]], [group[0]]
+    run(group, [(1, event('amd64', 'succeeded')), (2, event('arm64', 'succeeded'))])
+    assert not [entry for entry in log if entry[0] == 'cancel']

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import email.message
 import io
 from urllib.error import HTTPError
@@ -54,6 +55,7 @@ class FakeRegistry(object):
         self.base = '%s://%s' % (scheme, host)
         self.requests = []
         self.issued = {}
+        self.written = []
 
     def _challenge(self, scope=None):
         if self.auth == 'basic':
@@ -85,7 +87,7 @@ class FakeRegistry(object):
         scope = None
         if path.startswith('/v2/') and path != '/v2/':
             repository = path[4:].rsplit('/manifests/', 1)[0].rsplit('/blobs/', 1)[0].rsplit('/tags/', 1)[0]
-            scope = 'repository:%s:pull' % repository
+            scope = 'repository:%s:%s' % (repository, 'pull,push' if method == 'PUT' else 'pull')
         if self.auth == 'basic' and authorization not in [basic(u, p) for u, p in self.users.items()]:
             self._fail(url, 401, [('WWW-Authenticate', self._challenge())],
                        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
@@ -94,6 +96,8 @@ class FakeRegistry(object):
             if token not in self.issued or (scope and scope not in self.issued[token][1]):
                 self._fail(url, 401, [('WWW-Authenticate', self._challenge(scope))],
                            b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+        if method == 'PUT':
+            return self._put(url, path, headers, kwargs.get('data') or b'')
         key = path + ('?' + parts.query if parts.query else '')
         if key not in self.content:
             self._fail(url, 404, [('Content-Type', 'application/json')],
@@ -103,3 +107,19 @@ class FakeRegistry(object):
             self._fail(url, answer, [], b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}')
         response_headers, body = answer
         return FakeResponse(url, 200, headers_of(response_headers), body)
+
+    def _put(self, url, path, headers, body):
+        """Store a manifest under its tag and its digest, as a registry does; ``put`` in content answers
+        with that status instead."""
+        if '/manifests/' not in path:
+            raise AssertionError('only manifests are written: %s' % url)
+        refused = self.content.get(('PUT', path))
+        if isinstance(refused, int):
+            self._fail(url, refused, [], b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
+        digest = 'sha256:' + hashlib.sha256(body).hexdigest()
+        answer = ([('Content-Type', headers.get('Content-Type')), ('Docker-Content-Digest', digest)], body)
+        repository = path.rsplit('/manifests/', 1)[0]
+        self.content[path] = answer
+        self.content[repository + '/manifests/' + digest] = answer
+        self.written.append((path, headers.get('Content-Type'), body))
+        return FakeResponse(url, 201, headers_of([('Docker-Content-Digest', digest)]), b'')

@@ -176,3 +176,23 @@ def test_tags_of_empty_repository():
 ])
 def test_next_link(header, expected):
     assert next_link(header, 'https://r/v2/a/tags/list?n=2') == expected
+
+
+def test_put_manifest_asks_a_push_token_and_checks_the_digest_the_registry_names():
+    registry = FakeRegistry({'/v2/': ([], b'{}')}, auth='bearer', users={'ci': 'push-secret-1'})
+    c = client(registry, username='ci', password='push-secret-1')
+    body = b'{"schemaVersion":2,"manifests":[]}'
+    assert c.put_manifest('team/app', '1.0', body, 'application/vnd.oci.image.index.v1+json') == sha256_digest(body)
+    method, url, headers, options = registry.requests[-1]
+    assert (method, url) == ('PUT', 'https://registry.test:5000/v2/team/app/manifests/1.0')
+    assert headers['Content-Type'] == 'application/vnd.oci.image.index.v1+json' and options['data'] == body
+    token = headers['Authorization'].replace('Bearer ', '')
+    assert registry.issued[token][1] == ['repository:team/app:pull,push']
+
+
+def test_put_manifest_refused_says_so():
+    registry = FakeRegistry({'/v2/': ([], b'{}'), ('PUT', '/v2/team/app/manifests/1.0'): 403})
+    with pytest.raises(RegistryError) as info:
+        client(registry).put_manifest('team/app', '1.0', b'{}', 'application/vnd.oci.image.index.v1+json')
+    assert info.value.message == ('https://registry.test:5000 answered HTTP 403 when storing the manifest 1.0 of '
+                                  'team/app: DENIED: requested access to the resource is denied')

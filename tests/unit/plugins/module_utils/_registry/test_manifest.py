@@ -98,3 +98,19 @@ def test_load_json_errors(data):
 
 def test_sha256_digest():
     assert m.sha256_digest(b'') == 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'
+
+
+def test_image_index_is_canonical_and_typed_after_its_images():
+    docker = 'application/vnd.docker.distribution.manifest.v2+json'
+    oci = 'application/vnd.oci.image.manifest.v1+json'
+    entry = dict(digest='sha256:' + 'a' * 64, size=10, platform={'os': 'linux', 'architecture': 'arm64',
+                                                                 'variant': None}, media_type=docker)
+    body, media_type = m.image_index([entry])
+    assert media_type == m.DOCKER_LIST
+    assert body == (b'{"manifests":[{"digest":"sha256:' + b'a' * 64 + b'","mediaType":"' + docker.encode() +
+                    b'","platform":{"architecture":"arm64","os":"linux"},"size":10}],"mediaType":"' +
+                    m.DOCKER_LIST.encode() + b'","schemaVersion":2}')
+    assert m.image_index([dict(entry, media_type=oci)])[1] == m.OCI_INDEX
+    assert m.image_index([entry, dict(entry, media_type=oci)])[1] == m.OCI_INDEX
+    with pytest.raises(RegistryError):
+        m.image_index([])
