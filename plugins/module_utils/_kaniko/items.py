@@ -10,7 +10,7 @@ How an item and the top-level options combine:
   keys winning; anything else (strings, numbers, lists such as destinations or extra_args) the
   item gives replaces the top-level value;
 - registry_secret in an item replaces the top-level registry_auth too (they are one choice), and so
-  do git and local_context (the source);
+  do git and local_context (the source), and platform and platforms;
   cache false in an item drops the top-level cache_repo and cache_ttl;
 - registry_auth is top-level only (it lists every registry's credentials, and its passwords are
   masked only as an option of the module); log_path at the top level is the log of the whole
@@ -122,6 +122,10 @@ def item_params(params, index, item, option_spec):
         defaults['git'] = None
     if given.get('git') is not None:
         defaults['local_context'] = None
+    if given.get('platform') is not None:  # one platform or several: one choice, as the source is
+        defaults['platforms'] = None
+    if given.get('platforms') is not None:
+        defaults['platform'] = None
     if _is_false(given.get('cache')):
         defaults['cache_repo'] = defaults['cache_ttl'] = None
     merged = merge(defaults, given)

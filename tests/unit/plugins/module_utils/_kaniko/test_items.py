@@ -189,3 +189,13 @@ def test_item_spec_has_no_defaults_and_no_required():
     assert 'default' not in spec['dockerfile'] and 'required' not in spec['namespace']
     assert 'default' not in spec['git']['options']['version']
     assert 'required' not in spec['git']['options']['repo']
+
+
+def test_an_items_platform_replaces_the_top_level_platforms_and_the_other_way_round():
+    first, second = specs([dict(destinations=['registry:5000/a:1']),
+                           dict(destinations=['registry:5000/b:1'], platform='linux/arm64')],
+                          platforms=['linux/amd64', 'linux/arm64'])
+    assert first.platforms == ('linux/amd64', 'linux/arm64') and first.platform is None
+    assert second.platforms == () and second.platform == 'linux/arm64'
+    only, = specs([dict(destinations=['registry:5000/c:1'], platforms=['linux/arm64'])], platform='linux/amd64')
+    assert only.platforms == ('linux/arm64',) and only.platform is None
