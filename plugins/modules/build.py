@@ -574,6 +574,13 @@ notes:
     O(local_context) or O(tarball)."
   - With O(local_context), the tar of the context is written to a temporary file on the host that runs the module
     (in C(TMPDIR)) and removed once the pod has it; it takes up to O(local_context.max_size) there meanwhile.
+  - "Multi-arch: Kaniko builds one platform per run and cannot write an index, so with O(platforms) the module
+    runs one pod per platform (each pushing to C(<tag>-<os>-<arch>[-<variant>])) and then writes the index itself,
+    reading each image's manifest and configuration and storing the index with the push credentials of the
+    build (O(registry_auth), or O(registry_secret) read from the cluster). The entries' platforms come from the
+    images' configurations. This replaces a build per architecture followed by C(manifest-tool push from-args),
+    C(crane index append) or C(docker buildx imagetools create) run by hand. Checking that each platform has a
+    node needs C(list) on C(nodes), a cluster-wide permission (a ClusterRole); without it the module warns."
 seealso:
   - name: Kaniko (maintained fork)
     description: The Kaniko executor and its flags.
