@@ -38,9 +38,9 @@ IMAGES = {
 DIGESTS = dict((platform, sha256_digest(body)) for platform, body in IMAGES.items())
 
 
-def registry_with_images(images=IMAGES):
+def registry_with_images(images=None):
     content = {'/v2/': ([], b'{}')}
-    for body in images.values():
+    for body in (images or IMAGES).values():
         content['/v2/team/app/manifests/' + sha256_digest(body)] = ([('Content-Type', DOCKER_MANIFEST)], body)
     for config in (CONFIG_AMD64, CONFIG_ARM64):
         content['/v2/team/app/blobs/' + sha256_digest(config)] = ([], config)
