@@ -12,6 +12,7 @@ is measured, not estimated.
     (c) layer cache: cold build vs rebuild after a change to the last layer
     (d) 10 unchanged images built again: skipped (no pod) vs forced
     (e) peak memory of the module for a build that logs 100 MB
+    (f) two platforms: one task with platforms vs two single builds one after the other
 
     bash bench/run.sh            # all scenarios
     bash bench/run.sh a e        # some of them
@@ -421,7 +422,57 @@ def scenario_e(namespace, runs):
                                      "log_mb": statistics.median(r["log_mb"] for r in rows)}}
 
 
-SCENARIOS = {"a": scenario_a, "b": scenario_b, "c": scenario_c, "d": scenario_d, "e": scenario_e}
+PLATFORMS = ["linux/amd64", "linux/arm64"]
+
+
+def scenario_f(namespace, runs):
+    """Two platforms: one task with platforms (cross_build) vs two single builds (platform) one after the other.
+
+    bench.git's context layers (three RUN steps of 2 s and 8 MB each), force: true and cache: false, so that
+    every run really builds both. The lab has one amd64 node: arm64 is a cross build there (Kaniko takes the
+    lab's amd64 busybox for any --custom-platform), in both variants. The two variants take turns going first.
+    """
+    registry = NET.registry
+    rows = {"platforms": [], "singles": []}
+    events = ContainerdEvents()
+    try:
+        for i in range(runs):
+            order = ("platforms", "singles") if i % 2 == 0 else ("singles", "platforms")
+            for variant in order:
+                repo = "%s/bench/f%d-%s-%s" % (registry, i, variant, namespace)
+                common = dict(lab_build_options(namespace, "bench.git", context_sub_path="layers"),
+                              keep_pod="always", force=True, cache=False)
+                if variant == "platforms":
+                    tasks = [{"name": "build", "kiln.kaniko.build": dict(
+                        common, destinations=["%s:1" % repo], platforms=PLATFORMS, cross_build=True),
+                        "register": "r"}]
+                else:
+                    tasks = [{"name": "build %s" % platform, "kiln.kaniko.build": dict(
+                        common, destinations=["%s:1-%s" % (repo, platform.replace("/", "-"))], platform=platform),
+                        "register": "r"} for platform in PLATFORMS]
+                timings, _ = playbook(tasks, {})
+                if variant == "platforms":
+                    wall, result = timings["build"]
+                    pods = [entry["pod_name"] for entry in result["manifests"]]
+                else:
+                    wall = sum(timings["build %s" % platform][0] for platform in PLATFORMS)
+                    pods = [timings["build %s" % platform][1]["pod_name"] for platform in PLATFORMS]
+                spans = executor_spans(events, namespace, pods)
+                executor = sum(stop - start for start, stop in spans)
+                rows[variant].append({"wall": wall, "executor_sum": executor, "executor_busy": busy_seconds(spans),
+                                      "parallelism": executor / wall})
+                delete_pods(namespace, pods)
+                print("  f run %d %-9s: wall %.1fs, executor time %.1fs in total, %.2f builds at once on average"
+                      % (i + 1, variant, wall, executor, executor / wall), flush=True)
+    finally:
+        events.close()
+    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
+               for variant, samples in rows.items()}
+    summary["wall_ratio"] = summary["singles"]["wall"] / summary["platforms"]["wall"]
+    return {"runs": rows, "median": summary, "platforms": PLATFORMS}
+
+
+SCENARIOS = {"a": scenario_a, "b": scenario_b, "c": scenario_c, "d": scenario_d, "e": scenario_e, "f": scenario_f}
 
 
 def main():
@@ -497,6 +548,14 @@ def table(results):
     if e:
         lines.append("| (e) peak RSS of the module, %.0f MB of build log | %.1f MB | - | - |" % (
             e["median"]["log_mb"], e["median"]["peak_rss_mb"]))
+    f = results["scenarios"].get("f")
+    if f:
+        m = f["median"]
+        lines.append("| (f) %s: one task with platforms (cross_build) vs two single builds one after the other, "
+                     "median wall | %.1f s | %.1f s | %.2fx |" % (" + ".join(f["platforms"]), m["platforms"]["wall"],
+                                                                 m["singles"]["wall"], m["wall_ratio"]))
+        lines.append("| (f) builds running at once on average (executor time / wall) | %.2f | %.2f | - |" % (
+            m["platforms"]["parallelism"], m["singles"]["parallelism"]))
     return "\n".join(lines)
 
 
