@@ -969,7 +969,9 @@ skipped_reason:
   type: str
   sample: registry:5000/rng:latest already holds an image built from commit 5d1bd4d9 with the same build key
 cache_repo:
-  description: Where Kaniko caches layers, when the cache is on (see O(cache)).
+  description:
+    - Where Kaniko caches layers, when the cache is on (see O(cache)).
+    - With O(platforms), the base of the platforms' cache repositories, each of which adds C(-<os>-<arch>[-<variant>]).
   returned: when the options are valid
   type: str
   sample: registry:5000/rng/cache

@@ -95,16 +95,17 @@ def check_nodes(groups, unit_specs, read_nodes, warn):
 
 
 def _index_platforms(client, ref):
-    """{normalised platform: digest} of the index ``ref`` names, its digest; ({}, None) without an index."""
+    """[(normalised platform, digest), ...] of the index ``ref`` names, in its order, and its digest; ([], None)
+    when ``ref`` names no index."""
     fetched = client.get_manifest(ref.repository, ref.manifest_reference)
     if fetched is None:
-        return {}, None
+        return [], None
     body, content_type, digest = fetched
     kind, _media_type = manifests.classify(manifests.load_json(body, 'manifest'), content_type)
     if kind != manifests.INDEX:
-        return {}, None
+        return [], None
     entries = manifests.index_entries(manifests.load_json(body, 'index'))
-    return dict((multi.normalize(entry['platform_name']), entry['digest']) for entry in entries), digest
+    return [(multi.normalize(entry['platform_name']), entry['digest']) for entry in entries], digest
 
 
 def _unit_digests(decision, count):
@@ -113,8 +114,9 @@ def _unit_digests(decision, count):
 
 
 def index_decision(group, prepared, lookup):
-    """(index digest, images) when every destination holds an index of every platform's image with this build
-    key (the group is then skipped), else None."""
+    """(index digest, images) when every destination holds the index of exactly these platforms' images of this
+    build key, in this order (the group is then skipped), else None: an index that lists a platform no longer
+    asked for, or in another order, is written again."""
     units = [prepared[unit] for unit in group.units]
     if not units or any(unit.decision.check != FOUND for unit in units):
         return None
@@ -125,10 +127,10 @@ def index_decision(group, prepared, lookup):
             held, digest = _index_platforms(lookup.client(spec, ref), ref)
         except (RegistryError, LookupUnavailable):
             return None
-        for unit in units:
-            wanted = _unit_digests(unit.decision, len(spec.destination_refs))[position]
-            if held.get(multi.normalize(unit.spec.platform)) != wanted:
-                return None
+        wanted = [(multi.normalize(unit.spec.platform), _unit_digests(unit.decision, len(spec.destination_refs))[position])
+                  for unit in units]
+        if held != wanted:
+            return None
         digests.append(digest)
         images.append('{0}@{1}'.format(ref.name, digest))
     return digests[0], images
@@ -200,8 +202,8 @@ def conclude(group, unit_results, prepared, lookup, skipped=None):
         for key in ('rc', 'container', 'reason', 'hint', 'log_lines', 'events'):
             if key in unit:
                 result[key] = unit[key]
-        result.update(failed=True, digest=None, image=None, images=[],
-                      msg='platform {0}: {1}'.format(platform, unit.get('msg')))
+        result.update(failed=True, digest=None, image=None, images=[], pod_name=unit.get('pod_name'),
+                      pod_kept=bool(unit.get('pod_kept')), msg='platform {0}: {1}'.format(platform, unit.get('msg')))
         return result
     if skipped is not None:
         digest, images = skipped

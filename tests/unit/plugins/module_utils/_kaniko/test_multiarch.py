@@ -147,6 +147,7 @@ def test_a_failed_platform_fails_the_build_and_pushes_no_index():
     assert result['failed'] is True and registry.written == []
     assert result['msg'] == 'platform linux/arm64: The build failed: RUN exited 1'
     assert (result['rc'], result['container'], result['reason'], result['pod_kept']) == (1, 'kaniko', 'Error', True)
+    assert result['pod_name'] == 'b'
     assert result['manifests'][0]['msg'] == 'Cancelled: the build of linux/arm64 failed'
 
 
@@ -183,3 +184,16 @@ def test_check_nodes_warns_when_nodes_may_not_be_listed():
     assert multiarch.check_nodes([g], units, forbidden, warnings.append) == {}
     assert warnings == ['Could not list the nodes to check that each platform has one (grant the verb list on nodes '
                         'in a ClusterRole); a platform without a node ends when unschedulable_timeout runs out']
+
+
+def test_an_index_with_a_platform_no_longer_asked_for_or_in_another_order_is_written_again():
+    registry = registry_with_images()
+    lookup = lookup_on(registry)
+    units, g = group()
+    prepared = prepared_found(units, DIGESTS)
+    multiarch.conclude(g, [built(p) for p in TWO], prepared, lookup)
+    assert multiarch.index_decision(g, prepared, lookup) is not None
+    fewer_units, fewer = group(platforms=['linux/amd64'])
+    assert multiarch.index_decision(fewer, prepared_found(fewer_units, DIGESTS), lookup) is None
+    swapped_units, swapped = group(platforms=['linux/arm64', 'linux/amd64'])
+    assert multiarch.index_decision(swapped, prepared_found(swapped_units, DIGESTS), lookup) is None
