@@ -3,12 +3,17 @@
 
 """Option build_secrets: keys of Secrets that the Dockerfile's RUN --mount=type=secret,id=<id> reads. Pure.
 
-The check of its entries (spec_build.build_spec calls it). Only names pass through here: the values stay
-in the cluster.
+The check of its entries (spec_build.build_spec calls it), and what the kaniko container gets from them
+(pod.py places it): one projected volume of the Secrets' keys, one file per id, mounted read-only; one
+``--secret id=<id>,src=<file>`` per entry; and FF_KANIKO_RUN_MOUNT_SECRET, without which Kaniko v1.26
+ignores --mount=type=secret (pkg/commands/run.go; the default from v1.27). Only names pass through here:
+the values stay in the cluster, the kubelet writes them into the volume, and prepare.py checks that each
+Secret has its key.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
@@ -22,6 +27,13 @@ ID_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]*$')
 ID_MAX = 253
 # Kubernetes' rule for the keys of a Secret (IsConfigMapKey).
 KEY_RE = re.compile(r'^[-._a-zA-Z0-9]+$')
+# Under Kaniko's own directory, which it leaves out of every snapshot, so that no layer can take the
+# files; not /kaniko/secrets, where Kaniko copies them itself for the RUN steps.
+MOUNT_DIR = '/kaniko/build-secrets'
+VOLUME = 'build-secrets'
+# Read by Kaniko, which runs as root, and nobody else.
+FILE_MODE = 0o400
+FEATURE_FLAG = 'FF_KANIKO_RUN_MOUNT_SECRET'
 
 _REQUIRED = {
     'id': 'the id that RUN --mount=type=secret,id=<id> names in the Dockerfile, such as npm_token',
@@ -63,3 +75,31 @@ def check(values):
         entries.append(entry)
     return tuple(entries)
 
+
+def path(entry):
+    """Where the value of ``entry`` (a BuildSecret) is in the kaniko container."""
+    return posixpath.join(MOUNT_DIR, entry.id)
+
+
+def kaniko_args(spec):
+    """The --secret flags: the id and the file, never the value."""
+    return ['--secret=id={0},src={1}'.format(entry.id, path(entry)) for entry in spec.build_secrets]
+
+
+def volumes(spec):
+    """The projected volume of every entry's key, each at the file named by its id; none without build_secrets."""
+    if not spec.build_secrets:
+        return []
+    sources = [{'secret': {'name': entry.secret, 'items': [{'key': entry.key, 'path': entry.id}]}}
+               for entry in spec.build_secrets]
+    return [{'name': VOLUME, 'projected': {'sources': sources, 'defaultMode': FILE_MODE}}]
+
+
+def mounts(spec):
+    """The read-only mount of that volume, for the kaniko container only."""
+    return [{'name': VOLUME, 'mountPath': MOUNT_DIR, 'readOnly': True}] if spec.build_secrets else []
+
+
+def env(spec):
+    """The environment the kaniko container needs for the secrets: the feature flag, and no value."""
+    return [{'name': FEATURE_FLAG, 'value': '1'}] if spec.build_secrets else []
