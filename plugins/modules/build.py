@@ -343,7 +343,9 @@ options:
       - Kaniko runs the C(RUN) steps in its own container, so any C(RUN) step of the Dockerfile could read every build
         secret (as it could read the registry credentials); give only secrets the Dockerfile may be trusted with.
       - The build key (RV(build_key)) holds the ids and which Secret and key feed each, never the values; a new value
-        in a Secret does not rebuild an image that is already there; use O(force).
+        in a Secret does not rebuild an image that is already there; use O(force). Kaniko's layer cache (see O(cache))
+        does not know the values either, so a cached C(RUN) step that reads a secret is not run again for a new value;
+        give O(cache=false) with O(force) to run it again.
       - Needs the maintained fork of Kaniko (the default O(executor_image)); the original's
         V(gcr.io/kaniko-project/executor:v1.24.0) has no C(--secret).
       - C(--secret) in O(extra_args) is refused; so is an id given twice. Before any pod is created, the module checks

@@ -14,7 +14,8 @@ build_secrets are in it as names only, and only when there are any, so that the 
 without them stay what they were: which Secret key feeds each id, sorted by id. Never their
 values, nor a hash of them: the key is a label that anyone who pulls the image reads, and a hash
 of a short token gives it away. So a new value in a Secret does not change the key either; force
-rebuilds.
+rebuilds (and cache false, as Kaniko's layer cache keys a RUN step by its command, not by the
+secrets it reads).
 """
 
 from __future__ import annotations
