@@ -18,8 +18,9 @@ description:
     Failures that would otherwise only end in a timeout (image pull errors, missing Secrets, a pod no node
     takes) end the task early.
   - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file; git
-    credentials are read from O(git.secret) inside the pod. Neither reaches the pod's arguments, its
-    environment values, the task result or the logs.
+    credentials are read from O(git.secret) inside the pod; the secrets a Dockerfile reads with
+    C(RUN --mount=type=secret) are keys of Secrets mounted as files (O(build_secrets)). None reaches the pod's
+    arguments, its environment values, the task result or the logs.
   - Before it creates a pod, the module resolves O(git.version) to a commit with C(git ls-remote) and computes a
     build key from the commit and the options that decide the image's content (see RV(build_key)). The image is
     labelled with it (C(io.kiln.build-key)) and with the commit (C(org.opencontainers.image.revision)). When every
@@ -359,6 +360,49 @@ options:
           - The key that holds the CA, PEM-encoded (one or more certificates).
         type: str
         default: ca.crt
+  build_secrets:
+    description:
+      - Keys of Secrets in O(namespace) that the Dockerfile reads with C(RUN --mount=type=secret,id=<id>), such as a
+        token for a private package index, so that the value reaches neither a layer, a build argument nor the
+        build key. In that C(RUN) step the value is the file C(/run/secrets/<id>) (or the mount's C(target)),
+        which is gone after the step.
+      - Each key is mounted read-only (mode C(0400)) into the Kaniko container only, not the clone container, under
+        C(/kaniko/build-secrets/), which Kaniko never puts into a layer, and named by C(--secret id=<id>,src=...).
+        With O(build_secrets), and only then, the Kaniko container gets C(FF_KANIKO_RUN_MOUNT_SECRET=1), without
+        which Kaniko v1.26 ignores C(--mount=type=secret).
+      - The option holds names only, so it has no C(no_log); the values stay in the cluster and reach no argument,
+        environment variable, result, log line or event of the module.
+      - Kaniko runs the C(RUN) steps in its own container, so any C(RUN) step of the Dockerfile could read every build
+        secret (as it could read the registry credentials); give only secrets the Dockerfile may be trusted with.
+      - The build key (RV(build_key)) holds the ids and which Secret and key feed each, never the values; a new value
+        in a Secret does not rebuild an image that is already there; use O(force). Kaniko's layer cache (see O(cache))
+        does not know the values either, so a cached C(RUN) step that reads a secret is not run again for a new value;
+        give O(cache=false) with O(force) to run it again.
+      - Needs the maintained fork of Kaniko (the default O(executor_image)); the original's
+        V(gcr.io/kaniko-project/executor:v1.24.0) has no C(--secret).
+      - C(--secret) in O(extra_args) is refused; so is an id given twice. Before any pod is created, the module checks
+        that each Secret exists and has its key (when it may read Secrets), and fails naming the entry otherwise.
+      - In an item of O(builds), a list replaces this one, as lists of items do.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description:
+          - The id that C(RUN --mount=type=secret,id=<id>) names in the Dockerfile, such as V(npm_token).
+          - Letters, digits, V(.), V(_) and V(-), not starting with V(.) or V(-); Kaniko's C(--secret) splits on V(,)
+            and V(=), and the id names the file.
+        type: str
+        required: true
+      secret:
+        description:
+          - Name of the Secret in O(namespace) that holds the value.
+        type: str
+        required: true
+      key:
+        description:
+          - The key of that Secret that holds the value.
+        type: str
+        required: true
   executor_image:
     description:
       - The Kaniko executor image.
@@ -762,6 +806,30 @@ EXAMPLES = r"""
       - registry: "{{ kiln_registry_endpoint }}"
         config_map: registry-ca
 
+- name: Put the token of the private package index into a Secret of the build namespace
+  kubernetes.core.k8s:
+    definition:
+      apiVersion: v1
+      kind: Secret
+      metadata:
+        name: npm-auth
+        namespace: builds
+      stringData:
+        token: "{{ vault_npm_token }}"
+  no_log: true
+
+- name: Build with it; the Dockerfile reads it in RUN --mount=type=secret,id=npm_token (at /run/secrets/npm_token)
+  kiln.kaniko.build:
+    namespace: builds
+    git:
+      repo: https://git.example.com/team/web.git
+    destinations:
+      - registry.example.com/team/web:1.0
+    build_secrets:
+      - id: npm_token
+        secret: npm-auth
+        key: token
+
 - name: Set the connection once for this collection and kubernetes.core's k8s modules
   module_defaults:
     group/kiln.kaniko.k8s:
@@ -928,6 +996,8 @@ build_key:
     - A sha256 over the commit (or the sha256 of the packed O(local_context)), O(context_sub_path), O(dockerfile),
       O(git.submodules), O(build_args), O(target), O(labels), O(platform), O(extra_args) and O(executor_image). Destinations, caching, pod settings and
       credentials are not part of it. A new base image under the same tag does not change it; use O(force).
+    - With O(build_secrets), also their ids and the Secret and key that feed each, but not the values; a new value in a
+      Secret does not change it either.
     - With O(platforms), a sha256 over the build keys of the platforms (each image carries its own, in RV(manifests)).
   returned: when O(git.version) could be resolved, or O(local_context) packed
   type: str

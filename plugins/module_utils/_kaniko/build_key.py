@@ -9,6 +9,13 @@ platform, extra_args) and with which Kaniko (executor_image). Destinations, cach
 settings and credentials are left out: they change where an image goes or how fast it is made,
 not what it holds. A new base image under the same tag (FROM busybox:1.35 moved) does not
 change the key either; force rebuilds.
+
+build_secrets are in it as names only, and only when there are any, so that the keys of builds
+without them stay what they were: which Secret key feeds each id, sorted by id. Never their
+values, nor a hash of them: the key is a label that anyone who pulls the image reads, and a hash
+of a short token gives it away. So a new value in a Secret does not change the key either; force
+rebuilds (and cache false, as Kaniko's layer cache keys a RUN step by its command, not by the
+secrets it reads).
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ def build_key(spec, commit):
         'extra_args': list(spec.extra_args),
         'executor_image': spec.executor_image,
     })
+    if spec.build_secrets:
+        material['build_secrets'] = sorted([entry.id, entry.secret, entry.key] for entry in spec.build_secrets)
     text = json.dumps(material, sort_keys=True, separators=(',', ':'))
     return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
 

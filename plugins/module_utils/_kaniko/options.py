@@ -44,7 +44,9 @@ def _pod_options():
 
 
 def _credential_options():
-    """registry_auth and registry_ca: the credentials and CAs of the registries."""
+    """registry_auth and registry_ca: the credentials and CAs of the registries; build_secrets: the keys of
+    Secrets that RUN --mount=type=secret reads. build_secrets holds names only (the values stay in the
+    cluster), hence no_log=False."""
     return dict(
         registry_auth=dict(type='list', elements='dict', options=dict(
             server=dict(type='str', required=True),
@@ -56,6 +58,11 @@ def _credential_options():
             secret=dict(type='str', no_log=False),
             config_map=dict(type='str'),
             key=dict(type='str', default='ca.crt', no_log=False),
+        )),
+        build_secrets=dict(type='list', elements='dict', no_log=False, options=dict(
+            id=dict(type='str', required=True),
+            secret=dict(type='str', required=True, no_log=False),
+            key=dict(type='str', required=True, no_log=False),
         )),
     )
 

@@ -16,8 +16,9 @@ workspace and left the marker RECEIVED. With a tarball, Kaniko writes the image 
 keep_command) and released it (release_command). No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
 registry credentials are the Secret mounted at /kaniko/.docker/config.json. The CAs of
-registry_ca are mounted read-only and named by --registry-certificate. The scripts the
-containers and execs run are in pod_scripts.py; this module only places them.
+registry_ca are mounted read-only and named by --registry-certificate, the keys of build_secrets
+as files that --secret names (build_secrets.py). The scripts the containers and execs run are in
+pod_scripts.py; this module only places them.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import base64
 import json
 import posixpath
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_secrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod_scripts import (
     CLONE_SCRIPT,
     DISCARD_EXEC,
@@ -166,6 +168,7 @@ def kaniko_args(spec):
     args.extend('--registry-mirror=' + mirror for mirror in spec.registry_mirrors)
     args.extend('--registry-certificate={0}={1}'.format(ca.registry, registry_ca_path(index))
                 for index, ca in enumerate(spec.registry_ca))
+    args.extend(build_secrets.kaniko_args(spec))
     if not spec.push:
         args.append('--no-push')
     if spec.tarball:
@@ -296,6 +299,7 @@ def _kaniko_container(spec, registry_secret):
         mounts.append({'name': 'docker-config', 'mountPath': DOCKER_CONFIG_DIR, 'readOnly': True})
     mounts.extend({'name': 'registry-ca-{0}'.format(index), 'mountPath': posixpath.dirname(registry_ca_path(index)),
                    'readOnly': True} for index in range(len(spec.registry_ca)))
+    mounts.extend(build_secrets.mounts(spec))  # the kaniko container only: the init containers never see them
     container = {
         'name': KANIKO,
         'image': spec.executor_image,
@@ -307,6 +311,8 @@ def _kaniko_container(spec, registry_secret):
             'capabilities': {'drop': ['ALL'], 'add': list(KANIKO_CAPABILITIES)},
         },
     }
+    if spec.build_secrets:
+        container['env'] = build_secrets.env(spec)
     resources = _resources(spec)
     if resources:
         container['resources'] = resources
@@ -373,6 +379,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
             'defaultMode': 0o440,
         }})
     volumes.extend(_registry_ca_volume(index, ca) for index, ca in enumerate(spec.registry_ca))
+    volumes.extend(build_secrets.volumes(spec))
 
     pod_spec = {
         'restartPolicy': 'Never',

@@ -4,7 +4,7 @@
 """Everything about one build before its pod: the checks, and whether it must run at all.
 
 log_path writable -> local paths usable -> namespace exists -> the Secrets (and ConfigMaps) the
-options name hold what they must -> (a local context: packed into a temporary tar) -> commit or
+options name hold what they must (git.secret, registry_ca, build_secrets, registry_secret) -> (a local context: packed into a temporary tar) -> commit or
 context hash, build key, and whether the registry (or tarball.dest) already holds that build.
 Nothing is created in the cluster here.
 """
@@ -149,12 +149,25 @@ def _check_git_secret(spec, secrets):
                            "and password".format(git.secret), {'option': 'git.secret'})
 
 
+def _check_build_secrets(spec, secrets):
+    """Each key of build_secrets is in its Secret: the kubelet would otherwise hold the pod at its volumes."""
+    for index, entry in enumerate(spec.build_secrets):
+        option = 'build_secrets[{0}]'.format(index)
+        _type, keys = _secret_keys(spec, secrets, option + '.secret', entry.secret)
+        if keys is not None and entry.key not in keys:
+            raise ClusterError("{0}.key: Secret '{1}' has no key '{2}'; put the value under that key, or give the "
+                               "key that holds it instead (it has: {3})".format(
+                                   option, entry.secret, entry.key, ', '.join(sorted(keys)) or 'no keys'),
+                               {'option': option + '.key'})
+
+
 def check_secrets(spec, secrets):
     """Check the Secrets (and ConfigMaps) the options name; return the key of registry_secret to mount."""
     if spec.git and spec.git.secret:
         _check_git_secret(spec, secrets)
     for index, ca in enumerate(spec.registry_ca):
         secrets.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
+    _check_build_secrets(spec, secrets)
     if not spec.registry_secret:
         return pod_render.DOCKERCONFIGJSON
     secret_type, keys = _secret_keys(spec, secrets, 'registry_secret', spec.registry_secret)

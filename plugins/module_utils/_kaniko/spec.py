@@ -102,6 +102,15 @@ class RegistryCA:
 
 
 @dataclass(frozen=True)
+class BuildSecret:
+    """Key ``key`` of Secret ``secret``, which a RUN --mount=type=secret,id=<id> of the Dockerfile reads
+    (option build_secrets). Names only: the value stays in the cluster."""
+    id: str
+    secret: str
+    key: str
+
+
+@dataclass(frozen=True)
 class PodOptions:
     labels: Tuple[Tuple[str, str], ...] = ()
     annotations: Tuple[Tuple[str, str], ...] = ()
@@ -146,6 +155,7 @@ class BuildSpec:
     registry_secret: Optional[str]
     registry_auth: Tuple[RegistryCredential, ...]
     registry_ca: Tuple[RegistryCA, ...]
+    build_secrets: Tuple[BuildSecret, ...]
     executor_image: str
     git_image: str
     image_pull_policy: str

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_secrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import platforms as multi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec_checks as checks
@@ -108,7 +109,7 @@ def _cache(params, outputs, insecure_registries):
 
 
 def _credentials(params, insecure_registries):
-    """registry_secret, registry_auth and registry_ca."""
+    """registry_secret, registry_auth, registry_ca and build_secrets."""
     registry_secret = params['registry_secret']
     registry_auth = checks.registry_auth(params['registry_auth'])
     if registry_secret is not None and registry_auth:
@@ -116,7 +117,8 @@ def _credentials(params, insecure_registries):
     if registry_secret is not None:
         checks.object_name('registry_secret', registry_secret)
     registry_ca = checks.registry_ca(params.get('registry_ca'), bool(params['skip_tls_verify']), insecure_registries)
-    return dict(registry_secret=registry_secret, registry_auth=registry_auth, registry_ca=registry_ca)
+    return dict(registry_secret=registry_secret, registry_auth=registry_auth, registry_ca=registry_ca,
+                build_secrets=build_secrets.check(params.get('build_secrets')))
 
 
 def _limits(params):

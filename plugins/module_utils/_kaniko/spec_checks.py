@@ -65,6 +65,7 @@ _OWNED_FLAGS = {
     '--insecure-registry': 'insecure_registries',
     '--registry-mirror': 'registry_mirrors',
     '--registry-certificate': 'registry_ca',
+    '--secret': 'build_secrets',
 }
 
 _REGISTRY_CA_EXAMPLE = 'e.g. registry.example.com or registry.example.com:5000'
