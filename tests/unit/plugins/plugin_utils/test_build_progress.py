@@ -95,4 +95,7 @@ def test_lines_of_a_list_of_builds_are_told_apart_by_their_section():
     assert section_source('builds[7] clone', 'builds', names) == 'builds[7]'
     assert section_source('kaniko', 'rng:1', []) == 'rng:1'
     assert section_source(None, 'rng:1', names) == 'rng:1'
+    # The builds of the platforms of one build say which platform a line comes from.
+    assert section_source('linux/arm64 kaniko', 'app:1', []) == 'app:1 linux/arm64'
+    assert section_source('builds[1] linux/arm64/v8 clone', 'builds', names) == 'app linux/arm64/v8'
     assert item_names(dict(destinations=['r/a:1'])) == []
