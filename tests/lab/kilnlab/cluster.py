@@ -648,10 +648,14 @@ def up():
         return
     if os.geteuid() != 0:
         raise SystemExit("lab: run as root (the lab starts containerd, kubelet and sets up bridges)")
-    if _left_behind():
-        # A lab whose processes were killed (a session that ended, a reboot) leaves etcd's data behind: its node
-        # reads Ready from a kubelet that is gone, and its pods would start again. Start from nothing instead.
-        log("a previous lab was left behind (%s); taking it down first" % ", ".join(_left_behind()))
+    left = _left_behind()
+    if left:
+        # Every process of a lab was killed (a session that ended, a reboot), but etcd's data is still here: its
+        # node reads Ready from a kubelet that is gone, and its pods would start again. Start from nothing.
+        # A lab of which some processes run (one stopped on purpose, as the fault tests do) gets the missing
+        # ones started again instead.
+        log("a previous lab was left behind (%s, and none of its processes runs); taking it down first"
+            % ", ".join(left))
         down()
     images = build.build_all()
     log("built or reused everything in %.0fs; starting" % (time.monotonic() - started))
@@ -683,10 +687,11 @@ def up():
 
 
 def _left_behind():
-    """What of an earlier lab is still here: running processes, etcd's data, the kubelet's or the run dir."""
-    left = [name for name in COMPONENTS if procs.pid_of(name)]
-    left += [str(path) for path in (ETCD_DATA, KUBELET_ROOT, RUN) if path.exists()]
-    return left
+    """The state an earlier lab left behind when none of its processes runs any more (etcd's data, the
+    kubelet's and the run dir); empty when some still run, or when there is nothing."""
+    if any(procs.pid_of(name) for name in COMPONENTS):
+        return []
+    return [str(path) for path in (ETCD_DATA, KUBELET_ROOT, RUN) if path.exists()]
 
 
 def _mounts_below(prefixes):
