@@ -306,6 +306,16 @@ def busy_seconds(spans):
     return total
 
 
+def executor_row(events, namespace, pods, wall):
+    """One sample of a run of ``pods``: the wall time, their executors' time in all and while any ran, and how
+    many ran at once on average; the pods are deleted once their spans are read."""
+    spans = executor_spans(events, namespace, pods)
+    executor = sum(stop - start for start, stop in spans)
+    delete_pods(namespace, pods)
+    return {"wall": wall, "executor_sum": executor, "executor_busy": busy_seconds(spans),
+            "parallelism": executor / wall}
+
+
 def delete_pods(namespace, pods):
     if pods:
         cluster.kubectl("-n", namespace, "delete", "pod", *pods, "--wait=false", check=False)
@@ -334,13 +344,10 @@ def scenario_b(namespace, runs, count=10):
                 timings, _ = playbook([task], {})
                 wall, result = timings["build"]
                 pods = [item["pod_name"] for item in result["results"]]
-                spans = executor_spans(events, namespace, pods)
-                executor = sum(stop - start for start, stop in spans)
-                rows[variant].append({"wall": wall, "executor_sum": executor, "executor_busy": busy_seconds(spans),
-                                      "parallelism": executor / wall})
-                delete_pods(namespace, pods)
+                row = executor_row(events, namespace, pods, wall)
+                rows[variant].append(row)
                 print("  b run %d %-6s: wall %.1fs, executor time %.1fs in total, %.2f builds at once on average"
-                      % (i + 1, variant, wall, executor, executor / wall), flush=True)
+                      % (i + 1, variant, wall, row["executor_sum"], row["parallelism"]), flush=True)
     finally:
         events.close()
     summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
@@ -457,13 +464,10 @@ def scenario_f(namespace, runs):
                 else:
                     wall = sum(timings["build %s" % platform][0] for platform in PLATFORMS)
                     pods = [timings["build %s" % platform][1]["pod_name"] for platform in PLATFORMS]
-                spans = executor_spans(events, namespace, pods)
-                executor = sum(stop - start for start, stop in spans)
-                rows[variant].append({"wall": wall, "executor_sum": executor, "executor_busy": busy_seconds(spans),
-                                      "parallelism": executor / wall})
-                delete_pods(namespace, pods)
+                row = executor_row(events, namespace, pods, wall)
+                rows[variant].append(row)
                 print("  f run %d %-9s: wall %.1fs, executor time %.1fs in total, %.2f builds at once on average"
-                      % (i + 1, variant, wall, executor, executor / wall), flush=True)
+                      % (i + 1, variant, wall, row["executor_sum"], row["parallelism"]), flush=True)
     finally:
         events.close()
     summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
