@@ -306,6 +306,12 @@ def busy_seconds(spans):
     return total
 
 
+def medians(rows):
+    """{variant: {measure: the median of its samples}} of ``rows`` ({variant: [sample dict, ...]})."""
+    return {variant: {k: statistics.median(sample[k] for sample in samples) for k in samples[0]}
+            for variant, samples in rows.items()}
+
+
 def executor_row(events, namespace, pods, wall):
     """One sample of a run of ``pods``: the wall time, their executors' time in all and while any ran, and how
     many ran at once on average; the pods are deleted once their spans are read."""
@@ -350,8 +356,7 @@ def scenario_b(namespace, runs, count=10):
                       % (i + 1, variant, wall, row["executor_sum"], row["parallelism"]), flush=True)
     finally:
         events.close()
-    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-               for variant, samples in rows.items()}
+    summary = medians(rows)
     summary["wall_ratio"] = summary["loop"]["wall"] / summary["builds"]["wall"]
     return {"runs": rows, "median": summary, "count": count, "max_concurrent": MAX_CONCURRENT}
 
@@ -380,8 +385,7 @@ def scenario_c(namespace, runs):
                       flush=True)
     finally:
         events.close()
-    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-               for variant, samples in rows.items()}
+    summary = medians(rows)
     summary["executor_ratio"] = summary["cold"]["executor"] / summary["rebuild"]["executor"]
     summary["wall_ratio"] = summary["cold"]["wall"] / summary["rebuild"]["wall"]
     return {"runs": rows, "median": summary}
@@ -470,8 +474,7 @@ def scenario_f(namespace, runs):
                       % (i + 1, variant, wall, row["executor_sum"], row["parallelism"]), flush=True)
     finally:
         events.close()
-    summary = {variant: {k: statistics.median(s[k] for s in samples) for k in samples[0]}
-               for variant, samples in rows.items()}
+    summary = medians(rows)
     summary["wall_ratio"] = summary["singles"]["wall"] / summary["platforms"]["wall"]
     return {"runs": rows, "median": summary, "platforms": PLATFORMS}
 
