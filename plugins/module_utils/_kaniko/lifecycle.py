@@ -146,10 +146,8 @@ class Build(object):
     def cancel(self, failed):
         """Give up on this build because ``failed``, another platform of the same build, failed: no pod is
         started, or the pod is deleted at once (its result says so; it is no failure of its own)."""
-        if self.started and not self.finished:
-            self._cleanup(delete_pod=True, running=True)
-        self.finished = True
-        self._close_log()
+        self.abort()
+        self.finished = True  # a build that never started has ended too
         result = self.details()
         result.update(failed=True, cancelled=True, pod_kept=False,
                       msg='Cancelled: the build of {0} failed'.format(failed.spec.platform))

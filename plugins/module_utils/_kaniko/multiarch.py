@@ -101,10 +101,10 @@ def _index_platforms(client, ref):
     if fetched is None:
         return [], None
     body, content_type, digest = fetched
-    kind, _media_type = manifests.classify(manifests.load_json(body, 'manifest'), content_type)
-    if kind != manifests.INDEX:
+    doc = manifests.load_json(body, 'manifest')
+    if manifests.classify(doc, content_type)[0] != manifests.INDEX:
         return [], None
-    entries = manifests.index_entries(manifests.load_json(body, 'index'))
+    entries = manifests.index_entries(doc)
     return [(multi.normalize(entry['platform_name']), entry['digest']) for entry in entries], digest
 
 
@@ -121,15 +121,15 @@ def index_decision(group, prepared, lookup):
     if not units or any(unit.decision.check != FOUND for unit in units):
         return None
     spec = group.spec
+    per_unit = [(multi.normalize(unit.spec.platform), _unit_digests(unit.decision, len(spec.destination_refs)))
+                for unit in units]
     digests, images = [], []
     for position, ref in enumerate(spec.destination_refs):
         try:
             held, digest = _index_platforms(lookup.client(spec, ref), ref)
         except (RegistryError, LookupUnavailable):
             return None
-        wanted = [(multi.normalize(unit.spec.platform), _unit_digests(unit.decision, len(spec.destination_refs))[position])
-                  for unit in units]
-        if held != wanted:
+        if held != [(platform, unit_digests[position]) for platform, unit_digests in per_unit]:
             return None
         digests.append(digest)
         images.append('{0}@{1}'.format(ref.name, digest))
@@ -161,7 +161,7 @@ def write_indexes(spec, unit_digests, lookup):
             client = lookup.client(spec, ref)
             entries = [_entry(client, ref.repository, per_destination[position]) for per_destination in unit_digests]
             body, media_type = manifests.image_index(entries)
-            digest = client.put_manifest(ref.repository, ref.tag or 'latest', body, media_type)
+            digest = client.put_manifest(ref.repository, ref.manifest_reference, body, media_type)
         except (RegistryError, LookupUnavailable) as exc:
             raise KilnError('Could not write the index of {0}: {1}'.format(
                 spec.destinations[position], getattr(exc, 'message', exc)))
@@ -188,7 +188,6 @@ def conclude(group, unit_results, prepared, lookup, skipped=None):
     """The result of a group of platforms (``unit_results``, in the order of spec.platforms); ``skipped`` is
     index_decision's answer when the group was skipped. Failed: with ``failed`` and ``msg``, and no index."""
     spec = group.spec
-    found = [result.get('skipped_reason') for result in unit_results]
     result = dict(changed=any(result.get('changed') for result in unit_results),
                   commit=_common(unit_results, 'commit'),
                   build_key=group_key([result.get('build_key') for result in unit_results]),
@@ -208,7 +207,7 @@ def conclude(group, unit_results, prepared, lookup, skipped=None):
     if skipped is not None:
         digest, images = skipped
         result.update(changed=False, digest=digest, image=images[0], images=images, skip_check=FOUND,
-                      skipped_reason=found[0], failed=False,
+                      skipped_reason=unit_results[0].get('skipped_reason'), failed=False,
                       msg='Skipped: {0} already {1} an index of {2} built with the same build keys'.format(
                           ', '.join(spec.destinations), 'holds' if len(spec.destinations) == 1 else 'hold',
                           ', '.join(spec.platforms)))
