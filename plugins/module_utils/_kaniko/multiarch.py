@@ -19,6 +19,7 @@ import json
 from typing import Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import platforms as multi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import FOUND
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import LookupUnavailable
@@ -77,12 +78,10 @@ def check_nodes(groups, unit_specs, read_nodes, warn):
         return {}
     try:
         nodes = read_nodes()
-    except Exception as exc:  # ApiException, or the API server is unreachable: the run will say so
-        if ApiException is None or not isinstance(exc, ApiException):
-            raise
-        warn('Could not list the nodes to check that each platform has one ({0}); a platform without a node ends '
-             'when unschedulable_timeout runs out'.format(exc.reason if exc.status != 403 else
-                                                          'grant the verb list on nodes in a ClusterRole'))
+    except ApiException as exc:
+        warn('Could not list the nodes to check that each platform has one: {0}; nodes are cluster-wide, so that '
+             'takes a ClusterRole. A platform without a node ends when unschedulable_timeout runs out'.format(
+                 refusal(exc)))
         return {}
     errors = {}
     for group in pinned:

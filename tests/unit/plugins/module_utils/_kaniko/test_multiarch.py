@@ -179,11 +179,18 @@ def test_check_nodes_warns_when_nodes_may_not_be_listed():
     warnings = []
 
     def forbidden():
-        raise ApiException(status=403, reason='Forbidden')
+        exc = ApiException(status=403, reason='Forbidden')
+        exc.body = json.dumps({'message': 'nodes is forbidden: User "system:serviceaccount:awx:default" cannot list '
+                                          'resource "nodes" in API group "" at the cluster scope'})
+        raise exc
 
     assert multiarch.check_nodes([g], units, forbidden, warnings.append) == {}
-    assert warnings == ['Could not list the nodes to check that each platform has one (grant the verb list on nodes '
-                        'in a ClusterRole); a platform without a node ends when unschedulable_timeout runs out']
+    assert warnings == [
+        'Could not list the nodes to check that each platform has one: nodes is forbidden: User '
+        '"system:serviceaccount:awx:default" cannot list resource "nodes" in API group "" at the cluster scope; grant '
+        "the verb 'list' on 'nodes' to the account the module runs as (docs/awx.md lists the Role a build needs); "
+        'nodes are cluster-wide, so that takes a ClusterRole. A platform without a node ends when '
+        'unschedulable_timeout runs out']
 
 
 def test_an_index_with_a_platform_no_longer_asked_for_or_in_another_order_is_written_again():
