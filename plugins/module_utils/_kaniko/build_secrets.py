@@ -25,8 +25,6 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import Bu
 # and '-', not starting with '.' (no '..', no hidden file) or '-'.
 ID_RE = re.compile(r'^[A-Za-z0-9_][A-Za-z0-9._-]*$')
 ID_MAX = 253
-# Kubernetes' rule for the keys of a Secret (IsConfigMapKey).
-KEY_RE = re.compile(r'^[-._a-zA-Z0-9]+$')
 # Under Kaniko's own directory, which it leaves out of every snapshot, so that no layer can take the
 # files; not /kaniko/secrets, where Kaniko copies them itself for the RUN steps.
 MOUNT_DIR = '/kaniko/build-secrets'
@@ -55,7 +53,7 @@ def _entry(where, item):
     problem = ref.dns_subdomain_problem(secret)
     if problem:
         raise ValidationError(where + '.secret', "'{0}': {1}".format(secret, problem))
-    if not KEY_RE.match(key) or len(key) > 253 or key.startswith('..') or key == '.':
+    if not ref.is_config_key(key):
         raise ValidationError(where + '.key', "'{0}' is not a key of a Secret (letters, digits, -, _ and .), "
                                               "such as token".format(key))
     return BuildSecret(id=secret_id, secret=secret, key=key)

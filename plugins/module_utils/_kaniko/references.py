@@ -60,6 +60,15 @@ def dns_label_problem(value, max_length=63):
     return None
 
 
+_CONFIG_KEY_RE = re.compile(r'^[-._a-zA-Z0-9]+$')
+
+
+def is_config_key(key):
+    """Whether ``key`` can be a key of a Secret or ConfigMap (Kubernetes' IsConfigMapKey): letters, digits, '-',
+    '_' and '.', at most 253 characters, not '.' and not starting with '..'."""
+    return bool(_CONFIG_KEY_RE.match(key)) and len(key) <= 253 and key != '.' and not key.startswith('..')
+
+
 def dns_subdomain_problem(value):
     """Check an RFC 1123 subdomain (names of Secrets, service accounts, priority classes)."""
     if not isinstance(value, str) or not _DNS_SUBDOMAIN_RE.match(value) or len(value) > 253:

@@ -354,7 +354,7 @@ def registry_ca(values, skip_tls_verify, insecure_registries):
         source, name = ('secret', secret) if secret is not None else ('config_map', config_map)
         object_name('{0}.{1}'.format(where, source), name)
         key = item.get('key') or options.default('registry_ca', 'key')
-        if not re.match(r'^[-._a-zA-Z0-9]+$', key) or len(key) > 253 or key in ('.', '..'):
+        if not ref.is_config_key(key):
             raise ValidationError(where + '.key', "'{0}' is not a key of a Secret or ConfigMap (letters, digits, "
                                                   "-, _ and .), e.g. ca.crt".format(key))
         entries.append(RegistryCA(registry=registry, kind='Secret' if secret is not None else 'ConfigMap',

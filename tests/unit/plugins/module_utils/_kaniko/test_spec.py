@@ -211,6 +211,8 @@ def test_registry_ca_registry_is_a_host_and_port(registry, fix):
     (dict(registry='r:5000', secret='a', config_map='b'), 'registry_ca[0]', 'give secret or config_map, not both'),
     (dict(registry='r:5000', secret='Registry_CA'), 'registry_ca[0].secret', 'must be a Kubernetes object name'),
     (dict(registry='r:5000', config_map='ca', key='ca/crt'), 'registry_ca[0].key', 'e.g. ca.crt'),
+    # Kubernetes refuses a key that starts with '..' (IsConfigMapKey), as build_secrets does.
+    (dict(registry='r:5000', config_map='ca', key='..data'), 'registry_ca[0].key', 'e.g. ca.crt'),
 ])
 def test_registry_ca_names_one_object_and_a_key(entry, option, fix):
     error = invalid(registry_ca=[entry])
