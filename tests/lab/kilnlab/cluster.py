@@ -6,6 +6,7 @@ import pwd
 import resource
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import struct
@@ -704,14 +705,19 @@ def _mounts_below(prefixes):
     return points
 
 
-def _shim_pids():
-    pids = []
-    for pidfile in (RUN / "containerd").glob("io.containerd.runtime.v2.task/*/*/shim.pid"):
+def _task_pids():
+    """(container process, its shim) of every task our containerd's state still lists. containerd 1.6 keeps
+    no shim.pid in a task's bundle, only init.pid: the shim is that process's parent."""
+    pairs = []
+    for pidfile in (RUN / "containerd").glob("io.containerd.runtime.v2.task/*/*/init.pid"):
         try:
-            pids.append(int(pidfile.read_text().strip()))
-        except (OSError, ValueError):
-            pass
-    return pids
+            init = int(pidfile.read_text().strip())
+            with open("/proc/%d/stat" % init) as handle:
+                shim = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # the container has exited, and its shim with it
+        pairs.append((init, shim))
+    return pairs
 
 
 def down():
@@ -730,24 +736,24 @@ def down():
             time.sleep(0.5)
         log("pods gone after %.1fs" % (time.monotonic() - started))
     for name in reversed(COMPONENTS):
-        if name == "containerd" and procs.pid_of("containerd"):
-            # Whatever the kubelet did not remove goes now, by container id of our own containerd.
-            for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
-                ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, check=False)
-            time.sleep(0.5)
-            for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
-                ctr("tasks", "rm", "-f", task, check=False)
-            for container in ctr("containers", "ls", "-q", check=False).stdout.split():
-                ctr("containers", "rm", container, check=False)
-            shims = _shim_pids()
+        if name == "containerd":
+            if procs.pid_of("containerd"):
+                # Whatever the kubelet did not remove goes now, by container id of our own containerd.
+                for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
+                    ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, check=False)
+                time.sleep(0.5)
+                for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
+                    ctr("tasks", "rm", "-f", task, check=False)
+                for container in ctr("containers", "ls", "-q", check=False).stdout.split():
+                    ctr("containers", "rm", container, check=False)
+            # What is left goes after containerd, also when containerd was killed and its shims and their
+            # containers outlived it: the containers first, then their shims.
+            tasks = _task_pids()
             procs.stop("containerd")
-            for pid in shims:
-                procs.stop_pid(pid, timeout=5)
-        elif name == "containerd":
-            # containerd was killed and its shims (and their containers) outlived it.
-            for pid in _shim_pids():
-                procs.stop_pid(pid, timeout=5)
-            procs.stop("containerd")
+            for init, _shim in tasks:
+                procs.stop_pid(init, timeout=5, sig=signal.SIGKILL)
+            for shim in sorted(set(shim for _init, shim in tasks)):
+                procs.stop_pid(shim, timeout=5)
         elif procs.stop(name):
             log("stopped %s" % name)
     if Path(kube_bin("kube-proxy")).exists():
