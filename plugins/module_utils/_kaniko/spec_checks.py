@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
-import re
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import options
