@@ -403,6 +403,60 @@ options:
           - The key of that Secret that holds the value.
         type: str
         required: true
+  sign:
+    description:
+      - Sign the pushed image with L(cosign,https://github.com/sigstore/cosign) in the build pod, after Kaniko, by
+        digest, in the repository of every destination, with the key pair of a Secret. The signature is stored the way
+        cosign stores it (the tag C(sha256-<hex>.sig) of the repository) and checks with
+        C(cosign verify --key cosign.pub --insecure-ignore-tlog=true <image>@<digest>).
+      - The key stays in the cluster. C(cosign.key) is a file of a Secret volume of the C(sign) container only;
+        C(cosign.password) reaches cosign as C(COSIGN_PASSWORD) through a C(secretKeyRef), so the pod spec holds the
+        Secret's name, not the value; the module reads C(cosign.pub) only (to check signatures the registry holds).
+        Neither the password nor the key reaches an argument, a result, a log line or an event.
+      - Nothing is uploaded to a transparency log (C(--tlog-upload=false)), for clusters without Rekor; keyless signing
+        (an OIDC token, Fulcio and Rekor) would be a member of this option beside O(sign.key_secret), and is not
+        offered yet.
+      - A failed signature fails the task naming the C(sign) container and the reason (a wrong C(cosign.password)
+        says so); the image was pushed, and the result gives its RV(digest) with RV(signed=false). A run again
+        signs it without rebuilding.
+      - When the registry holds the build already (the build is skipped), the module looks for its signature by this
+        key (verifying it with C(cosign.pub)) and, with O(sbom), its attestation; when one lacks, a pod of the
+        C(sbom) and C(sign) steps only adds it (C(changed=true), no rebuild); when none lacks, nothing changes.
+      - With O(platforms), each platform's image is signed in its own pod.
+      - Needs O(push) (not O(tarball)).
+    type: dict
+    suboptions:
+      key_secret:
+        description:
+          - The Secret in O(namespace) that holds C(cosign.key), C(cosign.password) and C(cosign.pub), as
+            C(cosign generate-key-pair k8s://<namespace>/<name>) writes it. The module checks that it has the three keys
+            before any pod is created.
+        type: str
+        required: true
+  sbom:
+    description:
+      - Make a software bill of materials of the pushed image with L(syft,https://github.com/anchore/syft) in the build
+        pod, after Kaniko (the C(sbom) container), from the registry, by digest.
+      - With O(sign), it is attached as a signed in-toto attestation (C(cosign attest --type spdxjson) or
+        C(--type cyclonedx)) to the image in every destination's repository (the tag C(sha256-<hex>.att)), which
+        C(cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true) checks. Without
+        O(sign), it is attached unsigned (C(cosign attach sbom), the tag C(sha256-<hex>.sbom)), in the C(attach)
+        container.
+      - Needs O(push) (not O(tarball)).
+    type: dict
+    suboptions:
+      format:
+        description:
+          - The SBOM's format.
+        type: str
+        choices: [spdx-json, cyclonedx-json]
+        default: spdx-json
+      dest:
+        description:
+          - Also write the SBOM to this file on the host that runs the module, read back from the registry (with
+            O(sign), the attestation's predicate). The directory must exist. Written again only when it differs,
+            which counts as a change.
+        type: path
   executor_image:
     description:
       - The Kaniko executor image.
@@ -419,9 +473,21 @@ options:
         those of BusyBox do.
     type: str
     default: docker.io/alpine/git:2.49.1
+  cosign_image:
+    description:
+      - The image of the C(sign) and C(attach) containers (O(sign), O(sbom)). It must have C(cosign) and C(sh) in its
+        C(PATH), as the C(-dev) variants of cosign's images do, and run as the user 65532.
+    type: str
+    default: ghcr.io/sigstore/cosign/cosign:v2.6.5-dev
+  syft_image:
+    description:
+      - The image of the C(sbom) container (O(sbom)). It must have C(syft) and C(sh) in its C(PATH), as the C(-debug)
+        variants of syft's images do.
+    type: str
+    default: docker.io/anchore/syft:v1.57.2-debug
   image_pull_policy:
     description:
-      - Pull policy of both containers.
+      - Pull policy of the pod's containers.
     type: str
     choices: [Always, IfNotPresent, Never]
     default: IfNotPresent
@@ -1045,6 +1111,38 @@ cache_repo:
   returned: when the options are valid
   type: str
   sample: registry:5000/rng/cache
+signed:
+  description:
+    - With O(sign), whether the image is signed. V(false) when a step after Kaniko failed (the image was pushed).
+  returned: with O(sign) or O(sbom), when the image was pushed
+  type: bool
+  sample: true
+signatures:
+  description:
+    - With O(sign), where the signature is, in each destination's repository (cosign's tag C(sha256-<hex>.sig)).
+  returned: with O(sign), on success
+  type: list
+  elements: str
+  sample: [registry:5000/rng:sha256-3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1.sig]
+attestations:
+  description:
+    - With O(sign) and O(sbom), where the signed SBOM attestation is, in each destination's repository (C(.att)).
+  returned: with O(sign) and O(sbom), on success
+  type: list
+  elements: str
+  sample: [registry:5000/rng:sha256-3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1.att]
+sbom:
+  description:
+    - With O(sbom), the SBOM's format, where it is in each destination's repository (C(.att) signed, C(.sbom) not),
+      the attestation's predicate type, and, with O(sbom.dest), the file and its C(sha256).
+  returned: with O(sbom), on success
+  type: dict
+  sample:
+    format: spdx-json
+    dest: /srv/sboms/rng.spdx.json
+    sha256: 9f2c1e0b7d6a5c4b3a29180706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3
+    predicate_type: https://spdx.dev/Document
+    references: [registry:5000/rng:sha256-3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1.att]
 results:
   description:
     - With O(builds), the result of each build in the order of O(builds), with the keys a single build returns

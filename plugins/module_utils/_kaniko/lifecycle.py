@@ -105,7 +105,7 @@ class Build(object):
             return None
         self.started_at = self.clock()
         writer, label = (writer_for(self.log_file), '') if self.log_file else (self.run_log, self.label)
-        containers = (pod_render.init_container_name(self.spec), pod_render.KANIKO)
+        containers = pod_render.log_containers(self.spec)
         self.logs = self.engine.follow_logs(self.namespace, self.pod_name, containers, writer, label,
                                             self.spec.log_lines)
         return self.workload.pod
@@ -179,7 +179,7 @@ class Build(object):
             return results.succeeded(self.spec, result, pod, retention.keep)
         events = self._warning_events()
         self._cleanup(delete_pod=retention.delete, running=retention.running)
-        raise results.failure(outcome, result, events, retention.keep)
+        raise results.failure(outcome, result, events, retention.keep, self.spec, pod)
 
     def _export(self, result):
         """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;

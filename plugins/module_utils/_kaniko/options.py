@@ -13,6 +13,9 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.args import auth_
 
 EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
 GIT_IMAGE = 'docker.io/alpine/git:2.49.1'
+# The variants of the tools' images that have a shell (the steps run sh scripts that call them).
+COSIGN_IMAGE = 'ghcr.io/sigstore/cosign/cosign:v2.6.5-dev'
+SYFT_IMAGE = 'docker.io/anchore/syft:v1.57.2-debug'
 
 
 def _pod_options():
@@ -108,8 +111,17 @@ def build_options():
         cache_ttl=dict(type='str'),
         registry_secret=dict(type='str', no_log=False),
         **_credential_options(),
+        sign=dict(type='dict', options=dict(
+            key_secret=dict(type='str', required=True, no_log=False),
+        )),
+        sbom=dict(type='dict', options=dict(
+            format=dict(type='str', default='spdx-json', choices=['spdx-json', 'cyclonedx-json']),
+            dest=dict(type='path'),
+        )),
         executor_image=dict(type='str', default=EXECUTOR_IMAGE),
         git_image=dict(type='str', default=GIT_IMAGE),
+        cosign_image=dict(type='str', default=COSIGN_IMAGE),
+        syft_image=dict(type='str', default=SYFT_IMAGE),
         image_pull_policy=dict(type='str', default='IfNotPresent', choices=['Always', 'IfNotPresent', 'Never']),
         pod=dict(type='dict', options=_pod_options()),
         timeout=dict(type='int', default=1800),

@@ -17,8 +17,8 @@ keep_command) and released it (release_command). No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
 registry credentials are the Secret mounted at /kaniko/.docker/config.json. The CAs of
 registry_ca are mounted read-only and named by --registry-certificate, the keys of build_secrets
-as files that --secret names (build_secrets.py). The scripts the containers and execs run are in
-pod_scripts.py; this module only places them.
+as files that --secret names (build_secrets.py). sign and sbom add steps after Kaniko (supply.py).
+The scripts the containers and execs run are in pod_scripts.py; this module only places them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import base64
 import json
 import posixpath
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_secrets
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_secrets, supply
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod_scripts import (
     CLONE_SCRIPT,
     DISCARD_EXEC,
@@ -92,8 +92,7 @@ KANIKO_CAPABILITIES = (
 ANNOTATION_GIT_REPO = 'kiln.kaniko/git-repo'
 ANNOTATION_GIT_VERSION = 'kiln.kaniko/git-version'
 ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
-# Marks the pods and Secrets of one run of the module, so that one watch (a label selector)
-# follows all its builds and cleanup finds all it made.
+# Marks the pods and Secrets of one run: one watch (a label selector) follows them, cleanup finds them.
 RUN_LABEL = 'kiln.kaniko/run'
 
 
@@ -104,6 +103,13 @@ def _sh(script, *args):
 def init_container_name(spec):
     """The init container of the pod: clone (git) or receive (a local context)."""
     return RECEIVE if spec.local else CLONE
+
+
+def log_containers(spec):
+    """The containers whose logs the build follows, in the order they run."""
+    if spec.supply_only is not None:
+        return supply.steps(spec)
+    return (init_container_name(spec), KANIKO) + (supply.steps(spec) if supply.wanted(spec) else ())
 
 
 def receive_command(spec, size):
@@ -394,6 +400,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
         'containers': containers,
         'volumes': volumes,
     }
+    supply.place(spec, pod_spec, registry_secret)  # sign, sbom: the steps after Kaniko
     _placement(spec, pod_spec)
     return {
         'apiVersion': 'v1',

@@ -19,7 +19,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import Validat
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results, supply, supply_check
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import UNAVAILABLE, with_identity
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
@@ -93,6 +93,7 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
         check_local_paths(prepared)
         engine.check_namespace(spec.namespace)
         prepared.registry_key = check_secrets(spec, secrets)
+        public_key = check_sign_secret(spec, secrets)
         if spec.local:
             prepared.pack()
         if resolver is None:
@@ -101,12 +102,39 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
             prepared.decision = identify(prepared.spec, resolver, lookup)
         if prepared.decision.key:
             prepared.spec = with_identity(prepared.spec, prepared.decision.commit, prepared.decision.key)
+        if prepared.decision.skip and supply.wanted(spec) and lookup is not None:
+            _supply_only(prepared, lookup, public_key, warn)
         if prepared.decision.check == UNAVAILABLE and resolver is not None and spec.push and warn is not None:
             warn('Building without looking for an existing image: {0}'.format(prepared.decision.detail))
     except BaseException:
         prepared.release()
         raise
     return prepared
+
+
+def _supply_only(prepared, lookup, public_key, warn):
+    """A build the registry holds: when it lacks its signature or SBOM, its pod adds just those."""
+    decision = prepared.decision
+    sign, attest = supply_check.missing(prepared.spec, lookup, decision.digest, public_key, warn)
+    if sign or attest:
+        prepared.spec = dataclasses.replace(prepared.spec, supply_only=supply.supply_only(
+            prepared.spec, decision.digest, decision.images, sign, attest))
+
+
+def check_sign_secret(spec, secrets):
+    """The Secret of sign.key_secret holds cosign's three keys; return cosign.pub (None: no sign, or not readable)."""
+    if not spec.sign:
+        return None
+    read = secrets.read(spec.namespace, spec.sign.key_secret, 'sign.key_secret')
+    if read is None:
+        return None
+    missing = [key for key in supply.KEYS if key not in read[1]]
+    if missing:
+        raise ClusterError("sign.key_secret: Secret '{0}' lacks {1}; make the key pair with cosign generate-key-pair "
+                           "k8s://{2}/{0}, which writes {3}".format(spec.sign.key_secret, ' and '.join(missing),
+                                                                    spec.namespace, ', '.join(supply.KEYS)),
+                           {'option': 'sign.key_secret'})
+    return read[1][supply.PUBLIC_KEY]
 
 
 def check_local_paths(prepared):
@@ -124,6 +152,8 @@ def check_local_paths(prepared):
                                                 "the Dockerfile relative to it".format(spec.dockerfile, root))
     if spec.tarball and spec.tarball.dest:
         tarball_file.check_dest(spec.tarball.dest)
+    if spec.sbom and spec.sbom.dest:
+        tarball_file.check_dest(spec.sbom.dest, 'sbom.dest')
 
 
 def _secret_keys(spec, secrets, option, name):

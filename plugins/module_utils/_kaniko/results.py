@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import supply
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import UNAVAILABLE, Decision
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 
@@ -104,12 +105,26 @@ def retention(spec, outcome, pod):
                      release_export=release, discard_partial=release)
 
 
+def pushed(spec, pod):
+    """(digest, [name@digest, ...]) of the image the build pushed: what Kaniko wrote to its termination log, or,
+    for a pod that only signs, the image the registry held."""
+    if spec.supply_only is not None:
+        return spec.supply_only.digest, list(spec.supply_only.images)
+    termination = pod_status.container_termination(pod or {}, pod_render.KANIKO) or {}
+    return pod_status.parse_termination(termination.get('message'))
+
+
 def succeeded(spec, result, pod, kept):
     """``result`` of a build that succeeded, with its digest, images and message."""
-    termination = pod_status.container_termination(pod or {}, pod_render.KANIKO) or {}
-    digest, images = pod_status.parse_termination(termination.get('message'))
+    digest, images = pushed(spec, pod)
     result.update(digest=digest, images=images, image=images[0] if images else None, events=[])
-    if spec.tarball:
+    if supply.wanted(spec):
+        result.update(supply.references(spec, digest), signed=bool(spec.sign))
+    if spec.supply_only is not None:
+        added = ' and '.join(what for what, wanted in (('signed', spec.supply_only.sign),
+                                                       ('added its SBOM to', spec.supply_only.attest)) if wanted)
+        result['msg'] = '{0} {1}: the registry held this build already'.format(added.capitalize(), result['image'])
+    elif spec.tarball:
         where = spec.tarball.dest or '{0} in claim {1}'.format(spec.tarball.path, spec.tarball.pvc)
         result['msg'] = 'Built {0} into the tarball {1}'.format(spec.destinations[0], where)
     elif spec.push:
@@ -120,9 +135,13 @@ def succeeded(spec, result, pod, kept):
     return result
 
 
-def failure(outcome, result, events, kept):
-    """The BuildFailed to raise for a build that ended with ``outcome``."""
+def failure(outcome, result, events, kept, spec=None, pod=None):
+    """The BuildFailed to raise for a build that ended with ``outcome``. An image pushed before a step after
+    Kaniko failed (sign, sbom) is reported, as unsigned (``signed: false``)."""
     result.update(events=events, hint=outcome.hint, pod_kept=kept, digest=None, image=None, images=[])
+    if spec is not None and supply.wanted(spec):
+        digest, images = pushed(spec, pod)
+        result.update(digest=digest, images=images, image=images[0] if images else None, signed=False)
     return BuildFailed(pod_status.describe(outcome, pod_status.telling_line(result.get('log_lines'))), result)
 
 

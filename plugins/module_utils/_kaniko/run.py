@@ -21,7 +21,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnErr
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections, multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results, supply, supply_check
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import writer_for
@@ -137,8 +137,11 @@ class BuildRun(object):
         builds = []
         for unit, prepared in enumerate(self.prepared):
             decision = prepared.decision
-            if decision.skip:
+            if decision.skip and prepared.spec.supply_only is None:
                 outcomes[unit] = dict(results.skipped(decision, prepared.identity()), failed=False)
+                if supply.wanted(prepared.spec):
+                    outcomes[unit].update(supply.references(prepared.spec, decision.digest),
+                                          signed=bool(prepared.spec.sign))
             elif self.check_mode:
                 manifest = pod_render.render_pod(
                     prepared.spec, auth_secret_name=results.check_mode_secret_name(prepared.spec),
@@ -153,7 +156,25 @@ class BuildRun(object):
             except KilnError as exc:
                 exc.details['results'] = self._by_build(exc.details.get('results') or outcomes, partial=True)
                 raise
+        if not self.check_mode:
+            self._sbom_files(outcomes)
         return self._by_build(outcomes)
+
+    def _sbom_files(self, outcomes):
+        """Write the SBOM of each build with sbom.dest that has its image (built, or held already) to that file."""
+        for unit, prepared in enumerate(self.prepared):
+            spec, result = prepared.spec, outcomes[unit]
+            if not (spec.sbom and spec.sbom.dest and result and not result.get('failed') and result.get('digest')):
+                continue
+            try:
+                changed, sha256 = supply_check.write_sbom(spec, self.lookup, result['digest'])
+            except KilnError as exc:
+                result.update(failed=True, msg=exc.message)
+                if not self.group_of[unit].multi:
+                    self.failures.setdefault(self.group_of[unit].index, exc)
+                continue
+            result['sbom'] = dict(result.get('sbom') or {}, sha256=sha256)
+            result['changed'] = bool(result.get('changed') or changed)
 
     def _by_build(self, outcomes, partial=False):
         """The results of the builds from those of the units; a build of platforms writes its index here."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Optional, Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_url import GitRemote
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import Sbom, Signing, SupplyOnly
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 WORKSPACE = '/workspace'
@@ -156,8 +157,13 @@ class BuildSpec:
     registry_auth: Tuple[RegistryCredential, ...]
     registry_ca: Tuple[RegistryCA, ...]
     build_secrets: Tuple[BuildSecret, ...]
+    # Options sign and sbom: the steps after Kaniko in the pod (supply.py).
+    sign: Optional[Signing]
+    sbom: Optional[Sbom]
     executor_image: str
     git_image: str
+    cosign_image: str
+    syft_image: str
     image_pull_policy: str
     pod: PodOptions
     timeout: int
@@ -166,6 +172,9 @@ class BuildSpec:
     log_lines: int
     log_path: Optional[str]
     force: bool
+    # Set (prepare.py) when the registry holds this very build but lacks its signature or SBOM: the pod then
+    # only adds those.
+    supply_only: Optional[SupplyOnly] = None
 
     @property
     def context_dir(self):

@@ -17,6 +17,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_s
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import platforms as multi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import references as ref
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec_checks as checks
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import supply
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import BUILD_KEY_LABEL, NAME_LENGTH_MAX, BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import registry_host_problem
 
@@ -149,8 +150,9 @@ def build_spec(params):
         if key == BUILD_KEY_LABEL:
             raise ValidationError('labels.' + key, 'is set by the module (the build key); choose another label')
     fields.update(_credentials(params, registries['insecure_registries']))
-    checks.image_reference('executor_image', params['executor_image'])
-    checks.image_reference('git_image', params['git_image'])
+    fields['sign'], fields['sbom'] = supply.check(params, outputs['push'], outputs['tarball'])
+    for option in ('executor_image', 'git_image', 'cosign_image', 'syft_image'):
+        checks.image_reference(option, params[option])
     fields.update(_limits(params))
     pod = checks.pod_options(params['pod'])
     cross_build = bool(params.get('cross_build'))
@@ -159,5 +161,6 @@ def build_spec(params):
         insecure=bool(params['insecure']), skip_tls_verify=bool(params['skip_tls_verify']),
         extra_args=checks.extra_args(params['extra_args']),
         executor_image=params['executor_image'], git_image=params['git_image'],
+        cosign_image=params['cosign_image'], syft_image=params['syft_image'],
         image_pull_policy=params['image_pull_policy'], pod=pod, cross_build=cross_build,
         keep_pod=params['keep_pod'], log_path=params['log_path'], force=bool(params.get('force')), **fields)

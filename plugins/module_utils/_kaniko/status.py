@@ -16,6 +16,7 @@ from typing import Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.log_sections import clean_text
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import CLONE, EXPORT, KANIKO, RECEIVE
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import ATTACH, SBOM, SIGN
 
 RUNNING = 'running'
 SUCCEEDED = 'succeeded'
@@ -38,7 +39,10 @@ TARBALL_NOT_FETCHED = 'TarballNotFetched'
 MOUNT_FAILED = 'FailedMount'
 _VOLUME_WARNINGS = ('FailedMount', 'FailedAttachVolume')
 
-_IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', KANIKO: 'executor_image'}
+_IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', KANIKO: 'executor_image',
+                 SBOM: 'syft_image', SIGN: 'cosign_image', ATTACH: 'cosign_image'}
+# What cosign says when cosign.password does not open cosign.key.
+_DECRYPT_RE = re.compile(r'decrypt|incorrect password|invalid password', re.I)
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
 _COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
 # What Go (Kaniko) says of a registry certificate it does not trust.
@@ -104,6 +108,14 @@ def _hint(reason, container, message=None):
                 'pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum')
     if container == CLONE:
         return 'the source could not be fetched: check git.repo, git.version and git.secret'
+    if container == SIGN and _DECRYPT_RE.search(message or ''):
+        return ("cosign could not open cosign.key with cosign.password: the Secret of sign.key_secret must hold the "
+                "password the key was made with; the image was pushed, unsigned")
+    if container in (SIGN, ATTACH):
+        return ('signing or attaching the SBOM failed: see log_lines; the image was pushed, and lacks what this step '
+                'adds (a run again adds it without rebuilding)')
+    if container == SBOM:
+        return 'syft could not make the SBOM of the pushed image: see log_lines; the image was pushed without it'
     if container == KANIKO:
         return 'a build step or the push failed: see log_lines (and log_path for the whole log)'
     return None
@@ -137,6 +149,15 @@ def container_running(pod, name):
         if container == name:
             return 'running' in (item.get('state') or {})
     return False
+
+
+def final_container(pod):
+    """The container whose success is the build's: the last supply step when the pod has any, else Kaniko."""
+    names = [item.get('name') for item in (pod.get('spec') or {}).get('containers') or [] if isinstance(item, dict)]
+    for name in (SIGN, ATTACH):
+        if name in names:
+            return name
+    return KANIKO
 
 
 def _failed_container(pod):
@@ -232,7 +253,7 @@ def _classify(pod, now, unschedulable_since, unschedulable_timeout):
     name, terminated = _failed_container(pod)
 
     if phase == 'Succeeded':
-        return Outcome(SUCCEEDED, container=KANIKO, exit_code=0, reason='Completed')
+        return Outcome(SUCCEEDED, container=final_container(pod), exit_code=0, reason='Completed')
     if phase == 'Failed':
         if status.get('reason'):
             reason = status['reason']
@@ -247,9 +268,10 @@ def _classify(pod, now, unschedulable_since, unschedulable_timeout):
     # Pending, Running or Unknown: the phase may lag behind the containers.
     if terminated:
         return _from_termination(name, terminated)
-    kaniko_done = container_termination(pod, KANIKO)
-    if kaniko_done and kaniko_done.get('exitCode') == 0:
-        return Outcome(SUCCEEDED, container=KANIKO, exit_code=0, reason=kaniko_done.get('reason') or 'Completed')
+    final = final_container(pod)
+    done = container_termination(pod, final)
+    if done and done.get('exitCode') == 0:
+        return Outcome(SUCCEEDED, container=final, exit_code=0, reason=done.get('reason') or 'Completed')
     for container, item in _container_statuses(pod):
         waiting = _state(item, 'waiting')
         if waiting and waiting.get('reason') in FAIL_FAST_WAITING:

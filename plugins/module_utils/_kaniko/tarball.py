@@ -26,8 +26,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exe
 CHUNK = 1024 * 1024
 
 
-def check_dest(path):
-    """Refuse a tarball.dest that cannot be written, before anything is created; the file is not made."""
+def check_dest(path, option='tarball.dest'):
+    """Refuse a file (tarball.dest, sbom.dest) that cannot be written, before anything is created; it is not made."""
     directory = os.path.dirname(path)
     reason = None
     if os.path.isdir(path):
@@ -37,7 +37,7 @@ def check_dest(path):
     elif not os.access(directory, os.W_OK | os.X_OK):
         reason = os.strerror(errno.EACCES)
     if reason:
-        raise ValidationError('tarball.dest', 'cannot write {0}: {1}; give a file in a directory that exists and is '
+        raise ValidationError(option, 'cannot write {0}: {1}; give a file in a directory that exists and is '
                                               'writable on the host that runs the module'.format(path, reason))
 
 
