@@ -34,6 +34,7 @@ except ImportError:
 
 # The keys of a platform's result that its entry in ``manifests`` carries.
 _MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept')
+_SUPPLY_KEYS = ('signed', 'signatures', 'attestations', 'sbom')  # with sign or sbom (supply.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +174,7 @@ def _manifest(platform, result):
     entry = dict(platform=platform)
     entry.update((key, result.get(key)) for key in _MANIFEST_KEYS)
     entry['skipped'] = bool(result.get('skipped_reason'))
+    entry.update((key, result[key]) for key in _SUPPLY_KEYS if key in result)
     if result.get('failed'):
         entry.update(failed=True, msg=result.get('msg'))
     return entry

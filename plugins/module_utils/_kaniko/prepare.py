@@ -62,6 +62,7 @@ class Prepared(object):
         self.registry_key = pod_render.DOCKERCONFIGJSON
         self.decision = None
         self.packed = None
+        self.public_key = None  # cosign.pub of sign.key_secret, when it could be read
 
     def context_root(self):
         """The directory packed as the build context: local_context.path, and context_sub_path in it."""
@@ -93,7 +94,7 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
         check_local_paths(prepared)
         engine.check_namespace(spec.namespace)
         prepared.registry_key = check_secrets(spec, secrets)
-        public_key = check_sign_secret(spec, secrets)
+        prepared.public_key = check_sign_secret(spec, secrets)
         if spec.local:
             prepared.pack()
         if resolver is None:
@@ -103,7 +104,7 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
         if prepared.decision.key:
             prepared.spec = with_identity(prepared.spec, prepared.decision.commit, prepared.decision.key)
         if prepared.decision.skip and supply.wanted(spec) and lookup is not None:
-            _supply_only(prepared, lookup, public_key, warn)
+            _supply_only(prepared, lookup, prepared.public_key, warn)
         if prepared.decision.check == UNAVAILABLE and resolver is not None and spec.push and warn is not None:
             warn('Building without looking for an existing image: {0}'.format(prepared.decision.detail))
     except BaseException:

@@ -13,6 +13,7 @@ and Secret of the run that is not a finished build's pod kept on purpose (keep_p
 from __future__ import annotations
 
 import binascii
+import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import writer_for
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.prepare import check_log_path, open_log, prepare
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.prepare import Prepared, check_log_path, open_log, prepare
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.scheduler import Scheduler
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.signals import raise_on_signals
 
@@ -158,8 +159,45 @@ class BuildRun(object):
                 raise
         if not self.check_mode:
             self._sbom_files(outcomes)
-        return self._by_build(outcomes)
+        concluded = self._by_build(outcomes)
+        if not self.check_mode:
+            self._sign_indexes(concluded)
+        return concluded
 
+    def _sign_indexes(self, concluded):
+        """Sign the index of each build of platforms with sign whose index lacks the signature: by a pod of the sign
+        step alone, after the platforms' pods (each of which signed its own image)."""
+        pending = []
+        for group, result in zip(self.groups, concluded):
+            spec, first = group.spec, self.prepared[group.units[0]]
+            if not (group.multi and spec.sign and not result.get('failed') and result.get('digest')):
+                continue
+            index = dataclasses.replace(spec, platforms=(), platform=None, sbom=None, log_path=None)
+            result['signatures'] = supply.references(index, result['digest'])['signatures']
+            result['signed'] = all(entry.get('signed') for entry in result.get('manifests') or ())
+            if not supply_check.missing(index, self.lookup, result['digest'], first.public_key, self.warn)[0]:
+                continue
+            prepared = Prepared(dataclasses.replace(index, supply_only=supply.supply_only(
+                index, result['digest'], result['images'], sign=True, attest=False)))
+            prepared.registry_key, prepared.decision = first.registry_key, first.decision
+            pending.append((group.units[0], Build(prepared, self.engine, self.run_id, self.clock,
+                                                  self.warn_for(group.units[0]), label=self._label(group.units[0]))))
+        if not pending:
+            return
+        outcomes = [None] * len(self.units)
+        self._run(pending, outcomes)
+        for unit, build in pending:
+            group = self.group_of[unit]
+            result = concluded[group.index]
+            if build.result.get('failed'):
+                result.update(failed=True, signed=False, pod_name=build.result.get('pod_name'),
+                              pod_kept=bool(build.result.get('pod_kept')), msg='index: ' + build.result['msg'])
+                for key in ('rc', 'container', 'reason', 'hint', 'log_lines', 'events'):
+                    if key in build.result:
+                        result[key] = build.result[key]
+                self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
+            else:
+                result['changed'] = True
     def _sbom_files(self, outcomes):
         """Write the SBOM of each build with sbom.dest that has its image (built, or held already) to that file."""
         for unit, prepared in enumerate(self.prepared):

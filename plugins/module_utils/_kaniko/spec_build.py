@@ -150,7 +150,7 @@ def build_spec(params):
         if key == BUILD_KEY_LABEL:
             raise ValidationError('labels.' + key, 'is set by the module (the build key); choose another label')
     fields.update(_credentials(params, registries['insecure_registries']))
-    fields['sign'], fields['sbom'] = supply.check(params, outputs['push'], outputs['tarball'])
+    fields['sign'], fields['sbom'] = supply.check(params, outputs['push'], outputs['tarball'], fields['platforms'])
     for option in ('executor_image', 'git_image', 'cosign_image', 'syft_image'):
         checks.image_reference(option, params[option])
     fields.update(_limits(params))

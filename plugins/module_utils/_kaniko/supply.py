@@ -88,7 +88,7 @@ class SupplyOnly:
     steps: Tuple[str, ...] = ()
 
 
-def check(params, push, tarball):
+def check(params, push, tarball, platforms=()):
     """(Signing or None, Sbom or None) from options sign and sbom; raises ValidationError."""
     sign, sbom = params.get('sign'), params.get('sbom')
     signing = None
@@ -106,6 +106,10 @@ def check(params, push, tarball):
         found = Sbom(format=sbom.get('format') or 'spdx-json', dest=sbom.get('dest'))
         if found.format not in FORMATS:
             raise ValidationError('sbom.format', "'{0}' is not one of {1}".format(found.format, ', '.join(FORMATS)))
+        if found.dest and platforms:
+            raise ValidationError('sbom.dest', 'one file cannot hold the SBOMs of several platforms; leave sbom.dest '
+                                               'out with platforms (the registry keeps each platform\'s SBOM), or '
+                                               'build each platform with platform and a file of its own')
     for option, value in (('sign', signing), ('sbom', found)):
         if value is None:
             continue
