@@ -103,7 +103,7 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
             prepared.decision = identify(prepared.spec, resolver, lookup)
         if prepared.decision.key:
             prepared.spec = with_identity(prepared.spec, prepared.decision.commit, prepared.decision.key)
-        if prepared.decision.skip and supply.wanted(spec) and lookup is not None:
+        if prepared.decision.skip and prepared.decision.digest and supply.wanted(spec) and lookup is not None:
             _supply_only(prepared, lookup, prepared.public_key, warn)
         if prepared.decision.check == UNAVAILABLE and resolver is not None and spec.push and warn is not None:
             warn('Building without looking for an existing image: {0}'.format(prepared.decision.detail))

@@ -51,7 +51,7 @@ def pae(payload_type, payload):
 def verify(public_key_pem, signature, data):
     """True when ``signature`` (bytes) is the signature of ``data`` by the key of ``public_key_pem``; False when it
     is not; None when it cannot be told (no cryptography, or a key of a kind cosign does not make)."""
-    if not HAS_CRYPTOGRAPHY:
+    if not HAS_CRYPTOGRAPHY or not public_key_pem:
         return None
     try:
         key = serialization.load_pem_public_key(public_key_pem.encode('utf-8'))
@@ -164,8 +164,10 @@ def missing(spec, lookup, digest, public_key, warn=None):
         except (RegistryError, LookupUnavailable):
             return bool(spec.sign), bool(spec.sbom)
     if unverified and warn is not None:
-        warn('Took the signatures in the registry as made with the key of sign.key_secret without verifying them: '
-             'the Python library cryptography is missing on the host that runs the module')
+        why = ('the Python library cryptography is missing on the host that runs the module' if not HAS_CRYPTOGRAPHY
+               else 'cosign.pub of sign.key_secret could not be read, or holds a key of a kind cosign does not make')
+        warn('Took the signatures in the registry as made with the key of sign.key_secret without verifying '
+             'them: ' + why)
     return need_sign, need_attest
 
 

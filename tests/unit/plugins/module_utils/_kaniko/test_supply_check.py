@@ -128,3 +128,9 @@ def test_no_sbom_in_the_registry_fails_naming_sbom_dest(tmp_path):
     with pytest.raises(ValidationError) as raised:
         supply_check.write_sbom(wanted, lookup_on(registry(('sig',))), DIGEST)
     assert raised.value.message.startswith('sbom.dest: the registry holds no SBOM of ' + DIGEST)
+
+
+def test_without_the_public_key_a_signature_there_counts_and_the_module_says_it_did_not_verify():
+    warnings = []
+    assert supply_check.missing(spec(), lookup_on(registry()), DIGEST, None, warnings.append) == (False, False)
+    assert len(warnings) == 1 and 'without verifying' in warnings[0] and 'cosign.pub' in warnings[0]
