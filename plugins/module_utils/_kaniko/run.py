@@ -198,6 +198,7 @@ class BuildRun(object):
                 self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
             else:
                 result['changed'] = True
+
     def _sbom_files(self, outcomes):
         """Write the SBOM of each build with sbom.dest that has its image (built, or held already) to that file."""
         for unit, prepared in enumerate(self.prepared):

@@ -38,7 +38,7 @@ def check_dest(path, option='tarball.dest'):
         reason = os.strerror(errno.EACCES)
     if reason:
         raise ValidationError(option, 'cannot write {0}: {1}; give a file in a directory that exists and is '
-                                              'writable on the host that runs the module'.format(path, reason))
+                                      'writable on the host that runs the module'.format(path, reason))
 
 
 def _sha256(path):

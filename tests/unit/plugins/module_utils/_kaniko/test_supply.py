@@ -98,8 +98,9 @@ def test_each_repository_is_signed_once_and_syft_reads_the_first():
 
 
 def test_plain_http_and_unverified_tls_follow_the_push_options():
-    env = lambda spec, index: dict((item['name'], item.get('value'))  # noqa: E731
-                                   for item in render.render_pod(spec)['spec']['initContainers'][index]['env'])
+    def env(spec, index):
+        return dict((item['name'], item.get('value'))
+                    for item in render.render_pod(spec)['spec']['initContainers'][index]['env'])
     plain = supply_spec(insecure=True)
     assert env(plain, 2)['SYFT_REGISTRY_INSECURE_USE_HTTP'] == 'true'
     sign = dict((item['name'], item.get('value')) for item in render.render_pod(plain)['spec']['containers'][0]['env'])
@@ -129,8 +130,8 @@ def test_no_credential_value_reaches_the_pod():
 
 def test_a_pod_that_only_signs_has_neither_source_nor_kaniko():
     spec = supply_spec()
-    only = dataclasses.replace(spec, supply_only=supply.supply_only(spec, DIGEST, ['registry:5000/app@' + DIGEST],
-                                                                     sign=False, attest=True))
+    adds = supply.supply_only(spec, DIGEST, ['registry:5000/app@' + DIGEST], sign=False, attest=True)
+    only = dataclasses.replace(spec, supply_only=adds)
     manifest = render.render_pod(only)
     validate(manifest)
     assert names(manifest['spec']['initContainers']) == ['sbom']
