@@ -11,12 +11,13 @@ import subprocess
 import sys
 import urllib.request
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import ee, oci
 from .cmd import log, run
-from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, kaniko_bin,
-                     kube_bin)
+from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, cosign_bin,
+                     kaniko_bin, kube_bin, syft_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 
@@ -136,9 +137,9 @@ def build_kubernetes(go):
     tmp.rename(out)
 
 
-def _go_build_module(go, target, module, version, package, module_sum=None):
+def _go_build_module(go, target, module, version, package, module_sum=None, ldflags=(), tags=()):
     """Build `package` of `module@version` in a wrapper module of our own (as for Kubernetes), so the
-    proxy's version list is never needed (`go install pkg@version` asks for it)."""
+    proxy's version list is never needed (`go install pkg@version` asks for it). Stripped, with `ldflags`, `tags`."""
     if target.exists():
         return
     log("building %s@%s" % (package, version))
@@ -157,13 +158,30 @@ def _go_build_module(go, target, module, version, package, module_sum=None):
     tmp = target.parent.with_name(target.parent.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    run(go, "build", "-trimpath", "-ldflags", "-s -w", "-o", tmp / target.name, package, cwd=src, env=env)
+    flags = ["-trimpath", "-ldflags", " ".join(["-s", "-w", *ldflags])] + (["-tags", ",".join(tags)] if tags else [])
+    run(go, "build", *flags, "-o", tmp / target.name, package, cwd=src, env=env)
     shutil.rmtree(target.parent, ignore_errors=True)
     tmp.rename(target.parent)
 
 
-def build_binaries():
-    go = go_binary()
+def _tool_builds():
+    """_go_build_module's (target, module, version, package, {more}) for cosign and syft, which sign, attest and
+    make SBOMs. The build's main module is our wrapper, so `version` prints what the linker flags of the tool's
+    release say: cosign's Makefile sets sigs.k8s.io/release-utils/version (else "devel"), syft's .goreleaser.yaml
+    main.version without the "v" (else "[not provided]") and builds with these tags."""
+    cosign, syft = VERSIONS["COSIGN_VERSION"], VERSIONS["SYFT_VERSION"]
+    release_utils = "sigs.k8s.io/release-utils/version"
+    return [
+        (cosign_bin(), VERSIONS["COSIGN_MODULE"], cosign, VERSIONS["COSIGN_MODULE"] + "/cmd/cosign",
+         {"ldflags": ["-X", "%s.gitVersion=%s" % (release_utils, cosign),
+                      "-X", "%s.gitTreeState=clean" % release_utils]}),
+        (syft_bin(), VERSIONS["SYFT_MODULE"], syft, VERSIONS["SYFT_MODULE"] + "/cmd/syft",
+         {"ldflags": ["-X", "main.version=" + syft.lstrip("v")],
+          "tags": ("containers_image_openpgp", "exclude_graphdriver_btrfs")}),
+    ]
+
+
+def build_binaries(go):
     build_kubernetes(go)
     _go_build_module(go, coredns_bin(), "github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"],
                      "github.com/coredns/coredns")
@@ -189,6 +207,8 @@ GIT_IMAGES = ("docker.io/alpine/git:2.49.1", "kiln.lab/git:rev%s" % VERSIONS["GI
 KANIKO_IMAGES = ("ghcr.io/osscontainertools/kaniko:" + VERSIONS["KANIKO_VERSION"],
                  "gcr.io/kaniko-project/executor:v1.24.0")
 REGISTRY_IMAGES = ("docker.io/library/registry:2.8.3", "docker.io/library/registry:2")
+COSIGN_IMAGES = ("ghcr.io/sigstore/cosign/cosign:%s-dev" % VERSIONS["COSIGN_VERSION"],)
+SYFT_IMAGES = ("docker.io/anchore/syft:%s-debug" % VERSIONS["SYFT_VERSION"],)
 
 
 def _stage(name):
@@ -250,8 +270,8 @@ def _pause_root(pause):
     return build
 
 
-def _busybox_root():
-    root = _stage("busybox")
+def _busybox_root(name="busybox"):
+    root = _stage(name)
     (root / "bin").mkdir()
     shutil.copy2("/bin/busybox", root / "bin" / "busybox")
     applets = run("/bin/busybox", "--list-full", capture_output=True, text=True).stdout.split()
@@ -264,6 +284,24 @@ def _busybox_root():
     _etc(root)
     (root / "root").mkdir()
     return root
+
+
+def _tool_root(name, binary):
+    """An image for pods that run `sh -c` scripts around one tool, as the upstream -dev and -debug images
+    allow: busybox's shell and applets, the tool in /usr/local/bin, the CA bundle, HOME /root, and their
+    user nonroot (65532), as which the collection runs the tools."""
+    def build():
+        root = _busybox_root(name)
+        _etc(root, users=(("root", 0, "/root", "/bin/sh"), ("nonroot", 65532, "/home/nonroot", "/bin/sh")))
+        (root / "home" / "nonroot").mkdir(parents=True)
+        os.chown(root / "home" / "nonroot", 65532, 65532)
+        (root / "usr" / "local" / "bin").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(binary, root / "usr" / "local" / "bin" / name)
+        (root / "etc" / "ssl" / "certs").mkdir(parents=True)
+        shutil.copy2("/etc/ssl/certs/ca-certificates.crt", root / "etc" / "ssl" / "certs" / "ca-certificates.crt")
+        (root / "etc" / "nsswitch.conf").write_text("hosts: files dns\n")
+        return root
+    return build
 
 
 def _git_root():
@@ -343,8 +381,18 @@ def _deb_version(package):
 IMAGE_FORMAT = "1"  # bump when the image layouts below change
 
 
+def _make_images(specs):
+    """{name: (archive path, manifest digest, names)} of (name, version, names, root builder, config) specs."""
+    result = {}
+    for name, version, names, builder, config in specs:
+        key = "%s-f%s" % (version.replace(":", "_").replace("~", "_").replace("+", "_"), IMAGE_FORMAT)
+        archive, digest = _archive(name, key, names, builder, config)
+        result[name] = (archive, digest, names)
+    return result
+
+
 def build_images(pause):
-    """Returns {archive path: (manifest digest, names)} for every lab image."""
+    """The images of the cluster and of the builds it runs, as _make_images returns them."""
     path = "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
     specs = [
         ("pause", VERSIONS["KUBERNETES_VERSION"], (PAUSE_IMAGE,), _pause_root(pause),
@@ -361,20 +409,37 @@ def build_images(pause):
          {"Entrypoint": ["/bin/registry"], "Cmd": ["serve", "/etc/docker/registry/config.yml"],
           "ExposedPorts": {"5000/tcp": {}}, "Volumes": {"/var/lib/registry": {}}}),
     ]
-    result = {}
-    for name, version, names, builder, config in specs:
-        key = "%s-f%s" % (version.replace(":", "_").replace("~", "_").replace("+", "_"), IMAGE_FORMAT)
-        archive, digest = _archive(name, key, names, builder, config)
-        result[name] = (archive, digest, names)
+    result = _make_images(specs)
     # Three layers and a name that follows the collection's content: made by a module of its own.
     result["ee"] = ee.build_image()
     return result
 
 
+def build_tool_images():
+    """cosign's and syft's images, as _make_images returns them. Their shell is busybox's: a new one, a new image."""
+    busybox = _deb_version("busybox-static")
+    tools = (("cosign", VERSIONS["COSIGN_VERSION"], COSIGN_IMAGES, cosign_bin()),
+             ("syft", VERSIONS["SYFT_VERSION"], SYFT_IMAGES, syft_bin()))
+    return _make_images([(name, "%s-%s" % (version, busybox), names, _tool_root(name, binary),
+                          {"Entrypoint": ["/usr/local/bin/" + name],
+                           "Env": ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root"]})
+                         for name, version, names, binary in tools])
+
+
 def build_all():
+    """Returns {name: (archive path, manifest digest, names)} for every lab image."""
     ensure_packages()
-    pause = build_binaries()
-    return build_images(pause)
+    go = go_binary()
+    # cosign and syft take some 1,300 s of CPU for the two. Their two `go build`s run side by side and beside
+    # everything else, to fill what the other steps leave idle on a cold machine (module downloads, single-core
+    # links, debootstrap, pip); their images are made once both are built.
+    with ThreadPoolExecutor(2) as pool:
+        tools = [pool.submit(_go_build_module, go, *build[:4], **build[4]) for build in _tool_builds()]
+        images = build_images(build_binaries(go))
+    for done in tools:
+        done.result()  # raises the failure of either build, once both have ended
+    images.update(build_tool_images())
+    return images
 
 
 if __name__ == "__main__":

@@ -105,3 +105,11 @@ def coredns_bin():
 
 def kaniko_bin():
     return BIN / ("kaniko-" + VERSIONS["KANIKO_VERSION"]) / "executor"
+
+
+def cosign_bin():
+    return BIN / ("cosign-" + VERSIONS["COSIGN_VERSION"]) / "cosign"
+
+
+def syft_bin():
+    return BIN / ("syft-" + VERSIONS["SYFT_VERSION"]) / "syft"
