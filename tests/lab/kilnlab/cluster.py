@@ -21,7 +21,7 @@ from . import build, ee, pki, procs
 from .cmd import log, run
 from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
                      KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
-                     coredns_bin, kube_bin)
+                     coredns_bin, cosign_bin, kube_bin, syft_bin)
 
 HOSTPATH_PV = Path("/tmp/hostpath_pv")  # where kube-controller-manager's hostPath provisioner puts volumes
 CERTS_D = Path(os.environ.get("KILN_LAB_CERTS_D", "/etc/containerd/certs.d"))
@@ -604,6 +604,9 @@ def env_lines():
         "KILN_LAB_CA": PKI / "ca.crt",
         "KILN_LAB_KUBECTL": kube_bin("kubectl"),
         "KILN_LAB_CERTS_D": CERTS_D,
+        # On the host, for tests that check what a build signed or attested (`cosign verify`, syft's SBOMs).
+        "KILN_LAB_COSIGN": cosign_bin(),
+        "KILN_LAB_SYFT": syft_bin(),
     }
     ee_image = ee.image_name()  # the image this checkout's collection makes; none without the project venv
     if ee_image:
