@@ -312,10 +312,10 @@ def registry_auth(values):
     return tuple(credentials)
 
 
-def registry_ca(values, skip_tls_verify, insecure_registries, source=None):
+def registry_ca(values, skip_tls_verify, insecure_registries, entry=None):
     """The registry_ca entries: each a host[:port] with exactly one Secret or ConfigMap, registries listed once.
 
-    ``source(where, registry, item)``, when given, checks where an entry's CA comes from instead and returns its
+    ``entry(where, registry, item)``, when given, checks where an entry's CA comes from instead and returns its
     RegistryCA (kiln.kaniko.container_build reads a file of its host)."""
     if values and skip_tls_verify:
         raise ValidationError('registry_ca', 'has no effect with skip_tls_verify true, which checks no certificate; '
@@ -347,8 +347,8 @@ def registry_ca(values, skip_tls_verify, insecure_registries, source=None):
         if registry in insecure_registries:
             raise ValidationError(option, "'{0}' is also in insecure_registries, which reaches it over plain HTTP "
                                           "without a certificate; leave it out of one of them".format(registry))
-        if source is not None:
-            entries.append(source(where, registry, item))
+        if entry is not None:
+            entries.append(entry(where, registry, item))
             continue
         secret, config_map = item.get('secret'), item.get('config_map')
         if secret is not None and config_map is not None:
