@@ -278,7 +278,7 @@ class ContainerEngine(object):
     def _run(self, words, timeout=COMMAND_TIMEOUT):
         try:
             return subprocess.run([self.podman] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
-                                  text=True, timeout=timeout, start_new_session=True)
+                                  text=True, timeout=timeout, start_new_session=True, check=False)
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, '', 'podman {0}: no answer within {1} s'.format(
                 words[0], timeout))
