@@ -22,6 +22,15 @@ BASE = {
         "insecure": True,
         "timeout": 120,
     },
+    "kiln.kaniko.container_build": {
+        "git": {"repo": "{git}/smoke.git"},
+        "destinations": ["{registry}/{namespace}/smoke:bad-input"],
+        "registry_mirrors": ["{registry}"],
+        "insecure_registries": ["{registry}"],
+        "insecure": True,
+        "image_pull_policy": "Never",
+        "timeout": 120,
+    },
     "kiln.kaniko.image_info": {
         "reference": "{registry}/{namespace}/smoke:bad-input",
         "insecure": True,
@@ -51,6 +60,7 @@ def case(id, module, option, fix, what, args, kubeconfig=None, gap=None):
 
 
 BUILD = "kiln.kaniko.build"
+CONTAINER_BUILD = "kiln.kaniko.container_build"
 IMAGE_INFO = "kiln.kaniko.image_info"
 REGISTRY_ROLE = "kiln.kaniko.registry"
 ROLES = (REGISTRY_ROLE,)
@@ -290,6 +300,30 @@ CASES = [
          "a namespace name longer than a DNS label", {"kiln_registry_namespace": "kiln-" + "r" * 60}),
     case("role-unreachable-api-server", REGISTRY_ROLE, "kubeconfig", "check kubeconfig/host",
          "a kubeconfig whose server does not answer", {}, kubeconfig="{unreachable_kubeconfig}"),
+    # ---------------------------------------------------------------- container_build: build's checks, and its own
+    case("container-pod-option", CONTAINER_BUILD, "namespace", "Supported parameters include",
+         "an option only a pod has (namespace)", {"namespace": "{namespace}"}),
+    case("container-git-secret", CONTAINER_BUILD, "secret", "Supported parameters include",
+         "git.secret, a Secret of the cluster, where the credentials are options",
+         {"git": {"repo": "{git}/smoke.git", "secret": "git-token-only"}}),
+    case("container-bad-destination", CONTAINER_BUILD, "destinations[0]", "repository names are lower case",
+         "an upper-case repository", {"destinations": ["{registry}/Team/app:1"]}),
+    case("container-owned-flag", CONTAINER_BUILD, "extra_args[0]", "set through destinations",
+         "a flag an option sets", {"extra_args": ["--destination=x:1"]}),
+    case("container-zero-timeout", CONTAINER_BUILD, "timeout", "positive number of seconds", "timeout 0",
+         {"timeout": 0}),
+    case("container-ssh-without-key", CONTAINER_BUILD, "git.key_file", "git.known_hosts_file",
+         "an SSH repository without a key", {"git": {"repo": "{git_ssh}/smoke.git"}}),
+    case("container-username-alone", CONTAINER_BUILD, "git.password", "go together",
+         "git.username without git.password", {"git": {"repo": "{git}/smoke.git", "username": "kiln"}}),
+    case("container-missing-key-file", CONTAINER_BUILD, "git.key_file", "readable file",
+         "a key file that does not exist",
+         {"git": {"repo": "{git_ssh}/smoke.git", "key_file": "/nonexistent/id", "known_hosts_file": "/etc/hosts"}}),
+    case("container-relative-ca", CONTAINER_BUILD, "registry_ca[0].path", "absolute path",
+         "a CA file given by a relative path",
+         {"registry_ca": [{"registry": "registry.example.com", "path": "ca.pem"}], "insecure": False}),
+    case("container-local-context-file", CONTAINER_BUILD, "local_context.path", "directory",
+         "a file as the context", {"git": DROP, "local_context": {"path": "{contexts}/file.txt"}}),
 ]
 
 

@@ -20,6 +20,7 @@ DOC = REPO / "docs" / "errors.md"
 
 MODULE_TITLES = {
     "kiln.kaniko.build": "kiln.kaniko.build",
+    "kiln.kaniko.container_build": "kiln.kaniko.container_build",
     "kiln.kaniko.image_info": "kiln.kaniko.image_info",
     "kiln.kaniko.registry": "The role kiln.kaniko.registry",
 }

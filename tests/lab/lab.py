@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab."""
+"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab; `podman` loads its
+executor image into podman (kiln.kaniko.container_build)."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kilnlab import build, cluster  # noqa: E402
+from kilnlab import build, cluster, podman  # noqa: E402
 
 
 def main(argv):
     commands = {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env,
                 "vars": cluster.integration_vars,
                 "build": build.build_all,
-                "deps": build.ensure_packages}
+                "deps": build.ensure_packages,
+                "podman": podman.load}
     if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:
         # For fault tests: stop one component by its pid; `lab.py up` starts it again.
         return 0 if cluster.procs.stop(argv[2]) else 1

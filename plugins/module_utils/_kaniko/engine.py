@@ -20,7 +20,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUE
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec, results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.logs import LogStreamer
 
@@ -97,6 +97,17 @@ class KubernetesEngine(object):
             except ApiException as exc:
                 raise cluster_error(exc, 'create the build pod')
         return workload
+
+    @staticmethod
+    def preview(spec, registry_key, run_id):
+        """What check mode shows of a build that would run: the pod, with a stand-in for the registry Secret's name."""
+        return dict(pod=pod_render.render_pod(spec, auth_secret_name=results.check_mode_secret_name(spec),
+                                              registry_secret_key=registry_key, run_id=run_id))
+
+    @staticmethod
+    def explain(outcome):
+        """The outcome of a failed build as the user reads it: the hints of status.py name this engine's options."""
+        return outcome
 
     def delete(self, kind, namespace, name, running, warn, deadline=None):
         """Delete pod or Secret ``name``; at once (grace 0) when ``running``. Warns what is left when it cannot."""

@@ -179,7 +179,7 @@ class Build(object):
             return results.succeeded(self.spec, result, pod, retention.keep)
         events = self._warning_events()
         self._cleanup(delete_pod=retention.delete, running=retention.running)
-        raise results.failure(outcome, result, events, retention.keep, self.spec, pod)
+        raise results.failure(self.engine.explain(outcome), result, events, retention.keep, self.spec, pod)
 
     def _export(self, result):
         """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;

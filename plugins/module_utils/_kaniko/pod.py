@@ -28,6 +28,7 @@ import json
 import posixpath
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_secrets, supply
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.docker_config import docker_config
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod_scripts import (
     CLONE_SCRIPT,
     DISCARD_EXEC,
@@ -421,10 +422,6 @@ def _b64(text):
 
 def render_auth_secret(spec, run_id=None):
     """Return the kubernetes.io/dockerconfigjson Secret holding spec.registry_auth."""
-    auths = {}
-    for credential in spec.registry_auth:
-        auths[credential.server] = {'auth': _b64('{0}:{1}'.format(credential.username, credential.password))}
-    config = json.dumps({'auths': auths}, sort_keys=True, separators=(',', ':'))
     labels = {
         'app.kubernetes.io/managed-by': MANAGED_BY,
         'app.kubernetes.io/name': APP_NAME,
@@ -440,7 +437,7 @@ def render_auth_secret(spec, run_id=None):
             'namespace': spec.namespace,
             'labels': labels,
         },
-        'data': {DOCKERCONFIGJSON: _b64(config)},
+        'data': {DOCKERCONFIGJSON: _b64(docker_config(spec))},
     }
 
 

@@ -22,14 +22,17 @@ EXPORT_STATE_DIR = '/kiln/state'
 RELEASED = EXPORT_STATE_DIR + '/released'
 
 # Runs in the clone container with /bin/sh -c. Everything it needs comes from KILN_* variables
-# and the files of the git.secret Secret; it holds no value of its own.
+# and the files of the git.secret Secret; it holds no value of its own. kiln.kaniko.container_build runs
+# it on the module's host, naming its own private directories in KILN_GIT_SECRET_DIR and
+# KILN_TERMINATION_LOG instead of the pod's mounts.
 CLONE_SCRIPT = r'''set -eu
-secret_dir=/var/run/kiln/git-secret
+secret_dir=${KILN_GIT_SECRET_DIR:-/var/run/kiln/git-secret}
+termination=${KILN_TERMINATION_LOG:-/dev/termination-log}
 err="$HOME/git-stderr"
 
 fail() {
     printf 'kiln clone: %s\n' "$*" >&2
-    printf '%s\n' "$*" >/dev/termination-log || :
+    printf '%s\n' "$*" >"$termination" || :
     exit 1
 }
 
@@ -76,10 +79,9 @@ ssh)
             fail "Secret '$KILN_GIT_SECRET' (git.secret) has neither a key token nor the keys username and password"
         fi
         helper="$HOME/git-credential-kiln"
-        cat >"$helper" <<'HELPER'
-#!/bin/sh
+        printf '#!/bin/sh\nd="%s"\n' "$secret_dir" >"$helper"
+        cat >>"$helper" <<'HELPER'
 [ "$1" = get ] || exit 0
-d=/var/run/kiln/git-secret
 if [ -f "$d/token" ]; then
     user=x-access-token
     [ -f "$d/username" ] && user=$(cat "$d/username")
@@ -143,7 +145,7 @@ fi
 
 commit=$(git rev-parse HEAD)
 echo "kiln clone: checked out $commit"
-printf '%s' "$commit" >/dev/termination-log
+printf '%s' "$commit" >"$termination"
 '''
 
 RECEIVE_SCRIPT = 'until [ -e {0} ]; do sleep 0.2; done; echo "kiln receive: build context received"'.format(RECEIVED)

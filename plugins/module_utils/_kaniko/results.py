@@ -60,8 +60,11 @@ def check_mode_secret_name(spec):
     return spec.name + '-auth-' + CHECK_MODE_SECRET_NAME if spec.registry_auth else None
 
 
-def check_mode(manifest, decision, identity_keys):
-    result = dict(changed=True, pod=manifest, commit=decision.commit, msg='Check mode: the build pod would be created')
+def check_mode(preview, decision, identity_keys):
+    """The result of a build that would run; ``preview`` is what the engine would run (engine.preview): the pod, and
+    maybe its own message."""
+    result = dict(changed=True, commit=decision.commit, msg='Check mode: the build pod would be created')
+    result.update(preview)
     result.update(identity_keys)
     return result
 

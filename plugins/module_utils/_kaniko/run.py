@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError, cluster_error
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections, multiarch
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results, supply, supply_check
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
@@ -144,10 +143,8 @@ class BuildRun(object):
                     outcomes[unit].update(supply.references(prepared.spec, decision.digest),
                                           signed=bool(prepared.spec.sign))
             elif self.check_mode:
-                manifest = pod_render.render_pod(
-                    prepared.spec, auth_secret_name=results.check_mode_secret_name(prepared.spec),
-                    registry_secret_key=prepared.registry_key, run_id=self.run_id)
-                outcomes[unit] = dict(results.check_mode(manifest, decision, prepared.identity()), failed=False)
+                preview = self.engine.preview(prepared.spec, prepared.registry_key, self.run_id)
+                outcomes[unit] = dict(results.check_mode(preview, decision, prepared.identity()), failed=False)
             else:
                 builds.append((unit, Build(prepared, self.engine, self.run_id, self.clock, self.warn_for(unit),
                                            label=self._label(unit))))

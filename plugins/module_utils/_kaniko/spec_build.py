@@ -109,7 +109,7 @@ def _cache(params, outputs, insecure_registries):
     return dict(cache=cache, cache_repo=cache_repo, cache_ttl=cache_ttl if cache else None)
 
 
-def _credentials(params, insecure_registries):
+def _credentials(params, insecure_registries, ca_source=None):
     """registry_secret, registry_auth, registry_ca and build_secrets."""
     registry_secret = params['registry_secret']
     registry_auth = checks.registry_auth(params['registry_auth'])
@@ -117,7 +117,8 @@ def _credentials(params, insecure_registries):
         raise ValidationError('registry_auth', 'give registry_secret or registry_auth, not both')
     if registry_secret is not None:
         checks.object_name('registry_secret', registry_secret)
-    registry_ca = checks.registry_ca(params.get('registry_ca'), bool(params['skip_tls_verify']), insecure_registries)
+    registry_ca = checks.registry_ca(params.get('registry_ca'), bool(params['skip_tls_verify']), insecure_registries,
+                                     ca_source)
     return dict(registry_secret=registry_secret, registry_auth=registry_auth, registry_ca=registry_ca,
                 build_secrets=build_secrets.check(params.get('build_secrets')))
 
@@ -132,9 +133,13 @@ def _limits(params):
                 log_lines=params['log_lines'])
 
 
-def build_spec(params):
-    """Validate the module parameters (after AnsibleModule's checks) and return a BuildSpec."""
-    fields = dict(namespace=_label('namespace', params['namespace']),
+def build_spec(params, ca_source=None):
+    """Validate the module parameters (after AnsibleModule's checks) and return a BuildSpec.
+
+    kiln.kaniko.container_build gives no namespace nor git_image (None), and ``ca_source``, which checks its
+    registry_ca entries (files of its host; see spec_checks.registry_ca)."""
+    namespace = params['namespace']
+    fields = dict(namespace=None if namespace is None else _label('namespace', namespace),
                   name=_label('name', params['name'], NAME_LENGTH_MAX))
     fields.update(_source(params))
     outputs = _outputs(params)
@@ -149,10 +154,11 @@ def build_spec(params):
     for key, _value in fields['labels']:
         if key == BUILD_KEY_LABEL:
             raise ValidationError('labels.' + key, 'is set by the module (the build key); choose another label')
-    fields.update(_credentials(params, registries['insecure_registries']))
+    fields.update(_credentials(params, registries['insecure_registries'], ca_source))
     fields['sign'], fields['sbom'] = supply.check(params, outputs['push'], outputs['tarball'], fields['platforms'])
     for option in ('executor_image', 'git_image', 'cosign_image', 'syft_image'):
-        checks.image_reference(option, params[option])
+        if params[option] is not None:  # container_build has no git_image (nor cosign and syft)
+            checks.image_reference(option, params[option])
     fields.update(_limits(params))
     pod = checks.pod_options(params['pod'])
     cross_build = bool(params.get('cross_build'))

@@ -312,8 +312,11 @@ def registry_auth(values):
     return tuple(credentials)
 
 
-def registry_ca(values, skip_tls_verify, insecure_registries):
-    """The registry_ca entries: each a host[:port] with exactly one Secret or ConfigMap, registries listed once."""
+def registry_ca(values, skip_tls_verify, insecure_registries, entry=None):
+    """The registry_ca entries: each a host[:port] with exactly one Secret or ConfigMap, registries listed once.
+
+    ``entry(where, registry, item)``, when given, checks where an entry's CA comes from instead and returns its
+    RegistryCA (kiln.kaniko.container_build reads a file of its host)."""
     if values and skip_tls_verify:
         raise ValidationError('registry_ca', 'has no effect with skip_tls_verify true, which checks no certificate; '
                                              'leave skip_tls_verify out to check the registries against their CA')
@@ -344,6 +347,9 @@ def registry_ca(values, skip_tls_verify, insecure_registries):
         if registry in insecure_registries:
             raise ValidationError(option, "'{0}' is also in insecure_registries, which reaches it over plain HTTP "
                                           "without a certificate; leave it out of one of them".format(registry))
+        if entry is not None:
+            entries.append(entry(where, registry, item))
+            continue
         secret, config_map = item.get('secret'), item.get('config_map')
         if secret is not None and config_map is not None:
             raise ValidationError(where, 'give secret or config_map, not both: the CA is read from one object')

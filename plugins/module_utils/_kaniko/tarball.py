@@ -109,6 +109,31 @@ def fetch(core, namespace, pod, spec):
             pass
 
 
+def place(source, dest):
+    """Copy the tarball at ``source`` (a file of this host) to ``dest`` through a temporary file next to it, as
+    fetch() does; return {path, size, sha256}. Raises OSError; dest is then untouched."""
+    handle, partial = tempfile.mkstemp(dir=os.path.dirname(dest), prefix='.' + os.path.basename(dest) + '.',
+                                       suffix='.kiln-partial')
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with os.fdopen(handle, 'wb') as out, open(source, 'rb') as data:
+            for block in iter(lambda: data.read(CHUNK), b''):
+                out.write(block)
+                digest.update(block)
+                size += len(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(partial, 0o666 & ~_umask())
+        os.replace(partial, dest)
+        return dict(path=dest, size=size, sha256=digest.hexdigest())
+    finally:
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
+
+
 def keep_on_claim(core, namespace, pod, spec):
     """Check the tarball Kaniko wrote on the claim and give it its name; return {pvc, path, size, sha256}."""
     out = pod_exec.run(core, namespace, pod, pod_render.EXPORT, pod_render.keep_command(spec)).split()

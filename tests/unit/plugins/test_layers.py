@@ -24,7 +24,8 @@ PREFIX = 'ansible_collections.kiln.kaniko.plugins.'
 # Standard-library modules that do I/O or run things in the background.
 IO_MODULES = {'os', 'subprocess', 'socket', 'threading', 'tempfile', 'shutil', 'signal', 'urllib.request',
               'concurrent.futures', 'queue', 'time', 'io', 'tarfile'}
-PURE = ['module_utils._kaniko.pod', 'module_utils._kaniko.results', 'module_utils._kaniko.status']
+PURE = ['module_utils._kaniko.pod', 'module_utils._kaniko.results', 'module_utils._kaniko.status',
+        'module_utils._kaniko.container_args', 'module_utils._kaniko.container_status']
 
 
 def modules(root=PLUGINS):

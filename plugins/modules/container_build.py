@@ -1,0 +1,447 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container_build
+short_description: Build a container image with Kaniko in a local podman container, no cluster
+version_added: 0.2.0
+description:
+  - Builds a container image with the Kaniko executor in a container of C(podman) on the host that runs the module,
+    and pushes it. The same contract as M(kiln.kaniko.build) without a cluster, for a CI runner, an AWX host or a
+    laptop that has podman.
+  - The source is cloned on the host, with the clone script of M(kiln.kaniko.build)'s pod and C(git), into a private
+    temporary directory (O(git)), or is a directory of the host (O(local_context)), packed as C(.dockerignore) says and
+    unpacked into that directory. It is mounted read-only into the container.
+  - The options, their checks, the build key, the skip of builds whose image the registry already holds
+    (C(changed=false)), the digest, the classification of failures (exit code, C(OOMKilled), the telling log line and
+    a hint) and the result keys are those of M(kiln.kaniko.build); a build key is the same for both modules, so an
+    image one built is skipped by the other.
+  - The container has the privileges of the Kaniko container of the build pod and no more, with every other
+    capability dropped, C(no-new-privileges) and podman's default seccomp profile, never C(--privileged). Registry
+    credentials go into a C(config.json) (mode 0600) of the private directory, mounted read-only at
+    C(/kaniko/.docker); none reaches an argument, an environment value, the result or the logs.
+  - The container is named V(<name>-) and six hexadecimal digits and labelled C(kiln.kaniko/run) and
+    C(app.kubernetes.io/managed-by=kiln.kaniko). It is removed when the build is over, whatever its end, and on
+    SIGINT and SIGTERM (Ctrl-C, a cancelled job), with the private directory.
+author:
+  - kiln.kaniko maintainers (!UNKNOWN)
+extends_documentation_fragment:
+  - kiln.kaniko.attributes
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode the options are checked, the registry is asked whether it holds the build already, and a build
+        that would run returns the podman command in RV(command), with a change. Nothing is cloned or run.
+  diff_mode:
+    support: none
+  idempotent:
+    support: partial
+    details:
+      - A second run with the same source and options finds the image in the registry by its build key and
+        reports no change; see M(kiln.kaniko.build) for when a build runs anyway.
+requirements:
+  - podman (rootful or rootless) on the host that runs the module, with the executor image or access to its registry
+  - git and /bin/sh on that host, for O(git)
+options:
+  name:
+    description:
+      - Prefix of the build container's name.
+    type: str
+    default: kiln-build
+  git:
+    description:
+      - The source to build, a git repository that the host running the module clones.
+      - Mutually exclusive with O(local_context).
+    type: dict
+    suboptions:
+      repo:
+        description:
+          - URL of the git repository, V(https://), V(http://), V(git://), V(ssh://) or scp-like V(user@host:path).
+          - Must not carry a password or token; give O(git.token) or O(git.password).
+        type: str
+        required: true
+      version:
+        description:
+          - Branch, tag or commit SHA to build. V(HEAD) is the remote's default branch.
+        type: str
+        default: HEAD
+      depth:
+        description:
+          - Number of commits to fetch; V(0) fetches the whole history.
+        type: int
+        default: 1
+      submodules:
+        description:
+          - Whether to check out the submodules too (recursively).
+        type: bool
+        default: false
+      token:
+        description:
+          - A token for HTTPS, sent with the user name C(x-access-token), or O(git.username) if given.
+          - Offered only to the host of O(git.repo), through a credential helper that reads a 0600 file.
+        type: str
+      username:
+        description:
+          - User name for HTTPS, with O(git.password) or O(git.token).
+        type: str
+      password:
+        description:
+          - Password for HTTPS basic authentication, with O(git.username).
+        type: str
+      key_file:
+        description:
+          - Private SSH key file on the host that runs the module, for V(ssh://) and scp-like URLs, with
+            O(git.known_hosts_file). Hosts are always checked.
+        type: path
+      known_hosts_file:
+        description:
+          - The server's host keys (as C(ssh-keyscan) prints them), with O(git.key_file).
+        type: path
+  local_context:
+    description:
+      - The source to build, a directory on the host that runs the module, packed as its C(.dockerignore) says (the
+        rules of M(kiln.kaniko.build)); the build key is made from the sha256 of what was packed.
+      - Mutually exclusive with O(git).
+    type: dict
+    suboptions:
+      path:
+        description:
+          - Absolute path of the directory.
+        type: path
+        required: true
+      max_size:
+        description:
+          - The largest context the module packs, in bytes or as a quantity such as V(200Mi) or V(1Gi).
+        type: raw
+        default: 200Mi
+  context_sub_path:
+    description:
+      - Directory of the build context inside the repository (or inside O(local_context.path)); empty for the top.
+    type: str
+    default: ''
+  dockerfile:
+    description:
+      - Path of the Dockerfile, relative to the build context.
+    type: str
+    default: Dockerfile
+  destinations:
+    description:
+      - Image references to push to, such as V(registry:5000/team/app:1.0). At least one is required unless
+        O(push=false).
+    type: list
+    elements: str
+  build_args:
+    description:
+      - Build arguments (C(ARG) values), passed with C(--build-arg). Never put secrets here.
+    type: dict
+  target:
+    description:
+      - The stage of a multi-stage Dockerfile to build.
+    type: str
+  labels:
+    description:
+      - Labels to set on the image (C(--label)).
+    type: dict
+  platform:
+    description:
+      - Platform to build for, as V(os/arch) or V(os/arch/variant) (C(--custom-platform)).
+    type: str
+  insecure:
+    description:
+      - Push to plain HTTP registries (C(--insecure)).
+    type: bool
+    default: false
+  skip_tls_verify:
+    description:
+      - Push to registries without checking their certificates (C(--skip-tls-verify)).
+    type: bool
+    default: false
+  insecure_registries:
+    description:
+      - Registries (V(host:port)) to use over plain HTTP (C(--insecure-registry)).
+    type: list
+    elements: str
+  registry_mirrors:
+    description:
+      - Mirrors to pull Docker Hub images from (C(--registry-mirror)).
+    type: list
+    elements: str
+  push:
+    description:
+      - Whether to push the image. When not set, V(true), and V(false) with O(tarball).
+    type: bool
+  tarball:
+    description:
+      - Write the image as a tarball (C(docker save) format) instead of pushing it (C(--no-push --tar-path)).
+      - A build whose O(tarball.dest) already holds an image of the same build key is skipped.
+    type: dict
+    suboptions:
+      dest:
+        description:
+          - Absolute path of the file on the host that runs the module. Kaniko writes the tarball into the private
+            directory; the module copies it next to O(tarball.dest) and renames it, so a failed build leaves
+            O(tarball.dest) as it was.
+        type: path
+        required: true
+  extra_args:
+    description:
+      - More Kaniko flags, such as V(--compressed-caching=false). Flags that options set are refused.
+    type: list
+    elements: str
+  cache:
+    description:
+      - Whether Kaniko caches layers in a registry (C(--cache)), V(true), V(false) or V(auto), as for
+        M(kiln.kaniko.build).
+    type: raw
+    default: auto
+  cache_repo:
+    description:
+      - Repository for the layer cache (C(--cache-repo)).
+    type: str
+  cache_ttl:
+    description:
+      - How long cached layers stay valid (C(--cache-ttl)), such as V(336h).
+    type: str
+  registry_auth:
+    description:
+      - Registry credentials to push (and pull) with, written into the C(config.json) of the private directory.
+    type: list
+    elements: dict
+    suboptions:
+      server:
+        description:
+          - The registry, such as V(registry.example.com:5000) or V(ghcr.io).
+        type: str
+        required: true
+      username:
+        description:
+          - User name.
+        type: str
+        required: true
+      password:
+        description:
+          - Password or token.
+        type: str
+        required: true
+  registry_ca:
+    description:
+      - CAs to check the certificates of registries served over TLS with a private CA, one per registry
+        (C(--registry-certificate)). The file is copied into the private directory and mounted read-only.
+    type: list
+    elements: dict
+    suboptions:
+      registry:
+        description:
+          - The registry, as V(host) or V(host:port).
+        type: str
+        required: true
+      path:
+        description:
+          - The PEM file of the CA on the host that runs the module.
+        type: path
+        required: true
+  executor_image:
+    description:
+      - The Kaniko executor image.
+    type: str
+    default: ghcr.io/osscontainertools/kaniko:v1.26.3
+  image_pull_policy:
+    description:
+      - Whether podman pulls O(executor_image) (C(--pull)); V(Never) uses only what is in its image store.
+    type: str
+    choices: [Always, IfNotPresent, Never]
+    default: IfNotPresent
+  network:
+    description:
+      - The network of the container, as C(podman --network) takes it.
+      - V(slirp4netns) gives the build a network namespace of its own, as a pod has, through a user-mode network
+        stack that reaches what the host reaches and changes no firewall rule of the host; V(host) shares the
+        host's network.
+    type: str
+    default: slirp4netns
+  timeout:
+    description:
+      - Seconds the build may take, from the start of the clone. Then the container is removed and the task fails.
+    type: int
+    default: 1800
+  log_lines:
+    description:
+      - How many of the last log lines to return in RV(log_lines).
+    type: int
+    default: 50
+  log_path:
+    description:
+      - File on the host running the module to write the whole log to, the clone's and then Kaniko's.
+    type: path
+  force:
+    description:
+      - Build even when the destinations already hold an image with the same build key.
+    type: bool
+    default: false
+notes:
+  - The executor image of the lab is loaded with C(python3 tests/lab/lab.py podman); elsewhere podman pulls it.
+seealso:
+  - module: kiln.kaniko.build
+"""
+
+EXAMPLES = r"""
+- name: Build rng on this host and push it
+  kiln.kaniko.container_build:
+    git:
+      repo: https://github.com/jpetazzo/container.training
+      version: main
+    context_sub_path: dockercoins/rng
+    destinations:
+      - registry.example.com:5000/dockercoins/rng:1.0
+    registry_auth:
+      - server: registry.example.com:5000
+        username: ci
+        password: "{{ registry_password }}"
+  register: rng
+
+- name: Build this playbook's folder into a tarball, with the executor image podman already holds
+  kiln.kaniko.container_build:
+    local_context:
+      path: "{{ playbook_dir }}/app"
+    destinations: [app:1.0]
+    tarball:
+      dest: /tmp/app.tar
+    image_pull_policy: Never
+"""
+
+RETURN = r"""
+container_name:
+  description: The name of the build container (removed when the build is over).
+  returned: when the build ran
+  type: str
+  sample: kiln-build-3fa2c1
+digest:
+  description: The image digest, as Kaniko pushed it.
+  returned: success
+  type: str
+  sample: sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+image:
+  description: The first destination's repository with the digest, to deploy by digest.
+  returned: success, when pushed
+  type: str
+  sample: registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+images:
+  description: Every destination's repository with the digest, as Kaniko reported them.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1
+commit:
+  description: The commit SHA that was built (or, when skipped or in check mode, that the version resolved to).
+  returned: when the clone finished, or the version was resolved
+  type: str
+  sample: 5d1bd4d9f8d2b2c34cbdc1a3e6d2c0b6fbbd2f1a
+duration:
+  description: Seconds from the start of the build to its end.
+  returned: when the build ran
+  type: float
+  sample: 42.7
+rc:
+  description: Exit code of the step the build ended in; Kaniko exits with the exit code of a failing C(RUN) step.
+  returned: when a step ended
+  type: int
+  sample: 0
+container:
+  description: The step the build ended (or failed) in, V(clone) (or V(receive) with O(local_context)) or V(kaniko).
+  returned: when the build ran
+  type: str
+  sample: kaniko
+reason:
+  description: Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImageNeverPull) or V(Timeout).
+  returned: when the build ran
+  type: str
+  sample: Completed
+hint:
+  description: What to look at to fix a failure.
+  returned: failure
+  type: str
+  sample: "the build ran out of memory: add --compressed-caching=false to extra_args, or give the host more free memory"
+log_lines:
+  description: The last O(log_lines) lines of the log, the clone's followed by Kaniko's.
+  returned: when the build ran
+  type: list
+  elements: str
+  sample:
+    - "INFO[0013] Pushed registry:5000/rng@sha256:3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1"
+build_key:
+  description: The build key, written into the image as the label C(io.kiln.build-key), as M(kiln.kaniko.build) makes it.
+  returned: when O(git.version) could be resolved, or O(local_context) packed
+  type: str
+  sample: sha256:9f2c1b0e6a8d4c3b2a1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a3f2e1d0c9b
+local_context:
+  description: The local build context that was packed, its size in bytes and the sha256 of its tar.
+  returned: with O(local_context), when it could be packed
+  type: dict
+  sample:
+    path: /home/ci/app
+    size: 52439040
+    sha256: 1f0e3dad99908345f7439f8ffabdffc4c6f2c1e8b4c2d7a1e0f9b8a7c6d5e4f3
+tarball:
+  description: Where the image tarball is (C(path)), its C(size) in bytes and C(sha256).
+  returned: with O(tarball), when the build succeeded or was skipped
+  type: dict
+  sample:
+    path: /tmp/app.tar
+    size: 7865344
+    sha256: 9c56cc51b374c3ba189210d5b6d4bf57790d351c96c47c02190ecf1e430635ab
+skip_check:
+  description: What the look for an existing image found, V(found), V(missing), V(forced) or V(unavailable).
+  returned: when the options are valid
+  type: str
+  sample: found
+skip_detail:
+  description: The details of RV(skip_check).
+  returned: when the options are valid
+  type: str
+  sample: "registry:5000/rng:latest does not exist yet"
+skipped_reason:
+  description: Why no container was run; the build's image is already in the registry.
+  returned: when the build was skipped
+  type: str
+  sample: registry:5000/rng:latest already holds an image built from commit 5d1bd4d9 with the same build key
+cache_repo:
+  description: Where Kaniko caches layers, when the cache is on (see O(cache)).
+  returned: when the options are valid
+  type: str
+  sample: registry:5000/rng/cache
+command:
+  description: The podman command that would create the build container (no credential is in it).
+  returned: check mode
+  type: list
+  elements: str
+  sample: [/usr/bin/podman, create, --name=kiln-build-<generated>, --cap-drop=ALL]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_edge import run
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_options import (
+    MUTUALLY_EXCLUSIVE,
+    REQUIRED_ONE_OF,
+    argument_spec,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=MUTUALLY_EXCLUSIVE,
+        required_one_of=REQUIRED_ONE_OF,
+        supports_check_mode=True,
+    )
+    run(module)
+
+
+if __name__ == '__main__':
+    main()
