@@ -14,6 +14,8 @@ def main(argv):
     commands = {"up": cluster.up, "down": cluster.down, "status": cluster.status, "env": cluster.env,
                 "vars": cluster.integration_vars,
                 "build": build.build_all,
+                "go": build.build_go,
+                "toolchain": build.go_binary,
                 "deps": build.ensure_packages,
                 "podman": podman.load}
     if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:

@@ -426,18 +426,31 @@ def build_tool_images():
                          for name, version, names, binary in tools])
 
 
-def build_all():
-    """Returns {name: (archive path, manifest digest, names)} for every lab image."""
-    ensure_packages()
+def _build(then=None):
+    """Every Go build of the lab, then ``then(pause)`` (the images) while cosign and syft may still build."""
     go = go_binary()
     # cosign and syft take some 1,300 s of CPU for the two. Their two `go build`s run side by side and beside
     # everything else, to fill what the other steps leave idle on a cold machine (module downloads, single-core
     # links, debootstrap, pip); their images are made once both are built.
     with ThreadPoolExecutor(2) as pool:
         tools = [pool.submit(_go_build_module, go, *build[:4], **build[4]) for build in _tool_builds()]
-        images = build_images(build_binaries(go))
+        pause = build_binaries(go)
+        result = then(pause) if then else None
     for done in tools:
         done.result()  # raises the failure of either build, once both have ended
+    return result
+
+
+def build_go():
+    """The Go builds alone, no image: most of a cold start, which scripts/test.sh begins beside its first tiers."""
+    ensure_packages()
+    _build()
+
+
+def build_all():
+    """Returns {name: (archive path, manifest digest, names)} for every lab image."""
+    ensure_packages()
+    images = _build(build_images)
     images.update(build_tool_images())
     return images
 
