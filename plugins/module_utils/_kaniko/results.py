@@ -126,8 +126,8 @@ def succeeded(spec, result, pod, kept):
     if spec.supply_only is not None:
         added = ' and '.join(what for what, wanted in (('signed', spec.supply_only.sign),
                                                        ('added its SBOM to', spec.supply_only.attest)) if wanted)
-        result['msg'] = '{0}{1} {2}: the registry held this build already'.format(added[:1].upper(), added[1:],
-                                                                                 result['image'])
+        result['msg'] = '{0}{1} {2}: the registry held this build already'.format(
+            added[:1].upper(), added[1:], result['image'])
     elif spec.tarball:
         where = spec.tarball.dest or '{0} in claim {1}'.format(spec.tarball.path, spec.tarball.pvc)
         result['msg'] = 'Built {0} into the tarball {1}'.format(spec.destinations[0], where)
