@@ -40,6 +40,9 @@ BUILDS = {
     'local-context': dict(local_context=dict(path='/src/app')),
     'tarball-dest': dict(git=dict(repo='https://git.example.com/org/app.git'), tarball=dict(dest='/tmp/out/app.tar')),
     'tarball-pvc': dict(local_context=dict(path='/src/app'), tarball=dict(pvc='artifacts', path='images/app.tar')),
+    'signed-sbom': dict(git=dict(repo='https://git.example.com/org/app.git'), sign=dict(key_secret='cosign-keys'),
+                        sbom=dict(format='spdx-json')),
+    'attached-sbom': dict(git=dict(repo='https://git.example.com/org/app.git'), sbom=dict(format='cyclonedx-json')),
 }
 # Values for the parameters of the *_command functions, by parameter name.
 ARGUMENTS = {'size': 1024}
