@@ -34,6 +34,8 @@ except ImportError:
 
 # The keys of a platform's result that its entry in ``manifests`` carries.
 _MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept')
+# The keys that say why a pod failed, which the build's result takes from the pod that failed it.
+FAILURE_KEYS = ('rc', 'container', 'reason', 'hint', 'log_lines', 'events')
 _SUPPLY_KEYS = ('signed', 'signatures', 'attestations', 'sbom')  # with sign or sbom (supply.py)
 
 
@@ -199,7 +201,7 @@ def conclude(group, unit_results, prepared, lookup, skipped=None):
                     key=lambda pair: bool(pair[1].get('cancelled')))  # the platform that failed first, not those cancelled
     if failed:
         platform, unit = failed[0]
-        for key in ('rc', 'container', 'reason', 'hint', 'log_lines', 'events'):
+        for key in FAILURE_KEYS:
             if key in unit:
                 result[key] = unit[key]
         result.update(failed=True, digest=None, image=None, images=[], pod_name=unit.get('pod_name'),

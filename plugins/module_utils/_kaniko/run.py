@@ -189,7 +189,7 @@ class BuildRun(object):
             if build.result.get('failed'):
                 result.update(failed=True, signed=False, pod_name=build.result.get('pod_name'),
                               pod_kept=bool(build.result.get('pod_kept')), msg='index: ' + build.result['msg'])
-                for key in ('rc', 'container', 'reason', 'hint', 'log_lines', 'events'):
+                for key in multiarch.FAILURE_KEYS:
                     if key in build.result:
                         result[key] = build.result[key]
                 self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
