@@ -12,7 +12,7 @@ python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null || {
 }
 # The execution-environment image of this checkout's collection (built and imported if missing; on a
 # running lab this starts or stops nothing).
-python3 "$KILN_REPO/tests/lab/lab.py" up >/dev/null
+python3 "$KILN_REPO/tests/lab/lab.py" images ee >/dev/null
 kiln_stage_collection
 ANSIBLE_COLLECTIONS_PATH=$KILN_COLLECTIONS
 export ANSIBLE_COLLECTIONS_PATH

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab; `podman` loads its
+"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab; `images supply|ee`
+builds and imports what only some tiers use (cosign and syft, the execution environment); `podman` loads its
 executor image into podman (kiln.kaniko.container_build)."""
 
 import sys
@@ -21,9 +22,16 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:
         # For fault tests: stop one component by its pid; `lab.py up` starts it again.
         return 0 if cluster.procs.stop(argv[2]) else 1
+    if len(argv) >= 3 and argv[1] == "images" and all(name in build.EXTRAS for name in argv[2:]):
+        # What some tiers need beyond the core: cosign and syft ("supply"), the execution environment ("ee").
+        cluster.images(argv[2:])
+        return 0
+    if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply"):
+        build.build_go(argv[2])
+        return 0
     if len(argv) != 2 or argv[1] not in commands:
-        print("usage: lab.py {%s} | lab.py stop {%s}" % (",".join(commands), ",".join(cluster.COMPONENTS)),
-              file=sys.stderr)
+        print("usage: lab.py {%s} | lab.py go {core,supply} | lab.py images {%s} ... | lab.py stop {%s}"
+              % (",".join(commands), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)), file=sys.stderr)
         return 2
     result = commands[argv[1]]()
     return result if isinstance(result, int) else 0

@@ -4,6 +4,7 @@ Every product is cached under KILN_CACHE, keyed by the versions in tests/lab/ver
 present, so that a machine that has built once starts the lab in seconds.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -12,6 +13,7 @@ import sys
 import urllib.request
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import ee, oci
@@ -20,6 +22,17 @@ from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, c
                      kaniko_bin, kube_bin, syft_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
+
+
+@contextmanager
+def locked(name):
+    """One build of ``name`` at a time on this machine: `lab.py go supply` begun beside the first tiers and a
+    target that needs its product wait for each other instead of writing the same files."""
+    locks = CACHE / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / (name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 # ---------------------------------------------------------------- Debian packages
@@ -93,7 +106,10 @@ def go_binary():
 
 
 def go_env():
-    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod -buildvcs=false", GOTOOLCHAIN="local")
+    """No cgo, modules from the proxy, and no DWARF: the binaries are stripped (-ldflags "-s -w") anyway, so the
+    compiler need not write debug information that the linker throws away."""
+    env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod -buildvcs=false -gcflags=all=-dwarf=false",
+               GOTOOLCHAIN="local")
     return env
 
 
@@ -114,8 +130,12 @@ def _staging_modules(go):
 def build_kubernetes(go):
     version = VERSIONS["KUBERNETES_VERSION"]
     out = kube_bin("x").parent
-    if all((out / name).exists() for name in KUBE_COMMANDS):
-        return
+    with locked(out.name):
+        if not all((out / name).exists() for name in KUBE_COMMANDS):
+            _build_kubernetes(go, version, out)
+
+
+def _build_kubernetes(go, version, out):
     log("building Kubernetes %s from k8s.io/kubernetes (several minutes the first time)" % version)
     src = SRC / ("kubernetes-" + version)
     src.mkdir(parents=True, exist_ok=True)
@@ -140,8 +160,12 @@ def build_kubernetes(go):
 def _go_build_module(go, target, module, version, package, module_sum=None, ldflags=(), tags=()):
     """Build `package` of `module@version` in a wrapper module of our own (as for Kubernetes), so the
     proxy's version list is never needed (`go install pkg@version` asks for it). Stripped, with `ldflags`, `tags`."""
-    if target.exists():
-        return
+    with locked(target.parent.name):
+        if not target.exists():
+            _go_build(go, target, module, version, package, module_sum, ldflags, tags)
+
+
+def _go_build(go, target, module, version, package, module_sum, ldflags, tags):
     log("building %s@%s" % (package, version))
     src = SRC / ("%s-%s" % (target.parent.name.rsplit("-", 1)[0], version))
     src.mkdir(parents=True, exist_ok=True)
@@ -181,12 +205,7 @@ def _tool_builds():
     ]
 
 
-def build_binaries(go):
-    build_kubernetes(go)
-    _go_build_module(go, coredns_bin(), "github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"],
-                     "github.com/coredns/coredns")
-    _go_build_module(go, kaniko_bin(), VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"],
-                     VERSIONS["KANIKO_MODULE"] + "/cmd/executor", module_sum=VERSIONS.get("KANIKO_MODULE_SUM"))
+def _pause(go):
     pause = BIN / ("pause-" + VERSIONS["KUBERNETES_VERSION"]) / "pause"
     if not pause.exists():
         info = json.loads(run(go, "mod", "download", "-json", "k8s.io/kubernetes@" + VERSIONS["KUBERNETES_VERSION"],
@@ -195,6 +214,24 @@ def build_binaries(go):
         run("gcc", "-Os", "-static", "-DVERSION=" + VERSIONS["PAUSE_TAG"], "-o", pause,
             Path(info["Dir"]) / "build" / "pause" / "linux" / "pause.c")
     return pause
+
+
+def _small_binaries(go):
+    _go_build_module(go, coredns_bin(), "github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"],
+                     "github.com/coredns/coredns")
+    _go_build_module(go, kaniko_bin(), VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"],
+                     VERSIONS["KANIKO_MODULE"] + "/cmd/executor", module_sum=VERSIONS.get("KANIKO_MODULE_SUM"))
+
+
+def build_binaries(go):
+    """The cluster's binaries and the executor; returns the pause binary. Kubernetes' one `go build` of six
+    commands, CoreDNS then Kaniko, and the git image's debootstrap (network, not CPU) run side by side: each
+    `go build` ends in links that use one core, and module downloads use none."""
+    with ThreadPoolExecutor(3) as pool:
+        jobs = [pool.submit(build_kubernetes, go), pool.submit(_small_binaries, go), pool.submit(_git_base)]
+        for job in jobs:
+            job.result()
+    return _pause(go)
 
 
 # ---------------------------------------------------------------- images
@@ -247,6 +284,11 @@ def _copy_with_libs(binary, root, dest):
 def _archive(name, key, names, root_builder, config):
     """Build (or reuse) the image archive `name`, keyed by `key`. Returns (archive path, manifest digest)."""
     archive = IMAGES / ("%s-%s.oci.tar" % (name, key))
+    with locked("image-" + name):
+        return _archive_locked(archive, name, key, names, root_builder, config)
+
+
+def _archive_locked(archive, name, key, names, root_builder, config):
     meta = archive.with_suffix(".json")
     if archive.exists() and meta.exists():
         return archive, json.loads(meta.read_text())["digest"]
@@ -304,16 +346,23 @@ def _tool_root(name, binary):
     return build
 
 
-def _git_root():
+def _git_base():
+    """The git image's root filesystem from debootstrap, cached by suite and revision."""
     rev = VERSIONS["GIT_IMAGE_REV"]
     base = ROOTFS / ("git-%s-%s" % (VERSIONS["DEBIAN_SUITE"], rev))
-    if not base.exists():
-        tmp = base.with_name(base.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_PACKAGES"]))
-        run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["GIT_IMAGE_PACKAGES"],
-            VERSIONS["DEBIAN_SUITE"], tmp, DEBIAN_MIRROR, stdout=subprocess.DEVNULL)
-        tmp.rename(base)
+    with locked(base.name):
+        if not base.exists():
+            tmp = base.with_name(base.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["GIT_IMAGE_PACKAGES"]))
+            run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["GIT_IMAGE_PACKAGES"],
+                VERSIONS["DEBIAN_SUITE"], tmp, DEBIAN_MIRROR, stdout=subprocess.DEVNULL)
+            tmp.rename(base)
+    return base
+
+
+def _git_root():
+    base = _git_base()
     root = _stage("git")
     run("cp", "-a", str(base) + "/.", root)
     for junk in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale",
@@ -392,7 +441,7 @@ def _make_images(specs):
 
 
 def build_images(pause):
-    """The images of the cluster and of the builds it runs, as _make_images returns them."""
+    """The images of the cluster and of a plain build, as _make_images returns them."""
     path = "/usr/local/bin:/usr/local/sbin:/usr/bin:/usr/sbin:/bin:/sbin"
     specs = [
         ("pause", VERSIONS["KUBERNETES_VERSION"], (PAUSE_IMAGE,), _pause_root(pause),
@@ -409,10 +458,7 @@ def build_images(pause):
          {"Entrypoint": ["/bin/registry"], "Cmd": ["serve", "/etc/docker/registry/config.yml"],
           "ExposedPorts": {"5000/tcp": {}}, "Volumes": {"/var/lib/registry": {}}}),
     ]
-    result = _make_images(specs)
-    # Three layers and a name that follows the collection's content: made by a module of its own.
-    result["ee"] = ee.build_image()
-    return result
+    return _make_images(specs)
 
 
 def build_tool_images():
@@ -426,32 +472,52 @@ def build_tool_images():
                          for name, version, names, binary in tools])
 
 
-def _build(then=None):
-    """Every Go build of the lab, then ``then(pause)`` (the images) while cosign and syft may still build."""
-    go = go_binary()
-    # cosign and syft take some 1,300 s of CPU for the two. Their two `go build`s run side by side and beside
-    # everything else, to fill what the other steps leave idle on a cold machine (module downloads, single-core
-    # links, debootstrap, pip); their images are made once both are built.
+def _tool_binaries(go):
+    """cosign and syft, some 1,300 s of CPU for the two: their two `go build`s side by side."""
     with ThreadPoolExecutor(2) as pool:
-        tools = [pool.submit(_go_build_module, go, *build[:4], **build[4]) for build in _tool_builds()]
-        pause = build_binaries(go)
-        result = then(pause) if then else None
-    for done in tools:
-        done.result()  # raises the failure of either build, once both have ended
-    return result
+        for done in [pool.submit(_go_build_module, go, *build[:4], **build[4]) for build in _tool_builds()]:
+            done.result()  # raises the failure of either build, once both have ended
 
 
-def build_go():
-    """The Go builds alone, no image: most of a cold start, which scripts/test.sh begins beside its first tiers."""
+def build_core():
+    """What the cluster and a plain build need, as _make_images returns it: the lab that `up` starts and the
+    demo uses. The images for signing and SBOMs and the execution environment are extras (EXTRAS)."""
     ensure_packages()
-    _build()
+    return build_images(build_binaries(go_binary()))
+
+
+def build_supply():
+    """cosign's and syft's binaries and images, for the targets that sign, attest and make SBOMs."""
+    ensure_packages()
+    _tool_binaries(go_binary())
+    return build_tool_images()
+
+
+def build_ee():
+    """The execution-environment image of this checkout's collection, for the job-pod tests."""
+    return {"ee": ee.build_image()}
+
+
+# What some tiers need beyond the core, by name: `lab.py images NAME` builds it and imports it into the lab.
+EXTRAS = {"supply": build_supply, "ee": build_ee}
+
+
+def build_go(which="core"):
+    """The Go builds alone, no image: most of a cold start, which scripts/test.sh begins beside its first
+    tiers; ``which`` is "core" (what `up` needs) or "supply" (cosign and syft)."""
+    ensure_packages()
+    go = go_binary()
+    if which == "supply":
+        _tool_binaries(go)
+    else:
+        build_binaries(go)
 
 
 def build_all():
-    """Returns {name: (archive path, manifest digest, names)} for every lab image."""
-    ensure_packages()
-    images = _build(build_images)
-    images.update(build_tool_images())
+    """Returns {name: (archive path, manifest digest, names)} for every lab image, the extras included."""
+    images = build_core()
+    for extra in EXTRAS.values():
+        images.update(extra())
     return images
 
 

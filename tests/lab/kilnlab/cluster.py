@@ -642,10 +642,8 @@ def up():
     started = time.monotonic()
     if all(healthy().values()):
         if os.geteuid() == 0:
-            # Images this checkout makes and the node lacks are imported without restarting anything; the
-            # execution-environment image is named after the collection's content, so after a change of the
-            # collection this builds its top layer and imports it, and a second `up` imports nothing.
-            import_images(build.build_all())
+            # Images this checkout makes and the node lacks are imported without restarting anything.
+            import_images(build.build_core())
         seed_repositories()  # same content, same commits: a no-op unless tests/lab/repos changed
         log("the lab is already up (%.1fs)" % (time.monotonic() - started))
         print("\n".join(env_lines()))
@@ -661,7 +659,7 @@ def up():
         log("a previous lab was left behind (%s, and none of its processes runs); taking it down first"
             % ", ".join(left))
         down()
-    images = build.build_all()
+    images = build.build_core()
     log("built or reused everything in %.0fs; starting" % (time.monotonic() - started))
     t_start = time.monotonic()
     pki.ensure()
@@ -688,6 +686,24 @@ def up():
     ENV_FILE.write_text("\n".join(env_lines()) + "\n")
     log("the lab is up: started in %.1fs (%.0fs in all)" % (time.monotonic() - t_start, time.monotonic() - started))
     print("\n".join(env_lines()))
+
+
+def images(names):
+    """Build the extras ``names`` (build.EXTRAS: "supply", "ee") when missing and import them into the running lab;
+    a second call imports nothing. The execution-environment image is named after the collection's content, so
+    after a change of the collection this builds its top layer and imports it."""
+    unknown = [name for name in names if name not in build.EXTRAS]
+    if unknown or not names:
+        raise SystemExit("lab: images takes %s, not %s" % (" ".join(sorted(build.EXTRAS)), " ".join(unknown)))
+    if os.geteuid() != 0:
+        raise SystemExit("lab: run as root (images are imported into the lab's containerd)")
+    made = {}
+    for name in names:
+        made.update(build.EXTRAS[name]())
+    if procs.pid_of("containerd"):
+        import_images(made)
+    else:
+        log("built %s; the lab is not up, so nothing was imported" % " ".join(names))
 
 
 def _left_behind():
