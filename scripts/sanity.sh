@@ -6,4 +6,4 @@ set -euo pipefail
 . "$(dirname "$0")/test-env.sh"
 kiln_stage_collection
 cd "$KILN_STAGED"
-ansible-test sanity --requirements --python "$KILN_PYTHON" --color no "$@"
+kiln_ansible_test sanity --requirements --python "$KILN_PYTHON" --color no "$@"

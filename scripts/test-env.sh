@@ -119,6 +119,21 @@ for path in sys.stdin.read().split("\0"):
     export KILN_STAGED
 }
 
+# ansible-test with its arguments, failing when it passed but warned that a test did not run: a required
+# program missing (shellcheck), a test or a Python skipped. A skipped test is not a passed one.
+kiln_ansible_test() {
+    local out rc=0
+    out=$(mktemp)
+    ansible-test "$@" 2>&1 | tee "$out" || rc=$?
+    if [ "$rc" -eq 0 ] && grep -E '^WARNING: (Required program|Skipping|.* skipped|Excluding)' "$out" >/dev/null; then
+        echo "ansible-test passed, but some tests did not run:" >&2
+        grep -E '^WARNING: (Required program|Skipping|.* skipped|Excluding)' "$out" | sort -u >&2
+        rc=1
+    fi
+    rm -f "$out"
+    return "$rc"
+}
+
 kiln_venv && kiln_check_lowest && kiln_get_pip || { echo "test-env: could not prepare $KILN_VENV" >&2; return 1; }
 PATH=$KILN_VENV/bin:$PATH
 export PATH
