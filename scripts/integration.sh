@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# ansible-test integration on the running lab cluster (make lab-up), from a fresh copy of the
-# git-tracked collection files. Extra arguments go to ansible-test (e.g. a target name).
+# ansible-test integration on the running lab cluster (make lab-up), from fresh copies of the
+# git-tracked collection files: every target runs to its end, KILN_INTEGRATION_JOBS (default 2) at a time,
+# each in its own ansible-test process, and a table gives each one's result and seconds (scripts/run_targets.py).
+# Arguments: target names (default: all), and after them options for ansible-test (e.g. -v).
 set -euo pipefail
 # shellcheck source=scripts/test-env.sh
 . "$(dirname "$0")/test-env.sh"
@@ -12,8 +14,15 @@ eval "$(python3 "$KILN_REPO/tests/lab/lab.py" env)"
 # The executor image for the container_build target, from the lab's own archive; without podman that
 # target fails (it checks for the image), the others run.
 python3 "$KILN_REPO/tests/lab/lab.py" podman || echo "integration: no executor image in podman; container_build will fail" >&2
-kiln_stage_collection
-cd "$KILN_STAGED"
-# ansible-test filters the environment; the lab's addresses reach the targets as variables.
-python3 "$KILN_REPO/tests/lab/lab.py" vars >tests/integration/integration_config.yml
-ansible-test integration --python "$KILN_PYTHON" --color no "$@"
+jobs=${KILN_INTEGRATION_JOBS:-2}
+base=$KILN_COLLECTIONS
+trees=()
+for worker in $(seq 1 "$jobs"); do
+    # One tree a worker: ansible-test writes tests/output in the tree it runs from.
+    KILN_COLLECTIONS=$base-integration-$worker
+    kiln_stage_collection
+    # ansible-test filters the environment; the lab's addresses reach the targets as variables.
+    python3 "$KILN_REPO/tests/lab/lab.py" vars >"$KILN_STAGED/tests/integration/integration_config.yml"
+    trees+=(--tree "$KILN_STAGED")
+done
+exec "$KILN_VENV/bin/python" "$KILN_REPO/scripts/run_targets.py" "${trees[@]}" --python "$KILN_PYTHON" "$@"
