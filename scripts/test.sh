@@ -1,33 +1,54 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh Debian bookworm machine or a warm one:
-#   sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
-#   -> oracle (the differential test against the Go code) -> lint -> execution environment
-#   -> lab up -> lab smoke -> integration -> builds ending with their job (ansible-runner, job pods)
-#   -> the collection as users get it -> faults, bad input, secrets,
-#   pod security -> lab down.
+# The whole test suite, on a fresh Debian bookworm machine or a warm one, in two lanes side by side:
+#   checks:  sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
+#            -> oracle (the differential test against the Go code) -> lint -> execution environment
+#   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time)
+#            -> builds ending with their job (ansible-runner, job pods) -> the collection as users get it
+#            -> faults, bad input, secrets, pod security (last: they stop and restart lab components)
+# The checks need no lab and the lab's tiers spend much of their time waiting for pods: together they keep
+# both cores busy. The checks print as they run; each lab tier prints when it has ended. cosign and syft
+# (for the signing target only) build after the lab's own binaries, beside the tiers.
 # Installs what it needs (Debian packages, a venv from PyPI, the lab's builds from the Go module
 # proxy, cached under ~/.cache/kiln). Exits nonzero when any tier failed or could not run.
 # KILN_KEEP_LAB=1 leaves the lab running afterwards.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 repo=$(pwd)
+runs=$(mktemp -d)
 declare -a summary=()
 failed=0
 passed=0
 
+# tier NAME COMMAND...: run a tier, say how it went and how long it took (also in $runs/NAME.status).
+# With KILN_TIER_LOGS set, the tier's output goes to $runs/NAME.log instead, shown when the lanes have ended.
 tier() {
     local name=$1
     shift
     echo
     echo "==== $name: $*"
-    local start=$SECONDS
-    if "$@"; then
-        summary+=("$name: passed ($((SECONDS - start))s)")
-        passed=$((passed + 1))
+    local start=$SECONDS rc=0 cpu
+    cpu=$(children_cpu)
+    if [ -n "${KILN_TIER_LOGS:-}" ]; then
+        "$@" >"$runs/$name.log" 2>&1 || rc=$?
     else
-        summary+=("$name: FAILED ($((SECONDS - start))s)")
-        failed=$((failed + 1))
+        "$@" || rc=$?
     fi
+    local result=passed
+    [ "$rc" -eq 0 ] || result=FAILED
+    cpu=$(($(children_cpu) - cpu))
+    echo "$name: $result ($((SECONDS - start))s, ${cpu} CPU-s)" | tee "$runs/$name.status"
+    return "$rc"
+}
+
+# The CPU seconds (user + system) of the processes this shell has waited for: a tier's own work, not the
+# lab's daemons or the build containers it asks for.
+children_cpu() {
+    times >"$runs/times.$BASHPID"
+    awk 'NR == 2 {
+        total = 0
+        for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); total += t[1] * 60 + t[2] }
+        printf "%d\n", total
+    }' "$runs/times.$BASHPID"
 }
 
 # Units and sanity again on the oldest ansible-core that meta/runtime.yml claims (its own venv).
@@ -43,41 +64,73 @@ lab_down() {
 
 # Debian packages first (the venv and ansible-test's own venvs need python3-venv's ensurepip).
 python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
-# The lab's Go builds (Kubernetes, CoreDNS, Kaniko, cosign, syft) are most of a cold start: they run beside the
-# tiers that need no lab, and lab-up waits for them. The toolchain comes first, alone: the oracle builds with it.
+# The toolchain comes first, alone: the oracle builds with it too.
 python3 tests/lab/lab.py toolchain >/dev/null || { echo "test: could not install the lab's Go" >&2; exit 1; }
-go_log=$(mktemp)
-python3 tests/lab/lab.py go >"$go_log" 2>&1 &
-go_pid=$!
-lab_up() {
-    if ! wait "$go_pid"; then
-        echo "lab-up: the Go builds begun beside the first tiers failed; lab up tries again:" >&2
-        tail -20 "$go_log" >&2
+# The project venv, once, before the lanes that both use it.
+# shellcheck source=scripts/test-env.sh
+(. scripts/test-env.sh) || { echo "test: could not make the project venv" >&2; exit 1; }
+
+lab_tiers=(lab-up lab-smoke integration awx package faults)
+# The lab lane: its own collection trees (the checks lane stages into the default ones at the same time),
+# each tier's output in $runs/NAME.log.
+lab_lane() {
+    local name
+    export KILN_COLLECTIONS=${KILN_CACHE:-$HOME/.cache/kiln}/collections-lab KILN_TIER_LOGS=1
+    # The execution-environment image (lab smoke and awx): debootstrap and pip, beside the Go builds.
+    python3 tests/lab/lab.py images ee >"$runs/ee-image.log" 2>&1 &
+    if ! python3 tests/lab/lab.py go core >"$runs/go.log" 2>&1; then
+        echo "lab: the Go builds failed; lab up tries again:"
+        tail -20 "$runs/go.log"
     fi
-    rm -f "$go_log"
-    python3 tests/lab/lab.py up
+    # cosign and syft, for build_supply: after the lab's own builds, beside its tiers (integration waits for them).
+    python3 tests/lab/lab.py go supply >"$runs/go-supply.log" 2>&1 &
+    tier lab-up python3 tests/lab/lab.py up
+    if python3 tests/lab/lab.py status >/dev/null 2>&1; then
+        tier lab-smoke bash scripts/lab-smoke.sh
+        tier integration bash scripts/integration.sh
+        tier awx bash scripts/awx.sh
+        tier package bash scripts/package.sh
+        # Last: some of these stop and restart lab components (and always bring them back).
+        tier faults bash scripts/faults.sh
+    else
+        for name in "${lab_tiers[@]:1}"; do
+            echo "$name: could not run (no lab)" >"$runs/$name.status"
+        done
+    fi
+    wait
 }
+
+trap lab_down EXIT
+lab_lane &
+lane=$!
+
 tier sanity bash scripts/sanity.sh
 tier units bash scripts/units.sh
 tier units-lowest lowest_core
 tier oracle bash scripts/oracle.sh
 tier lint bash scripts/lint.sh
 tier execution-environment bash scripts/ee.sh
-trap lab_down EXIT
-tier lab-up lab_up
-if python3 tests/lab/lab.py status >/dev/null 2>&1; then
-    tier lab-smoke bash scripts/lab-smoke.sh
-    tier integration bash scripts/integration.sh
-    tier awx bash scripts/awx.sh
-    tier package bash scripts/package.sh
-    # Last: some of these stop and restart lab components (and always bring them back).
-    tier faults bash scripts/faults.sh
-else
-    for name in lab-smoke integration awx package faults; do
-        summary+=("$name: could not run (no lab)")
-        failed=$((failed + 1))
-    done
-fi
+
+echo
+echo "==== the checks have ended; waiting for the lab lane"
+wait "$lane"
+for name in "${lab_tiers[@]}"; do
+    if [ -f "$runs/$name.log" ]; then
+        echo
+        echo "==== $name (its output)"
+        cat "$runs/$name.log"
+    fi
+done
+
+for name in sanity units units-lowest oracle lint execution-environment "${lab_tiers[@]}"; do
+    line=$(cat "$runs/$name.status" 2>/dev/null || echo "$name: could not run")
+    summary+=("$line")
+    case $line in
+        *": passed "*) passed=$((passed + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+done
+rm -rf "$runs"
 
 echo
 echo "==== summary"
