@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 
 echo "==== installing what the demo needs"
 python3 tests/lab/lab.py deps
+# The lab comes up (its Go builds, the first time) while the venv is made: the one needs the CPU, the other
+# mostly the network.
+up_log=$(mktemp)
+python3 tests/lab/lab.py up >"$up_log" 2>&1 &
+up=$!
 # The venv (ansible-core, the kubernetes client, kubernetes.core) and a copy of the collection.
 KILN_COLLECTIONS=${KILN_COLLECTIONS:-${KILN_CACHE:-$HOME/.cache/kiln}/collections-demo}
 export KILN_COLLECTIONS
@@ -20,7 +25,15 @@ export KILN_COLLECTIONS
 kiln_stage_collection
 
 echo "==== bringing the lab up"
-python3 tests/lab/lab.py up
+status=0
+wait "$up" || status=$?
+if [ "$status" -ne 0 ]; then
+    cat "$up_log"
+    echo "demo: the lab did not come up ($status)" >&2
+    exit "$status"
+fi
+grep '^lab: ' "$up_log" || true
+rm -f "$up_log"
 eval "$(python3 tests/lab/lab.py env)"
 
 # The lab's settings; the playbook itself knows nothing of the lab.
