@@ -66,6 +66,9 @@ lab_down() {
 python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
 # The toolchain comes first, alone: the oracle builds with it too.
 python3 tests/lab/lab.py toolchain >/dev/null || { echo "test: could not install the lab's Go" >&2; exit 1; }
+# The lab's Go builds begin now, beside the making of the project venv (the lab lane's own `go core` then
+# waits for them through the build locks).
+python3 tests/lab/lab.py go core >"$runs/go-early.log" 2>&1 &
 # The project venv, once, before the lanes that both use it.
 # shellcheck source=scripts/test-env.sh
 (. scripts/test-env.sh) || { echo "test: could not make the project venv" >&2; exit 1; }
