@@ -86,6 +86,11 @@ PY
     target=$HOME/.ansible/test/cache/get_pip_${version//./_}.py
     mkdir -p "$(dirname "$target")"
     cmp -s "$KILN_REPO/scripts/get_pip_standin.py" "$target" || cp "$KILN_REPO/scripts/get_pip_standin.py" "$target"
+    # pip's own wheel beside it, from which the stand-in installs pip offline (it falls back to ensurepip).
+    if [ ! -f "$(dirname "$target")/pip-$version-py3-none-any.whl" ]; then
+        "$KILN_VENV/bin/python" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary :all: \
+            -d "$(dirname "$target")" "pip==$version" || true
+    fi
 }
 
 # Copy the git-tracked files (as they are in the work tree) that the collection ships, that is
