@@ -27,7 +27,8 @@ tier() {
     echo
     echo "==== $name: $*"
     local start=$SECONDS rc=0 cpu
-    cpu=$(children_cpu)
+    times >"$runs/times.$BASHPID"  # here, not in a $(...) subshell, whose `times` counts only its own
+    cpu=$(children_cpu "$runs/times.$BASHPID")
     if [ -n "${KILN_TIER_LOGS:-}" ]; then
         "$@" >"$runs/$name.log" 2>&1 || rc=$?
     else
@@ -35,20 +36,20 @@ tier() {
     fi
     local result=passed
     [ "$rc" -eq 0 ] || result=FAILED
-    cpu=$(($(children_cpu) - cpu))
+    times >"$runs/times.$BASHPID"
+    cpu=$(($(children_cpu "$runs/times.$BASHPID") - cpu))
     echo "$name: $result ($((SECONDS - start))s, ${cpu} CPU-s)" | tee "$runs/$name.status"
     return "$rc"
 }
 
-# The CPU seconds (user + system) of the processes this shell has waited for: a tier's own work, not the
-# lab's daemons or the build containers it asks for.
+# The CPU seconds (user + system) of the processes a shell has waited for, from what its `times` wrote to
+# $1: a tier's own work, not the lab's daemons or the build containers it asks for.
 children_cpu() {
-    times >"$runs/times.$BASHPID"
     awk 'NR == 2 {
         total = 0
         for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); total += t[1] * 60 + t[2] }
         printf "%d\n", total
-    }' "$runs/times.$BASHPID"
+    }' "$1"
 }
 
 # Units and sanity again on the oldest ansible-core that meta/runtime.yml claims (its own venv).
