@@ -52,7 +52,8 @@ def pins():
 
 def ee_container(lab, command):
     if "KILN_LAB_EE_IMAGE" not in lab:
-        pytest.fail("lab.py env names no KILN_LAB_EE_IMAGE: run `python3 tests/lab/lab.py images ee` from this checkout")
+        pytest.fail("lab.py env names no KILN_LAB_EE_IMAGE: run `python3 tests/lab/lab.py images ee` "
+                    "from this checkout")
     return {"name": "ee", "image": lab["KILN_LAB_EE_IMAGE"], "imagePullPolicy": "IfNotPresent",
             "command": ["bash", "-c", command],
             "securityContext": {"runAsNonRoot": True, "allowPrivilegeEscalation": False}}
