@@ -108,12 +108,12 @@ def record_scenario(key, out_dir, bin_dir):
         key, created.returncode, record.get("start", {}).get("returncode"), state.get("Status")))
 
 
-def record_host(out_dir, bin_dir):
-    """podman --version, and podman info of a podman that finds no slirp4netns."""
-    info = podman("info", "--format", "json", env=without_slirp4netns(bin_dir), check=True)
+def record_host(out_dir, key, env):
+    """podman --version, and podman info (of a podman that finds no slirp4netns, or of this host's)."""
+    info = podman("info", "--format", "json", env=env, check=True)
     record = {"version": answer(podman("--version", check=True)), "info": json.loads(info.stdout)}
-    (out_dir / "host_no_slirp4netns.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    print("recorded host_no_slirp4netns: %s" % record["info"]["host"].get("slirp4netns"))
+    (out_dir / (key + ".json")).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    print("recorded %s: %s" % (key, record["info"]["host"].get("slirp4netns")))
 
 
 def record(out_dir, only=None):
@@ -126,7 +126,11 @@ def record(out_dir, only=None):
             if not only or key in only:
                 record_scenario(key, out_dir, bin_dir)
         if not only or "host_no_slirp4netns" in only:
-            record_host(out_dir, bin_dir)
+            record_host(out_dir, "host_no_slirp4netns", without_slirp4netns(bin_dir))
+        if not only or "host" in only:
+            if shutil.which("slirp4netns") is None:
+                raise SystemExit("record_podman: the host recording needs slirp4netns (apt-get install slirp4netns)")
+            record_host(out_dir, "host", None)
     finally:
         shutil.rmtree(bin_dir, ignore_errors=True)
         listed = podman("ps", "--all", "--quiet", "--filter", "label=" + LABEL)

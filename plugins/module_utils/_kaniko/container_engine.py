@@ -15,7 +15,8 @@ pod_scripts.CLONE_SCRIPT, run on the host; or the local context, unpacked when t
 inspect`` gives the exit code and OOMKilled, or shows a container podman could not start, which fails at once
 with the last line podman printed. container_status.view() shows all this as the pod status that status.py
 classifies. Children run in sessions of their own: an interrupt reaches the module, whose cleanup
-then removes the container, kills its children and removes the directory.
+then removes the container, kills its children and removes the directory. Before any of it, check_host() asks
+podman whether it can run a build container here at all (container_host.py).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import threading
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_args as args_render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_status as view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec
@@ -42,6 +44,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.signals import
 
 POLL_SECONDS = 0.5
 COMMAND_TIMEOUT = 120
+# How long podman may take to say what it is and what it finds (podman info reads its store).
+CHECK_TIMEOUT = 60
 _GIT_KEYS = ('token', 'username', 'password', 'ssh-privatekey', 'known_hosts')
 
 
@@ -107,6 +111,10 @@ class ContainerEngine(object):
     @staticmethod
     def explain(outcome):
         return view.explain(outcome)
+
+    def check_host(self):
+        """Raise PodmanUnavailable unless this podman can run a build container in ``network`` (container_host)."""
+        container_host.check(self.podman, self.network, lambda words: self._run(words, timeout=CHECK_TIMEOUT))
 
     # ------------------------------------------------------------------ create, watch, logs
 
