@@ -52,7 +52,7 @@ class ContainerLog(object):
             self.tail.append(log_sections.clean_text(text))
             self.ends.setdefault(container, collections.deque(maxlen=LAST_LINES)).append(text)
 
-    def last(self, container):
+    def last(self, container: str) -> list:
         """The last lines of step ``container`` (read so far: close() it first to have them all)."""
         with self._lock:
             return list(self.ends.get(container, ()))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Optional, Sequence, Union
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.log_sections import clean_text
@@ -41,7 +42,7 @@ def waiting(reason, message):
     return {'waiting': {'reason': reason, 'message': message}}
 
 
-def podman_said(command, name, returncode, output):
+def podman_said(command: str, name: Optional[str], returncode: int, output: Union[str, Sequence[str], None]) -> str:
     """podman's own words when ``podman <command> [<name>]`` exited with ``returncode``: the last ``Error:`` line
     of its ``output`` (a text, or its lines; podman's warnings come before it), else the last line."""
     if isinstance(output, str):
@@ -59,7 +60,7 @@ def _never_started(state):
     return (state.get('StartedAt') or ZERO_TIME).startswith(ZERO_TIME)
 
 
-def from_inspect(state, digest_text=None, start_error=None):
+def from_inspect(state: Optional[dict], digest_text: Optional[str] = None, start_error: Optional[str] = None) -> dict:
     """The kaniko container's state from ``podman inspect``'s State, once ``podman start --attach`` has ended;
     ``digest_text`` is the digest file Kaniko wrote, ``start_error`` podman's words (podman_said) when that start
     exited non-zero.
@@ -80,7 +81,7 @@ def from_inspect(state, digest_text=None, start_error=None):
     return waiting('RunContainerError', message)
 
 
-def create_failure(name, returncode, stderr, pull_policy):
+def create_failure(name: str, returncode: int, stderr: Optional[str], pull_policy: str) -> dict:
     """The kaniko container's state when ``podman create`` of container ``name`` exited with ``returncode``."""
     message = podman_said('create', name, returncode, stderr)
     text = (stderr or '').lower()
