@@ -53,8 +53,8 @@ def install(directory, scenario, host='host'):
                    'host': os.path.join(RECORDED, host + '.json')}, handle)
     path = os.path.join(directory, 'podman')
     with open(path, 'w') as handle:
-        handle.write('#!/bin/sh\nexec "{0}" "{1}" "{2}" "$@"\n'.format(sys.executable, os.path.abspath(__file__),
-                                                                 os.path.abspath(str(directory))))
+        handle.write('#!/bin/sh\nexec "{0}" "{1}" "{2}" "$@"\n'.format(
+            sys.executable, os.path.abspath(__file__), os.path.abspath(directory)))
     os.chmod(path, 0o755)
     return FakePodman(directory)
 
