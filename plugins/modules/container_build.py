@@ -27,6 +27,11 @@ description:
   - The container is named V(<name>-) and six hexadecimal digits and labelled C(kiln.kaniko/run) and
     C(app.kubernetes.io/managed-by=kiln.kaniko). It is removed when the build is over, whatever its end, and on
     SIGINT and SIGTERM (Ctrl-C, a cancelled job), with the private directory.
+  - Before anything is made, the module asks podman whether it can run the build here (C(podman --version), and for
+    O(network=slirp4netns) C(podman info), which names the slirp4netns podman would use), and fails at once when
+    podman is missing, older than 4.0, or finds no slirp4netns. A container podman cannot create or start fails the
+    task as soon as C(podman create) or C(podman start) has ended, with podman's own words, the container's name and a
+    hint in the message and RV(hint); it is removed, with the private directory.
 author:
   - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
@@ -45,7 +50,11 @@ attributes:
       - A second run with the same source and options finds the image in the registry by its build key and
         reports no change; see M(kiln.kaniko.build) for when a build runs anyway.
 requirements:
-  - podman (rootful or rootless) on the host that runs the module, with the executor image or access to its registry
+  - podman 4.0 or later (rootful or rootless) on the host that runs the module, with the executor image or access to
+    its registry. 4.0 brought C(podman rm --time), with which the module removes a build container at once; Debian
+    bookworm's podman 4.3.1 is enough.
+  - slirp4netns on that host for O(network=slirp4netns), the default (Debian and Ubuntu recommend it with podman
+    but do not require it, so C(apt-get install --no-install-recommends podman) leaves it out).
   - git and /bin/sh on that host, for O(git)
 options:
   name:
@@ -260,8 +269,8 @@ options:
     description:
       - The network of the container, as C(podman --network) takes it.
       - V(slirp4netns) gives the build a network namespace of its own, as a pod has, through a user-mode network
-        stack that reaches what the host reaches and changes no firewall rule of the host; V(host) shares the
-        host's network.
+        stack that reaches what the host reaches and changes no firewall rule of the host; it needs the
+        C(slirp4netns) program (package slirp4netns). V(host) shares the host's network and needs no helper.
     type: str
     default: slirp4netns
   timeout:
@@ -358,8 +367,12 @@ container:
   type: str
   sample: kaniko
 reason:
-  description: Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImageNeverPull) or V(Timeout).
-  returned: when the build ran
+  description:
+    - Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImageNeverPull), V(CreateContainerError)
+      and V(RunContainerError) (podman could not create or start the container) or V(Timeout).
+    - Or why it could not begin, before anything was made, V(PodmanNotFound), V(PodmanTooOld), V(PodmanFailed) or
+      V(NetworkHelperNotFound) (podman finds no slirp4netns for O(network=slirp4netns)).
+  returned: when the build ran, or podman could not run it
   type: str
   sample: Completed
 hint:

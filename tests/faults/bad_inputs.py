@@ -6,7 +6,8 @@ errors_table.py writes docs/errors.md from what they answered.
 
 In ``args``, {namespace}, {registry}, {git}, {git_ssh} and {unreachable_kubeconfig} are filled in from the lab, and
 {contexts} is a directory holding app/ (a Dockerfile and 8 KiB), bad-pattern/ and lone-bang/ (app/ with a
-.dockerignore of "[" and of "!", lines Docker refuses) and file.txt;
+.dockerignore of "[" and of "!", lines Docker refuses) and file.txt; in ``environment`` (the task's),
+{path_without_slirp4netns} is a PATH on which every program of the tests' PATH is but slirp4netns.
 DROP removes an option of BASE.
 """
 
@@ -52,11 +53,12 @@ ABSENT_NAMESPACE = "kiln-faults-absent"
 ABSENT_ROLE_NAMESPACE = "kiln-faults-role-absent"
 
 
-def case(id, module, option, fix, what, args, kubeconfig=None, gap=None):
-    """One bad input. ``kubeconfig`` replaces the lab's for the case; ``gap`` says why the answer does not yet
-    name the option and the fix (the test then expects that it does not, and the table lists it apart)."""
+def case(id, module, option, fix, what, args, kubeconfig=None, gap=None, environment=None):
+    """One bad input. ``kubeconfig`` replaces the lab's for the case, ``environment`` is the task's (a host that
+    lacks something); ``gap`` says why the answer does not yet name the option and the fix (the test then expects
+    that it does not, and the table lists it apart)."""
     return {"id": id, "module": module, "option": option, "fix": fix, "what": what, "args": args,
-            "kubeconfig": kubeconfig, "gap": gap}
+            "kubeconfig": kubeconfig, "gap": gap, "environment": environment}
 
 
 BUILD = "kiln.kaniko.build"
@@ -324,6 +326,9 @@ CASES = [
          {"registry_ca": [{"registry": "registry.example.com", "path": "ca.pem"}], "insecure": False}),
     case("container-local-context-file", CONTAINER_BUILD, "local_context.path", "directory",
          "a file as the context", {"git": DROP, "local_context": {"path": "{contexts}/file.txt"}}),
+    case("container-no-slirp4netns", CONTAINER_BUILD, "network", "apt-get install slirp4netns",
+         "the default network, slirp4netns, on a host whose podman finds no slirp4netns (a PATH without it)", {},
+         environment={"PATH": "{path_without_slirp4netns}"}),
 ]
 
 
@@ -353,7 +358,10 @@ def tasks(item, variable, context):
     """The tasks that run one case and leave its result (failed, msg) in ``variable``."""
     args = task_args(item, context)
     if item["module"] not in ROLES:
-        return [{"name": item["id"], item["module"]: args, "register": variable, "ignore_errors": True}]
+        task = {"name": item["id"], item["module"]: args, "register": variable, "ignore_errors": True}
+        if item["environment"]:
+            task["environment"] = fill(item["environment"], context)
+        return [task]
     block = {
         "name": item["id"],
         "block": [{"ansible.builtin.include_role": {"name": item["module"]}, "vars": args}],

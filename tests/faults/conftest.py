@@ -119,6 +119,22 @@ class Kube(object):
         return self.core.list_namespaced_event(namespace).items
 
 
+def path_without(program, directory):
+    """A PATH of one directory, made here, that holds every program of this PATH but ``program``: for a task's
+    environment, a host that lacks ``program`` as the module and podman see it, without uninstalling anything."""
+    directory = Path(directory)
+    directory.mkdir(parents=True)
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if not os.path.isdir(entry):
+            continue
+        for name in os.listdir(entry):
+            target = os.path.join(entry, name)
+            if name != program and not (directory / name).exists() and os.access(target, os.X_OK):
+                (directory / name).symlink_to(target)
+    assert shutil.which(program, path=str(directory)) is None
+    return str(directory)
+
+
 def wait_until(check, timeout, what, interval=0.5):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -10,7 +10,7 @@ import pytest
 
 import bad_inputs
 import errors_table
-from conftest import Ansible, Creations
+from conftest import Ansible, Creations, path_without
 
 UNREACHABLE_KUBECONFIG = """apiVersion: v1
 kind: Config
@@ -48,7 +48,8 @@ def answers(lab, kube, tmp_path_factory):
             kube.secret(namespace, name, data)
         context = dict(namespace=namespace, registry=lab["KILN_LAB_REGISTRY"], git=lab["KILN_LAB_GIT_URL"],
                        git_ssh=lab["KILN_LAB_GIT_SSH_URL"], unreachable_kubeconfig=str(kubeconfig),
-                       contexts=str(contexts))
+                       contexts=str(contexts),
+                       path_without_slirp4netns=path_without("slirp4netns", workdir / "path-without-slirp4netns"))
         lanes = [[], []]  # two plays side by side: one per core of the lab machine
         variables = [[], []]
         for number, item in enumerate(bad_inputs.CASES):

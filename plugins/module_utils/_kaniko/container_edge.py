@@ -3,7 +3,8 @@
 
 """The edge of kiln.kaniko.container_build: options in, result out, along kiln.kaniko.build's path.
 
-The options become the BuildSpec kiln.kaniko.build would make (container_spec.py); the same preparation
+The options become the BuildSpec kiln.kaniko.build would make (container_spec.py); podman is asked whether it
+can run a build container here at all (container_host.py), before anything is made; the same preparation
 (checks, commit, build key, skip by the registry's labels), the same BuildRun, Scheduler, lifecycle and
 result policy run it, through a ContainerEngine instead of the cluster. The result has build's keys, the
 container's name in place of the pod's.
@@ -37,14 +38,6 @@ def shaped(result):
     return result
 
 
-def podman_path(module):
-    podman = module.get_bin_path('podman')
-    if podman is None:
-        raise KilnError('podman is not installed on the host that runs the module (it runs the Kaniko executor); '
-                        'install it, e.g. apt-get install podman')
-    return podman
-
-
 def run(module, clock=time.monotonic):
     """The module's one call: build (or skip), then exit_json, or fail_json with the reason."""
     watchdog = heartbeat.from_environment()
@@ -53,7 +46,8 @@ def run(module, clock=time.monotonic):
         spec, credentials = container_spec(module.params)
         secrets = HostSecrets(credentials)
         lookup = RegistryLookup(secrets.data, secrets.registry_ca)
-        engine = ContainerEngine(podman_path(module), secrets, module.params['network'], clock=clock)
+        engine = ContainerEngine(module.get_bin_path('podman'), secrets, module.params['network'], clock=clock)
+        engine.check_host()  # also in check mode: it only asks podman
         build_run = BuildRun(engine, [spec], 1, secrets, check_mode=module.check_mode, warn=module.warn,
                              clock=clock, resolver=resolver_for(module, secrets), lookup=lookup, items=False)
         try:

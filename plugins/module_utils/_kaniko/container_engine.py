@@ -12,9 +12,11 @@ config.json of registry_auth, 0600; the CA files); create() makes it, delete() r
 A build advances as a pod does, on each look of the watch: the source step (the clone script of the pod,
 pod_scripts.CLONE_SCRIPT, run on the host; or the local context, unpacked when the lifecycle sends it), then
 ``podman create`` and ``podman start --attach``, whose output is the kaniko log; once it ended, ``podman
-inspect`` gives the exit code and OOMKilled. container_status.view() shows all this as the pod status that
-status.py classifies. Children run in sessions of their own: an interrupt reaches the module, whose cleanup
-then removes the container, kills its children and removes the directory.
+inspect`` gives the exit code and OOMKilled, or shows a container podman could not start, which fails at once
+with the last line podman printed. container_status.view() shows all this as the pod status that status.py
+classifies. Children run in sessions of their own: an interrupt reaches the module, whose cleanup
+then removes the container, kills its children and removes the directory. Before any of it, check_host() asks
+podman whether it can run a build container here at all (container_host.py).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import threading
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_args as args_render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_status as view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_exec
@@ -41,6 +44,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.signals import
 
 POLL_SECONDS = 0.5
 COMMAND_TIMEOUT = 120
+# How long podman may take to say what it is and what it finds (podman info reads its store).
+CHECK_TIMEOUT = 60
 _GIT_KEYS = ('token', 'username', 'password', 'ssh-privatekey', 'known_hosts')
 
 
@@ -68,11 +73,12 @@ class _Box(object):
         self.attach = None
         self.received = False
         self.removed = False
+        self.vanished = False
         self.log = ContainerLog(name)
         self.lock = threading.Lock()
 
     def pod(self):
-        return view.view(self.name, bool(self.spec.local), self.source, self.kaniko, gone=self.removed)
+        return view.view(self.name, bool(self.spec.local), self.source, self.kaniko, gone=self.removed or self.vanished)
 
     def path(self, *parts):
         return os.path.join(self.workdir, *parts)
@@ -105,6 +111,10 @@ class ContainerEngine(object):
     @staticmethod
     def explain(outcome):
         return view.explain(outcome)
+
+    def check_host(self):
+        """Raise PodmanUnavailable unless this podman can run a build container in ``network`` (container_host)."""
+        container_host.check(self.podman, self.network, lambda words: self._run(words, timeout=CHECK_TIMEOUT))
 
     # ------------------------------------------------------------------ create, watch, logs
 
@@ -152,10 +162,22 @@ class ContainerEngine(object):
             if box.kaniko is None:
                 return self._advance_source(box)
             if box.kaniko is view.RUNNING and box.attach is not None and box.attach.poll() is not None:
-                box.log.close(pod_render.KANIKO)
-                box.kaniko = view.from_inspect(self._inspect(box.name), self._digest(box))
-                return True
+                return self._started(box)
         return False
+
+    def _started(self, box):
+        """``podman start --attach`` has ended: the container ran, or podman could not start it (then its stderr, the
+        last line of the kaniko step, says why); or someone else removed it. True when the pod status changed."""
+        box.log.close(pod_render.KANIKO)
+        state = self._inspect(box.name)
+        if state is None:
+            box.vanished = True
+            return True
+        said = None
+        if box.attach.returncode != 0:
+            said = view.podman_said('start', box.name, box.attach.returncode, box.log.last(pod_render.KANIKO))
+        box.kaniko = view.from_inspect(state, self._digest(box), said)
+        return box.kaniko is not view.RUNNING
 
     def _advance_source(self, box):
         if box.spec.local:
@@ -203,7 +225,7 @@ class ContainerEngine(object):
         with held_signals():
             created = self._run(['create'] + args, timeout=max(COMMAND_TIMEOUT, box.spec.timeout))
         if created.returncode != 0:
-            box.kaniko = view.create_failure(created.stderr, box.spec.image_pull_policy)
+            box.kaniko = view.create_failure(box.name, created.returncode, created.stderr, box.spec.image_pull_policy)
             return
         box.attach = self._popen([self.podman, 'start', '--attach', box.name])
         box.log.follow(pod_render.KANIKO, box.attach.stdout)
@@ -289,9 +311,12 @@ class ContainerEngine(object):
                                 env=env, cwd=cwd, start_new_session=True)
 
     def _inspect(self, name):
+        """The State of container ``name``, or None when podman has no such container."""
         found = self._run(['inspect', '--type=container', '--format={{json .State}}', name])
         if found.returncode != 0:
-            return {'Status': 'unknown', 'Error': found.stderr.strip()}
+            if 'no such container' in (found.stderr or '').lower():
+                return None
+            return {'Status': 'unknown', 'Error': view.podman_said('inspect', name, found.returncode, found.stderr)}
         try:
             return json.loads(found.stdout)
         except ValueError:

@@ -6,7 +6,9 @@
 The source step (the clone on the host) and the container (``podman start --attach``) write to pipes; a
 thread per pipe reads it line by line into the build's log file (``log_path``, under a ``==> clone <==``
 or ``==> kaniko <==`` header, which the build action shows with -v) and keeps the last ``log_lines``
-lines. A pipe ends when its process does, so finish() only waits for the readers to reach that end.
+lines. A pipe ends when its process does, so finish() only waits for the readers to reach that end. The
+last few lines of each step are kept whatever log_lines says: when podman could not start the container, its
+own error is the last line of the kaniko step.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sec
 LOG_LINE_MAX = 64 * 1024
 # How long finish() waits for a reader to reach the end of its pipe.
 FINISH_WAIT = 10
+# The lines of each step that last() gives.
+LAST_LINES = 5
 
 
 class ContainerLog(object):
@@ -29,6 +33,7 @@ class ContainerLog(object):
         self.writer = None
         self.label = ''
         self.tail = collections.deque(maxlen=50)
+        self.ends = {}
         self.readers = {}
         self._lock = threading.Lock()
 
@@ -45,6 +50,12 @@ class ContainerLog(object):
             if self.writer is not None:
                 self.writer.write(self.label + container, text)
             self.tail.append(log_sections.clean_text(text))
+            self.ends.setdefault(container, collections.deque(maxlen=LAST_LINES)).append(text)
+
+    def last(self, container: str) -> list:
+        """The last lines of step ``container`` (read so far: close() it first to have them all)."""
+        with self._lock:
+            return list(self.ends.get(container, ()))
 
     def _read(self, container, stream):
         try:

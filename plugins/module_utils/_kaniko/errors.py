@@ -1,7 +1,7 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What a build raises when it ends without an image or is stopped."""
+"""What a build raises when it ends without an image, is stopped, or cannot start on this host."""
 
 from __future__ import annotations
 
@@ -14,3 +14,8 @@ class BuildFailed(KilnError):
 
 class BuildInterrupted(KilnError):
     """A signal (SIGINT, SIGTERM) stopped the wait."""
+
+
+class PodmanUnavailable(KilnError):
+    """podman cannot run a build container on this host: missing, too old, failing, or without the helper program
+    of the network. Raised before anything is made; details carry reason, hint, rc and container as a build's do."""

@@ -169,9 +169,10 @@ def test_a_failed_clone_fails_in_container_clone():
     ('Error: invalid reference format', 'IfNotPresent', 'CreateContainerError'),
 ])
 def test_a_container_podman_could_not_create_fails_at_once(stderr, policy, reason):
-    pod = view.view('kiln-build-1', False, view.terminated(0), view.create_failure(stderr, policy))
+    pod = view.view('kiln-build-1', False, view.terminated(0), view.create_failure('kiln-build-1', 125, stderr, policy))
     outcome = view.explain(pod_status.classify(pod))
-    assert (outcome.state, outcome.reason, outcome.message) == ('failed', reason, stderr)
+    assert (outcome.state, outcome.reason) == ('failed', reason)
+    assert outcome.message == 'podman create kiln-build-1 exited with status 125: ' + stderr
     assert 'node' not in outcome.hint
 
 
