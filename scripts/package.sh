@@ -27,11 +27,11 @@ if tar -tzf "$tarball" | grep -E '^(tests/lab|tests/oracle|scripts|\.ci|bench)/'
 fi
 
 # galaxy-importer, configured by scripts/galaxy-importer.cfg, in a venv of its own
-# (scripts/galaxy-importer-requirements.txt says why). It takes about half a minute (ansible-doc for each
-# plugin type, then ansible-lint), so it runs beside the install and the lab runs, in a process group of
-# its own (setsid) that stop_importer ends when the tier stops early; importer_verdict waits for it and
-# reports. Its ansible-lint finds kubernetes.core missing (Galaxy installs no dependency for it): those
-# findings are warnings there and here.
+# (scripts/galaxy-importer-requirements.txt says why). It takes about half a minute of CPU (ansible-doc
+# for each plugin type, then ansible-lint), so it runs beside the install and the syntax checks, in a
+# process group of its own (setsid) that stop_importer ends if the tier stops early; importer_verdict
+# waits for it and reports before anything runs on the lab. Its ansible-lint finds kubernetes.core
+# missing (Galaxy installs no dependency for it): those findings are warnings there and here.
 echo "==== galaxy-importer, beside the steps below (its report comes after them)"
 importer=$KILN_CACHE/galaxy-importer
 kiln_pinned_venv "$importer" "$KILN_REPO/scripts/galaxy-importer-requirements.txt" ||
@@ -51,10 +51,10 @@ stop_importer() {
 }
 trap stop_importer EXIT
 importer_verdict() {
-    local status=0
+    local status=0 start=$SECONDS
     wait "$importer_pid" || status=$?
     importer_pid=
-    echo "==== galaxy-importer: its report"
+    echo "==== galaxy-importer: its report (the tier waited $((SECONDS - start))s for it)"
     grep -v '^Loading ' "$out/importer.log" || true
     if [ "$status" -ne 0 ] || grep -qE '^(ERROR|CRITICAL):' "$out/importer.log"; then
         echo "package: galaxy-importer refuses the tarball (exit $status), as Galaxy would" >&2
@@ -80,8 +80,9 @@ for playbook in $(cd "$clean/ansible_collections/kiln/kaniko/playbooks" && ls ./
     echo "package: kiln.kaniko.$name: syntax ok"
 done
 
+importer_verdict || exit 1
+
 if ! python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null 2>&1; then
-    importer_verdict || exit 1
     echo "package: built, imported, installed and checked; the lab is not up, so no playbook ran (make lab-up)"
     exit 0
 fi
@@ -102,7 +103,6 @@ kiln_build_images:
     destination: $KILN_LAB_REGISTRY/$ns/rng:package
 VARS
 cleanup() {
-    stop_importer
     "$KILN_LAB_KUBECTL" --kubeconfig "$KUBECONFIG" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -125,5 +125,4 @@ if [ "$changed" != 0 ]; then
     echo "package: the second run reported changed=$changed; it must change nothing" >&2
     exit 1
 fi
-importer_verdict || exit 1
 echo "package: built, imported, installed, and run twice from the installed copy (second run: changed=0)"
