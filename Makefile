@@ -47,13 +47,13 @@ integration:   ## ansible-test integration on the running lab (make lab-up first
 demo:          ## the demo: lab up, DockerCoins built and run by kiln.kaniko.lab, a summary with digests
 	bash scripts/demo.sh
 
-lint:          ## yamllint, ansible-lint (production profile), changelog lint, docs up to date (tools venv in ~/.cache/kiln)
+lint:          ## yamllint, ansible-lint (production profile), changelog lint, docs up to date, antsibull-docs lint (tools venv in ~/.cache/kiln)
 	bash scripts/lint.sh
 
 docs:          ## regenerate docs/modules, docs/roles, docs/filters and docs/reference.md from ansible-doc
 	bash scripts/docs.sh
 
-package:       ## galaxy build, install into an empty path, run kiln.kaniko.build from there on the lab (if up)
+package:       ## galaxy build, galaxy-importer, install into an empty path, run kiln.kaniko.build from there on the lab (if up)
 	bash scripts/package.sh
 
 ee:            ## the execution environment's build context (ansible-builder create); no container engine needed

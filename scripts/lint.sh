@@ -3,7 +3,8 @@
 #   yamllint (strict), ansible-lint (production profile, .ansible-lint), antsibull-changelog lint,
 #   ruff on the Python that ansible-test sanity does not see (ruff.toml: the lab, the fault and smoke
 #   suites, bench, scripts), shellcheck on every *.sh and on the shell the build pods run
-#   (scripts/embedded_shell.py), and the check that docs/ says what ansible-doc says.
+#   (scripts/embedded_shell.py), the check that docs/ says what ansible-doc says, and antsibull-docs'
+#   linter for the Ansible documentation site, on the collection's docs (plugin and role docs included).
 # Tools come from their own venv ($KILN_CACHE/tools, scripts/tools-requirements.txt). Runs every
 # gate, then exits nonzero if any failed.
 set -uo pipefail
@@ -37,5 +38,8 @@ mapfile -t shell_scripts < <(find . -name '*.sh' -type f -not -path './tests/out
 gate shellcheck shellcheck -x --severity=warning "${shell_scripts[@]}"
 gate embedded-shell "$KILN_TOOLS/bin/python" "$KILN_TOOLS_STAGED/scripts/embedded_shell.py"
 gate docs "$KILN_TOOLS/bin/python" "$KILN_REPO/scripts/render_docs.py" --check "$KILN_TOOLS_STAGED/docs"
+# Here rather than in the package tier: it reads the docs' sources, needs no tarball and no lab, and a
+# broken reference is found before the lab is up.
+gate antsibull-docs antsibull-docs lint-collection-docs --plugin-docs .
 [ "$failed" -eq 0 ] || { echo "lint: $failed gate(s) failed" >&2; exit 1; }
 echo "lint: all gates passed"

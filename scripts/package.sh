@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The collection as users get it: `ansible-galaxy collection build` of the git-tracked files, install of
-# the tarball into an empty path, ansible-doc and a syntax check of every playbook from there and,
+# The collection as users get it: `ansible-galaxy collection build` of the git-tracked files,
+# galaxy-importer on the tarball (what Galaxy and Automation Hub run on an upload; any ERROR it logs or a
+# nonzero exit fails the tier), install of the tarball into an empty path, ansible-doc and a syntax check
+# of every playbook from there and,
 # when the lab is up (make lab-up), kiln.kaniko.build run from the installed copy on the lab, twice:
 # the first run builds and pushes, the second must report no change.
 # Nothing else is on the collections path: ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false, and kubernetes.core
@@ -24,6 +26,42 @@ if tar -tzf "$tarball" | grep -E '^(tests/lab|tests/oracle|scripts|\.ci|bench)/'
     exit 1
 fi
 
+# galaxy-importer, configured by scripts/galaxy-importer.cfg, in a venv of its own
+# (scripts/galaxy-importer-requirements.txt says why). It takes about half a minute of CPU (ansible-doc
+# for each plugin type, then ansible-lint), so it runs beside the install and the syntax checks, in a
+# process group of its own (setsid) that stop_importer ends if the tier stops early; importer_verdict
+# waits for it and reports before anything runs on the lab. Its ansible-lint finds kubernetes.core
+# missing (Galaxy installs no dependency for it): those findings are warnings there and here.
+echo "==== galaxy-importer, beside the steps below (its report comes after them)"
+importer=$KILN_CACHE/galaxy-importer
+kiln_pinned_venv "$importer" "$KILN_REPO/scripts/galaxy-importer-requirements.txt" ||
+    { echo "package: could not prepare $importer" >&2; exit 1; }
+(
+    cd "$out"
+    export PATH=$importer/bin:$PATH GALAXY_IMPORTER_CONFIG=$KILN_REPO/scripts/galaxy-importer.cfg
+    # ansible's and ansible-lint's temporary files and cache in the tier's own folder, not ~/.ansible/tmp.
+    export GALAXY_IMPORTER_ANSIBLE_LOCAL_TMP=$out/importer-tmp
+    exec setsid --wait "$importer/bin/python" -m galaxy_importer.main "$tarball"
+) >"$out/importer.log" 2>&1 &
+importer_pid=$!
+stop_importer() {
+    if [ -n "$importer_pid" ]; then
+        kill -- "-$importer_pid" 2>/dev/null || true
+    fi
+}
+trap stop_importer EXIT
+importer_verdict() {
+    local status=0 start=$SECONDS
+    wait "$importer_pid" || status=$?
+    importer_pid=
+    echo "==== galaxy-importer: its report (the tier waited $((SECONDS - start))s for it)"
+    grep -v '^Loading ' "$out/importer.log" || true
+    if [ "$status" -ne 0 ] || grep -qE '^(ERROR|CRITICAL):' "$out/importer.log"; then
+        echo "package: galaxy-importer refuses the tarball (exit $status), as Galaxy would" >&2
+        return 1
+    fi
+}
+
 echo "==== install into an empty path"
 clean=$out/collections
 ansible-galaxy collection install --no-deps --collections-path "$clean" "$tarball"
@@ -42,8 +80,10 @@ for playbook in $(cd "$clean/ansible_collections/kiln/kaniko/playbooks" && ls ./
     echo "package: kiln.kaniko.$name: syntax ok"
 done
 
+importer_verdict || exit 1
+
 if ! python3 "$KILN_REPO/tests/lab/lab.py" status >/dev/null 2>&1; then
-    echo "package: built, installed and checked; the lab is not up, so no playbook ran (make lab-up)"
+    echo "package: built, imported, installed and checked; the lab is not up, so no playbook ran (make lab-up)"
     exit 0
 fi
 
@@ -85,4 +125,4 @@ if [ "$changed" != 0 ]; then
     echo "package: the second run reported changed=$changed; it must change nothing" >&2
     exit 1
 fi
-echo "package: built, installed, and run twice from the installed copy (second run: changed=0)"
+echo "package: built, imported, installed, and run twice from the installed copy (second run: changed=0)"

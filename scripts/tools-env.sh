@@ -5,26 +5,32 @@
 #   KILN_CACHE        cache root (default ~/.cache/kiln); the venv is $KILN_CACHE/tools
 #   KILN_TOOLS_PYTHON interpreter to make the venv with (default python3.11, else python3)
 #
-# After sourcing: KILN_REPO, KILN_TOOLS (the venv, first on PATH) and kiln_tools_stage (below).
+# After sourcing: KILN_REPO, KILN_TOOLS (the venv, first on PATH), kiln_tools_stage and kiln_pinned_venv
+# (below; scripts/package.sh makes galaxy-importer's venv with it).
 
 KILN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KILN_CACHE=${KILN_CACHE:-$HOME/.cache/kiln}
 KILN_TOOLS=$KILN_CACHE/tools
 export KILN_REPO KILN_CACHE KILN_TOOLS
 
-kiln_tools_venv() {
-    local python want stamp=$KILN_TOOLS/.requirements.sha256
+# kiln_pinned_venv VENV REQUIREMENTS makes VENV (with KILN_TOOLS_PYTHON) and installs REQUIREMENTS into it,
+# again only when the file's hash differs from the one the last install recorded in the venv.
+kiln_pinned_venv() {
+    local venv=$1 requirements=$2 python want stamp=$1/.requirements.sha256
     python=${KILN_TOOLS_PYTHON:-$(command -v python3.11 || command -v python3)}
-    want=$(sha256sum "$KILN_REPO/scripts/tools-requirements.txt" | cut -d' ' -f1)
-    if [ ! -x "$KILN_TOOLS/bin/python" ]; then
-        "$python" -m venv "$KILN_TOOLS" || return 1
+    want=$(sha256sum "$requirements" | cut -d' ' -f1)
+    if [ ! -x "$venv/bin/python" ]; then
+        "$python" -m venv "$venv" || return 1
     fi
     if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-        "$KILN_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
-        "$KILN_TOOLS/bin/python" -m pip install --quiet --disable-pip-version-check \
-            -r "$KILN_REPO/scripts/tools-requirements.txt" || return 1
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" || return 1
         echo "$want" >"$stamp"
     fi
+}
+
+kiln_tools_venv() {
+    kiln_pinned_venv "$KILN_TOOLS" "$KILN_REPO/scripts/tools-requirements.txt"
 }
 
 # kiln_tools_stage copies the git-tracked files (as they are in the work tree; `git add -N` a new file
