@@ -26,9 +26,9 @@ tier() {
     shift
     echo
     echo "==== $name: $*"
-    local start=$SECONDS rc=0 cpu
-    times >"$runs/times.$BASHPID"  # here, not in a $(...) subshell, whose `times` counts only its own
-    cpu=$(children_cpu "$runs/times.$BASHPID")
+    local start=$SECONDS rc=0 cpu counted=$runs/times.$BASHPID
+    times >"$counted"  # here, not in a $(...) subshell, whose `times` counts only its own
+    cpu=$(children_cpu "$counted")
     if [ -n "${KILN_TIER_LOGS:-}" ]; then
         "$@" >"$runs/$name.log" 2>&1 || rc=$?
     else
@@ -36,8 +36,8 @@ tier() {
     fi
     local result=passed
     [ "$rc" -eq 0 ] || result=FAILED
-    times >"$runs/times.$BASHPID"
-    cpu=$(($(children_cpu "$runs/times.$BASHPID") - cpu))
+    times >"$counted"
+    cpu=$(($(children_cpu "$counted") - cpu))
     echo "$name: $result ($((SECONDS - start))s, ${cpu} CPU-s)" | tee "$runs/$name.status"
     return "$rc"
 }
