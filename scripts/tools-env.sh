@@ -14,8 +14,19 @@ KILN_TOOLS=$KILN_CACHE/tools
 export KILN_REPO KILN_CACHE KILN_TOOLS
 
 # kiln_pinned_venv VENV REQUIREMENTS makes VENV (with KILN_TOOLS_PYTHON) and installs REQUIREMENTS into it,
-# again only when the file's hash differs from the one the last install recorded in the venv.
+# again only when the file's hash differs from the one the last install recorded in the venv. One install at
+# a time (a lock beside the venv): scripts/test.sh makes the tools venv in the background while lint and
+# package, in two lanes, may ask for it.
 kiln_pinned_venv() {
+    local venv=$1 requirements=$2
+    mkdir -p "$(dirname "$venv")" || return 1
+    (
+        flock 9 || exit 1
+        _kiln_pinned_venv_locked "$venv" "$requirements"
+    ) 9>"$venv.lock"
+}
+
+_kiln_pinned_venv_locked() {
     local venv=$1 requirements=$2 python want stamp=$1/.requirements.sha256
     python=${KILN_TOOLS_PYTHON:-$(command -v python3.11 || command -v python3)}
     want=$(sha256sum "$requirements" | cut -d' ' -f1)
