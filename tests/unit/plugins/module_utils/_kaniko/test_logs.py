@@ -25,12 +25,31 @@ def no_wait(_seconds):
     return False
 
 
+def followed(streamer):
+    """``streamer`` once its follower has ended by itself (every container of the fake having ended): the build
+    ends after the follow. On a loaded machine the thread may not even have begun when finish() comes, and
+    finish() would then take the answers meant for the follow for its own reads."""
+    streamer._thread.join(5)
+    assert not streamer._thread.is_alive()
+    return streamer
+
+
+def reached(streamer, container):
+    """``streamer`` once its follow has read a line of ``container`` (a stream the fake holds open)."""
+    import time
+    deadline = time.monotonic() + 5
+    while streamer.seen[container] < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert streamer.seen[container] >= 1
+    return streamer
+
+
 def test_lines_are_written_as_they_come_under_a_header_per_container():
     api = LogApi({'clone': [400, 400, Stream(['kiln clone: fetching', 'done']), Stream(['kiln clone: fetching', 'done'])],
                   'kaniko': [400, Stream(['INFO step 1', 'INFO pushed']), Stream(['INFO step 1', 'INFO pushed'])]})
     out = io.BytesIO()
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), keep=3,
-                                sleep=no_wait).start()
+    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), keep=3,
+                                         sleep=no_wait).start())
     assert streamer.finish() == ['done', 'INFO step 1', 'INFO pushed']
     assert out.getvalue().decode() == ('==> clone <==\nkiln clone: fetching\ndone\n'
                                        '==> kaniko <==\nINFO step 1\nINFO pushed\n')
@@ -43,7 +62,8 @@ def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
                   'kaniko': [Stream(['a', 'b'], end='cut'), Stream(['a', 'b', 'c']), Stream(['a', 'b', 'c'])]},
                  ended_after={'kaniko': 0})
     out = io.BytesIO()
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
+    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out),
+                                         sleep=no_wait).start())
     assert streamer.finish() == ['one', 'a', 'b', 'c']
     assert out.getvalue().decode().count('\nb\n') == 1
 
@@ -51,7 +71,7 @@ def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
 def test_a_stream_still_open_at_the_end_is_cut_and_the_rest_read_once():
     api = LogApi({'clone': [Stream(['one']), Stream(['one'])],
                   'kaniko': [Stream(['a'], end='block'), Stream(['a', 'b', 'c'])]})
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    streamer = reached(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start(), 'kaniko')
     assert streamer.finish(grace=0.1) == ['one', 'a', 'b', 'c']
     assert log_calls(api)[-1] == ('kaniko', False)
 
@@ -85,7 +105,7 @@ def test_a_stream_that_ends_before_the_container_does_is_followed_again():
     # The kubelet ends a follow at once for a container that is only starting.
     api = LogApi({'clone': [Stream([]), Stream(['kiln clone: fetching']), Stream(['kiln clone: fetching'])],
                   'kaniko': [Stream(['pushed']), Stream(['pushed'])]}, ended_after={'clone': 1})
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
+    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start())
     assert streamer.finish() == ['kiln clone: fetching', 'pushed']
 
 
@@ -119,10 +139,7 @@ def test_the_end_of_the_build_cuts_a_stream_still_open_at_once():
     import time
     api = LogApi({'clone': [Stream(['cloned']), Stream(['cloned'])],
                   'kaniko': [Stream(['a'], end='block'), Stream(['a', 'pushed'])]}, ended_after={'clone': 0})
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start()
-    deadline = time.monotonic() + 5
-    while streamer.seen['kaniko'] < 1 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    streamer = reached(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], sleep=no_wait).start(), 'kaniko')
     started = time.monotonic()
     assert streamer.finish() == ['cloned', 'a', 'pushed']
     assert time.monotonic() - started < 0.5
@@ -138,10 +155,7 @@ def test_a_follow_leaves_a_line_without_its_end_to_the_last_read():
                              Stream(['a', 'half a line'])]},
                  ended_after={'clone': 0, 'kaniko': 0})
     streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
-    # The follow reads the cut stream and, both containers having ended, stops by itself; the build ends after
-    # that. On a loaded machine the thread may not even have begun when finish() comes, which would then take the
-    # cut stream for its own read: wait for the follow first.
-    streamer._thread.join(5)
+    followed(streamer)  # the follow reads the cut stream and, both containers having ended, stops by itself
     assert log_calls(api) == [('clone', True), ('kaniko', True)]
     assert streamer.finish() == ['cloned', 'a', 'half a line']
     assert out.getvalue().decode() == '==> clone <==\ncloned\n==> kaniko <==\na\nhalf a line\n'
