@@ -5,10 +5,11 @@
 
 Each --tree is a staged ansible_collections/kiln/kaniko of its own (scripts/integration.sh makes them): one
 worker a tree, so that two ansible-test processes never share tests/output. Every target runs, whatever
-another did, in its own ansible-test process; the longest first (times of the last run, kept in
-$KILN_CACHE/integration-times.json), so that the two workers end together. A target that needs an extra of
-the lab (NEEDS: cosign and syft for build_supply) waits until `lab.py images NAME` has it, which begins at
-once, beside the other targets. At the end a table: each target's result and seconds, then "N passed, M failed".
+another did, in its own ansible-test process; the longest first (times of this machine's last run, kept in
+$KILN_CACHE/integration-times.json, else scripts/integration-times.json), so that the two workers end
+together. A target that needs an extra of the lab (NEEDS: cosign and syft for build_supply) waits until
+`lab.py images NAME` has it, which begins at once, beside the other targets. At the end a table: each
+target's result and seconds, then "N passed, M failed".
 """
 
 import argparse
@@ -21,6 +22,9 @@ import threading
 import time
 from pathlib import Path
 
+# Seconds each target took on the lab, for the order of a first run on a machine (no times of its own yet):
+# without them the longest target, registry, would start last and run alone at the end.
+BASELINE = Path(__file__).resolve().parent / "integration-times.json"
 # Targets that need what `lab.py up` does not build: `lab.py images NAME` builds it and imports it.
 NEEDS = {"build_supply": "supply"}
 TAIL = 60
@@ -119,10 +123,12 @@ def main(argv):
         print("integration: no target %s (there are: %s)" % (", ".join(unknown), " ".join(available)), file=sys.stderr)
         return 2
     wanted = args.targets or available
-    try:
-        times = json.loads(Path(args.times).read_text())
-    except (OSError, ValueError):
-        times = {}
+    times = {}
+    for known in (BASELINE, Path(args.times)):  # this machine's last run over the baseline
+        try:
+            times.update(json.loads(known.read_text()))
+        except (OSError, ValueError):
+            pass
     order = sorted(wanted, key=lambda t: -times.get(t, 0))
     log_dir = Path(args.tree[0]).parent.parent.parent / "integration-logs"
     log_dir.mkdir(parents=True, exist_ok=True)
