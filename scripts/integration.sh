@@ -15,6 +15,16 @@ eval "$(python3 "$KILN_REPO/tests/lab/lab.py" env)"
 # target fails (it checks for the image), the others run.
 python3 "$KILN_REPO/tests/lab/lab.py" podman || echo "integration: no executor image in podman; container_build will fail" >&2
 jobs=${KILN_INTEGRATION_JOBS:-2}
+# ansible-test makes its SSH key pair (~/.ansible/test/id_rsa) at its first run: two starting at once race for it,
+# and the second's ssh-keygen finds the first's key and asks whether to overwrite it. Made here first, as
+# ansible-test makes it (core_ci.SshKey.generate_key_pair).
+key=$HOME/.ansible/test/id_rsa
+if [ ! -f "$key" ] || [ ! -f "$key.pub" ]; then
+    mkdir -p "$(dirname "$key")"
+    rm -f "$key" "$key.pub"
+    ssh-keygen -m PEM -q -t rsa -N '' -f "$key"
+    sed -i -E 's/(BEGIN|END) PRIVATE KEY/\1 RSA PRIVATE KEY/' "$key"
+fi
 base=$KILN_COLLECTIONS
 trees=()
 for worker in $(seq 1 "$jobs"); do
