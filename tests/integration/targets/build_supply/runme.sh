@@ -62,7 +62,8 @@ check "cosign verify-attestation --type spdxjson of the signed build" pass \
     "$cosign" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$signed"
 check "cosign verify of the same source pushed unsigned" fail \
     "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$unsigned"
-read -r -a digests <"$out/multi.digests"  # the index, then each platform's image, on one line
+# The index, then each platform's image, on one line without a newline (so read says it reached the end).
+read -r -a digests <"$out/multi.digests" || [ "${#digests[@]}" -gt 0 ]
 for digest in "${digests[@]}"; do
     check "cosign verify of $registry/$ns/multi@${digest:0:19}" pass \
         "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$registry/$ns/multi@$digest"
