@@ -12,7 +12,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.kiln.kaniko.tests.unit.plugins.modules import module_args
 
 BASE = dict(namespace='builds', git=dict(repo='https://github.com/jpetazzo/container.training'),
             context_sub_path='dockercoins/rng', destinations=['registry:5000/rng:latest'], insecure=True)
@@ -30,12 +30,7 @@ def errors(**overrides):
 
 
 def run_main(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            build.main()
-    return json.loads(capsys.readouterr().out)
+    return module_args.run_main(capsys, build.main, args, check_mode)
 
 
 def test_defaults():

@@ -6,26 +6,20 @@ run the build fails at once, before anything is made, with the keys of a failed 
 
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.modules import container_build
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko import fake_podman
-from ansible_collections.kiln.kaniko.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.kiln.kaniko.tests.unit.plugins.modules import module_args
 
 BASE = dict(git=dict(repo='https://github.com/jpetazzo/container.training'), context_sub_path='dockercoins/rng',
             destinations=['registry:5000/rng:latest'], insecure=True)
 
 
 def run_main(capsys, args, check_mode=False):
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            container_build.main()
-    return json.loads(capsys.readouterr().out)
+    return module_args.run_main(capsys, container_build.main, args, check_mode)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.f
     CONFIG_AMD64,
     MANIFEST_AMD64,
 )
-from ansible_collections.kiln.kaniko.tests.unit.plugins.modules.module_args import patch_module_args
+from ansible_collections.kiln.kaniko.tests.unit.plugins.modules import module_args
 
 CONTENT = {
     '/v2/': ([], b'{}'),
@@ -33,12 +33,7 @@ CONTENT = {
 
 def run_main(capsys, monkeypatch, args, opener, check_mode=False):
     monkeypatch.setattr(client_module, 'open_url', opener)
-    if check_mode:
-        args = dict(args, _ansible_check_mode=True)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            image_info.main()
-    return json.loads(capsys.readouterr().out)
+    return module_args.run_main(capsys, image_info.main, args, check_mode)
 
 
 def test_argument_spec_defaults_and_no_log():
