@@ -29,7 +29,6 @@ except ImportError:  # ansible-core < 2.19
             basic._ANSIBLE_ARGS = saved
 
 
-
 def run_main(capsys, main, args, check_mode=False):
     """The result ``main`` printed for module arguments ``args`` (in check mode when asked)."""
     if check_mode:
