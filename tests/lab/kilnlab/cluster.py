@@ -123,7 +123,21 @@ def _addresses_in_use():
     return {(a["local"], link["ifname"]) for link in json.loads(out) for a in link.get("addr_info", [])}
 
 
+def _shared_netns_dir():
+    """/run/netns, where the pods' network namespaces are mounted, as a shared mount point of its own before
+    the first pod. Otherwise podman (container_build) makes it one at its first network namespace: it
+    bind-mounts the directory onto itself with every pod's namespace in it (as `ip netns add` does), the
+    copies hide the originals, and containerd can remove none of those any more (unlinkat: device or resource
+    busy): their pods never finish terminating, and a Deployment with the Recreate strategy never rolls out."""
+    netns = Path("/run/netns")
+    netns.mkdir(parents=True, exist_ok=True)
+    if run("mountpoint", "-q", netns, check=False).returncode != 0:
+        run("mount", "--bind", netns, netns)
+    run("mount", "--make-shared", netns)
+
+
 def network_up():
+    _shared_netns_dir()
     for (addr, ifname) in _addresses_in_use():
         if addr == NET.node_ip and ifname != NET.bridge:
             raise SystemExit("lab: %s is already used by %s; set KILN_LAB_NODE_IP to a free address"
@@ -747,7 +761,7 @@ def down():
         # Let the kubelet tear pods down through the CRI (network, netns, mounts), quickly.
         kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--force", "--wait=false",
                 check=False)
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             tasks = ctr("tasks", "ls", "-q", check=False).stdout.split()
             if not tasks:
