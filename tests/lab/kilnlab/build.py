@@ -18,8 +18,8 @@ from pathlib import Path
 
 from . import ee, oci
 from .cmd import log, run
-from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, coredns_bin, cosign_bin,
-                     kaniko_bin, kube_bin, syft_bin)
+from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, core_bin_dir, cosign_bin,
+                     kaniko_bin, syft_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 
@@ -76,8 +76,13 @@ def go_binary():
                 return candidate
     root = CACHE / ("go-" + want)
     gobin = root / "go" / "bin" / "go"
-    if gobin.exists():
-        return str(gobin)
+    with locked(root.name):
+        if not gobin.exists():
+            _fetch_toolchain(want, root)
+    return str(gobin)
+
+
+def _fetch_toolchain(want, root):
     proxy = os.environ.get("GOPROXY", "https://proxy.golang.org").split(",")[0].split("|")[0]
     url = "%s/golang.org/toolchain/@v/v0.0.1-go%s.linux-amd64.zip" % (proxy.rstrip("/"), want)
     log("fetching the Go %s toolchain module" % want)
@@ -102,7 +107,6 @@ def go_binary():
     for tool in (root / "go" / "pkg" / "tool").rglob("*"):
         if tool.is_file():
             tool.chmod(0o755)
-    return str(gobin)
 
 
 def go_env():
@@ -127,22 +131,38 @@ def _staging_modules(go):
     return mods
 
 
-def build_kubernetes(go):
-    version = VERSIONS["KUBERNETES_VERSION"]
-    out = kube_bin("x").parent
+def _core_modules():
+    """(module, version, packages) of the core's `go build`: Kubernetes' six commands, CoreDNS, Kaniko's executor."""
+    kube = ["k8s.io/kubernetes/cmd/" + name for name in KUBE_COMMANDS]
+    return [("k8s.io/kubernetes", VERSIONS["KUBERNETES_VERSION"], kube),
+            ("github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"], ["github.com/coredns/coredns"]),
+            (VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"], [VERSIONS["KANIKO_MODULE"] + "/cmd/executor"])]
+
+
+def build_core_binaries(go):
+    """Kubernetes, CoreDNS and Kaniko in one wrapper module and one `go build`, into core_bin_dir(). Built
+    apart, CoreDNS compiled its own client-go, api and apimachinery (half of its 1,100 packages are
+    Kubernetes' under other versions) and Kaniko its own gRPC, OpenTelemetry and AWS SDK; in one module
+    the version selection gives each package one version, compiled once for all three."""
+    out = core_bin_dir()
+    packages = [package for _, _, packages in _core_modules() for package in packages]
     with locked(out.name):
-        if not all((out / name).exists() for name in KUBE_COMMANDS):
-            _build_kubernetes(go, version, out)
+        # `go build -o DIR/` names each command after the last element of its package path.
+        if not all((out / package.rsplit("/", 1)[-1]).exists() for package in packages):
+            _build_core(go, out, packages)
 
 
-def _build_kubernetes(go, version, out):
-    log("building Kubernetes %s from k8s.io/kubernetes (several minutes the first time)" % version)
-    src = SRC / ("kubernetes-" + version)
+def _build_core(go, out, packages):
+    log("building Kubernetes, CoreDNS and Kaniko from the Go module proxy (several minutes the first time)")
+    src = SRC / out.name
     src.mkdir(parents=True, exist_ok=True)
     staging = VERSIONS["KUBERNETES_STAGING_VERSION"]
+    requires = "".join("\t%s %s\n" % (module, version) for module, version, _ in _core_modules())
     replaces = "".join("\t%s => %s %s\n" % (m, m, staging) for m in _staging_modules(go))
-    (src / "go.mod").write_text("module kiln.lab/kubernetes\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\n"
-                                "replace (\n%s)\n" % (version, replaces))
+    (src / "go.mod").write_text("module kiln.lab/core\n\ngo 1.26.0\n\nrequire (\n%s)\n\nreplace (\n%s)\n"
+                                % (requires, replaces))
+    env = _kaniko_checked(go, src)
+    version = VERSIONS["KUBERNETES_VERSION"]
     major, minor = version.lstrip("v").split(".")[:2]
     ldflags = ["-s", "-w"]
     for pkg in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
@@ -151,38 +171,46 @@ def _build_kubernetes(go, version, out):
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    run(go, "build", "-trimpath", "-ldflags", " ".join(ldflags), "-o", str(tmp) + "/",
-        *["k8s.io/kubernetes/cmd/" + name for name in KUBE_COMMANDS], cwd=src, env=go_env())
+    run(go, "build", "-trimpath", "-ldflags", " ".join(ldflags), "-o", str(tmp) + "/", *packages, cwd=src, env=env)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
 
 
-def _go_build_module(go, target, module, version, package, module_sum=None, ldflags=(), tags=()):
-    """Build `package` of `module@version` in a wrapper module of our own (as for Kubernetes), so the
-    proxy's version list is never needed (`go install pkg@version` asks for it). Stripped, with `ldflags`, `tags`."""
+def _kaniko_checked(go, src):
+    """go_env() for a module that requires Kaniko, whose module the checksum database does not list: it is
+    verified against the hash pinned in tests/lab/versions instead."""
+    module, version = VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"]
+    env = dict(go_env(), GONOSUMDB=module)
+    info = json.loads(run(go, "mod", "download", "-json", "%s@%s" % (module, version),
+                          capture_output=True, text=True, env=env, cwd=src).stdout)
+    if info.get("Sum") != VERSIONS["KANIKO_MODULE_SUM"]:
+        raise SystemExit("lab: %s@%s has hash %s, expected %s" % (module, version, info.get("Sum"),
+                                                                 VERSIONS["KANIKO_MODULE_SUM"]))
+    return env
+
+
+def _go_build_module(go, target, module, version, package, ldflags=(), tags=()):
+    """Build `package` of `module@version` in a wrapper module of our own (as for the core), so the
+    proxy's version list is never needed (`go install pkg@version` asks for it). Stripped, with `ldflags`, `tags`,
+    and unoptimised: only the supply tools are built this way (_tool_builds says why)."""
     with locked(target.parent.name):
         if not target.exists():
-            _go_build(go, target, module, version, package, module_sum, ldflags, tags)
+            _go_build(go, target, module, version, package, ldflags, tags)
 
 
-def _go_build(go, target, module, version, package, module_sum, ldflags, tags):
+def _go_build(go, target, module, version, package, ldflags, tags):
     log("building %s@%s" % (package, version))
     src = SRC / ("%s-%s" % (target.parent.name.rsplit("-", 1)[0], version))
     src.mkdir(parents=True, exist_ok=True)
     (src / "go.mod").write_text("module kiln.lab/%s\n\ngo 1.26.0\n\nrequire %s %s\n"
                                 % (target.name, module, version))
     env = go_env()
-    if module_sum:
-        # Not in the checksum database: verify the module against the hash pinned in tests/lab/versions.
-        env["GONOSUMDB"] = module
-        info = json.loads(run(go, "mod", "download", "-json", "%s@%s" % (module, version),
-                              capture_output=True, text=True, env=env, cwd=src).stdout)
-        if info.get("Sum") != module_sum:
-            raise SystemExit("lab: %s@%s has hash %s, expected %s" % (module, version, info.get("Sum"), module_sum))
     tmp = target.parent.with_name(target.parent.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    flags = ["-trimpath", "-ldflags", " ".join(["-s", "-w", *ldflags])] + (["-tags", ",".join(tags)] if tags else [])
+    # -gcflags here replaces go_env()'s, so -dwarf=false again.
+    flags = ["-trimpath", "-gcflags", "all=-N -l -dwarf=false", "-ldflags", " ".join(["-s", "-w", *ldflags])]
+    flags += ["-tags", ",".join(tags)] if tags else []
     run(go, "build", *flags, "-o", tmp / target.name, package, cwd=src, env=env)
     shutil.rmtree(target.parent, ignore_errors=True)
     tmp.rename(target.parent)
@@ -192,7 +220,9 @@ def _tool_builds():
     """_go_build_module's (target, module, version, package, {more}) for cosign and syft, which sign, attest and
     make SBOMs. The build's main module is our wrapper, so `version` prints what the linker flags of the tool's
     release say: cosign's Makefile sets sigs.k8s.io/release-utils/version (else "devel"), syft's .goreleaser.yaml
-    main.version without the "v" (else "[not provided]") and builds with these tags."""
+    main.version without the "v" (else "[not provided]") and builds with these tags. Both compile unoptimised:
+    a few commands a run, on small images, for which optimising cost a fifth more compile time (cosign,
+    measured cold: 389 CPU-seconds optimised, 311 without optimisation and inlining)."""
     cosign, syft = VERSIONS["COSIGN_VERSION"], VERSIONS["SYFT_VERSION"]
     release_utils = "sigs.k8s.io/release-utils/version"
     return [
@@ -216,19 +246,11 @@ def _pause(go):
     return pause
 
 
-def _small_binaries(go):
-    _go_build_module(go, coredns_bin(), "github.com/coredns/coredns", VERSIONS["COREDNS_VERSION"],
-                     "github.com/coredns/coredns")
-    _go_build_module(go, kaniko_bin(), VERSIONS["KANIKO_MODULE"], VERSIONS["KANIKO_VERSION"],
-                     VERSIONS["KANIKO_MODULE"] + "/cmd/executor", module_sum=VERSIONS.get("KANIKO_MODULE_SUM"))
-
-
 def build_binaries(go):
-    """The cluster's binaries and the executor; returns the pause binary. Kubernetes' one `go build` of six
-    commands, CoreDNS then Kaniko, and the git image's debootstrap (network, not CPU) run side by side: each
-    `go build` ends in links that use one core, and module downloads use none."""
-    with ThreadPoolExecutor(3) as pool:
-        jobs = [pool.submit(build_kubernetes, go), pool.submit(_small_binaries, go), pool.submit(_git_base)]
+    """The cluster's binaries and the executor; returns the pause binary. The core's `go build` and the git
+    image's debootstrap (network, not CPU) run side by side."""
+    with ThreadPoolExecutor(2) as pool:
+        jobs = [pool.submit(build_core_binaries, go), pool.submit(_git_base)]
         for job in jobs:
             job.result()
     return _pause(go)
@@ -503,14 +525,14 @@ EXTRAS = {"supply": build_supply, "ee": build_ee}
 
 
 def build_go(which="core"):
-    """The Go builds alone, no image: most of a cold start, which scripts/test.sh begins beside its first
-    tiers; ``which`` is "core" (what `up` needs) or "supply" (cosign and syft)."""
-    ensure_packages()
+    """The Go builds alone, no image and no Debian package: most of a cold start, which scripts/demo.sh and
+    scripts/test.sh begin first, beside the installing of the Debian packages; ``which`` is "core" (what `up`
+    needs) or "supply" (cosign and syft)."""
     go = go_binary()
     if which == "supply":
         _tool_binaries(go)
     else:
-        build_binaries(go)
+        build_core_binaries(go)
 
 
 def build_all():

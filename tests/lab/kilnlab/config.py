@@ -95,16 +95,22 @@ KUBECONFIG = STATE / "admin.kubeconfig"
 ENV_FILE = STATE / "lab.env"
 
 
+def core_bin_dir():
+    """Kubernetes, CoreDNS and Kaniko come out of one `go build` (tests/lab/kilnlab/build.py), keyed by all three."""
+    return BIN / ("core-kubernetes-%s-coredns-%s-kaniko-%s" % (
+        VERSIONS["KUBERNETES_VERSION"], VERSIONS["COREDNS_VERSION"], VERSIONS["KANIKO_VERSION"]))
+
+
 def kube_bin(name):
-    return BIN / ("kubernetes-" + VERSIONS["KUBERNETES_VERSION"]) / name
+    return core_bin_dir() / name
 
 
 def coredns_bin():
-    return BIN / ("coredns-" + VERSIONS["COREDNS_VERSION"]) / "coredns"
+    return core_bin_dir() / "coredns"
 
 
 def kaniko_bin():
-    return BIN / ("kaniko-" + VERSIONS["KANIKO_VERSION"]) / "executor"
+    return core_bin_dir() / "executor"
 
 
 def cosign_bin():
