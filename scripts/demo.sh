@@ -11,11 +11,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==== installing what the demo needs"
-python3 tests/lab/lab.py deps
-# The lab comes up (its Go builds, the first time) while the venv is made: the one needs the CPU, the other
-# mostly the network.
+# The lab's Go builds (the first time) need no Debian package: they begin while apt installs. `up` waits for
+# them through their build lock (and builds what they could not), and comes up while the venv is made: the one
+# needs the CPU, the other mostly the network.
 up_log=$(mktemp)
-python3 tests/lab/lab.py up >"$up_log" 2>&1 &
+python3 tests/lab/lab.py go core >"$up_log" 2>&1 &
+python3 tests/lab/lab.py deps
+python3 tests/lab/lab.py up >>"$up_log" 2>&1 &
 up=$!
 # The venv (ansible-core, the kubernetes client, kubernetes.core) and a copy of the collection.
 KILN_COLLECTIONS=${KILN_COLLECTIONS:-${KILN_CACHE:-$HOME/.cache/kiln}/collections-demo}

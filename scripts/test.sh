@@ -2,9 +2,10 @@
 # The whole test suite, on a fresh Debian bookworm machine or a warm one, in two lanes side by side:
 #   checks:  sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
 #            -> oracle (the differential test against the Go code) -> lint -> execution environment
-#   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time)
-#            -> builds ending with their job (ansible-runner, job pods) -> the collection as users get it
-#            -> faults, bad input, secrets, pod security (last: they stop and restart lab components)
+#   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time), and beside
+#            it builds ending with their job (ansible-runner, job pods) and the faults, bad input, secrets
+#            and pod security tests that leave the lab's components alone -> the collection as users get
+#            it -> the faults that stop and restart lab components (last, alone)
 # The checks need no lab and the lab's tiers spend much of their time waiting for pods: together they keep
 # both cores busy. The checks print as they run; each lab tier prints when it has ended. cosign and syft
 # (for the signing target only) build after the lab's own binaries, beside the tiers.
@@ -63,13 +64,11 @@ lab_down() {
     fi
 }
 
-# Debian packages first (the venv and ansible-test's own venvs need python3-venv's ensurepip).
-python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
-# The toolchain comes first, alone: the oracle builds with it too.
-python3 tests/lab/lab.py toolchain >/dev/null || { echo "test: could not install the lab's Go" >&2; exit 1; }
-# The lab's Go builds begin now, beside the making of the project venv (the lab lane's own `go core` then
-# waits for them through the build locks).
+# The lab's Go builds begin first: they need no Debian package, so they run beside apt and the making of the
+# project venv (the lab lane's own `go core` then waits for them through the build locks).
 python3 tests/lab/lab.py go core >"$runs/go-early.log" 2>&1 &
+# Debian packages (the venv and ansible-test's own venvs need python3-venv's ensurepip).
+python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages" >&2; exit 1; }
 # The project venv, once, before the lanes that both use it.
 # shellcheck source=scripts/test-env.sh
 (. scripts/test-env.sh) || { echo "test: could not make the project venv" >&2; exit 1; }
@@ -78,7 +77,7 @@ python3 tests/lab/lab.py go core >"$runs/go-early.log" 2>&1 &
 # shellcheck source=scripts/tools-env.sh
 (. scripts/tools-env.sh) >"$runs/tools-venv.log" 2>&1 &
 
-lab_tiers=(lab-up lab-smoke integration awx package faults)
+lab_tiers=(lab-up lab-smoke integration awx faults package faults-disruptive)
 # The lab lane: its own collection trees (the checks lane stages into the default ones at the same time),
 # each tier's output in $runs/NAME.log.
 lab_lane() {
@@ -95,11 +94,16 @@ lab_lane() {
     tier lab-up python3 tests/lab/lab.py up
     if python3 tests/lab/lab.py status >/dev/null 2>&1; then
         tier lab-smoke bash scripts/lab-smoke.sh
+        # Beside integration, which spends much of its time waiting for pods: the job-lifecycle tests and the
+        # faults that leave the shared lab components alone (each works in namespaces, containers and
+        # directories of its own, and stages the collection into a tree of its own).
+        KILN_COLLECTIONS=$KILN_COLLECTIONS-awx tier awx bash scripts/awx.sh &
+        KILN_COLLECTIONS=$KILN_COLLECTIONS-faults tier faults bash scripts/faults.sh -m "not disruptive" &
         tier integration bash scripts/integration.sh
-        tier awx bash scripts/awx.sh
+        wait
         tier package bash scripts/package.sh
-        # Last: some of these stop and restart lab components (and always bring them back).
-        tier faults bash scripts/faults.sh
+        # Last, alone: these stop and restart lab components (and always bring them back).
+        tier faults-disruptive bash scripts/faults.sh -m disruptive
     else
         for name in "${lab_tiers[@]:1}"; do
             echo "$name: could not run (no lab)" >"$runs/$name.status"
