@@ -18,7 +18,6 @@ import functools
 import importlib
 import inspect
 import os
-import pkgutil
 import re
 import shutil
 import subprocess
@@ -56,9 +55,10 @@ def _import_collection():
     sys.path.insert(0, str(TREE))
     from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod, spec_build as spec
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import assemble
     from ansible_collections.kiln.kaniko.plugins.modules import build
-    return ArgumentSpecValidator, build, pod, spec
+    return ArgumentSpecValidator, build, render, assemble
 
 
 def make_specs():
@@ -91,15 +91,20 @@ def pod_scripts(name, manifest):
 
 
 def command_functions():
-    """name -> each public ``*_command`` function of the _kaniko modules (the commands run through exec)."""
+    """name -> each public ``*_command`` function of the _kaniko modules (the commands run through exec), in
+    every folder: the folders are namespace packages, which pkgutil does not walk."""
     package = importlib.import_module(PACKAGE)
     found = {}
-    for info in pkgutil.iter_modules(package.__path__):
-        module = importlib.import_module('{0}.{1}'.format(PACKAGE, info.name))
-        for attr, value in vars(module).items():
-            if attr.endswith('_command') and not attr.startswith('_') and inspect.isfunction(value) \
-                    and value.__module__ == module.__name__:
-                found['{0}.{1}'.format(info.name, attr)] = value
+    for root in package.__path__:
+        for directory, dirs, files in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if d != '__pycache__')
+            for file_name in sorted(f for f in files if f.endswith('.py')):
+                name = os.path.relpath(os.path.join(directory, file_name), root)[:-3].replace(os.sep, '.')
+                module = importlib.import_module('{0}.{1}'.format(PACKAGE, name))
+                for attr, value in vars(module).items():
+                    if attr.endswith('_command') and not attr.startswith('_') and inspect.isfunction(value) \
+                            and value.__module__ == module.__name__:
+                        found['{0}.{1}'.format(name, attr)] = value
     return found
 
 

@@ -43,8 +43,8 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import options
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.heartbeat import HEARTBEAT_ENV, STOP
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.heartbeat import HEARTBEAT_ENV, STOP
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import build
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
     CHUNK_MAX,
     Cadence,
@@ -174,7 +174,7 @@ class ActionModule(ActionBase):
 
         saved_async = self._task.async_val
         saved_environment = self._task.environment
-        limit = async_limit(args, options.default('timeout'))
+        limit = async_limit(args, build.default('timeout'))
         self._task.async_val = limit
         job = None
         over = True  # whether the job has ended, so that its files can go

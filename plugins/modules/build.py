@@ -1171,7 +1171,7 @@ pod:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import run
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import (
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options.build import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
     argument_spec,

@@ -439,7 +439,7 @@ command:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_edge import run
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_options import (
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options.container_build import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
     argument_spec,

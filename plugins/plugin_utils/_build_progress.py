@@ -10,7 +10,7 @@ whole lines and remembers which section (``==> clone <==``, ``==> kaniko <==``) 
 
 from __future__ import annotations
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import log_sections
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 
 # Most bytes of the log read in one poll; the rest comes with the next one.
 CHUNK_MAX = 256 * 1024

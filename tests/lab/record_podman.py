@@ -5,7 +5,7 @@
 
 Each scenario runs podman on this host as the engine does (``podman create``, then ``podman start --attach``,
 then ``podman inspect``) and writes, per scenario, the commands' exit statuses, stdout and stderr and the
-container as ``podman inspect`` printed it. The unit tests of container_status.py and the engine read these
+container as ``podman inspect`` printed it. The unit tests of engines/podman/view.py and the engine read these
 files: a start failure is classified from what podman says, not from what we think it says.
 
 The image is made here from the host's static busybox (busybox-static), so nothing is pulled. The scenarios

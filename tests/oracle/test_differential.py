@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import dockerignore
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import dockerignore
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

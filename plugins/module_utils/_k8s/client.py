@@ -26,7 +26,7 @@ import traceback
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 
 try:
     from kubernetes import client as k8s_client

@@ -15,7 +15,7 @@ import json
 import socket
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import cluster_error
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error
 
 try:
     from kubernetes.client.exceptions import ApiException

@@ -3,8 +3,8 @@
 
 """The edge of kiln.kaniko.container_build: options in, result out, along kiln.kaniko.build's path.
 
-The options become the BuildSpec kiln.kaniko.build would make (container_spec.py); podman is asked whether it
-can run a build container here at all (container_host.py), before anything is made; the same preparation
+The options become the BuildSpec kiln.kaniko.build would make (spec/container_build.py); podman is asked whether it
+can run a build container here at all (engines/podman/host.py), before anything is made; the same preparation
 (checks, commit, build key, skip by the registry's labels), the same BuildRun, Scheduler, lifecycle and
 result policy run it, through a ContainerEngine instead of the cluster. The result has build's keys, the
 container's name in place of the pod's.
@@ -15,14 +15,14 @@ from __future__ import annotations
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, fail_from_exception
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_engine import ContainerEngine
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_secrets import HostSecrets
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_spec import container_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import heartbeat
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import resolver_for, run_builds
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.engine import ContainerEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.host_files import HostSecrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.build_run import BuildRun
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.container_build import container_spec
 
 # Keys of a pod's result that a container has otherwise, or not at all.
 _DROPPED = ('pod_kept', 'events')

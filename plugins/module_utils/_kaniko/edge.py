@@ -17,16 +17,17 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnErr
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import api_client, connection_source, require_kubernetes
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat, results
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import heartbeat
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import RemoteResolver
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.items import item_specs
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import RemoteResolver
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.build_run import BuildRun
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.items import item_specs
 
 
 def specs_from(params, option_spec):
@@ -52,7 +53,7 @@ def job_pod_owner(params, core, specs, warn, where=own_pod.where, source=connect
 
     Kubernetes' garbage collector then deletes the builds (and their Secrets, which they own) when the job
     pod goes. Owner references cannot cross namespaces: builds elsewhere end with the job through the
-    SIGTERM its container gets (see heartbeat.py and the action plugin)."""
+    SIGTERM its container gets (see control/heartbeat.py and the action plugin)."""
     if not params.get('owned_by_job_pod') or source(params) != 'incluster':
         return None
     here = where()
@@ -63,7 +64,7 @@ def job_pod_owner(params, core, specs, warn, where=own_pod.where, source=connect
         warn("owned_by_job_pod: there is no pod '{1}' in namespace '{0}' (does this pod set spec.hostname?); the "
              "builds will not be deleted with the pod this module runs in".format(*here))
         return None
-    return here[0], pod_render.owner_reference(pod)
+    return here[0], render.owner_reference(pod)
 
 
 def run_builds(build_run, items):

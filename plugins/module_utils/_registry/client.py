@@ -28,7 +28,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     RegistryError,
     RegistryUnreachable,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import ACCEPT, load_json, sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import ACCEPT, load_json, sha256_digest
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_TAG_PAGES = 1000

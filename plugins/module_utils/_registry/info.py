@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import fail_from_exception
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifest as manifests
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import (
     InvalidReference,

@@ -24,8 +24,8 @@ PREFIX = 'ansible_collections.kiln.kaniko.plugins.'
 # Standard-library modules that do I/O or run things in the background.
 IO_MODULES = {'os', 'subprocess', 'socket', 'threading', 'tempfile', 'shutil', 'signal', 'urllib.request',
               'concurrent.futures', 'queue', 'time', 'io', 'tarfile'}
-PURE = ['module_utils._kaniko.pod', 'module_utils._kaniko.results', 'module_utils._kaniko.status',
-        'module_utils._kaniko.container_args', 'module_utils._kaniko.container_status']
+PURE = ['module_utils._kaniko.pod.render', 'module_utils._kaniko.run.results', 'module_utils._kaniko.pod.states',
+        'module_utils._kaniko.engines.podman.args', 'module_utils._kaniko.engines.podman.view']
 
 
 def modules(root=PLUGINS):
@@ -93,7 +93,7 @@ def purity(found):
         for reached in sorted(reach(name, edges) | {name}):
             for dep, line in imports(found[reached]):
                 impure = (dep.split('.')[0] in IO_MODULES or dep in IO_MODULES
-                          or dep.startswith(('module_utils._k8s', 'module_utils._kaniko.engine', 'kubernetes', 'urllib3')))
+                          or dep.startswith(('module_utils._k8s', 'module_utils._kaniko.engines', 'kubernetes', 'urllib3')))
                 if impure:
                     problems.append('{0}:{1}: {2} must stay pure, but {3} imports {4}'.format(
                         os.path.relpath(found[reached], PLUGINS), line, name, reached, dep))
@@ -119,12 +119,12 @@ def cycles(edges):
 
 def test_the_layer_rules_hold():
     found = modules()
-    assert 'module_utils._kaniko.pod' in found and 'module_utils._k8s.core' in found  # the walk found the tree
+    assert 'module_utils._kaniko.pod.render' in found and 'module_utils._k8s.core' in found  # the walk found the tree
     assert breaches(found) == []
 
 
 @pytest.mark.parametrize('layer, line, rule', [
-    ('module_utils/_k8s/bad.py', 'from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec',
+    ('module_utils/_k8s/bad.py', 'from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import model',
      '_k8s knows nothing of builds'),
     ('module_utils/_registry/bad.py', 'from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi',
      '_registry is the registry API alone'),
@@ -143,12 +143,12 @@ def test_a_breach_is_named(tmp_path, layer, line, rule):
 
 def test_an_impure_renderer_and_a_cycle_are_named(tmp_path):
     found = modules()
-    pod = tmp_path / 'pod.py'
-    with open(found['module_utils._kaniko.pod']) as handle:
+    pod = tmp_path / 'render.py'
+    with open(found['module_utils._kaniko.pod.render']) as handle:
         pod.write_text(handle.read() + '\nimport subprocess\n'
-                       'from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results\n')
-    found['module_utils._kaniko.pod'] = str(pod)
+                       'from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results\n')
+    found['module_utils._kaniko.pod.render'] = str(pod)
     problems = breaches(found)
     assert any('must stay pure' in problem and 'subprocess' in problem for problem in problems)
-    assert any(problem.startswith('import cycle: ') and 'module_utils._kaniko.results' in problem
+    assert any(problem.startswith('import cycle: ') and 'module_utils._kaniko.run.results' in problem
                for problem in problems)

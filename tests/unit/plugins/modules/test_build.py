@@ -39,7 +39,7 @@ def test_defaults():
                                  submodules=False, secret=None)
     assert params['name'] == 'kiln-build'
     assert params['dockerfile'] == 'Dockerfile'
-    # push: unset means true, or false with tarball (spec.py decides)
+    # push: unset means true, or false with tarball (spec/model.py decides)
     assert params['push'] is None and params['cache'] == 'auto' and params['force'] is False
     assert params['local_context'] is None and params['tarball'] is None
     assert params['builds'] is None and params['max_concurrent'] == 4

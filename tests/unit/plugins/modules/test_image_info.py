@@ -13,8 +13,8 @@ import pytest
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry import client as client_module
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import client
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.plugins.modules import image_info
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fixtures import (
@@ -32,7 +32,7 @@ CONTENT = {
 
 
 def run_main(capsys, monkeypatch, args, opener, check_mode=False):
-    monkeypatch.setattr(client_module, 'open_url', opener)
+    monkeypatch.setattr(client, 'open_url', opener)
     return module_args.run_main(capsys, image_info.main, args, check_mode)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import options
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import build
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
     Cadence,
     LogFollower,
@@ -47,7 +47,7 @@ def test_a_list_of_builds_is_named_by_count_and_names():
 
 
 def test_the_async_limit_leaves_the_module_its_own_timeout_first():
-    assert options.default('timeout') == 1800  # the argument spec's, which the action passes
+    assert build.default('timeout') == 1800  # the argument spec's, which the action passes
     assert async_limit({}, 1800) == 1800 + 600
     assert async_limit(dict(timeout=60), 1800) == 660
     assert async_limit(dict(timeout='bad'), 1800) == 2400

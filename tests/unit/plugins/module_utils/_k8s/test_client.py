@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import client
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 
 pytest.importorskip('kubernetes')
 

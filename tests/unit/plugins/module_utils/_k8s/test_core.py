@@ -12,7 +12,7 @@ import pytest
 from kubernetes import client as k8s_client
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import core as k8s_core
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import core
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import iter_lines
 
 
@@ -52,7 +52,7 @@ def core_api(answers, token='Bearer t0ken'):
         configuration.api_key = {'BearerToken': token, 'authorization': token}
     client = k8s_client.ApiClient(configuration)
     client.set_default_header('Impersonate-User', 'builder')
-    api = k8s_core.CoreApi(client)
+    api = core.CoreApi(client)
     pool = Pool(answers)
     api._pool = pool
     return api, pool
@@ -66,7 +66,7 @@ def core_api(answers, token='Bearer t0ken'):
     ({'grace_period_seconds': 0, 'propagation_policy': 'Background'}, 'gracePeriodSeconds=0&propagationPolicy=Background'),
 ])
 def test_query_string_uses_the_api_names(params, query):
-    assert k8s_core.query_string(params) == query
+    assert core.query_string(params) == query
 
 
 def test_create_sends_json_with_the_clients_headers_and_token():

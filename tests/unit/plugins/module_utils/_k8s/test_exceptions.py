@@ -9,7 +9,7 @@ import json
 
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import cluster_error, forbidden_fix
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error, forbidden_fix
 
 # As the API server words it (kube-apiserver v1.36, a service account without the verb).
 FORBIDDEN = ('pods "kiln-build-x" is forbidden: User "system:serviceaccount:awx:kiln-job" cannot create resource '

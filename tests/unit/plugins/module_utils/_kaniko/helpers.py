@@ -10,8 +10,8 @@ import os
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
 

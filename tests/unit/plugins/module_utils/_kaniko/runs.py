@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_remote import Unresolved
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import BuildRun
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import Unresolved
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.build_run import BuildRun
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import RunScript
 
 COMMIT = 'a' * 40
@@ -44,9 +44,9 @@ class Lookup(object):
     def existing(self, spec, destination, ref):
         repository = ref.name
         if destination in self.built:
-            return bk.Existing(destination, repository, {'io.kiln.build-key': bk.build_key(spec, COMMIT)},
+            return build_key.Existing(destination, repository, {'io.kiln.build-key': build_key.build_key(spec, COMMIT)},
                                'sha256:' + 'f' * 64)
-        return bk.Existing(destination, repository)
+        return build_key.Existing(destination, repository)
 
 
 class Run(object):

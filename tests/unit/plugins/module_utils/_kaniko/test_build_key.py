@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 COMMIT = 'a' * 40
@@ -18,7 +18,7 @@ OTHER = 'b' * 40
 
 
 def key(commit=COMMIT, **overrides):
-    return bk.build_key(make_spec(**overrides), commit)
+    return build_key.build_key(make_spec(**overrides), commit)
 
 
 def test_the_key_is_a_sha256_and_stable():
@@ -60,7 +60,7 @@ def test_where_and_how_fast_do_not_change_the_key(overrides):
 
 
 def test_with_identity_labels_the_image_and_pins_the_commit():
-    spec = bk.with_identity(make_spec(labels={'team': 'a'}), COMMIT, 'sha256:' + 'c' * 64)
+    spec = build_key.with_identity(make_spec(labels={'team': 'a'}), COMMIT, 'sha256:' + 'c' * 64)
     assert dict(spec.labels) == {'team': 'a', 'io.kiln.build-key': 'sha256:' + 'c' * 64,
                                  'org.opencontainers.image.revision': COMMIT}
     assert spec.git.commit == COMMIT and spec.git.version == 'HEAD'
@@ -73,25 +73,25 @@ def test_with_identity_labels_the_image_and_pins_the_commit():
 
 def test_with_identity_keeps_the_user_s_revision_and_the_key_ignores_both_labels():
     spec = make_spec(labels={'org.opencontainers.image.revision': 'v1'})
-    labelled = bk.with_identity(spec, COMMIT, bk.build_key(spec, COMMIT))
+    labelled = build_key.with_identity(spec, COMMIT, build_key.build_key(spec, COMMIT))
     assert dict(labelled.labels)['org.opencontainers.image.revision'] == 'v1'
-    assert bk.build_key(labelled, COMMIT) == bk.build_key(spec, COMMIT)
+    assert build_key.build_key(labelled, COMMIT) == build_key.build_key(spec, COMMIT)
 
 
 def existing(destination, labels=None, digest='sha256:' + 'd' * 64):
     repository = destination.rsplit(':', 1)[0]
-    return bk.Existing(destination, repository, labels, digest if labels is not None else None)
+    return build_key.Existing(destination, repository, labels, digest if labels is not None else None)
 
 
 KEY = 'sha256:' + 'e' * 64
 
 
 def test_skip_when_every_destination_holds_the_key():
-    decision = bk.decide(KEY, COMMIT, [
+    decision = build_key.decide(KEY, COMMIT, [
         existing('registry:5000/rng:1', {'io.kiln.build-key': KEY}),
         existing('registry:5000/rng:latest', {'io.kiln.build-key': KEY}),
     ])
-    assert decision.skip and decision.check == bk.FOUND
+    assert decision.skip and decision.check == build_key.FOUND
     assert decision.digest == 'sha256:' + 'd' * 64
     assert decision.images == ('registry:5000/rng@sha256:' + 'd' * 64,) * 2
     assert 'registry:5000/rng:1, registry:5000/rng:latest already hold' in decision.detail
@@ -108,8 +108,8 @@ def test_skip_when_every_destination_holds_the_key():
      'registry:5000/rng:new does not exist yet'),
 ])
 def test_build_when_a_destination_lacks_the_key(found, detail):
-    decision = bk.decide(KEY, COMMIT, found)
+    decision = build_key.decide(KEY, COMMIT, found)
     assert not decision.skip
-    assert decision.check == bk.MISSING
+    assert decision.check == build_key.MISSING
     assert decision.detail == detail
     assert (decision.commit, decision.key) == (COMMIT, KEY)

@@ -12,8 +12,8 @@ import json
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run

@@ -13,10 +13,10 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import items
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import BuildSecret
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSecret
 from ansible_collections.kiln.kaniko.plugins.modules import build
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec, module_params
 
@@ -130,15 +130,15 @@ KEYS_WITHOUT_BUILD_SECRETS = [
 
 @pytest.mark.parametrize('overrides, key', KEYS_WITHOUT_BUILD_SECRETS)
 def test_a_build_without_build_secrets_keeps_its_key(overrides, key):
-    assert bk.build_key(make_spec(**overrides), COMMIT) == key
-    assert bk.build_key(make_spec(build_secrets=[], **overrides), COMMIT) == key
+    assert build_key.build_key(make_spec(**overrides), COMMIT) == key
+    assert build_key.build_key(make_spec(build_secrets=[], **overrides), COMMIT) == key
 
 
 def test_a_local_context_without_build_secrets_keeps_its_key():
     spec = build_spec(module_params(namespace='builds', local_context=dict(path='/tmp'),
                                     destinations=['registry:5000/rng:latest']))
     spec = dataclasses.replace(spec, local=dataclasses.replace(spec.local, sha256='b' * 64))
-    assert bk.build_key(spec, None) == 'sha256:76c6c94f45fc85757708d627e6120c913113deb49d2a77fdf9f180ed7daa47d6'
+    assert build_key.build_key(spec, None) == 'sha256:76c6c94f45fc85757708d627e6120c913113deb49d2a77fdf9f180ed7daa47d6'
 
 
 @pytest.mark.parametrize('other', [
@@ -148,14 +148,14 @@ def test_a_local_context_without_build_secrets_keeps_its_key():
     [TOKEN, NETRC],
 ])
 def test_the_names_of_build_secrets_are_in_the_key(other):
-    with_token = bk.build_key(make_spec(build_secrets=[TOKEN]), COMMIT)
-    assert with_token != bk.build_key(make_spec(), COMMIT)
-    assert bk.build_key(make_spec(build_secrets=other), COMMIT) != with_token
+    with_token = build_key.build_key(make_spec(build_secrets=[TOKEN]), COMMIT)
+    assert with_token != build_key.build_key(make_spec(), COMMIT)
+    assert build_key.build_key(make_spec(build_secrets=other), COMMIT) != with_token
 
 
 def test_the_order_of_build_secrets_is_not():
-    assert (bk.build_key(make_spec(build_secrets=[TOKEN, NETRC]), COMMIT)
-            == bk.build_key(make_spec(build_secrets=[NETRC, TOKEN]), COMMIT))
+    assert (build_key.build_key(make_spec(build_secrets=[TOKEN, NETRC]), COMMIT)
+            == build_key.build_key(make_spec(build_secrets=[NETRC, TOKEN]), COMMIT))
 
 
 def test_the_option_holds_names_that_are_not_masked():

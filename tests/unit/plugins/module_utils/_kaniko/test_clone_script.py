@@ -11,8 +11,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod_scripts as scripts
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import scripts
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 pytestmark = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),

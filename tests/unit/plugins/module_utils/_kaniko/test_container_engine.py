@@ -14,12 +14,12 @@ import tarfile
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_status as view
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_engine import ContainerEngine
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_spec import container_spec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.engine import ContainerEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.container_build import container_spec
 from ansible_collections.kiln.kaniko.plugins.modules import container_build
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko import fake_podman
 
@@ -60,7 +60,7 @@ class Started(object):
         self.box = self.engine.boxes[self.name]
         # log_lines: 0 keeps no line for the result; podman's words must come through all the same.
         self.engine.follow_logs(None, self.name, ['kaniko'], None, '', 0)
-        self.engine.send_file(None, self.name, pod_render.RECEIVE, None, *context_tar(tmp_path))
+        self.engine.send_file(None, self.name, render.RECEIVE, None, *context_tar(tmp_path))
         assert self.engine.advance(self.box)  # the context is in: podman create, podman start --attach
         if self.box.attach is not None:
             self.box.attach.wait(30)
@@ -69,7 +69,7 @@ class Started(object):
         return self.engine.advance(self.box)
 
     def outcome(self):
-        return self.engine.explain(pod_status.classify(self.box.pod()))
+        return self.engine.explain(states.classify(self.box.pod()))
 
     def delete(self):
         warnings = []
@@ -95,7 +95,7 @@ def test_a_container_podman_could_not_start_fails_on_the_next_look_and_is_remove
     assert build.box.attach.returncode == 125
     assert build.look()
     outcome = build.outcome()
-    assert (outcome.state, outcome.reason, outcome.container) == (pod_status.FAILED, 'RunContainerError', 'kaniko')
+    assert (outcome.state, outcome.reason, outcome.container) == (states.FAILED, 'RunContainerError', 'kaniko')
     assert outcome.message.startswith('podman start {0} exited with status 125: Error: unable to start '
                                       'container'.format(build.name))
     assert 'could not find slirp4netns' in outcome.message and 'apt-get install slirp4netns' in outcome.hint
@@ -121,7 +121,7 @@ def test_a_container_that_ran_ends_with_its_exit_code_and_its_log(started):
     build = started('exited_3')
     assert build.look()
     outcome = build.outcome()
-    assert (outcome.state, outcome.exit_code, outcome.reason) == (pod_status.FAILED, 3, 'Error')
+    assert (outcome.state, outcome.exit_code, outcome.reason) == (states.FAILED, 3, 'Error')
     assert build.box.log.last('kaniko') == ['error building image: step failed']
 
 
@@ -130,7 +130,7 @@ def test_a_container_someone_else_removed_is_named_as_deleted(started):
     build.podman.remove_behind_the_engines_back()
     assert build.look()
     outcome = build.outcome()
-    assert outcome.reason == pod_status.DELETED
+    assert outcome.reason == states.DELETED
     assert outcome.message.startswith('container {0} was deleted by someone else'.format(build.name))
 
 

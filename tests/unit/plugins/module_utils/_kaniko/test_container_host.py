@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_host as host
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import PodmanUnavailable
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
 

@@ -3,14 +3,14 @@
 
 """container_status on what podman 4.3.1 really answered (fixtures/recorded/podman, made by
 tests/lab/record_podman.py): a container podman could not start, one it could not create, and ones that ran, read
-as the pod status that status.py classifies, with podman's own words and the hint of the container form."""
+as the pod status that pod/states.py classifies, with podman's own words and the hint of the container form."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import container_status as view
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status as pod_status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
 
 NAME = 'kiln-build-1a2b3c'
@@ -36,7 +36,7 @@ def after_start(scenario, digest=None):
 
 
 def outcome_of(kaniko_state):
-    return view.explain(pod_status.classify(view.view(NAME, False, view.terminated(0), kaniko_state)))
+    return view.explain(states.classify(view.view(NAME, False, view.terminated(0), kaniko_state)))
 
 
 @pytest.mark.parametrize('scenario', ['start_failed_no_slirp4netns', 'start_failed_no_executable'])
@@ -50,13 +50,13 @@ def test_podman_leaves_a_container_it_could_not_start_created_and_says_why_only_
 
 def test_without_slirp4netns_the_build_fails_at_once_with_podmans_words_the_container_and_the_fix():
     outcome = outcome_of(after_start('start_failed_no_slirp4netns'))
-    assert (outcome.state, outcome.container, outcome.reason) == (pod_status.FAILED, 'kaniko', 'RunContainerError')
+    assert (outcome.state, outcome.container, outcome.reason) == (states.FAILED, 'kaniko', 'RunContainerError')
     assert outcome.message.startswith('podman start {0} exited with status 125: Error: unable to start container '
                                       .format(NAME))
     assert "could not find slirp4netns, the network namespace can't be configured" in outcome.message
     assert outcome.hint == ('install the slirp4netns package (e.g. apt-get install slirp4netns) on the host that runs '
                             'the module, or set network: host')
-    text = pod_status.describe(outcome)
+    text = states.describe(outcome)
     assert text.startswith("Build failed: container 'kaniko' could not start (RunContainerError): podman start " + NAME)
     assert text.endswith('(hint: {0})'.format(outcome.hint))
 
@@ -73,23 +73,23 @@ def test_a_container_still_not_started_after_the_start_ended_fails_and_is_never_
     state = dict(state_of('start_failed_no_slirp4netns'), Status=status)
     kaniko = view.from_inspect(state)
     assert kaniko == view.waiting('RunContainerError', 'podman start ended and left the container ' + status)
-    assert outcome_of(kaniko).state == pod_status.FAILED
+    assert outcome_of(kaniko).state == states.FAILED
 
 
 def test_containers_that_ran_end_with_their_own_exit_code():
     succeeded = view.view(NAME, False, view.terminated(0, message='c' * 40), after_start('exited_0', DIGEST))
-    assert pod_status.classify(succeeded).state == pod_status.SUCCEEDED
-    assert pod_status.container_termination(succeeded, 'kaniko')['message'] == DIGEST
+    assert states.classify(succeeded).state == states.SUCCEEDED
+    assert states.container_termination(succeeded, 'kaniko')['message'] == DIGEST
     # podman start --attach exits with the container's status: a run that failed is no start failure.
     failed = outcome_of(after_start('exited_3'))
-    assert (failed.state, failed.exit_code, failed.reason) == (pod_status.FAILED, 3, 'Error')
+    assert (failed.state, failed.exit_code, failed.reason) == (states.FAILED, 3, 'Error')
     assert failed.hint.startswith('a build step or the push failed')
 
 
 def test_a_network_podman_does_not_know_fails_at_create_with_podmans_words():
     create = recorded('create_failed_no_network')['create']
     outcome = outcome_of(view.create_failure(NAME, create['returncode'], create['stderr'], 'Never'))
-    assert (outcome.state, outcome.reason) == (pod_status.FAILED, 'CreateContainerError')
+    assert (outcome.state, outcome.reason) == (states.FAILED, 'CreateContainerError')
     assert outcome.message == ('podman create {0} exited with status 125: Error: unable to find network with name or '
                                'ID no-such-net: network not found'.format(NAME))
     assert 'podman network create' in outcome.hint and 'slirp4netns or host' in outcome.hint

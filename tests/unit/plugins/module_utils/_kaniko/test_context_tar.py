@@ -11,7 +11,7 @@ import tarfile
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive as context_tar
 
 
 def tree(root, files, ignore=None):

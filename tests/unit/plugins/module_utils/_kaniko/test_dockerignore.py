@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import dockerignore
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import dockerignore
 
 
 def out(text, path):

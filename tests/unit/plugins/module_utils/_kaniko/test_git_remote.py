@@ -13,9 +13,9 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import git_remote as gr
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_url import GitRemote, parse_git_remote
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import GitSource
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import commit as gr
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote, parse_git_remote
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import GitSource
 
 A, B, C, D = ('a' * 40, 'b' * 40, 'c' * 40, 'd' * 40)
 LS_REMOTE = '\n'.join([

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.git_url import GitRemote, parse_git_remote
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote, parse_git_remote
 
 CLONABLE = "is not a URL the cluster can clone; use https://host/path, ssh://user@host/path, git://host/path or user@host:path"
 SCHEME = "is not supported in the cluster; use https://, ssh://, git:// or user@host:path"

@@ -10,9 +10,9 @@ import signal
 
 import pytest
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import heartbeat
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import raise_on_signals
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import heartbeat
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.signals import raise_on_signals
 
 
 class Beats(object):

@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import items
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
 from ansible_collections.kiln.kaniko.plugins.modules import build
 
 TOP = dict(

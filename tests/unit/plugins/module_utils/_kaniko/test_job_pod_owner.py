@@ -10,11 +10,11 @@ import json
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine, Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine, Workload
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 

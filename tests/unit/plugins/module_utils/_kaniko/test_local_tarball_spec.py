@@ -14,11 +14,11 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import items
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identify import identify
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.plugins.modules import build
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
@@ -151,16 +151,16 @@ def test_two_items_may_not_write_the_same_tarball():
 # ---------------------------------------------------------------- build key and skip
 
 def test_the_key_of_a_local_context_follows_its_hash_and_the_options():
-    one = bk.build_key(packed(local()), None)
-    assert one == bk.build_key(packed(local()), None)
-    assert one != bk.build_key(packed(local(), sha='cd' * 32), None)
-    assert one != bk.build_key(packed(local(dockerfile='Dockerfile.prod')), None)
-    assert one != bk.build_key(make_spec(), None)
+    one = build_key.build_key(packed(local()), None)
+    assert one == build_key.build_key(packed(local()), None)
+    assert one != build_key.build_key(packed(local(), sha='cd' * 32), None)
+    assert one != build_key.build_key(packed(local(dockerfile='Dockerfile.prod')), None)
+    assert one != build_key.build_key(make_spec(), None)
 
 
 def test_the_key_of_a_git_build_did_not_change():
     # The material of git builds stays as it was, so that images already in registries are still found.
-    assert bk.build_key(make_spec(), 'a' * 40) == (
+    assert build_key.build_key(make_spec(), 'a' * 40) == (
         'sha256:' + __import__('hashlib').sha256(json.dumps({
             'format': 1, 'commit': 'a' * 40, 'submodules': False, 'context_sub_path': 'dockercoins/rng',
             'dockerfile': 'Dockerfile', 'build_args': [], 'target': None, 'labels': [], 'platform': None,
@@ -169,7 +169,7 @@ def test_the_key_of_a_git_build_did_not_change():
 
 
 def test_a_local_build_is_labelled_with_the_key_only():
-    spec = bk.with_identity(packed(local()), None, 'sha256:' + 'f' * 64)
+    spec = build_key.with_identity(packed(local()), None, 'sha256:' + 'f' * 64)
     assert dict(spec.labels) == {'io.kiln.build-key': 'sha256:' + 'f' * 64}
 
 
@@ -178,16 +178,16 @@ class Lookup(object):
         self.labels = labels
 
     def existing(self, spec, destination, ref):
-        return bk.Existing(destination, ref.name, self.labels, 'sha256:' + '1' * 64)
+        return build_key.Existing(destination, ref.name, self.labels, 'sha256:' + '1' * 64)
 
 
 def test_a_local_context_is_skipped_when_the_registry_holds_its_key():
     spec = packed(local())
-    key = bk.build_key(spec, None)
+    key = build_key.build_key(spec, None)
     decision = identify(spec, None, Lookup({'io.kiln.build-key': key}))
     assert decision.skip and decision.commit is None
     assert 'context sha256:abababababab' in decision.detail
-    assert identify(spec, None, Lookup({'io.kiln.build-key': 'sha256:other'})).check == bk.MISSING
+    assert identify(spec, None, Lookup({'io.kiln.build-key': 'sha256:other'})).check == build_key.MISSING
 
 
 def docker_archive(path, labels):
@@ -204,24 +204,24 @@ def test_a_tarball_dest_that_holds_the_build_is_skipped(tmp_path):
     dest = tmp_path / 'app.tar'
     spec = make_spec(tarball=dict(dest=str(dest)))
     resolver = type('R', (), {'resolve': lambda self, namespace, git: 'a' * 40})()
-    assert identify(spec, resolver, None).check == bk.MISSING
-    key = bk.build_key(spec, 'a' * 40)
+    assert identify(spec, resolver, None).check == build_key.MISSING
+    key = build_key.build_key(spec, 'a' * 40)
     docker_archive(dest, {'io.kiln.build-key': key})
     decision = identify(spec, resolver, None)
     assert decision.skip and decision.tarball['path'] == str(dest)
     assert decision.tarball['size'] == dest.stat().st_size and len(decision.tarball['sha256']) == 64
     docker_archive(dest, {'io.kiln.build-key': 'sha256:other'})
-    assert identify(spec, resolver, None).check == bk.MISSING
+    assert identify(spec, resolver, None).check == build_key.MISSING
     dest.write_bytes(b'not a tar')
-    assert tarball_file.read(str(dest))[0] == {}
-    assert identify(spec, resolver, None).check == bk.MISSING
-    assert identify(dataclasses.replace(spec, force=True), resolver, None).check == bk.FORCED
+    assert tarball.read(str(dest))[0] == {}
+    assert identify(spec, resolver, None).check == build_key.MISSING
+    assert identify(dataclasses.replace(spec, force=True), resolver, None).check == build_key.FORCED
 
 
 def test_a_tarball_on_a_claim_always_builds():
     spec = make_spec(tarball=dict(pvc='c', path='a.tar'))
     resolver = type('R', (), {'resolve': lambda self, namespace, git: 'a' * 40})()
-    assert identify(spec, resolver, None).check == bk.UNAVAILABLE
+    assert identify(spec, resolver, None).check == build_key.UNAVAILABLE
 
 
 @pytest.mark.parametrize('make, words', [
@@ -230,6 +230,6 @@ def test_a_tarball_on_a_claim_always_builds():
 ])
 def test_check_dest(tmp_path, make, words):
     with pytest.raises(ValidationError) as caught:
-        tarball_file.check_dest(make(tmp_path))
+        tarball.check_dest(make(tmp_path))
     assert caught.value.option == 'tarball.dest' and words in caught.value.message
-    tarball_file.check_dest(str(tmp_path / 'ok.tar'))
+    tarball.check_dest(str(tmp_path / 'ok.tar'))

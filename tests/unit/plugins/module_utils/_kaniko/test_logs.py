@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import logs
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import logs
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore, LogStream as Stream
 
 

@@ -11,11 +11,11 @@ from types import SimpleNamespace
 
 from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import multiarch
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import FOUND, MISSING, Decision
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.registry_lookup import RegistryLookup
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import FOUND, MISSING, Decision
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import (
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
     OCI_INDEX,

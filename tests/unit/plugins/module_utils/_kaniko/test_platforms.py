@@ -8,10 +8,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import platforms as multi
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as pod_render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import build_key
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import NAME_LENGTH_MAX
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import NAME_LENGTH_MAX
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 TWO = ['linux/amd64', 'linux/arm64']
@@ -68,30 +68,30 @@ def test_an_affinity_term_that_allows_the_platform_is_accepted():
 
 
 def test_normalize_and_slug():
-    assert multi.normalize('linux/arm64/v8') == 'linux/arm64'
-    assert multi.normalize('linux/amd64/v1') == 'linux/amd64'
-    assert multi.normalize('linux/arm/v7') == 'linux/arm/v7'
-    assert multi.slug('linux/arm/v7') == 'linux-arm-v7'
+    assert platforms.normalize('linux/arm64/v8') == 'linux/arm64'
+    assert platforms.normalize('linux/amd64/v1') == 'linux/amd64'
+    assert platforms.normalize('linux/arm/v7') == 'linux/arm/v7'
+    assert platforms.slug('linux/arm/v7') == 'linux-arm-v7'
 
 
 def test_each_platform_pushes_to_its_tag_and_is_pinned_to_its_nodes():
     spec = make_spec(platforms=TWO, destinations=['registry:5000/rng:1.0', 'registry:5000/rng'], cache=True,
                      pod=dict(node_selector={'pool': 'build'}))
-    unit = multi.unit_spec(spec, 'linux/arm64', NAME_LENGTH_MAX)
+    unit = platforms.unit_spec(spec, 'linux/arm64', NAME_LENGTH_MAX)
     assert unit.platform == 'linux/arm64' and unit.platforms == ()
     assert unit.destinations == ('registry:5000/rng:1.0-linux-arm64', 'registry:5000/rng:latest-linux-arm64')
     assert dict(unit.pod.node_selector) == {'pool': 'build', 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'arm64'}
     assert unit.cache_repo == spec.cache_repo + '-linux-arm64'
     assert unit.name == 'kiln-build-linux-arm64'
-    args = pod_render.render_pod(unit, run_id='r')['spec']['containers'][0]['args']
+    args = render.render_pod(unit, run_id='r')['spec']['containers'][0]['args']
     assert '--custom-platform=linux/arm64' in args
     assert '--destination=registry:5000/rng:1.0-linux-arm64' in args
-    assert pod_render.render_pod(unit, run_id='r')['spec']['nodeSelector']['kubernetes.io/arch'] == 'arm64'
+    assert render.render_pod(unit, run_id='r')['spec']['nodeSelector']['kubernetes.io/arch'] == 'arm64'
 
 
 def test_a_cross_build_is_not_pinned_and_each_platform_has_its_own_key():
     spec = make_spec(platforms=TWO, cross_build=True)
-    amd64, arm64 = (multi.unit_spec(spec, platform, NAME_LENGTH_MAX) for platform in TWO)
+    amd64, arm64 = (platforms.unit_spec(spec, platform, NAME_LENGTH_MAX) for platform in TWO)
     assert amd64.pod.node_selector == () == arm64.pod.node_selector
     assert build_key(amd64, 'c' * 40) != build_key(arm64, 'c' * 40)
     # The image of one platform is the image a single build of that platform makes.
@@ -100,7 +100,7 @@ def test_a_cross_build_is_not_pinned_and_each_platform_has_its_own_key():
 
 def test_a_long_name_is_cut_to_fit_with_the_platform():
     spec = make_spec(platforms=TWO, name='x' * NAME_LENGTH_MAX)
-    unit = multi.unit_spec(spec, 'linux/arm64', NAME_LENGTH_MAX)
+    unit = platforms.unit_spec(spec, 'linux/arm64', NAME_LENGTH_MAX)
     assert len(unit.name) == NAME_LENGTH_MAX and unit.name.endswith('-linux-arm64')
 
 
@@ -111,31 +111,31 @@ def node(arch, taints=(), unschedulable=False, **labels):
 
 
 def unit_of(platform, **overrides):
-    return multi.unit_spec(make_spec(platforms=[platform], **overrides), platform, NAME_LENGTH_MAX)
+    return platforms.unit_spec(make_spec(platforms=[platform], **overrides), platform, NAME_LENGTH_MAX)
 
 
 def test_a_platform_without_a_node_is_named_with_what_the_cluster_has():
     nodes = [node('amd64'), node('amd64')]
-    assert multi.unplaceable(unit_of('linux/amd64'), nodes) is None
-    assert multi.unplaceable(unit_of('linux/arm64'), nodes) == (
+    assert platforms.unplaceable(unit_of('linux/amd64'), nodes) is None
+    assert platforms.unplaceable(unit_of('linux/arm64'), nodes) == (
         'no schedulable node is linux/arm64 (the cluster has linux/amd64 (2 nodes)); add a node of that platform, '
         'or set cross_build: true to build it on any node with --custom-platform')
 
 
 def test_cordoned_and_tainted_nodes_do_not_count_unless_tolerated():
     taint = {'key': 'arch', 'value': 'arm', 'effect': 'NoSchedule'}
-    assert multi.unplaceable(unit_of('linux/arm64'), [node('arm64', unschedulable=True)])
-    assert multi.unplaceable(unit_of('linux/arm64'), [node('arm64', taints=[taint])])
+    assert platforms.unplaceable(unit_of('linux/arm64'), [node('arm64', unschedulable=True)])
+    assert platforms.unplaceable(unit_of('linux/arm64'), [node('arm64', taints=[taint])])
     tolerated = unit_of('linux/arm64', pod=dict(tolerations=[{'key': 'arch', 'operator': 'Equal', 'value': 'arm',
                                                              'effect': 'NoSchedule'}]))
-    assert multi.unplaceable(tolerated, [node('arm64', taints=[taint])]) is None
+    assert platforms.unplaceable(tolerated, [node('arm64', taints=[taint])]) is None
     everything = unit_of('linux/arm64', pod=dict(tolerations=[{'operator': 'Exists'}]))
-    assert multi.unplaceable(everything, [node('arm64', taints=[taint])]) is None
+    assert platforms.unplaceable(everything, [node('arm64', taints=[taint])]) is None
     soft = {'key': 'arch', 'value': 'arm', 'effect': 'PreferNoSchedule'}
-    assert multi.unplaceable(unit_of('linux/arm64'), [node('arm64', taints=[soft])]) is None
+    assert platforms.unplaceable(unit_of('linux/arm64'), [node('arm64', taints=[soft])]) is None
 
 
 def test_the_users_node_selector_counts_too():
     unit = unit_of('linux/arm64', pod=dict(node_selector={'pool': 'build'}))
-    assert multi.unplaceable(unit, [node('arm64')])
-    assert multi.unplaceable(unit, [node('arm64', pool='build')]) is None
+    assert platforms.unplaceable(unit, [node('arm64')])
+    assert platforms.unplaceable(unit, [node('arm64', pool='build')]) is None

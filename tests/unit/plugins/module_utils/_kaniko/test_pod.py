@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 kubernetes_validate = pytest.importorskip('kubernetes_validate')

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
     make_spec,

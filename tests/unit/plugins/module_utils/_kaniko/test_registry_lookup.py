@@ -12,9 +12,9 @@ from urllib.error import URLError
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import registry_lookup as rl
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import lookup as rl
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry import fixtures

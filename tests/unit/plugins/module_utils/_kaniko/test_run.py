@@ -12,9 +12,9 @@ import signal
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key as bk
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results as run_results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results as run_results
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Resolver, Run
@@ -41,7 +41,7 @@ def test_all_build_in_order_and_report_in_order():
     assert [item['failed'] for item in result['results']] == [False] * 3
     assert [item['pod_name'] for item in result['results']] == ['kiln-build-1', 'kiln-build-2', 'kiln-build-3']
     assert all(item['digest'].startswith('sha256:') and item['commit'] for item in result['results'])
-    assert all(item['build_key'] and item['skip_check'] == bk.MISSING for item in result['results'])
+    assert all(item['build_key'] and item['skip_check'] == build_key.MISSING for item in result['results'])
     assert result['msg'] == '3 builds: 3 built, 0 skipped, 0 failed'
     assert watch.namespaces == ['builds'] and watch.selector == 'kiln.kaniko/run=' + run.run_id
     assert [labels['kiln.kaniko/run'] for labels in core.created_labels] == [run.run_id] * 3
@@ -100,7 +100,7 @@ def test_force_builds_what_would_be_skipped():
     core = Core()
     run, _watch, _warnings = runner(core, specs('registry:5000/a:1', force=True), built=['registry:5000/a:1'])
     result = run.run()
-    assert result['results'][0]['skip_check'] == bk.FORCED and created(core)
+    assert result['results'][0]['skip_check'] == build_key.FORCED and created(core)
 
 
 def test_every_item_is_checked_before_the_first_pod():
@@ -120,7 +120,7 @@ def test_without_git_on_the_module_host_it_builds_and_says_why():
     run, _watch, warnings = runner(core, specs('registry:5000/a:1'), resolver=Resolver(fail=True))
     result = run.run()
     item = result['results'][0]
-    assert item['changed'] and item['skip_check'] == bk.UNAVAILABLE and item['build_key'] is None
+    assert item['changed'] and item['skip_check'] == build_key.UNAVAILABLE and item['build_key'] is None
     assert 'git is not installed' in item['skip_detail']
     assert warnings == ['builds[0]: Building without looking for an existing image: ' + item['skip_detail']]
 

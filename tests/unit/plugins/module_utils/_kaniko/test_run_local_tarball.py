@@ -15,11 +15,14 @@ import pytest
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
 import time
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import context_tar, pod_exec, prepare, status, waiter
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare, waiter
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
@@ -54,7 +57,7 @@ def no_tar_left_behind(tmp_path, monkeypatch):
     spool = tmp_path / 'spool'
     spool.mkdir()
     monkeypatch.setenv('TMPDIR', str(spool))
-    monkeypatch.setattr(context_tar.tempfile, 'tempdir', None)
+    monkeypatch.setattr(archive.tempfile, 'tempdir', None)
     yield spool
 
 
@@ -139,14 +142,14 @@ def test_a_signal_while_the_context_is_sent_deletes_the_pod_and_the_tar(context,
 
 
 def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(context, tmp_path, monkeypatch):
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
 
     def fetch(core, namespace, pod, spec):
         raise pod_exec.ExecError('received 10 bytes of a tarball of 20 bytes')
-    monkeypatch.setattr(tarball_file, 'fetch', fetch)
+    monkeypatch.setattr(tarball, 'fetch', fetch)
     core = Core()
     build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
-    build.finish(waiter.WaitResult(status.classify(succeeded()), succeeded()))
+    build.finish(waiter.WaitResult(states.classify(succeeded()), succeeded()))
     assert isinstance(build.error, BuildFailed)
     assert build.error.message == ("Build failed (TarballNotFetched) in container 'export': could not fetch the "
                                    "tarball: received 10 bytes of a tarball of 20 bytes (hint: the tarball could "
@@ -158,12 +161,12 @@ def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(co
 
 
 def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import tarball as tarball_file
-    monkeypatch.setattr(tarball_file, 'fetch', lambda core, namespace, pod, spec: dict(
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+    monkeypatch.setattr(tarball, 'fetch', lambda core, namespace, pod, spec: dict(
         path=spec.tarball.dest, size=20, sha256='c' * 64))
     core = Core()
     build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
-    build.finish(waiter.WaitResult(status.classify(succeeded()), succeeded()))
+    build.finish(waiter.WaitResult(states.classify(succeeded()), succeeded()))
     result = build.result
     assert result['tarball'] == dict(path=str(tmp_path / 'out.tar'), size=20, sha256='c' * 64)
     assert result['msg'] == 'Built app:1 into the tarball {0}'.format(tmp_path / 'out.tar')

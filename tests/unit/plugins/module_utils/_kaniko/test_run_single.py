@@ -13,16 +13,17 @@ import time
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.exceptions import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import prepare as preparation
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status, waiter
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engine import KubernetesEngine
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.lifecycle import Build
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.prepare import prepare
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare as preparation
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import waiter
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import prepare
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait
@@ -148,7 +149,7 @@ class Resolver(object):
 
 
 def test_an_unwritable_log_path_fails_even_when_the_build_would_be_skipped(tmp_path, monkeypatch):
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import build_key
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
     skip = build_key.Decision(build_key.FOUND, 'the registry holds it', commit='a' * 40, key='sha256:' + 'b' * 64)
     monkeypatch.setattr(preparation, 'identify', lambda spec, resolver, lookup: skip)
     core = Core()
@@ -177,7 +178,7 @@ def test_a_pod_past_its_deadline_is_deleted_even_with_keep_pod_on_failure():
     core = Core()
     build, _warnings = started(core, keep_pod='on_failure')
     pod = load_fixture('recorded/deadline_exceeded.json')['pod']
-    build.finish(waiter.WaitResult(status.classify(pod), pod))
+    build.finish(waiter.WaitResult(states.classify(pod), pod))
     assert isinstance(build.error, BuildFailed)
     assert build.result['reason'] == 'DeadlineExceeded'
     assert build.result['pod_kept'] is False

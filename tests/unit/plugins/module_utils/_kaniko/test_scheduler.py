@@ -9,8 +9,8 @@ import copy
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import scheduler as sched
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import scheduler as sched
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
 
 
@@ -114,7 +114,7 @@ def test_a_failure_does_not_stop_the_others():
     jobs = [Job(log, 'a'), Job(log, 'b'), Job(log, 'c')]
     run(jobs, [(1, event('a', 'failed_run_exit7')), (3, event('b', 'succeeded')), (4, event('c', 'succeeded'))],
         max_concurrent=3)
-    assert [job.outcome.state for job in jobs] == [status.FAILED, status.SUCCEEDED, status.SUCCEEDED]
+    assert [job.outcome.state for job in jobs] == [states.FAILED, states.SUCCEEDED, states.SUCCEEDED]
 
 
 def test_a_job_that_cannot_start_leaves_its_slot_to_the_next():
@@ -137,8 +137,8 @@ def test_a_timeout_ends_one_build_while_the_others_go_on():
     jobs = [Job(log, 'slow', timeout=30), Job(log, 'quick', timeout=300)]
     _scheduler, clock, source = run(jobs, [(1, event('slow', 'running')), (2, event('quick', 'running')),
                                            (40, event('quick', 'succeeded'))])
-    assert log[2:] == [('finish', 'slow', status.TIMEOUT), ('finish', 'quick', 'Completed')]
-    assert jobs[0].outcome.reason == status.TIMEOUT
+    assert log[2:] == [('finish', 'slow', states.TIMEOUT), ('finish', 'quick', 'Completed')]
+    assert jobs[0].outcome.reason == states.TIMEOUT
     assert clock.now == 1040.0
     assert max(source.waits) <= sched.MAX_WATCH_SECONDS
 
@@ -149,15 +149,15 @@ def test_a_stream_of_events_from_one_pod_does_not_delay_another_s_timeout():
     script = [(second, event('chatty', 'running')) for second in range(1, 30)]
     script.append((30, event('chatty', 'succeeded')))
     run(jobs, script)
-    assert log.index(('finish', 'stuck', status.TIMEOUT)) < log.index(('finish', 'chatty', 'Completed'))
-    assert jobs[1].outcome.reason == status.TIMEOUT
+    assert log.index(('finish', 'stuck', states.TIMEOUT)) < log.index(('finish', 'chatty', 'Completed'))
+    assert jobs[1].outcome.reason == states.TIMEOUT
 
 
 def test_an_unschedulable_pod_fails_after_its_threshold():
     log = []
     jobs = [Job(log, 'a', unschedulable_timeout=20)]
     _scheduler, clock, _source = run(jobs, [(1, event('a', 'unschedulable'))])
-    assert jobs[0].outcome.reason == status.UNSCHEDULABLE
+    assert jobs[0].outcome.reason == states.UNSCHEDULABLE
     assert clock.now == 1021.0
 
 
@@ -166,7 +166,7 @@ def test_deleted_and_foreign_pods():
     jobs = [Job(log, 'a'), Job(log, 'b')]
     run(jobs, [(1, event('other', 'succeeded')), (2, event('a', 'running', kind='DELETED')),
                (3, event('b', 'succeeded', namespace='elsewhere')), (4, event('b', 'succeeded'))])
-    assert jobs[0].outcome.reason == status.DELETED
+    assert jobs[0].outcome.reason == states.DELETED
     assert jobs[1].outcome.reason == 'Completed'
 
 
@@ -181,7 +181,7 @@ def test_a_new_list_after_410_tells_which_pods_are_gone():
 
     run(jobs, [(1, ('builds', sched.RELIST, set())), (2, event('b', 'succeeded'))], exists=exists)
     assert sorted(asked) == ['a', 'b']
-    assert jobs[0].outcome.reason == status.DELETED
+    assert jobs[0].outcome.reason == states.DELETED
     assert jobs[1].outcome.reason == 'Completed'
 
 
@@ -210,7 +210,7 @@ class GroupJob(Job):
 
     def finish(self, waited):
         super().finish(waited)
-        if waited.outcome.state != status.SUCCEEDED:
+        if waited.outcome.state != states.SUCCEEDED:
             self.error = waited.outcome.reason
 
     def cancel(self, failed):
@@ -229,7 +229,7 @@ def test_a_failed_platform_cancels_its_running_and_pending_siblings_and_nothing_
     assert ('cancel', 'amd64', 'arm64') in log and ('cancel', 's390x', 'arm64') in log
     assert ('start', 's390x') not in log  # never started
     assert group[0].outcome == group[2].outcome == 'cancelled'
-    assert other.outcome.state == status.SUCCEEDED
+    assert other.outcome.state == states.SUCCEEDED
 
 
 def test_a_platform_that_succeeds_cancels_nothing():

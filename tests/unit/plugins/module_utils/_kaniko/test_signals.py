@@ -10,8 +10,8 @@ import signal
 
 import pytest
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import raise_on_signals
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.signals import raise_on_signals
 
 
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec_build import build_spec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec as spec_module
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import spec_checks
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import checks
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import model
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
     make_spec,
@@ -183,8 +183,8 @@ def test_registry_ca_entries():
     spec = make_spec(registry_ca=[dict(registry='registry.example.com:5000', config_map='registry-ca'),
                                   dict(registry='10.0.0.7', secret='other-ca', key='tls.crt')])
     assert spec.registry_ca == (
-        spec_module.RegistryCA(registry='registry.example.com:5000', kind='ConfigMap', name='registry-ca', key='ca.crt'),
-        spec_module.RegistryCA(registry='10.0.0.7', kind='Secret', name='other-ca', key='tls.crt'),
+        model.RegistryCA(registry='registry.example.com:5000', kind='ConfigMap', name='registry-ca', key='ca.crt'),
+        model.RegistryCA(registry='10.0.0.7', kind='Secret', name='other-ca', key='tls.crt'),
     )
     assert [ca.source for ca in spec.registry_ca] == ['config_map', 'secret']
     assert make_spec().registry_ca == ()
@@ -236,7 +236,7 @@ def test_registry_ca_refuses_what_checks_no_certificate():
 
 
 def test_registry_ca_is_not_part_of_the_build_key():
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.build_key import build_key
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import build_key
     with_ca = make_spec(registry_ca=[dict(registry='r:5000', secret='a')])
     assert build_key(with_ca, 'a' * 40) == build_key(make_spec(), 'a' * 40)
 
@@ -438,7 +438,7 @@ def test_namespace_is_a_dns_label():
     ('docker.io', True, (), False),                # Docker Hub, however it is reached
 ])
 def test_which_registries_count_as_self_hosted(registry, insecure, insecure_registries, self_hosted):
-    assert bool(spec_checks.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
+    assert bool(checks.self_hosted_reason(registry, insecure, insecure_registries)) is self_hosted
 
 
 @pytest.mark.parametrize('overrides, cache, cache_repo', [

@@ -12,10 +12,10 @@ import json
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import pod as render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import results
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import status
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import supply
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps as supply
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.test_pod import validate
 
@@ -178,10 +178,10 @@ KANIKO_DONE = {'terminated': {'exitCode': 0, 'reason': 'Completed',
 
 def test_the_build_succeeds_when_the_last_step_has_not_when_kaniko_has():
     running = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', {'running': {}})])
-    assert status.classify(running).state == status.RUNNING
+    assert states.classify(running).state == states.RUNNING
     done = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', DONE)])
-    outcome = status.classify(done)
-    assert outcome.state == status.SUCCEEDED and outcome.container == 'sign'
+    outcome = states.classify(done)
+    assert outcome.state == states.SUCCEEDED and outcome.container == 'sign'
 
 
 def test_a_wrong_password_fails_naming_the_sign_step_and_says_so():
@@ -189,17 +189,17 @@ def test_a_wrong_password_fails_naming_the_sign_step_and_says_so():
                              'Error: signing [registry:5000/app@sha256:ab]: getting signer: reading key: decrypt: '
                              'encrypted: decryption failed\nmain.go:74: error during command execution'}}
     pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', failed)], phase='Failed')
-    outcome = status.classify(pod)
-    assert (outcome.state, outcome.container, outcome.exit_code) == (status.FAILED, 'sign', 1)
+    outcome = states.classify(pod)
+    assert (outcome.state, outcome.container, outcome.exit_code) == (states.FAILED, 'sign', 1)
     assert 'cosign.password' in outcome.hint and 'unsigned' in outcome.hint
-    text = status.describe(outcome, 'Error: signing [registry:5000/app@sha256:ab]: decrypt: encrypted: decryption failed')
+    text = states.describe(outcome, 'Error: signing [registry:5000/app@sha256:ab]: decrypt: encrypted: decryption failed')
     assert text.startswith("Build failed in container 'sign' with exit code 1 (Error)")
 
 
 def test_a_failed_sbom_step_names_syft_image():
     pull = {'waiting': {'reason': 'ErrImagePull', 'message': 'not found'}}
     pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', pull)], [('sign', {'waiting': {}})], phase='Pending')
-    outcome = status.classify(pod)
+    outcome = states.classify(pod)
     assert outcome.container == 'sbom' and 'syft_image' in outcome.hint
 
 
@@ -207,10 +207,10 @@ def test_a_failure_after_the_push_reports_the_image_as_unsigned():
     spec = supply_spec()
     failed = {'terminated': {'exitCode': 1, 'reason': 'Error'}}
     pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', failed)], phase='Failed')
-    error = results.failure(status.classify(pod), {}, [], False, spec, pod)
+    error = results.failure(states.classify(pod), {}, [], False, spec, pod)
     assert error.details['digest'] == DIGEST and error.details['signed'] is False
     assert error.details['image'] == 'registry:5000/app:1@' + DIGEST
-    plain = results.failure(status.classify(pod), {}, [], False, make_spec(), pod)
+    plain = results.failure(states.classify(pod), {}, [], False, make_spec(), pod)
     assert plain.details['digest'] is None and 'signed' not in plain.details
 
 

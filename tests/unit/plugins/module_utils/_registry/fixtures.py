@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 
 
 def dump(doc):

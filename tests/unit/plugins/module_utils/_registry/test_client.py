@@ -16,7 +16,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     RegistryError,
     RegistryUnreachable,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import (
     FakeRegistry,
     basic,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.info import ImageInfo
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifest import sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fixtures import (

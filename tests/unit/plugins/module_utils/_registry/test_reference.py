@@ -9,7 +9,7 @@ import dataclasses
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry import reference as grammar
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import reference
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import InvalidReference
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
     ImageReference,
@@ -59,9 +59,9 @@ def test_reference_parse(text, err, repository, domain, tag, digest):
 @pytest.mark.parametrize('text, err', upstream.WITH_NAME_FAILURE)
 def test_with_name_failure(text, err):
     """WithName is anchoredNameRegexp plus the length limit on the path."""
-    match = grammar.NAME_RE.fullmatch(text)
+    match = reference.NAME_RE.fullmatch(text)
     if err == 'ErrNameTooLong':
-        assert len(match.group(2)) > grammar.PATH_LENGTH_MAX
+        assert len(match.group(2)) > reference.PATH_LENGTH_MAX
         with pytest.raises(InvalidReference):
             parse(text)
     else:
@@ -70,7 +70,7 @@ def test_with_name_failure(text, err):
 
 @pytest.mark.parametrize('text, domain, path', upstream.DOMAIN_AND_PATH)
 def test_domain_and_path(text, domain, path):
-    found_domain, found_path = grammar.NAME_RE.fullmatch(text).groups()
+    found_domain, found_path = reference.NAME_RE.fullmatch(text).groups()
     assert (found_domain or '', found_path) == (domain, path)
 
 
@@ -174,7 +174,7 @@ def test_parse_docker_ref(name, text, expected):
 
 @pytest.mark.parametrize('text, match', upstream.DOMAIN_REGEXP)
 def test_domain_regexp(text, match):
-    assert bool(grammar.DOMAIN_RE.fullmatch(text)) is match
+    assert bool(reference.DOMAIN_RE.fullmatch(text)) is match
 
 
 def check_regexp(regexp, text, match, subs):
@@ -186,17 +186,17 @@ def check_regexp(regexp, text, match, subs):
 
 @pytest.mark.parametrize('text, match, subs', upstream.FULL_NAME_REGEXP)
 def test_full_name_regexp(text, match, subs):
-    check_regexp(grammar.NAME_RE, text, match, subs)
+    check_regexp(reference.NAME_RE, text, match, subs)
 
 
 @pytest.mark.parametrize('text, match, subs', upstream.REFERENCE_REGEXP)
 def test_reference_regexp(text, match, subs):
-    check_regexp(grammar.REFERENCE_RE, text, match, subs)
+    check_regexp(reference.REFERENCE_RE, text, match, subs)
 
 
 @pytest.mark.parametrize('text, match', upstream.IDENTIFIER_REGEXP)
 def test_identifier_regexp(text, match):
-    assert bool(grammar.IDENTIFIER_RE.fullmatch(text)) is match
+    assert bool(reference.IDENTIFIER_RE.fullmatch(text)) is match
 
 
 # ---------------------------------------------------------------- this collection's cases

@@ -1,0 +1,191 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where builds run: the one interface the build lifecycle reaches the cluster through.
+
+KubernetesEngine creates a build's workload (its registry Secret, its pod, the Secret owned by the
+pod), watches the pods of a run, follows a pod's logs, execs into it, reads its events and deletes
+what a build made. It is the one place that creates build pods and their Secrets, and the one place
+that deletes them. Another engine (a local container) would offer the same methods.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import LogStreamer
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+
+try:
+    from kubernetes.client.exceptions import ApiException
+except ImportError:
+    ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
+
+
+@dataclass
+class Workload(object):
+    """What the engine made for one build: the pod as created, and the registry Secret (or None)."""
+
+    namespace: str
+    pod: Optional[Dict[str, Any]] = None
+    auth_secret: Optional[str] = None
+
+    @property
+    def pod_name(self):
+        return (self.pod or {}).get('metadata', {}).get('name')
+
+
+class KubernetesEngine(object):
+    """Builds as pods, through ``core`` (a CoreApi, or anything with CoreV1Api's methods). ``log_wait(seconds)``
+    is how the log follower waits before asking again for a log that has not started (injected in tests).
+    ``owner``: (namespace, ownerReference) that build pods of that namespace get (edge.job_pod_owner)."""
+
+    def __init__(self, core, log_wait=None, owner=None):
+        self.core = core
+        self.log_wait = log_wait
+        self.owner = owner
+
+    def check_namespace(self, namespace):
+        try:
+            self.core.read_namespace(namespace, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                raise ClusterError("namespace: '{0}' does not exist; create it first".format(namespace),
+                                   {'option': 'namespace'})
+            if exc.status != 403:  # without access to namespaces, creating the pod will tell
+                raise cluster_error(exc, "read namespace '{0}'".format(namespace))
+
+    def create(self, spec, workload, registry_key, run_id):
+        """Create the registry Secret (registry_auth), the pod, and make the Secret the pod's; fill ``workload``.
+
+        Raises ClusterError; a Secret made before a refused pod is then deleted again. ``workload`` is
+        filled as things are made, so that the caller can delete them if this is cut short.
+        """
+        if spec.registry_auth:
+            try:
+                response = self.core.create_namespaced_secret(
+                    spec.namespace, render.render_auth_secret(spec, run_id),
+                    _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as exc:
+                raise cluster_error(exc, 'create the registry Secret for registry_auth')
+            workload.auth_secret = json.loads(response.data)['metadata']['name']
+        manifest = render.render_pod(spec, auth_secret_name=workload.auth_secret, registry_secret_key=registry_key,
+                                         run_id=run_id)
+        if self.owner and self.owner[0] == spec.namespace:
+            manifest['metadata']['ownerReferences'] = [dict(self.owner[1])]
+        try:
+            response = self.core.create_namespaced_pod(
+                spec.namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            raise cluster_error(exc, 'create the build pod')
+        workload.pod = json.loads(response.data)
+        if workload.auth_secret:
+            try:
+                self.core.patch_namespaced_secret(
+                    workload.auth_secret, spec.namespace,
+                    {'metadata': {'ownerReferences': [render.owner_reference(workload.pod)]}},
+                    _content_type='application/merge-patch+json', _preload_content=False,
+                    _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as exc:
+                raise cluster_error(exc, 'create the build pod')
+        return workload
+
+    @staticmethod
+    def preview(spec, registry_key, run_id):
+        """What check mode shows of a build that would run: the pod, with a stand-in for the registry Secret's name."""
+        return dict(pod=render.render_pod(spec, auth_secret_name=results.check_mode_secret_name(spec),
+                                              registry_secret_key=registry_key, run_id=run_id))
+
+    @staticmethod
+    def explain(outcome):
+        """The outcome of a failed build as the user reads it: the hints of pod/states.py name this engine's options."""
+        return outcome
+
+    def delete(self, kind, namespace, name, running, warn, deadline=None):
+        """Delete pod or Secret ``name``; at once (grace 0) when ``running``. Warns what is left when it cannot."""
+        delete = self.core.delete_namespaced_pod if kind == 'pod' else self.core.delete_namespaced_secret
+        try:
+            delete(name, namespace, grace_period_seconds=0 if running else None,
+                   propagation_policy='Background', _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status != 404:
+                warn('Could not delete {0} {1}: {2}'.format(kind, name, refusal(exc)))
+        except KilnError as exc:  # the API server is gone (client.ApiUnreachable): say what is left
+            left = ('its activeDeadlineSeconds ({0} s) stops it'.format(deadline) if kind == 'pod' else
+                    'the deletion of its pod removes it (it is owned by the pod)')
+            warn('Could not delete {0} {1} in namespace {2}: {3}; {4}'.format(kind, name, namespace, exc.message, left))
+
+    def delete_run(self, namespaces, run_id, keep, warn):
+        """Delete every pod and Secret of run ``run_id`` in ``namespaces`` but those in ``keep`` ((namespace, name))."""
+        selector = render.run_selector(run_id)
+        for namespace in sorted(set(namespaces)):
+            for kind, listing, delete in (
+                    ('pod', self.core.list_namespaced_pod, self.core.delete_namespaced_pod),
+                    ('secret', self.core.list_namespaced_secret, self.core.delete_namespaced_secret)):
+                try:
+                    found = listing(namespace, label_selector=selector, _preload_content=False,
+                                    _request_timeout=REQUEST_TIMEOUT)
+                    for item in json.loads(found.data).get('items') or []:
+                        name = item['metadata']['name']
+                        if (namespace, name) not in keep:
+                            delete(name, namespace, grace_period_seconds=0, propagation_policy='Background',
+                                   _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        warn('Could not delete the {0}s of this run in {1}: {2}'.format(kind, namespace, refusal(exc)))
+                except Exception as exc:  # the cluster is gone too: say what may be left
+                    warn('Could not delete the {0}s of this run in {1} (label {2}): {3}'.format(
+                        kind, namespace, selector, exc))
+
+    def watch(self, namespaces, run_id):
+        """A PodWatch on the pods of run ``run_id`` (not started)."""
+        return PodWatch(self.core, namespaces, render.run_selector(run_id))
+
+    def exists(self, namespace, name):
+        try:
+            self.core.read_namespaced_pod(name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def nodes(self):
+        """The cluster's nodes (dicts); raises ApiException (403 without 'list' on nodes)."""
+        response = self.core.list_node(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        return json.loads(response.data).get('items') or []
+
+    def events(self, namespace, name):
+        """The events of pod ``name`` (dicts)."""
+        response = self.core.list_namespaced_event(
+            namespace, field_selector='involvedObject.kind=Pod,involvedObject.name=' + name,
+            _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        return json.loads(response.data).get('items') or []
+
+    def follow_logs(self, namespace, name, containers, writer, label, keep):
+        """A started LogStreamer on ``containers`` of pod ``name``, writing to ``writer``, keeping ``keep`` lines."""
+        return LogStreamer(self.core, namespace, name, containers, writer, label, keep, REQUEST_TIMEOUT,
+                           sleep=self.log_wait).start()
+
+    def send_file(self, namespace, name, container, command, path, size):
+        """Run ``command`` in ``container`` with the ``size`` bytes of file ``path`` on its stdin."""
+        pod_exec.send_file(self.core, namespace, name, container, command, path, size)
+
+    def run(self, namespace, name, container, command):
+        """Run ``command`` in ``container``; return its output (raises pod_exec.ExecError)."""
+        return pod_exec.run(self.core, namespace, name, container, command)
+
+    def fetch_tarball(self, namespace, name, spec):
+        return tarball.fetch(self.core, namespace, name, spec)
+
+    def keep_tarball(self, namespace, name, spec):
+        return tarball.keep_on_claim(self.core, namespace, name, spec)

@@ -1,0 +1,360 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Where kiln.kaniko.container_build's builds run: a Kaniko container of podman on the module's host.
+
+ContainerEngine offers the lifecycle (lifecycle.Build), the run (run.BuildRun) and the Scheduler what
+engine.KubernetesEngine offers them, for a build container instead of a build pod: create, a watch of the
+run, a log follower, the local context's upload, the tarball's fetch, delete. Each build gets a private
+0700 directory (the clone, or the unpacked local context; the digest file; the tarball; the docker
+config.json of registry_auth, 0600; the CA files); create() makes it, delete() removes it with the container.
+
+A build advances as a pod does, on each look of the watch: the source step (the clone script of the pod,
+pod_scripts.CLONE_SCRIPT, run on the host; or the local context, unpacked when the lifecycle sends it), then
+``podman create`` and ``podman start --attach``, whose output is the kaniko log; once it ended, ``podman
+inspect`` gives the exit code and OOMKilled, or shows a container podman could not start, which fails at once
+with the last line podman printed. container_status.view() shows all this as the pod status that pod/states.py
+classifies. Children run in sessions of their own: an interrupt reaches the module, whose cleanup
+then removes the container, kills its children and removes the directory. Before any of it, check_host() asks
+podman whether it can run a build container here at all (engines/podman/host.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import held_signals
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import args as args_render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import host
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.logs import ContainerLog
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.docker_config import docker_config
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts import CLONE_SCRIPT
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+
+POLL_SECONDS = 0.5
+COMMAND_TIMEOUT = 120
+# How long podman may take to say what it is and what it finds (podman info reads its store).
+CHECK_TIMEOUT = 60
+_GIT_KEYS = ('token', 'username', 'password', 'ssh-privatekey', 'known_hosts')
+
+
+def _private_file(path, text):
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, 'w') as handle:
+        handle.write(text)
+
+
+def _limits():
+    return (resource.getrlimit(resource.RLIMIT_NOFILE), resource.getrlimit(resource.RLIMIT_NPROC))
+
+
+class _Box(object):
+    """One build container, as far as the engine has taken it."""
+
+    def __init__(self, spec, name, run_id, workdir):
+        self.spec = spec
+        self.name = name
+        self.run_id = run_id
+        self.workdir = workdir
+        self.source = view.RUNNING
+        self.kaniko = None
+        self.clone = None
+        self.attach = None
+        self.received = False
+        self.removed = False
+        self.vanished = False
+        self.log = ContainerLog(name)
+        self.lock = threading.Lock()
+
+    def pod(self):
+        return view.view(self.name, bool(self.spec.local), self.source, self.kaniko, gone=self.removed or self.vanished)
+
+    def path(self, *parts):
+        return os.path.join(self.workdir, *parts)
+
+
+class ContainerEngine(object):
+    """Builds as containers of ``podman`` (its path), in ``network``; ``secrets`` is a HostSecrets."""
+
+    def __init__(self, podman, secrets, network, sleep=time.sleep, clock=time.monotonic, limits=_limits):
+        self.podman = podman
+        self.secrets = secrets
+        self.network = network
+        self.sleep = sleep
+        self.clock = clock
+        self.limits = limits
+        self.boxes = {}
+
+    # ------------------------------------------------------------------ what prepare and check mode ask
+
+    def check_namespace(self, namespace):
+        """There is no namespace: nothing to check."""
+
+    def preview(self, spec, registry_key, run_id):
+        del registry_key
+        name = '{0}-<generated>'.format(spec.name)
+        command = [self.podman, 'create'] + args_render.create_args(
+            spec, name, run_id, '<private directory>', self.network, self.limits())
+        return dict(command=command, msg='Check mode: the build container would be run')
+
+    @staticmethod
+    def explain(outcome):
+        return view.explain(outcome)
+
+    def check_host(self):
+        """Raise PodmanUnavailable unless this podman can run a build container in ``network`` (container_host)."""
+        host.check(self.podman, self.network, lambda words: self._run(words, timeout=CHECK_TIMEOUT))
+
+    # ------------------------------------------------------------------ create, watch, logs
+
+    def create(self, spec, workload, registry_key, run_id):
+        """Make the private directory of a build and what goes into it; the container comes on the watch's looks."""
+        del registry_key
+        name = '{0}-{1}'.format(spec.name, os.urandom(3).hex())
+        workdir = tempfile.mkdtemp(prefix='kiln-container-')
+        os.chmod(workdir, 0o700)
+        box = _Box(spec, name, run_id, workdir)
+        for part in (args_render.SOURCE, args_render.DIGEST, args_render.OUT, 'home'):
+            os.mkdir(box.path(part), 0o700)
+        if spec.registry_auth:
+            os.mkdir(box.path(args_render.DOCKER_CONFIG), 0o700)
+            _private_file(box.path(args_render.DOCKER_CONFIG, render.CONFIG_JSON), docker_config(spec))
+        for index, ca in enumerate(spec.registry_ca):
+            path = args_render.ca_file(workdir, index)
+            os.makedirs(os.path.dirname(path), 0o700)
+            _private_file(path, self.secrets.registry_ca(None, ca))
+        self.boxes[name] = box
+        workload.pod = box.pod()
+        return workload
+
+    def follow_logs(self, namespace, name, containers, writer, label, keep):
+        return self.boxes[name].log.configure(writer, label, keep)
+
+    def watch(self, namespaces, run_id):
+        return ContainerWatch(self, run_id)
+
+    def exists(self, namespace, name):
+        box = self.boxes.get(name)
+        return box is not None and not box.removed
+
+    def events(self, namespace, name):
+        return []
+
+    def nodes(self):
+        return []
+
+    def advance(self, box):
+        """Take ``box`` one step further if it can go; True when its pod status changed."""
+        with box.lock:
+            if box.removed:
+                return False
+            if box.kaniko is None:
+                return self._advance_source(box)
+            if box.kaniko is view.RUNNING and box.attach is not None and box.attach.poll() is not None:
+                return self._started(box)
+        return False
+
+    def _started(self, box):
+        """``podman start --attach`` has ended: the container ran, or podman could not start it (then its stderr, the
+        last line of the kaniko step, says why); or someone else removed it. True when the pod status changed."""
+        box.log.close(render.KANIKO)
+        state = self._inspect(box.name)
+        if state is None:
+            box.vanished = True
+            return True
+        said = None
+        if box.attach.returncode != 0:
+            said = view.podman_said('start', box.name, box.attach.returncode, box.log.last(render.KANIKO))
+        box.kaniko = view.from_inspect(state, self._digest(box), said)
+        return box.kaniko is not view.RUNNING
+
+    def _advance_source(self, box):
+        if box.spec.local:
+            if not box.received:
+                return False
+            box.source = view.terminated(0)
+        elif box.clone is None:
+            box.clone = self._popen(['/bin/sh', '-c', CLONE_SCRIPT], self._clone_env(box), box.path('home'))
+            box.log.follow(render.CLONE, box.clone.stdout)
+            return False
+        elif box.clone.poll() is None:
+            return False
+        else:
+            box.log.close(render.CLONE)
+            message = self._read(box.path('termination'))
+            box.source = view.terminated(box.clone.returncode, message=message)
+            if box.clone.returncode != 0:
+                return True
+        self._start(box)
+        return True
+
+    def _clone_env(self, box):
+        git = box.spec.git
+        secret_dir = box.path('git-secret')
+        os.mkdir(secret_dir, 0o700)
+        data = self.secrets.data(None, git.secret) if git.secret else None
+        for key in _GIT_KEYS:
+            if (data or {}).get(key):
+                _private_file(os.path.join(secret_dir, key), data[key].rstrip('\r\n') + '\n')
+        env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': box.path('home'), 'LC_ALL': 'C',
+               'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
+               'KILN_SRC': box.path(args_render.SOURCE), 'KILN_GIT_REPO': git.repo.url,
+               'KILN_GIT_VERSION': git.version, 'KILN_GIT_DEPTH': str(git.depth),
+               'KILN_GIT_SUBMODULES': 'true' if git.submodules else 'false',
+               'KILN_GIT_TRANSPORT': 'ssh' if git.repo.transport == 'ssh' else 'http',
+               'KILN_GIT_SECRET': git.secret or '', 'KILN_GIT_SECRET_DIR': secret_dir,
+               'KILN_TERMINATION_LOG': box.path('termination')}
+        if git.commit:
+            env['KILN_GIT_COMMIT'] = git.commit
+        return env
+
+    def _start(self, box):
+        """Create the container and start it attached: its output is the kaniko log."""
+        args = args_render.create_args(box.spec, box.name, box.run_id, box.workdir, self.network, self.limits())
+        with held_signals():
+            created = self._run(['create'] + args, timeout=max(COMMAND_TIMEOUT, box.spec.timeout))
+        if created.returncode != 0:
+            box.kaniko = view.create_failure(box.name, created.returncode, created.stderr, box.spec.image_pull_policy)
+            return
+        box.attach = self._popen([self.podman, 'start', '--attach', box.name])
+        box.log.follow(render.KANIKO, box.attach.stdout)
+        box.kaniko = view.RUNNING
+
+    # ------------------------------------------------------------------ the local context and the tarball
+
+    def send_file(self, namespace, name, container, command, path, size):
+        """Unpack the local context's tar (``path``) into the build's context directory (the pod's receive step)."""
+        box = self.boxes[name]
+        target = box.path(args_render.SOURCE, box.spec.context_sub_path)
+        try:
+            os.makedirs(target, 0o755, exist_ok=True)
+            with tarfile.open(path, 'r:') as archive:
+                members = archive.getmembers()
+                for member in members:
+                    parts = member.name.split('/')
+                    if member.name.startswith('/') or '..' in parts or member.islnk() or member.isdev():
+                        raise pod_exec.ExecError('unexpected entry {0!r} in the context tar'.format(member.name))
+                archive.extractall(target, members)
+        except (OSError, tarfile.TarError) as exc:
+            raise pod_exec.ExecError('could not unpack it: {0}'.format(exc))
+        box.log.line(render.RECEIVE, 'kiln receive: build context received')
+        box.received = True
+
+    def fetch_tarball(self, namespace, name, spec):
+        source = self.boxes[name].path(args_render.OUT, os.path.basename(spec.tarball.tar_path))
+        try:
+            return tarball.place(source, spec.tarball.dest)
+        except (OSError, IOError) as exc:
+            raise pod_exec.ExecError(str(exc))
+
+    # ------------------------------------------------------------------ delete
+
+    def delete(self, kind, namespace, name, running, warn, deadline=None):
+        """Remove build container ``name`` (kind 'pod'), kill what still runs of it, remove its directory."""
+        box = self.boxes.get(name)
+        if kind != 'pod' or box is None:
+            return
+        with box.lock:
+            box.removed = True
+            for process in (box.clone, box.attach):
+                if process is not None and process.poll() is None:
+                    process.kill()
+            if box.kaniko is not None:
+                removed = self._run(['rm', '--force', '--time=0', name])
+                if removed.returncode != 0 and 'no such container' not in (removed.stderr or '').lower():
+                    warn('Could not remove the build container {0}: {1}'.format(name, removed.stderr.strip()))
+            for process in (box.clone, box.attach):
+                if process is not None:
+                    process.wait()
+            box.log.close_all()
+            shutil.rmtree(box.workdir, ignore_errors=True)
+
+    def delete_run(self, namespaces, run_id, keep, warn):
+        """Remove every container of run ``run_id`` (by its label, also one this process lost track of)."""
+        for name, box in list(self.boxes.items()):
+            if box.run_id == run_id and not box.removed:
+                self.delete('pod', None, name, True, warn)
+        listed = self._run(['ps', '--all', '--quiet', '--filter', 'label={0}={1}'.format(render.RUN_LABEL, run_id)])
+        for container in (listed.stdout or '').split():
+            self._run(['rm', '--force', '--time=0', container])
+
+    def close(self, warn):
+        """Remove what is left: the containers and directories of every build."""
+        for name, box in list(self.boxes.items()):
+            if not box.removed:
+                self.delete('pod', None, name, True, warn)
+
+    # ------------------------------------------------------------------ podman
+
+    def _run(self, words, timeout=COMMAND_TIMEOUT):
+        try:
+            return subprocess.run([self.podman] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, timeout=timeout, start_new_session=True, check=False)
+        except subprocess.TimeoutExpired as exc:
+            return subprocess.CompletedProcess(exc.cmd, 124, '', 'podman {0}: no answer within {1} s'.format(
+                words[0], timeout))
+
+    @staticmethod
+    def _popen(command, env=None, cwd=None):
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                env=env, cwd=cwd, start_new_session=True)
+
+    def _inspect(self, name):
+        """The State of container ``name``, or None when podman has no such container."""
+        found = self._run(['inspect', '--type=container', '--format={{json .State}}', name])
+        if found.returncode != 0:
+            if 'no such container' in (found.stderr or '').lower():
+                return None
+            return {'Status': 'unknown', 'Error': view.podman_said('inspect', name, found.returncode, found.stderr)}
+        try:
+            return json.loads(found.stdout)
+        except ValueError:
+            return {'Status': 'unknown', 'Error': found.stdout.strip()}
+
+    def _digest(self, box):
+        return self._read(box.path(args_render.DIGEST, os.path.basename(args_render.DIGEST_FILE)))
+
+    @staticmethod
+    def _read(path):
+        try:
+            with open(path) as handle:
+                return handle.read(64 * 1024).strip() or None
+        except (IOError, OSError):
+            return None
+
+
+class ContainerWatch(object):
+    """The Scheduler's event source for the containers of one run: each look advances them (see the module)."""
+
+    def __init__(self, engine, run_id):
+        self.engine = engine
+        self.run_id = run_id
+
+    def start(self):
+        return self
+
+    def stop(self):
+        pass
+
+    def next(self, seconds):
+        """(None, 'MODIFIED', pod status) of a build that moved on, or None after ``seconds``."""
+        deadline = self.engine.clock() + seconds
+        while True:
+            for box in list(self.engine.boxes.values()):
+                if box.run_id == self.run_id and self.engine.advance(box):
+                    return None, 'MODIFIED', box.pod()
+            left = deadline - self.engine.clock()
+            if left <= 0:
+                return None
+            self.engine.sleep(min(POLL_SECONDS, left))

@@ -1,0 +1,73 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What kiln.kaniko.container_build reads where kiln.kaniko.build reads Secrets and ConfigMaps.
+
+HostSecrets answers run/prepare.py, git_remote.RemoteResolver and registry_lookup.RegistryLookup as
+secrets.SecretReader does, from the module's own options and files of its host: the git credentials
+(container_spec.GitCredentials) as the keys of a git.secret Secret, the CA files of registry_ca as its PEM
+text. The values stay in memory and in the 0600 files of a build's private directory; an unreadable file
+raises ValidationError naming its option.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+
+MAX_FILE = 1024 * 1024
+
+
+def _read(path, option):
+    try:
+        with open(path, 'rb') as handle:
+            data = handle.read(MAX_FILE + 1)
+    except (IOError, OSError) as exc:
+        raise ValidationError(option, 'cannot read {0}: {1}; give a readable file on the host that runs the '
+                                      'module'.format(path, exc.strerror or exc))
+    if len(data) > MAX_FILE:
+        raise ValidationError(option, '{0} is larger than 1 MiB; give the file itself'.format(path))
+    return data.decode('utf-8', 'replace')
+
+
+class HostSecrets(object):
+    """The credentials of one build's options; ``credentials`` is a GitCredentials or None."""
+
+    def __init__(self, credentials=None):
+        self.credentials = credentials
+        self._data = None
+        self._cas = {}
+
+    def data(self, namespace, name):
+        """The git credentials as the keys of a git.secret Secret (token, username, password, ssh-privatekey,
+        known_hosts), or None when ``name`` is not theirs."""
+        del namespace
+        found = self.credentials
+        if found is None or name != found.option:
+            return None
+        if self._data is None:
+            data = {}
+            for key, value in (('token', found.token), ('username', found.username), ('password', found.password)):
+                if value:
+                    data[key] = value
+            if found.key_file:
+                data['ssh-privatekey'] = _read(found.key_file, 'git.key_file')
+                data['known_hosts'] = _read(found.known_hosts_file, 'git.known_hosts_file')
+            self._data = data
+        return self._data
+
+    def read(self, namespace, name, option):
+        """(type, keys) as SecretReader.read answers (the files are read, so that a missing one fails here)."""
+        del option
+        data = self.data(namespace, name)
+        return None if data is None else ('Opaque', sorted(data))
+
+    def registry_ca(self, namespace, ca, option='registry_ca'):
+        """The PEM text of the CA file of ``ca`` (a RegistryCA of kind File)."""
+        del namespace
+        if ca.name not in self._cas:
+            text = _read(ca.name, option + '.path')
+            if 'BEGIN CERTIFICATE' not in text:
+                raise ValidationError(option + '.path', '{0} holds no PEM certificate (-----BEGIN CERTIFICATE-----); '
+                                                        'give the CA of {1} in PEM'.format(ca.name, ca.registry))
+            self._cas[ca.name] = text
+        return self._cas[ca.name]

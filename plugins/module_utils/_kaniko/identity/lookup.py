@@ -1,0 +1,165 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Read the labels of the images a build's destinations hold, from the host that runs the module.
+
+Uses the read-only registry client of _registry with the credentials the build pushes with
+(registry_auth, or the docker config of registry_secret read from the cluster), over HTTP for
+the registries the build pushes to over HTTP, and over HTTPS trusting the CA of registry_ca (read
+from its Secret or ConfigMap, and written to a file of a private directory that close() removes,
+because ansible.module_utils.urls takes a CA as a file). A registry that cannot be asked raises
+LookupUnavailable; the caller then builds without skipping.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import tempfile
+import threading
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import Existing
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError, RegistryUnreachable
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
+
+TIMEOUT_SECONDS = 10
+_DOCKER_CONFIG_KEYS = ('.dockerconfigjson', 'config.json')
+
+
+class LookupUnavailable(Exception):
+    """The registry could not be asked; the message says why."""
+
+
+def _server_host(server):
+    """The host[:port] of a docker config ``auths`` key (``https://index.docker.io/v1/``, ``ghcr.io``)."""
+    text = server.split('://', 1)[-1].split('/', 1)[0].lower()
+    return DOCKER_HUB if text in DOCKER_HUB_ALIASES else text
+
+
+def docker_config_credentials(text, registry):
+    """(username, password) for ``registry`` from a docker config.json, or None."""
+    try:
+        auths = json.loads(text).get('auths') or {}
+    except (ValueError, AttributeError):
+        return None
+    for server, entry in auths.items():
+        if _server_host(server) != _server_host(registry) or not isinstance(entry, dict):
+            continue
+        if entry.get('username') and entry.get('password'):
+            return entry['username'], entry['password']
+        if entry.get('auth'):
+            try:
+                pair = base64.b64decode(entry['auth']).decode('utf-8')
+            except (ValueError, UnicodeDecodeError):
+                return None
+            username, sep, password = pair.partition(':')
+            return (username, password) if sep else None
+    return None
+
+
+class RegistryLookup(object):
+    """``read_secret(namespace, name)`` returns a Secret's decoded data or None when it may not be read;
+    ``read_ca(namespace, ca)`` the PEM text of a RegistryCA (registry_ca) or None when it may not be read."""
+
+    def __init__(self, read_secret, read_ca=None, client_class=RegistryClient, timeout=TIMEOUT_SECONDS):
+        self._read_secret = read_secret
+        self._read_ca = read_ca
+        self._client_class = client_class
+        self._timeout = timeout
+        self._clients = {}
+        self._failures = {}
+        self._ca_dir = None
+        self._ca_files = {}
+        self._lock = threading.Lock()
+
+    def _credentials(self, spec, registry):
+        for credential in spec.registry_auth:
+            if _server_host(credential.server) == _server_host(registry):
+                return credential.username, credential.password
+        if spec.registry_secret:
+            data = self._read_secret(spec.namespace, spec.registry_secret) or {}
+            for key in _DOCKER_CONFIG_KEYS:
+                if data.get(key):
+                    return docker_config_credentials(data[key], registry)
+        return None
+
+    def _ca_path(self, spec, registry):
+        """The file of the CA that registry_ca gives for ``registry``, or None when it gives none."""
+        for index, ca in enumerate(spec.registry_ca):
+            if ca.registry.lower() != registry.lower():
+                continue
+            text = self._read_ca(spec.namespace, ca) if self._read_ca else None
+            if text is None:
+                raise LookupUnavailable("could not read the CA of {0} from {1} '{2}' (registry_ca[{3}])".format(
+                    registry, ca.kind, ca.name, index))
+            with self._lock:
+                if text not in self._ca_files:
+                    if self._ca_dir is None:
+                        self._ca_dir = tempfile.mkdtemp(prefix='kiln-registry-ca-')
+                    path = os.path.join(self._ca_dir, '{0}.crt'.format(len(self._ca_files)))
+                    with open(path, 'w') as handle:
+                        handle.write(text)
+                    self._ca_files[text] = path
+                return self._ca_files[text]
+        return None
+
+    def close(self):
+        """Remove the CA files."""
+        with self._lock:
+            if self._ca_dir is not None:
+                shutil.rmtree(self._ca_dir, ignore_errors=True)
+            self._ca_dir = None
+            self._ca_files = {}
+            self._clients = {}
+
+    def _client(self, spec, ref):
+        plain_http = spec.insecure or ref.domain in spec.insecure_registries
+        ca_path = None if plain_http or spec.skip_tls_verify else self._ca_path(spec, ref.domain)
+        credentials = self._credentials(spec, ref.domain) or (None, None)
+        key = (ref.api_host, plain_http, spec.skip_tls_verify, ca_path, credentials)
+        if key not in self._clients:
+            self._clients[key] = self._client_class(
+                ref.api_host, insecure=plain_http, validate_certs=not spec.skip_tls_verify, ca_path=ca_path,
+                username=credentials[0], password=credentials[1], timeout=self._timeout)
+        return key, self._clients[key]
+
+    def client(self, spec, ref):
+        """The RegistryClient for ``ref``'s registry, with the credentials and the trust ``spec`` pushes with;
+        raises LookupUnavailable when its CA cannot be read."""
+        return self._client(spec, ref)[1]
+
+    def existing(self, spec, destination, ref):
+        """What ``destination`` (as the user wrote it; ``ref`` its ImageReference) holds, as an Existing.
+
+        Raises LookupUnavailable.
+        """
+        key, client = self._client(spec, ref)
+        if key in self._failures:  # one unreachable registry costs one timeout per run, not one per build
+            raise LookupUnavailable(self._failures[key])
+        try:
+            fetched = client.get_manifest(ref.repository, ref.manifest_reference)
+            if fetched is None:
+                return Existing(destination, ref.name)
+            body, content_type, digest = fetched
+            doc = manifests.load_json(body, 'manifest')
+            kind, _media_type = manifests.classify(doc, content_type)
+            if kind == manifests.IMAGE:
+                config = manifests.image_summary(doc)['config']
+                labels = {}
+                if config['digest'] and manifests.is_image_config(config['media_type']):
+                    blob = client.get_blob(ref.repository, config['digest'])
+                    labels = manifests.config_summary(manifests.load_json(blob, 'image configuration'))['labels']
+            elif kind == manifests.SCHEMA1:
+                labels = manifests.schema1_summary(doc)['labels']
+            else:  # an index: not what a Kaniko build pushes
+                labels = {}
+            return Existing(destination, ref.name, labels, digest)
+        except RegistryError as exc:
+            why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
+            if isinstance(exc, RegistryUnreachable):
+                self._failures[key] = why
+            raise LookupUnavailable(why)

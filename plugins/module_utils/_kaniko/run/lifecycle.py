@@ -1,0 +1,237 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The life of one build that must run, as the Scheduler drives it.
+
+start: the engine creates the registry Secret and the pod (signals held meanwhile), the log follow
+begins -> on each look while it runs: a local context is sent in once the receive container runs
+-> finish: the logs are read to their end, a tarball is brought out, run/results.py says what the
+result is and what is kept, and that is carried out -> abort: delete the Secret and the pod at once.
+Every failure of one build is held in its result; an interruption is raised, for the run to stop.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error, refusal
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import open_log
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import (
+    held_signals,
+    ignored_signals,
+    raise_on_signals,
+)
+
+try:
+    from kubernetes.client.exceptions import ApiException
+except ImportError:
+    ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
+
+
+class Build(object):
+    """One prepared build (prepare.Prepared) that must run; ``result`` holds its result once it has ended.
+
+    ``run_log`` (a SectionWriter) is the log file the builds of a run share, used under ``label`` when the
+    build has no log_path of its own.
+    """
+
+    def __init__(self, prepared, engine, run_id, clock, warn, run_log=None, label=''):
+        self.prepared = prepared
+        self.spec = spec = prepared.spec
+        self.engine = engine
+        self.run_id = run_id
+        self.clock = clock
+        self.warn = warn
+        self.run_log = run_log
+        self.label = label
+        self.namespace = spec.namespace
+        self.timeout = spec.timeout
+        self.unschedulable_timeout = spec.unschedulable_timeout
+        self.workload = Workload(spec.namespace)
+        self.logs = None
+        self.log_file = None
+        self.started_at = None
+        self.sent = False
+        self.finished = False
+        self.result = None
+        self.error = None
+        self.siblings = ()  # the builds of the other platforms of the same build (run/build_run.py sets them)
+
+    @property
+    def pod_name(self):
+        return self.workload.pod_name
+
+    @property
+    def started(self):
+        return self.started_at is not None
+
+    def details(self):
+        """The result keys of this build while it has no result of its own."""
+        duration = None if self.started_at is None else round(self.clock() - self.started_at, 1)
+        return results.not_finished(self.pod_name, self.prepared.identity(), duration)
+
+    def _failed(self, exc):
+        result = self.details()
+        result.update(exc.details)
+        result.update(failed=True, msg=exc.message)
+        self.result = result
+        self.error = exc
+
+    def _close_log(self):
+        if self.log_file:
+            self.log_file.close()
+            self.log_file = None
+
+    def start(self):
+        """Create the pod and follow its logs; return the created pod, or None when it could not be created
+        (the failure is then in ``result``, and nothing is left behind)."""
+        try:
+            self.log_file = open_log(self.spec.log_path)
+            with held_signals():
+                self.engine.create(self.spec, self.workload, self.prepared.registry_key, self.run_id)
+        except KilnError as exc:
+            self._cleanup(delete_pod=True, running=True)
+            self._close_log()
+            self.finished = True
+            if isinstance(exc, BuildInterrupted):
+                exc.details.update(self.details())
+                raise
+            self._failed(exc)
+            return None
+        self.started_at = self.clock()
+        writer, label = (writer_for(self.log_file), '') if self.log_file else (self.run_log, self.label)
+        containers = render.log_containers(self.spec)
+        self.logs = self.engine.follow_logs(self.namespace, self.pod_name, containers, writer, label,
+                                            self.spec.log_lines)
+        return self.workload.pod
+
+    def events(self):
+        return self.engine.events(self.namespace, self.pod_name)
+
+    def on_running(self, pod):
+        """Send the local context once the receive container runs (see waiter.PodWait); an Outcome if it failed."""
+        local = self.spec.local
+        if not local or self.sent or not states.container_running(pod, render.RECEIVE):
+            return None
+        try:
+            self.engine.send_file(self.namespace, self.pod_name, render.RECEIVE,
+                                  render.receive_command(self.spec, local.size), self.prepared.packed.file,
+                                  local.size)
+        except pod_exec.ExecError as exc:
+            return states.transfer_failed(render.RECEIVE, states.CONTEXT_NOT_RECEIVED, (
+                'could not send the build context ({0}) into the pod: {1}'.format(
+                    archive.human_size(local.size), exc.message)))
+        self.sent = True
+        self.prepared.release()
+        return None
+
+    def finish(self, waited):
+        """Conclude from ``waited`` (a WaitResult that says the build is over); an interruption is raised."""
+        self.finished = True
+        try:
+            self.result = self._conclude(waited)
+            self.result['failed'] = False
+        except BuildInterrupted:
+            raise  # the whole run stops, and cleans up
+        except KilnError as exc:
+            self._failed(exc)
+        finally:
+            self._close_log()
+
+    def cancel(self, failed):
+        """Give up on this build because ``failed``, another platform of the same build, failed: no pod is
+        started, or the pod is deleted at once (its result says so; it is no failure of its own)."""
+        self.abort()
+        self.finished = True  # a build that never started has ended too
+        result = self.details()
+        result.update(failed=True, cancelled=True, pod_kept=False,
+                      msg='Cancelled: the build of {0} failed'.format(failed.spec.platform))
+        self.result = result
+
+    def abort(self):
+        """Give up on a started build: delete its registry Secret and its pod at once."""
+        if self.started and not self.finished:
+            self._cleanup(delete_pod=True, running=True)
+            self.finished = True
+        self._close_log()
+
+    def _conclude(self, waited):
+        duration = round(self.clock() - self.started_at, 1)
+        try:
+            lines = self.logs.finish()
+        except ApiException as exc:
+            self._cleanup(delete_pod=True, running=False)
+            raise cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name), self.details())
+        outcome, pod = waited.outcome, waited.pod or {}
+        result = results.ended(self.pod_name, outcome, pod, duration, lines, self.prepared.identity())
+        if outcome.state == states.SUCCEEDED and self.spec.tarball:
+            outcome = self._export(result)
+        retention = results.retention(self.spec, outcome, pod)
+        if retention.release_export:
+            self._release_export(discard=retention.discard_partial)
+        if outcome.state == states.SUCCEEDED:
+            self._cleanup(delete_pod=retention.delete, running=False)
+            return results.succeeded(self.spec, result, pod, retention.keep)
+        events = self._warning_events()
+        self._cleanup(delete_pod=retention.delete, running=retention.running)
+        raise results.failure(self.engine.explain(outcome), result, events, retention.keep, self.spec, pod)
+
+    def _export(self, result):
+        """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;
+        return the outcome (a failed one when that could not be done)."""
+        tarball = self.spec.tarball
+        try:
+            with raise_on_signals():
+                if tarball.dest:
+                    result['tarball'] = self.engine.fetch_tarball(self.namespace, self.pod_name, self.spec)
+                else:
+                    result['tarball'] = self.engine.keep_tarball(self.namespace, self.pod_name, self.spec)
+        except pod_exec.ExecError as exc:
+            outcome = states.transfer_failed(render.EXPORT, states.TARBALL_NOT_FETCHED, (
+                'could not {0} the tarball: {1}'.format('fetch' if tarball.dest else 'check', exc.message)))
+            result.update(rc=None, container=outcome.container, reason=outcome.reason)
+            return outcome
+        except KilnError as exc:  # interrupted
+            self._cleanup(delete_pod=True, running=True)
+            exc.details.update(result)
+            raise
+        return states.Outcome(states.SUCCEEDED)
+
+    def _release_export(self, discard):
+        """Let the export container of a pod that stays end; first remove a partial tarball from the claim."""
+        commands = []
+        if discard and self.spec.tarball.pvc:
+            commands.append(render.discard_command(self.spec))
+        commands.append(render.release_command())
+        for command in commands:
+            try:
+                self.engine.run(self.namespace, self.pod_name, render.EXPORT, command)
+            except pod_exec.ExecError as exc:
+                self.warn('Could not tidy the export container of pod {0}: {1}'.format(self.pod_name, exc.message))
+                return
+
+    def _warning_events(self):
+        try:
+            return states.warning_messages(self.events())
+        except ApiException as exc:
+            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, refusal(exc)))
+            return []
+
+    def _cleanup(self, delete_pod, running):
+        """Delete the registry Secret (always) and the pod (when asked); SIGINT and SIGTERM are ignored meanwhile."""
+        with ignored_signals():
+            if delete_pod and running and self.logs is not None:
+                self.logs.stop(grace=0)
+            deadline = self.spec.timeout + render.DEADLINE_GRACE
+            if self.workload.auth_secret:
+                self.engine.delete('secret', self.namespace, self.workload.auth_secret, False, self.warn, deadline)
+                self.workload.auth_secret = None
+            if delete_pod and self.pod_name:
+                self.engine.delete('pod', self.namespace, self.pod_name, running, self.warn, deadline)

@@ -1,0 +1,214 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Everything about one build before its pod: the checks, and whether it must run at all.
+
+log_path writable -> local paths usable -> namespace exists -> the Secrets (and ConfigMaps) the
+options name hold what they must (git.secret, registry_ca, build_secrets, registry_secret) -> (a local context: packed into a temporary tar) -> commit or
+context hash, build key, and whether the registry (or tarball.dest) already holds that build.
+Nothing is created in the cluster here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import os
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import UNAVAILABLE, with_identity
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
+
+
+def log_path_error(path, reason):
+    return ValidationError('log_path', 'cannot write {0}: {1}; give a file in a directory that exists and is '
+                                       'writable'.format(path, reason))
+
+
+def check_log_path(path):
+    """Refuse a log_path that cannot be written, before anything is looked up or created; the file is not made."""
+    if not path:
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise log_path_error(path, os.strerror(errno.EISDIR))
+    if not os.path.isdir(directory):
+        raise log_path_error(path, os.strerror(errno.ENOENT))
+    if not os.access(directory, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise log_path_error(path, os.strerror(errno.EACCES))
+
+
+def open_log(path):
+    """The log file at ``path``, opened for writing, or None without a path."""
+    if not path:
+        return None
+    try:
+        return open(path, 'wb')
+    except (IOError, OSError) as exc:
+        raise log_path_error(path, exc.strerror or exc)
+
+
+class Prepared(object):
+    """One build, checked and identified: its spec (with commit and build key), the registry Secret's key to
+    mount, the skip decision, and the packed local context (a temporary tar, until release())."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.registry_key = render.DOCKERCONFIGJSON
+        self.decision = None
+        self.packed = None
+        self.public_key = None  # cosign.pub of sign.key_secret, when it could be read
+
+    def context_root(self):
+        """The directory packed as the build context: local_context.path, and context_sub_path in it."""
+        local = self.spec.local
+        return os.path.join(local.path, self.spec.context_sub_path) if self.spec.context_sub_path else local.path
+
+    def identity(self):
+        return results.identity(self.spec, self.decision, self.context_root() if self.spec.local else None)
+
+    def pack(self):
+        """Pack the local context into a temporary tar; its hash goes into the spec (and so the build key)."""
+        self.release()
+        self.packed = archive.pack(self.context_root(), self.spec.local.max_size, always=(self.spec.dockerfile,))
+        self.spec = dataclasses.replace(self.spec, local=dataclasses.replace(
+            self.spec.local, size=self.packed.size, sha256=self.packed.sha256))
+
+    def release(self):
+        """Remove the temporary tar of the local context."""
+        if self.packed is not None:
+            self.packed.remove()
+            self.packed = None
+
+
+def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
+    """A Prepared build for ``spec``; raises KilnError (ValidationError, ClusterError) naming the option."""
+    prepared = Prepared(spec)
+    try:
+        check_log_path(spec.log_path)  # also when the build is then skipped, and in check mode
+        check_local_paths(prepared)
+        engine.check_namespace(spec.namespace)
+        prepared.registry_key = check_secrets(spec, secrets)
+        prepared.public_key = check_sign_secret(spec, secrets)
+        if spec.local:
+            prepared.pack()
+        if resolver is None:
+            prepared.decision = results.NOT_CHECKED
+        else:
+            prepared.decision = identify(prepared.spec, resolver, lookup)
+        if prepared.decision.key:
+            prepared.spec = with_identity(prepared.spec, prepared.decision.commit, prepared.decision.key)
+        if prepared.decision.skip and prepared.decision.digest and steps.wanted(spec) and lookup is not None:
+            _supply_only(prepared, lookup, prepared.public_key, warn)
+        if prepared.decision.check == UNAVAILABLE and resolver is not None and spec.push and warn is not None:
+            warn('Building without looking for an existing image: {0}'.format(prepared.decision.detail))
+    except BaseException:
+        prepared.release()
+        raise
+    return prepared
+
+
+def _supply_only(prepared, lookup, public_key, warn):
+    """A build the registry holds: when it lacks its signature or SBOM, its pod adds just those."""
+    decision = prepared.decision
+    sign, attest = check.missing(prepared.spec, lookup, decision.digest, public_key, warn)
+    if sign or attest:
+        prepared.spec = dataclasses.replace(prepared.spec, supply_only=steps.supply_only(
+            prepared.spec, decision.digest, decision.images, sign, attest))
+
+
+def check_sign_secret(spec, secrets):
+    """The Secret of sign.key_secret holds cosign's three keys; return cosign.pub (None: no sign, or not readable)."""
+    if not spec.sign:
+        return None
+    read = secrets.read(spec.namespace, spec.sign.key_secret, 'sign.key_secret')
+    if read is None:
+        return None
+    missing = [key for key in steps.KEYS if key not in read[1]]
+    if missing:
+        raise ClusterError("sign.key_secret: Secret '{0}' lacks {1}; make the key pair with cosign generate-key-pair "
+                           "k8s://{2}/{0}, which writes {3}".format(spec.sign.key_secret, ' and '.join(missing),
+                                                                    spec.namespace, ', '.join(steps.KEYS)),
+                           {'option': 'sign.key_secret'})
+    return read[1][steps.PUBLIC_KEY]
+
+
+def check_local_paths(prepared):
+    """Refuse a context or tarball.dest the module's host cannot use, before anything else."""
+    spec = prepared.spec
+    if spec.local:
+        archive.check_directory(spec.local.path)
+        root = prepared.context_root()
+        if root != spec.local.path and not os.path.isdir(root):
+            raise ValidationError('context_sub_path', "'{0}' is not a directory in local_context.path {1}; give the "
+                                                      "folder of the build context".format(
+                                                          spec.context_sub_path, spec.local.path))
+        if not os.path.isfile(os.path.join(root, spec.dockerfile)):
+            raise ValidationError('dockerfile', "'{0}' is not a file in the build context {1}; give the path of "
+                                                "the Dockerfile relative to it".format(spec.dockerfile, root))
+    if spec.tarball and spec.tarball.dest:
+        tarball.check_dest(spec.tarball.dest)
+    if spec.sbom and spec.sbom.dest:
+        tarball.check_dest(spec.sbom.dest, 'sbom.dest')
+
+
+def _secret_keys(spec, secrets, option, name):
+    """The type and keys of Secret ``name``, or (None, None) when it may not be read."""
+    read = secrets.read(spec.namespace, name, option)
+    if read is None:
+        return None, None
+    return read[0], set(read[1])
+
+
+def _check_git_secret(spec, secrets):
+    git = spec.git
+    _type, keys = _secret_keys(spec, secrets, 'git.secret', git.secret)
+    if keys is None:
+        return
+    if git.repo.transport == 'ssh':
+        missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
+        if missing:
+            raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(
+                git.secret, ' and '.join(missing)), {'option': 'git.secret'})
+    elif 'token' not in keys and not {'username', 'password'} <= keys:
+        raise ClusterError("git.secret: Secret '{0}' has neither a key token nor the keys username "
+                           "and password".format(git.secret), {'option': 'git.secret'})
+
+
+def _check_build_secrets(spec, secrets):
+    """Each key of build_secrets is in its Secret: the kubelet would otherwise hold the pod at its volumes."""
+    for index, entry in enumerate(spec.build_secrets):
+        option = 'build_secrets[{0}]'.format(index)
+        _type, keys = _secret_keys(spec, secrets, option + '.secret', entry.secret)
+        if keys is not None and entry.key not in keys:
+            raise ClusterError("{0}.key: Secret '{1}' has no key '{2}'; put the value under that key, or give the "
+                               "key that holds it instead (it has: {3})".format(
+                                   option, entry.secret, entry.key, ', '.join(sorted(keys)) or 'no keys'),
+                               {'option': option + '.key'})
+
+
+def check_secrets(spec, secrets):
+    """Check the Secrets (and ConfigMaps) the options name; return the key of registry_secret to mount."""
+    if spec.git and spec.git.secret:
+        _check_git_secret(spec, secrets)
+    for index, ca in enumerate(spec.registry_ca):
+        secrets.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
+    _check_build_secrets(spec, secrets)
+    if not spec.registry_secret:
+        return render.DOCKERCONFIGJSON
+    secret_type, keys = _secret_keys(spec, secrets, 'registry_secret', spec.registry_secret)
+    if keys is None:
+        return render.DOCKERCONFIGJSON
+    if secret_type == 'kubernetes.io/dockerconfigjson' and render.DOCKERCONFIGJSON in keys:
+        return render.DOCKERCONFIGJSON
+    if render.CONFIG_JSON in keys:
+        return render.CONFIG_JSON
+    raise ClusterError("registry_secret: Secret '{0}' has neither the key .dockerconfigjson (type "
+                       "kubernetes.io/dockerconfigjson) nor config.json".format(spec.registry_secret),
+                       {'option': 'registry_secret'})

@@ -1,0 +1,128 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Run builds as pods, at most max_concurrent at a time, and follow them all through one stream.
+
+Scheduler is the loop, for one build as for many. It is pure apart from what it is given: the
+jobs (start a pod, read its events, finish), an event source and a clock. It starts jobs while
+slots are free, hands each pod event to the PodWait of that pod, looks again at pods whose
+deadline or unschedulable threshold has come, and finishes a job as soon as its PodWait says it
+is over, after filling the freed slot. The real event source is _k8s/watch.py's PodWatch.
+"""
+
+from __future__ import annotations
+
+import collections
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import (
+    FAILURE,
+    MAX_WATCH_SECONDS,
+    RELIST,
+    SYNC,
+    pod_name as _name,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.waiter import PodWait, WaitResult
+
+
+class Scheduler(object):
+    """Runs ``jobs`` in order, at most ``max_concurrent`` pods at a time.
+
+    A job has ``namespace``, ``timeout``, ``unschedulable_timeout``, ``start()`` (returns the
+    created pod, or None when it could not start; the job then holds its failure), ``events()``
+    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` (see PodWait), ``error`` (set
+    by a failed finish), and ``siblings`` with ``cancel(failed_job)``: the jobs given up on when one of them
+    fails (the platforms of one build). ``source.next(seconds)`` returns
+    (namespace, kind, object) or None after ``seconds``. ``exists(namespace, name)`` says
+    whether a pod missing from a new list is really gone.
+    """
+
+    def __init__(self, jobs, max_concurrent, source, clock, exists=None, max_watch=MAX_WATCH_SECONDS):
+        self.pending = collections.deque(jobs)
+        self.max_concurrent = max(1, max_concurrent)
+        self.source = source
+        self.clock = clock
+        self.exists = exists or (lambda namespace, name: True)
+        self.max_watch = max_watch
+        self.running = collections.OrderedDict()  # (namespace, pod name) -> (job, PodWait)
+        self.peak = 0
+
+    def _fill(self):
+        """Start pending jobs while slots are free; return those that ended at once."""
+        ended = []
+        while self.pending and len(self.running) < self.max_concurrent:
+            job = self.pending.popleft()
+            pod = job.start()
+            if pod is None:
+                continue
+            wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events,
+                           getattr(job, 'on_running', None))
+            key = (job.namespace, _name(pod))
+            self.running[key] = (job, wait)
+            self.peak = max(self.peak, len(self.running))
+            result = wait.settle(pod)
+            if result:
+                ended.append((key, result))
+        return ended
+
+    def _on_event(self, event):
+        namespace, kind, obj = event
+        if kind == FAILURE:
+            raise obj
+        if kind == RELIST:
+            return [(key, WaitResult(states.deleted(), None)) for key in list(self.running)
+                    if key[0] == namespace and key[1] not in obj and not self.exists(*key)]
+        key = (namespace, _name(obj))
+        if key not in self.running:
+            return []
+        wait = self.running[key][1]
+        if kind == 'DELETED':
+            return [(key, WaitResult(states.deleted(obj), obj))]
+        if kind in ('ADDED', 'MODIFIED', SYNC):
+            result = wait.settle(obj)
+            if result:
+                return [(key, result)]
+        return []
+
+    def _look_again(self, skip):
+        """Look again at the unchanged pods whose time has come (deadline, thresholds, max_watch)."""
+        now = self.clock()
+        ended = []
+        for key, (_job, wait) in list(self.running.items()):
+            if key not in skip and wait.next_look(self.max_watch) <= now:
+                result = wait.settle(wait.pod)
+                if result:
+                    ended.append((key, result))
+        return ended
+
+    def run(self):
+        ended = self._fill()
+        while self.running or ended:
+            if not ended:
+                wake = min(wait.next_look(self.max_watch) for _job, wait in self.running.values())
+                event = self.source.next(max(0.0, wake - self.clock()))
+                if event is not None:
+                    ended = self._on_event(event)
+                ended += self._look_again(set(key for key, _result in ended))
+            done = [(self.running.pop(key)[0], result) for key, result in ended if key in self.running]
+            for job, result in done:
+                if result.outcome.state != states.SUCCEEDED:  # its siblings do not take the freed slot
+                    self._cancel(job, pending_only=True)
+            ended = self._fill()  # the next builds start before the finished ones' logs are read
+            for job, result in done:
+                job.finish(result)
+                if getattr(job, 'error', None) is not None:
+                    self._cancel(job)
+
+    def _cancel(self, failed, pending_only=False):
+        """Give up on the unfinished siblings of the ``failed`` job (the other platforms of its build): they
+        start no pod, or theirs is deleted at once."""
+        for job in getattr(failed, 'siblings', ()):
+            if job in self.pending:
+                self.pending.remove(job)
+                job.cancel(failed)
+                continue
+            for key, (running, _wait) in list(self.running.items()):
+                if running is job and not pending_only:
+                    del self.running[key]
+                    job.cancel(failed)

@@ -1,0 +1,90 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""What the wait for one build pod remembers, and the decision on each look at it.
+
+PodWait knows since when the pod is unschedulable or unstarted, and its deadline; on each look at
+the pod it says, through status.classify(), whether the build is over. run/scheduler.py holds one per
+running pod; the clock is injected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Dict, Optional
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+
+
+@dataclass(frozen=True)
+class WaitResult:
+    outcome: states.Outcome
+    pod: Optional[Dict[str, Any]]
+
+
+class PodWait(object):
+    """What the wait for one pod remembers, and the decision on each look at the pod.
+
+    ``events()`` returns the pod's events (dicts); they are read only when the pod has not
+    started for ``unschedulable_timeout`` seconds. ``clock()`` returns seconds (monotonic).
+    ``on_running(pod)``, when given, is called on each look at a pod whose build still runs, and may
+    act on it (send the local context once its receive container runs); an Outcome it returns ends
+    the wait.
+    """
+
+    def __init__(self, clock, timeout, unschedulable_timeout, events, on_running=None):
+        self.clock = clock
+        self.timeout = timeout
+        self.unschedulable_timeout = unschedulable_timeout
+        self.events = events
+        self.on_running = on_running
+        self.deadline = clock() + timeout
+        self.unschedulable_since = None
+        # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
+        # only its events tell. They are read once it has not started for unschedulable_timeout.
+        self.not_started_since = None
+        self.pod = None
+        self.settled_at = None
+
+    def settle(self, pod):
+        """A WaitResult when the build is over (or given up on), else None."""
+        self.pod = pod
+        if pod is None:
+            return WaitResult(states.deleted(), None)
+        now = self.clock()
+        self.settled_at = now
+        if states.unschedulable_message(pod) is None:
+            self.unschedulable_since = None
+        elif self.unschedulable_since is None:
+            self.unschedulable_since = now
+        if not states.not_started(pod):
+            self.not_started_since = None
+        elif self.not_started_since is None:
+            self.not_started_since = now
+        outcome = states.classify(pod, now, self.unschedulable_since, self.unschedulable_timeout)
+        if outcome.terminal:
+            return WaitResult(outcome, pod)
+        if self.on_running is not None:
+            ended = self.on_running(pod)
+            if ended is not None:
+                return WaitResult(ended, pod)
+        if self.not_started_since is not None and now - self.not_started_since >= self.unschedulable_timeout:
+            message = states.volume_failure(self.events())
+            if message:
+                return WaitResult(states.mount_failed(message), pod)
+        if now >= self.deadline:
+            return WaitResult(states.timed_out(pod, self.timeout), pod)
+        return None
+
+    def _thresholds(self, after):
+        """Times later than ``after`` at which a look at the unchanged pod may end the wait."""
+        times = [self.deadline]
+        for since in (self.unschedulable_since, self.not_started_since):
+            if since is not None and since + self.unschedulable_timeout > after:
+                times.append(since + self.unschedulable_timeout)
+        return times
+
+    def next_look(self, max_watch):
+        """When (on the clock) to look at the unchanged pod again: a threshold, or max_watch after the last look."""
+        last = self.settled_at if self.settled_at is not None else self.clock()
+        return min([last + max_watch] + self._thresholds(last))
