@@ -3,8 +3,8 @@
 
 """The collection-wide errors, and the one place that turns them into fail_json.
 
-Each layer raises its own kind, derived from KilnError: ClusterError (_k8s/exceptions.py),
-RegistryError (_registry/errors.py), BuildFailed and BuildInterrupted (_kaniko/errors.py).
+Each layer raises its own kind, derived from KilnError: ClusterError (_k8s/errors.py),
+RegistryError (_registry/errors.py), BuildFailed, BuildInterrupted and TransferError (_kaniko/errors.py).
 A module's edge catches KilnError once and calls fail_from_exception.
 """
 

@@ -1171,6 +1171,7 @@ pod:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import run
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.backend import KubernetesBackend
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options.build import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -1186,7 +1187,7 @@ def main():
         required_one_of=REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
-    run(module, build_options())
+    run(module, KubernetesBackend(build_options()))
 
 
 if __name__ == '__main__':

@@ -438,7 +438,8 @@ command:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.container_edge import run
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.edge import run
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.backend import PodmanBackend
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options.container_build import (
     MUTUALLY_EXCLUSIVE,
     REQUIRED_ONE_OF,
@@ -453,7 +454,7 @@ def main():
         required_one_of=REQUIRED_ONE_OF,
         supports_check_mode=True,
     )
-    run(module)
+    run(module, PodmanBackend())
 
 
 if __name__ == '__main__':

@@ -19,3 +19,13 @@ class BuildInterrupted(KilnError):
 class PodmanUnavailable(KilnError):
     """podman cannot run a build container on this host: missing, too old, failing, or without the helper program
     of the network. Raised before anything is made; details carry reason, hint, rc and container as a build's do."""
+
+
+class TransferError(KilnError):
+    """A file could not be sent into a build (the local context) or brought out of it (the tarball), or a
+    command in a build's container failed; the build then fails naming the container."""
+
+
+class EngineError(KilnError):
+    """An engine could not do what the build path asked of it (the API server refused, podman failed): read a
+    build's logs, its events, the nodes. The message says what and why, with the fix where there is one."""

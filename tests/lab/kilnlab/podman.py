@@ -7,7 +7,7 @@ import subprocess
 from . import build
 from .config import IMAGES, VERSIONS
 
-# The name the module's executor_image defaults to (plugins/module_utils/_kaniko/options.py).
+# The name the module's executor_image defaults to (plugins/module_utils/_kaniko/options/build.py).
 EXECUTOR = "ghcr.io/osscontainertools/kaniko:" + VERSIONS["KANIKO_VERSION"]
 
 

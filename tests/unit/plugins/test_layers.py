@@ -25,7 +25,7 @@ PREFIX = 'ansible_collections.kiln.kaniko.plugins.'
 IO_MODULES = {'os', 'subprocess', 'socket', 'threading', 'tempfile', 'shutil', 'signal', 'urllib.request',
               'concurrent.futures', 'queue', 'time', 'io', 'tarfile'}
 PURE = ['module_utils._kaniko.pod.render', 'module_utils._kaniko.run.results', 'module_utils._kaniko.pod.states',
-        'module_utils._kaniko.engines.podman.args', 'module_utils._kaniko.engines.podman.view']
+        'module_utils._kaniko.engines.podman.cli', 'module_utils._kaniko.engines.podman.view']
 
 
 def modules(root=PLUGINS):

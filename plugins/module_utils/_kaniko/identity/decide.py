@@ -12,7 +12,11 @@ A build to tarball.dest is compared with what that file holds instead of a regis
 
 from __future__ import annotations
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+import hashlib
+import json
+import os
+import tarfile
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import (
     FORCED,
     UNAVAILABLE,
@@ -26,7 +30,34 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import LookupUnavailable
 
 
-def identify(spec, resolver, lookup, read_tarball=tarball.read):
+CHUNK = 1024 * 1024
+
+
+def read_tarball(path):
+    """(labels, size, sha256) of the docker-archive at ``path`` (tarball.dest); None when there is no file.
+
+    Kaniko writes a docker-archive (``docker load``, ``skopeo ... docker-archive:``): manifest.json names the
+    image's configuration, whose labels carry the build key, so a dest that already holds this very build is
+    found without a pod. A file that is not a readable docker-archive has the labels {}.
+    """
+    if not os.path.isfile(path):
+        return None
+    labels = {}
+    try:
+        with tarfile.open(path, 'r:') as archive:
+            manifest = json.load(archive.extractfile('manifest.json'))
+            config = json.load(archive.extractfile(manifest[0]['Config']))
+            labels = (config.get('config') or {}).get('Labels') or {}
+    except (tarfile.TarError, KeyError, IndexError, TypeError, ValueError, AttributeError, OSError):
+        labels = {}
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(CHUNK), b''):
+            digest.update(block)
+    return labels, os.path.getsize(path), digest.hexdigest()
+
+
+def identify(spec, resolver, lookup, read_tarball=read_tarball):
     """The Decision for ``spec`` (a BuildSpec)."""
     if spec.local:
         commit = None

@@ -3,7 +3,7 @@
 
 """Run the builds of one task, one or many, along one path.
 
-Every build is prepared (run/prepare.py: checked against the cluster and identified: commit, build key,
+Every build is prepared (run/prepare.py: checked against the engine and identified: commit, build key,
 skip) before any pod is created. The builds that must run then run as pods (lifecycle.Build), at most
 max_concurrent at a time, through scheduler.Scheduler and one watch per namespace on the run's
 label. Each build gets its result, in order. A signal or an error of the cluster deletes every pod
@@ -19,10 +19,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import raise_on_signals
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
@@ -30,11 +29,6 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared, check_log_path, open_log, prepare
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.scheduler import Scheduler
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
-
-try:
-    from kubernetes.client.exceptions import ApiException
-except ImportError:
-    ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
 # Builds prepared side by side: their checks and registry lookups are short requests, mostly waiting.
 PREPARE_THREADS = 8
@@ -44,11 +38,11 @@ def new_run_id():
     return binascii.hexlify(os.urandom(5)).decode('ascii')
 
 
-class BuildRun(object):
-    """The builds of ``specs`` through ``engine`` (engine.KubernetesEngine).
+class BuildRun:
+    """The builds of ``specs`` through ``engine`` (an engines/base.py Engine).
 
-    ``secrets`` (secrets.SecretReader), ``resolver`` (git_remote.RemoteResolver) and ``lookup``
-    (registry_lookup.RegistryLookup) serve the preparation. ``items`` says that the builds are the items of
+    ``secrets`` (the engine's Credentials), ``resolver`` (identity/commit.py's RemoteResolver) and ``lookup``
+    (identity/lookup.py's RegistryLookup) serve the preparation. ``items`` says that the builds are the items of
     the option builds: their warnings then name them (``builds[2]: ...``). ``log_path`` is the file the builds
     without a log_path of their own share (headers name each build).
     """
@@ -265,7 +259,7 @@ class BuildRun(object):
                 scheduler.run()
         except Exception as exc:  # interrupted, or the API server failed or became unreachable: leave no pod behind
             self._abort(builds)
-            error = exc if isinstance(exc, KilnError) else self._lost(exc, len(builds))
+            error = exc if isinstance(exc, KilnError) else self.engine.lost(exc, len(builds))
             error.details.update(changed=self._started(builds),
                                  results=self._partial(indexed, outcomes, error.message))
             raise error
@@ -278,14 +272,6 @@ class BuildRun(object):
             outcomes[unit] = build.result
             if build.error is not None and not self.group_of[unit].multi:
                 self.failures[self.group_of[unit].index] = build.error
-
-    @staticmethod
-    def _lost(exc, count):
-        """The ClusterError of a run whose watch or API server failed with ``exc``."""
-        what = 'the build pod' if count == 1 else 'the build pods'
-        if ApiException is not None and isinstance(exc, ApiException):
-            return cluster_error(exc, ('run ' if count == 1 else 'follow ') + what)
-        return ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
 
     @staticmethod
     def _started(builds):

@@ -13,12 +13,10 @@ Every failure of one build is held in its result; an interruption is raised, for
 from __future__ import annotations
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import Workload
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import writer_for
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted, EngineError, TransferError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
@@ -29,13 +27,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signal
     raise_on_signals,
 )
 
-try:
-    from kubernetes.client.exceptions import ApiException
-except ImportError:
-    ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
-
-class Build(object):
+class Build:
     """One prepared build (prepare.Prepared) that must run; ``result`` holds its result once it has ended.
 
     ``run_log`` (a SectionWriter) is the log file the builds of a run share, used under ``label`` when the
@@ -124,7 +117,7 @@ class Build(object):
             self.engine.send_file(self.namespace, self.pod_name, render.RECEIVE,
                                   render.receive_command(self.spec, local.size), self.prepared.packed.file,
                                   local.size)
-        except pod_exec.ExecError as exc:
+        except TransferError as exc:
             return states.transfer_failed(render.RECEIVE, states.CONTEXT_NOT_RECEIVED, (
                 'could not send the build context ({0}) into the pod: {1}'.format(
                     archive.human_size(local.size), exc.message)))
@@ -166,9 +159,10 @@ class Build(object):
         duration = round(self.clock() - self.started_at, 1)
         try:
             lines = self.logs.finish()
-        except ApiException as exc:
+        except EngineError as exc:
             self._cleanup(delete_pod=True, running=False)
-            raise cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name), self.details())
+            exc.details.update(self.details())
+            raise
         outcome, pod = waited.outcome, waited.pod or {}
         result = results.ended(self.pod_name, outcome, pod, duration, lines, self.prepared.identity())
         if outcome.state == states.SUCCEEDED and self.spec.tarball:
@@ -193,7 +187,7 @@ class Build(object):
                     result['tarball'] = self.engine.fetch_tarball(self.namespace, self.pod_name, self.spec)
                 else:
                     result['tarball'] = self.engine.keep_tarball(self.namespace, self.pod_name, self.spec)
-        except pod_exec.ExecError as exc:
+        except TransferError as exc:
             outcome = states.transfer_failed(render.EXPORT, states.TARBALL_NOT_FETCHED, (
                 'could not {0} the tarball: {1}'.format('fetch' if tarball.dest else 'check', exc.message)))
             result.update(rc=None, container=outcome.container, reason=outcome.reason)
@@ -213,15 +207,15 @@ class Build(object):
         for command in commands:
             try:
                 self.engine.run(self.namespace, self.pod_name, render.EXPORT, command)
-            except pod_exec.ExecError as exc:
+            except TransferError as exc:
                 self.warn('Could not tidy the export container of pod {0}: {1}'.format(self.pod_name, exc.message))
                 return
 
     def _warning_events(self):
         try:
             return states.warning_messages(self.events())
-        except ApiException as exc:
-            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, refusal(exc)))
+        except EngineError as exc:
+            self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, exc.message))
             return []
 
     def _cleanup(self, delete_pod, running):

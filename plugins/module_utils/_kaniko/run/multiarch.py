@@ -19,18 +19,13 @@ import json
 from typing import Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import refusal
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import FOUND
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import LookupUnavailable
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import NAME_LENGTH_MAX
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
-
-try:
-    from kubernetes.client.exceptions import ApiException
-except ImportError:
-    ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
 # The keys of a platform's result that its entry in ``manifests`` carries.
 _MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept')
@@ -81,10 +76,10 @@ def check_nodes(groups, unit_specs, read_nodes, warn):
         return {}
     try:
         nodes = read_nodes()
-    except ApiException as exc:
+    except EngineError as exc:
         warn('Could not list the nodes to check that each platform has one: {0}; nodes are cluster-wide, so that '
              'takes a ClusterRole. A platform without a node ends when unschedulable_timeout runs out'.format(
-                 refusal(exc)))
+                 exc.message))
         return {}
     errors = {}
     for group in pinned:

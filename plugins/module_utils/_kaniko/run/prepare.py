@@ -16,7 +16,6 @@ import errno
 import os
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import UNAVAILABLE, with_identity
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
@@ -88,14 +87,15 @@ class Prepared(object):
 
 
 def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
-    """A Prepared build for ``spec``; raises KilnError (ValidationError, ClusterError) naming the option."""
+    """A Prepared build for ``spec``; raises KilnError naming the option. ``secrets`` are the engine's
+    Credentials (engines/base.py), which check what the options name."""
     prepared = Prepared(spec)
     try:
         check_log_path(spec.log_path)  # also when the build is then skipped, and in check mode
         check_local_paths(prepared)
         engine.check_namespace(spec.namespace)
-        prepared.registry_key = check_secrets(spec, secrets)
-        prepared.public_key = check_sign_secret(spec, secrets)
+        checked = secrets.check(spec)
+        prepared.registry_key, prepared.public_key = checked.registry_key, checked.public_key
         if spec.local:
             prepared.pack()
         if resolver is None:
@@ -123,22 +123,6 @@ def _supply_only(prepared, lookup, public_key, warn):
             prepared.spec, decision.digest, decision.images, sign, attest))
 
 
-def check_sign_secret(spec, secrets):
-    """The Secret of sign.key_secret holds cosign's three keys; return cosign.pub (None: no sign, or not readable)."""
-    if not spec.sign:
-        return None
-    read = secrets.read(spec.namespace, spec.sign.key_secret, 'sign.key_secret')
-    if read is None:
-        return None
-    missing = [key for key in steps.KEYS if key not in read[1]]
-    if missing:
-        raise ClusterError("sign.key_secret: Secret '{0}' lacks {1}; make the key pair with cosign generate-key-pair "
-                           "k8s://{2}/{0}, which writes {3}".format(spec.sign.key_secret, ' and '.join(missing),
-                                                                    spec.namespace, ', '.join(steps.KEYS)),
-                           {'option': 'sign.key_secret'})
-    return read[1][steps.PUBLIC_KEY]
-
-
 def check_local_paths(prepared):
     """Refuse a context or tarball.dest the module's host cannot use, before anything else."""
     spec = prepared.spec
@@ -156,59 +140,3 @@ def check_local_paths(prepared):
         tarball.check_dest(spec.tarball.dest)
     if spec.sbom and spec.sbom.dest:
         tarball.check_dest(spec.sbom.dest, 'sbom.dest')
-
-
-def _secret_keys(spec, secrets, option, name):
-    """The type and keys of Secret ``name``, or (None, None) when it may not be read."""
-    read = secrets.read(spec.namespace, name, option)
-    if read is None:
-        return None, None
-    return read[0], set(read[1])
-
-
-def _check_git_secret(spec, secrets):
-    git = spec.git
-    _type, keys = _secret_keys(spec, secrets, 'git.secret', git.secret)
-    if keys is None:
-        return
-    if git.repo.transport == 'ssh':
-        missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
-        if missing:
-            raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(
-                git.secret, ' and '.join(missing)), {'option': 'git.secret'})
-    elif 'token' not in keys and not {'username', 'password'} <= keys:
-        raise ClusterError("git.secret: Secret '{0}' has neither a key token nor the keys username "
-                           "and password".format(git.secret), {'option': 'git.secret'})
-
-
-def _check_build_secrets(spec, secrets):
-    """Each key of build_secrets is in its Secret: the kubelet would otherwise hold the pod at its volumes."""
-    for index, entry in enumerate(spec.build_secrets):
-        option = 'build_secrets[{0}]'.format(index)
-        _type, keys = _secret_keys(spec, secrets, option + '.secret', entry.secret)
-        if keys is not None and entry.key not in keys:
-            raise ClusterError("{0}.key: Secret '{1}' has no key '{2}'; put the value under that key, or give the "
-                               "key that holds it instead (it has: {3})".format(
-                                   option, entry.secret, entry.key, ', '.join(sorted(keys)) or 'no keys'),
-                               {'option': option + '.key'})
-
-
-def check_secrets(spec, secrets):
-    """Check the Secrets (and ConfigMaps) the options name; return the key of registry_secret to mount."""
-    if spec.git and spec.git.secret:
-        _check_git_secret(spec, secrets)
-    for index, ca in enumerate(spec.registry_ca):
-        secrets.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
-    _check_build_secrets(spec, secrets)
-    if not spec.registry_secret:
-        return render.DOCKERCONFIGJSON
-    secret_type, keys = _secret_keys(spec, secrets, 'registry_secret', spec.registry_secret)
-    if keys is None:
-        return render.DOCKERCONFIGJSON
-    if secret_type == 'kubernetes.io/dockerconfigjson' and render.DOCKERCONFIGJSON in keys:
-        return render.DOCKERCONFIGJSON
-    if render.CONFIG_JSON in keys:
-        return render.CONFIG_JSON
-    raise ClusterError("registry_secret: Secret '{0}' has neither the key .dockerconfigjson (type "
-                       "kubernetes.io/dockerconfigjson) nor config.json".format(spec.registry_secret),
-                       {'option': 'registry_secret'})

@@ -7,19 +7,19 @@ Scheduler is the loop, for one build as for many. It is pure apart from what it 
 jobs (start a pod, read its events, finish), an event source and a clock. It starts jobs while
 slots are free, hands each pod event to the PodWait of that pod, looks again at pods whose
 deadline or unschedulable threshold has come, and finishes a job as soon as its PodWait says it
-is over, after filling the freed slot. The real event source is _k8s/watch.py's PodWatch.
+is over, after filling the freed slot. The real event sources are the engines' watches (engines/base.py).
 """
 
 from __future__ import annotations
 
 import collections
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import (
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import (
     FAILURE,
     MAX_WATCH_SECONDS,
     RELIST,
     SYNC,
-    pod_name as _name,
+    pod_name,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.waiter import PodWait, WaitResult
@@ -57,7 +57,7 @@ class Scheduler(object):
                 continue
             wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events,
                            getattr(job, 'on_running', None))
-            key = (job.namespace, _name(pod))
+            key = (job.namespace, pod_name(pod))
             self.running[key] = (job, wait)
             self.peak = max(self.peak, len(self.running))
             result = wait.settle(pod)
@@ -72,7 +72,7 @@ class Scheduler(object):
         if kind == RELIST:
             return [(key, WaitResult(states.deleted(), None)) for key in list(self.running)
                     if key[0] == namespace and key[1] not in obj and not self.exists(*key)]
-        key = (namespace, _name(obj))
+        key = (namespace, pod_name(obj))
         if key not in self.running:
             return []
         wait = self.running[key][1]

@@ -176,3 +176,14 @@ def item_specs(params, option_spec):
             tarballs[target] = where
         specs.append(spec)
     return specs, params.get('log_path')
+
+
+def specs_from(params, option_spec):
+    """(specs, the shared log_path, whether they are items of ``builds``) from the module's parameters."""
+    # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
+    if params.get('max_concurrent') is not None and params['max_concurrent'] < 1:
+        raise ValidationError('max_concurrent', 'must be 1 or more')
+    if params.get('builds') is not None:
+        specs, log_path = item_specs(params, option_spec)
+        return specs, log_path, True
+    return [build_spec(params)], None, False

@@ -1,29 +1,28 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Where builds run: the one interface the build lifecycle reaches the cluster through.
+"""Builds as pods: the Engine (engines/base.py) of kiln.kaniko.build.
 
 KubernetesEngine creates a build's workload (its registry Secret, its pod, the Secret owned by the
 pod), watches the pods of a run, follows a pod's logs, execs into it, reads its events and deletes
 what a build made. It is the one place that creates build pods and their Secrets, and the one place
-that deletes them. Another engine (a local container) would offer the same methods.
+that deletes them. The API server's refusals leave it as KilnErrors (ClusterError, EngineError,
+TransferError) that say what could not be done.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any, Dict, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import export, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import LogStreamer
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -31,23 +30,10 @@ except ImportError:
     ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
 
-@dataclass
-class Workload(object):
-    """What the engine made for one build: the pod as created, and the registry Secret (or None)."""
-
-    namespace: str
-    pod: Optional[Dict[str, Any]] = None
-    auth_secret: Optional[str] = None
-
-    @property
-    def pod_name(self):
-        return (self.pod or {}).get('metadata', {}).get('name')
-
-
 class KubernetesEngine(object):
     """Builds as pods, through ``core`` (a CoreApi, or anything with CoreV1Api's methods). ``log_wait(seconds)``
     is how the log follower waits before asking again for a log that has not started (injected in tests).
-    ``owner``: (namespace, ownerReference) that build pods of that namespace get (edge.job_pod_owner)."""
+    ``owner``: (namespace, ownerReference) that build pods of that namespace get (backend.job_pod_owner)."""
 
     def __init__(self, core, log_wait=None, owner=None):
         self.core = core
@@ -160,15 +146,22 @@ class KubernetesEngine(object):
         return True
 
     def nodes(self):
-        """The cluster's nodes (dicts); raises ApiException (403 without 'list' on nodes)."""
-        response = self.core.list_node(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        """The cluster's nodes (dicts); raises EngineError with the API server's words (403 without 'list' on
+        nodes, and the permission to grant)."""
+        try:
+            response = self.core.list_node(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            raise EngineError(refusal(exc))
         return json.loads(response.data).get('items') or []
 
     def events(self, namespace, name):
-        """The events of pod ``name`` (dicts)."""
-        response = self.core.list_namespaced_event(
-            namespace, field_selector='involvedObject.kind=Pod,involvedObject.name=' + name,
-            _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        """The events of pod ``name`` (dicts); raises EngineError with the API server's words."""
+        try:
+            response = self.core.list_namespaced_event(
+                namespace, field_selector='involvedObject.kind=Pod,involvedObject.name=' + name,
+                _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            raise EngineError(refusal(exc))
         return json.loads(response.data).get('items') or []
 
     def follow_logs(self, namespace, name, containers, writer, label, keep):
@@ -181,11 +174,23 @@ class KubernetesEngine(object):
         pod_exec.send_file(self.core, namespace, name, container, command, path, size)
 
     def run(self, namespace, name, container, command):
-        """Run ``command`` in ``container``; return its output (raises pod_exec.ExecError)."""
+        """Run ``command`` in ``container``; return its output (raises TransferError)."""
         return pod_exec.run(self.core, namespace, name, container, command)
 
     def fetch_tarball(self, namespace, name, spec):
-        return tarball.fetch(self.core, namespace, name, spec)
+        return export.fetch(self.core, namespace, name, spec)
 
     def keep_tarball(self, namespace, name, spec):
-        return tarball.keep_on_claim(self.core, namespace, name, spec)
+        return export.keep_on_claim(self.core, namespace, name, spec)
+
+    @staticmethod
+    def lost(exc, count):
+        """The ClusterError of a run whose watch or API server failed with ``exc``."""
+        what = 'the build pod' if count == 1 else 'the build pods'
+        if ApiException is not None and isinstance(exc, ApiException):
+            return cluster_error(exc, ('run ' if count == 1 else 'follow ') + what)
+        return ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
+
+    def close(self, warn):
+        """Nothing to release: the run's objects are deleted by delete_run, the connection by the client."""
+        del warn

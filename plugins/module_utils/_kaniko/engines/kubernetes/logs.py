@@ -13,8 +13,8 @@ of one still open. A follow never counts a last line without its line end as see
 whole. A follow that ends is followed again until the pod says the container has ended: the kubelet
 also ends at once the follow of a container that is only starting.
 
-Several builds can write to one file (``builds:`` with a ``log_path`` for the task): a SectionWriter
-puts a ``==> <build> <container> <==`` header before each run of lines from another source.
+Several builds can write to one file (``builds:`` with a ``log_path`` for the task): the writer is a
+control/log_file.py SectionWriter.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import json
 import threading
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, iter_lines
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 
 try:
@@ -40,35 +42,7 @@ NOT_STARTED_WAIT = 0.5
 UNREAD = object()
 
 
-class SectionWriter(object):
-    """Lines from several sources into one binary file, each run of lines under a header naming its source."""
-
-    def __init__(self, handle):
-        self.handle = handle
-        self._lock = threading.Lock()
-        self._section = None
-
-    def write(self, section, line):
-        with self._lock:
-            if section != self._section:
-                self.handle.write(log_sections.header(section).encode('utf-8') + b'\n')
-                self._section = section
-            self.handle.write(line.encode('utf-8') + b'\n')
-            self.handle.flush()
-
-    def close(self):
-        with self._lock:
-            self.handle.close()
-
-
-def writer_for(handle):
-    """A SectionWriter for ``handle`` (a binary file, a SectionWriter already, or None)."""
-    if handle is None or isinstance(handle, SectionWriter):
-        return handle
-    return SectionWriter(handle)
-
-
-class LogStreamer(object):
+class LogStreamer:
     """Follows the logs of ``containers`` of one pod, in order, in a thread of its own (see the module docstring)."""
 
     def __init__(self, core, namespace, pod_name, containers, writer=None, label='', keep=30,
@@ -196,7 +170,14 @@ class LogStreamer(object):
         self._stopping.set()
 
     def finish(self, grace=0):
-        """Stop following, read what was not read yet, and return the last lines."""
+        """Stop following, read what was not read yet, and return the last lines; raises EngineError when the
+        API server refuses the logs."""
+        try:
+            return self._finish(grace)
+        except ApiException as exc:
+            raise EngineError(cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name)).message)
+
+    def _finish(self, grace):
         self.stop(grace)
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError('the log stream of pod {0} did not stop'.format(self.pod_name))

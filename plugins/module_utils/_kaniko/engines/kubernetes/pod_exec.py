@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import re
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import TransferError
+
 try:
     from kubernetes.client.exceptions import ApiException
     from kubernetes.stream import stream
@@ -41,14 +43,6 @@ STDERR_MAX = 64 * 1024
 
 _HANDSHAKE_STATUS_RE = re.compile(r'Handshake status (\d{3})')
 _API_MESSAGE_RE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-class ExecError(Exception):
-    """The command could not run, or did not succeed; the message says which and why."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
 
 
 def _refusal(reason, namespace):
@@ -94,7 +88,7 @@ class PodExec(object):
                                   command=command, stdin=stdin, stdout=True, stderr=True, tty=False,
                                   _preload_content=False)
         except ApiException as exc:
-            raise ExecError(_refusal(exc.reason, namespace))
+            raise TransferError(_refusal(exc.reason, namespace))
         self._socket = self._client.sock
         self._socket.settimeout(timeout)
 
@@ -104,7 +98,7 @@ class PodExec(object):
             try:
                 self._socket.send(bytes((STDIN,)) + data[start:start + FRAME], opcode=ABNF.OPCODE_BINARY)
             except (WebSocketException, OSError) as exc:
-                raise ExecError('the connection broke while sending: {0}'.format(exc or type(exc).__name__))
+                raise TransferError('the connection broke while sending: {0}'.format(exc or type(exc).__name__))
 
     def _frames(self):
         """(channel, bytes) of each data frame until the connection closes."""
@@ -115,7 +109,7 @@ class PodExec(object):
                 self._closed = True
                 if self._status:  # the status came; some servers drop the connection right after it
                     return
-                raise ExecError('the connection broke while reading: {0}'.format(exc or type(exc).__name__))
+                raise TransferError('the connection broke while reading: {0}'.format(exc or type(exc).__name__))
             if opcode == ABNF.OPCODE_CLOSE:
                 self._closed = True
                 return
@@ -132,7 +126,7 @@ class PodExec(object):
             yield channel, data
 
     def wait(self, stdout=None):
-        """Read until the command ends; hand each stdout piece to ``stdout``; raise ExecError unless it succeeded."""
+        """Read until the command ends; hand each stdout piece to ``stdout``; raise TransferError unless it succeeded."""
         try:
             for channel, data in self._frames():
                 if channel == STDOUT and stdout is not None and data:
@@ -142,7 +136,7 @@ class PodExec(object):
         succeeded, message = _status(self._status)
         if not succeeded:
             error = self.stderr.decode('utf-8', 'replace').strip().splitlines()
-            raise ExecError(message + (': ' + error[-1] if error else ''))
+            raise TransferError(message + (': ' + error[-1] if error else ''))
 
     def close(self):
         try:
@@ -152,14 +146,14 @@ class PodExec(object):
 
 
 def run(core, namespace, pod, container, command, timeout=IO_TIMEOUT):
-    """Run ``command``; return its stdout as text; raise ExecError unless it succeeded."""
+    """Run ``command``; return its stdout as text; raise TransferError unless it succeeded."""
     out = bytearray()
     PodExec(core, namespace, pod, container, command, timeout=timeout).wait(out.extend)
     return out.decode('utf-8', 'replace')
 
 
 def send_file(core, namespace, pod, container, command, path, size, timeout=IO_TIMEOUT):
-    """Run ``command`` with the ``size`` bytes of file ``path`` on its stdin; raise ExecError unless it succeeded."""
+    """Run ``command`` with the ``size`` bytes of file ``path`` on its stdin; raise TransferError unless it succeeded."""
     execution = PodExec(core, namespace, pod, container, command, stdin=True, timeout=timeout)
     try:
         with open(path, 'rb') as handle:
@@ -167,15 +161,15 @@ def send_file(core, namespace, pod, container, command, path, size, timeout=IO_T
             while left:
                 data = handle.read(min(FRAME, left))
                 if not data:
-                    raise ExecError('{0} became shorter while it was sent'.format(path))
+                    raise TransferError('{0} became shorter while it was sent'.format(path))
                 execution.write(data)
                 left -= len(data)
-    except ExecError as exc:
+    except TransferError as exc:
         # The command may have ended early (tar refused the data): its status says more than the broken pipe.
         try:
             execution.wait()
-        except ExecError as ended:
-            raise ExecError(ended.message)
+        except TransferError as ended:
+            raise TransferError(ended.message)
         raise exc
     except BaseException:
         execution.close()

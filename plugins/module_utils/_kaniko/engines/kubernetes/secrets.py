@@ -1,7 +1,8 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Read the Secrets and ConfigMaps that build options name, once per run."""
+"""Read the Secrets and ConfigMaps that build options name, once per run, and check them before any pod: each
+key an option needs is there (git.secret, registry_secret, build_secrets, sign.key_secret, registry_ca)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import threading
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Checked
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -20,7 +24,7 @@ except ImportError:
 PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----'
 
 
-class SecretReader(object):
+class SecretReader:
     """Reads each Secret (and each ConfigMap, for registry_ca) once per run. Secret values stay here and in
     the files identity/commit.py removes again; they reach no result, log line, argument or environment variable."""
 
@@ -29,6 +33,11 @@ class SecretReader(object):
         self._warn = warn
         self._read = {}
         self._lock = threading.Lock()
+
+    def check(self, spec):
+        """The Checked of ``spec``: each Secret and ConfigMap its options name holds the keys they need (raises
+        ClusterError naming the option); the key of registry_secret to mount, and cosign.pub of sign.key_secret."""
+        return Checked(check_secrets(spec, self), check_sign_secret(spec, self))
 
     def read(self, namespace, name, option):
         """(type, {key: text}) of the Secret, or None when it may not be read (403)."""
@@ -101,3 +110,75 @@ class SecretReader(object):
                                "there, as the registry role's kiln_registry_ca fact or a ca.crt file has it".format(
                                    option, ca.key, ca.kind, ca.name, PEM_CERTIFICATE), {'option': option + '.key'})
         return data[ca.key]
+
+
+def check_sign_secret(spec, secrets):
+    """The Secret of sign.key_secret holds cosign's three keys; return cosign.pub (None: no sign, or not readable)."""
+    if not spec.sign:
+        return None
+    read = secrets.read(spec.namespace, spec.sign.key_secret, 'sign.key_secret')
+    if read is None:
+        return None
+    missing = [key for key in steps.KEYS if key not in read[1]]
+    if missing:
+        raise ClusterError("sign.key_secret: Secret '{0}' lacks {1}; make the key pair with cosign generate-key-pair "
+                           "k8s://{2}/{0}, which writes {3}".format(spec.sign.key_secret, ' and '.join(missing),
+                                                                    spec.namespace, ', '.join(steps.KEYS)),
+                           {'option': 'sign.key_secret'})
+    return read[1][steps.PUBLIC_KEY]
+
+
+def _secret_keys(spec, secrets, option, name):
+    """The type and keys of Secret ``name``, or (None, None) when it may not be read."""
+    read = secrets.read(spec.namespace, name, option)
+    if read is None:
+        return None, None
+    return read[0], set(read[1])
+
+
+def _check_git_secret(spec, secrets):
+    git = spec.git
+    _type, keys = _secret_keys(spec, secrets, 'git.secret', git.secret)
+    if keys is None:
+        return
+    if git.repo.transport == 'ssh':
+        missing = [key for key in ('ssh-privatekey', 'known_hosts') if key not in keys]
+        if missing:
+            raise ClusterError("git.secret: Secret '{0}' lacks {1}, which an SSH git.repo needs".format(
+                git.secret, ' and '.join(missing)), {'option': 'git.secret'})
+    elif 'token' not in keys and not {'username', 'password'} <= keys:
+        raise ClusterError("git.secret: Secret '{0}' has neither a key token nor the keys username "
+                           "and password".format(git.secret), {'option': 'git.secret'})
+
+
+def _check_build_secrets(spec, secrets):
+    """Each key of build_secrets is in its Secret: the kubelet would otherwise hold the pod at its volumes."""
+    for index, entry in enumerate(spec.build_secrets):
+        option = 'build_secrets[{0}]'.format(index)
+        _type, keys = _secret_keys(spec, secrets, option + '.secret', entry.secret)
+        if keys is not None and entry.key not in keys:
+            raise ClusterError("{0}.key: Secret '{1}' has no key '{2}'; put the value under that key, or give the "
+                               "key that holds it instead (it has: {3})".format(
+                                   option, entry.secret, entry.key, ', '.join(sorted(keys)) or 'no keys'),
+                               {'option': option + '.key'})
+
+
+def check_secrets(spec, secrets):
+    """Check the Secrets (and ConfigMaps) the options name; return the key of registry_secret to mount."""
+    if spec.git and spec.git.secret:
+        _check_git_secret(spec, secrets)
+    for index, ca in enumerate(spec.registry_ca):
+        secrets.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
+    _check_build_secrets(spec, secrets)
+    if not spec.registry_secret:
+        return render.DOCKERCONFIGJSON
+    secret_type, keys = _secret_keys(spec, secrets, 'registry_secret', spec.registry_secret)
+    if keys is None:
+        return render.DOCKERCONFIGJSON
+    if secret_type == 'kubernetes.io/dockerconfigjson' and render.DOCKERCONFIGJSON in keys:
+        return render.DOCKERCONFIGJSON
+    if render.CONFIG_JSON in keys:
+        return render.CONFIG_JSON
+    raise ClusterError("registry_secret: Secret '{0}' has neither the key .dockerconfigjson (type "
+                       "kubernetes.io/dockerconfigjson) nor config.json".format(spec.registry_secret),
+                       {'option': 'registry_secret'})

@@ -32,14 +32,14 @@ import threading
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import held_signals
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import args as args_render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import cli
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.logs import ContainerLog
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.docker_config import docker_config
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts import CLONE_SCRIPT
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError, TransferError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
 
 POLL_SECONDS = 0.5
@@ -59,7 +59,7 @@ def _limits():
     return (resource.getrlimit(resource.RLIMIT_NOFILE), resource.getrlimit(resource.RLIMIT_NPROC))
 
 
-class _Box(object):
+class _BuildContainer:
     """One build container, as far as the engine has taken it."""
 
     def __init__(self, spec, name, run_id, workdir):
@@ -84,7 +84,7 @@ class _Box(object):
         return os.path.join(self.workdir, *parts)
 
 
-class ContainerEngine(object):
+class ContainerEngine:
     """Builds as containers of ``podman`` (its path), in ``network``; ``secrets`` is a HostSecrets."""
 
     def __init__(self, podman, secrets, network, sleep=time.sleep, clock=time.monotonic, limits=_limits):
@@ -104,7 +104,7 @@ class ContainerEngine(object):
     def preview(self, spec, registry_key, run_id):
         del registry_key
         name = '{0}-<generated>'.format(spec.name)
-        command = [self.podman, 'create'] + args_render.create_args(
+        command = [self.podman, 'create'] + cli.create_args(
             spec, name, run_id, '<private directory>', self.network, self.limits())
         return dict(command=command, msg='Check mode: the build container would be run')
 
@@ -124,14 +124,14 @@ class ContainerEngine(object):
         name = '{0}-{1}'.format(spec.name, os.urandom(3).hex())
         workdir = tempfile.mkdtemp(prefix='kiln-container-')
         os.chmod(workdir, 0o700)
-        box = _Box(spec, name, run_id, workdir)
-        for part in (args_render.SOURCE, args_render.DIGEST, args_render.OUT, 'home'):
+        box = _BuildContainer(spec, name, run_id, workdir)
+        for part in (cli.SOURCE, cli.DIGEST, cli.OUT, 'home'):
             os.mkdir(box.path(part), 0o700)
         if spec.registry_auth:
-            os.mkdir(box.path(args_render.DOCKER_CONFIG), 0o700)
-            _private_file(box.path(args_render.DOCKER_CONFIG, render.CONFIG_JSON), docker_config(spec))
+            os.mkdir(box.path(cli.DOCKER_CONFIG), 0o700)
+            _private_file(box.path(cli.DOCKER_CONFIG, render.CONFIG_JSON), docker_config(spec))
         for index, ca in enumerate(spec.registry_ca):
-            path = args_render.ca_file(workdir, index)
+            path = cli.ca_file(workdir, index)
             os.makedirs(os.path.dirname(path), 0o700)
             _private_file(path, self.secrets.registry_ca(None, ca))
         self.boxes[name] = box
@@ -153,6 +153,12 @@ class ContainerEngine(object):
 
     def nodes(self):
         return []
+
+    @staticmethod
+    def lost(exc, count):
+        """The EngineError of a run whose watch failed with ``exc`` (podman could not be asked)."""
+        what = 'the build pod' if count == 1 else 'the build pods'
+        return EngineError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
 
     def advance(self, box):
         """Take ``box`` one step further if it can go; True when its pod status changed."""
@@ -209,7 +215,7 @@ class ContainerEngine(object):
                 _private_file(os.path.join(secret_dir, key), data[key].rstrip('\r\n') + '\n')
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': box.path('home'), 'LC_ALL': 'C',
                'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
-               'KILN_SRC': box.path(args_render.SOURCE), 'KILN_GIT_REPO': git.repo.url,
+               'KILN_SRC': box.path(cli.SOURCE), 'KILN_GIT_REPO': git.repo.url,
                'KILN_GIT_VERSION': git.version, 'KILN_GIT_DEPTH': str(git.depth),
                'KILN_GIT_SUBMODULES': 'true' if git.submodules else 'false',
                'KILN_GIT_TRANSPORT': 'ssh' if git.repo.transport == 'ssh' else 'http',
@@ -221,7 +227,7 @@ class ContainerEngine(object):
 
     def _start(self, box):
         """Create the container and start it attached: its output is the kaniko log."""
-        args = args_render.create_args(box.spec, box.name, box.run_id, box.workdir, self.network, self.limits())
+        args = cli.create_args(box.spec, box.name, box.run_id, box.workdir, self.network, self.limits())
         with held_signals():
             created = self._run(['create'] + args, timeout=max(COMMAND_TIMEOUT, box.spec.timeout))
         if created.returncode != 0:
@@ -236,7 +242,7 @@ class ContainerEngine(object):
     def send_file(self, namespace, name, container, command, path, size):
         """Unpack the local context's tar (``path``) into the build's context directory (the pod's receive step)."""
         box = self.boxes[name]
-        target = box.path(args_render.SOURCE, box.spec.context_sub_path)
+        target = box.path(cli.SOURCE, box.spec.context_sub_path)
         try:
             os.makedirs(target, 0o755, exist_ok=True)
             with tarfile.open(path, 'r:') as archive:
@@ -244,19 +250,19 @@ class ContainerEngine(object):
                 for member in members:
                     parts = member.name.split('/')
                     if member.name.startswith('/') or '..' in parts or member.islnk() or member.isdev():
-                        raise pod_exec.ExecError('unexpected entry {0!r} in the context tar'.format(member.name))
+                        raise TransferError('unexpected entry {0!r} in the context tar'.format(member.name))
                 archive.extractall(target, members)
         except (OSError, tarfile.TarError) as exc:
-            raise pod_exec.ExecError('could not unpack it: {0}'.format(exc))
+            raise TransferError('could not unpack it: {0}'.format(exc))
         box.log.line(render.RECEIVE, 'kiln receive: build context received')
         box.received = True
 
     def fetch_tarball(self, namespace, name, spec):
-        source = self.boxes[name].path(args_render.OUT, os.path.basename(spec.tarball.tar_path))
+        source = self.boxes[name].path(cli.OUT, os.path.basename(spec.tarball.tar_path))
         try:
             return tarball.place(source, spec.tarball.dest)
         except (OSError, IOError) as exc:
-            raise pod_exec.ExecError(str(exc))
+            raise TransferError(str(exc))
 
     # ------------------------------------------------------------------ delete
 
@@ -323,7 +329,7 @@ class ContainerEngine(object):
             return {'Status': 'unknown', 'Error': found.stdout.strip()}
 
     def _digest(self, box):
-        return self._read(box.path(args_render.DIGEST, os.path.basename(args_render.DIGEST_FILE)))
+        return self._read(box.path(cli.DIGEST, os.path.basename(cli.DIGEST_FILE)))
 
     @staticmethod
     def _read(path):
@@ -334,7 +340,7 @@ class ContainerEngine(object):
             return None
 
 
-class ContainerWatch(object):
+class ContainerWatch:
     """The Scheduler's event source for the containers of one run: each look advances them (see the module)."""
 
     def __init__(self, engine, run_id):

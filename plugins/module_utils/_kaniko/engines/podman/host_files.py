@@ -1,18 +1,20 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""What kiln.kaniko.container_build reads where kiln.kaniko.build reads Secrets and ConfigMaps.
+"""The credentials of kiln.kaniko.container_build: its own options and files of the module's host.
 
-HostSecrets answers run/prepare.py, git_remote.RemoteResolver and registry_lookup.RegistryLookup as
-secrets.SecretReader does, from the module's own options and files of its host: the git credentials
-(container_spec.GitCredentials) as the keys of a git.secret Secret, the CA files of registry_ca as its PEM
-text. The values stay in memory and in the 0600 files of a build's private directory; an unreadable file
-raises ValidationError naming its option.
+HostSecrets is the Credentials (engines/base.py) of the podman engine: the git credentials
+(spec/container_build.py's GitCredentials) as identity/commit.py's RemoteResolver reads them, the CA files of
+registry_ca as their PEM text. check() reads every file an option names before anything is made. The values
+stay in memory and in the 0600 files of a build's private directory; an unreadable file raises
+ValidationError naming its option.
 """
 
 from __future__ import annotations
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Checked
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 
 MAX_FILE = 1024 * 1024
 
@@ -29,7 +31,7 @@ def _read(path, option):
     return data.decode('utf-8', 'replace')
 
 
-class HostSecrets(object):
+class HostSecrets:
     """The credentials of one build's options; ``credentials`` is a GitCredentials or None."""
 
     def __init__(self, credentials=None):
@@ -55,11 +57,14 @@ class HostSecrets(object):
             self._data = data
         return self._data
 
-    def read(self, namespace, name, option):
-        """(type, keys) as SecretReader.read answers (the files are read, so that a missing one fails here)."""
-        del option
-        data = self.data(namespace, name)
-        return None if data is None else ('Opaque', sorted(data))
+    def check(self, spec):
+        """Read the files the options of ``spec`` name (git.key_file, git.known_hosts_file, registry_ca[].path),
+        so that one that cannot be read fails before anything is made. The docker config is the module's own."""
+        if spec.git and spec.git.secret:
+            self.data(spec.namespace, spec.git.secret)
+        for index, ca in enumerate(spec.registry_ca):
+            self.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
+        return Checked(render.DOCKERCONFIGJSON)
 
     def registry_ca(self, namespace, ca, option='registry_ca'):
         """The PEM text of the CA file of ``ca`` (a RegistryCA of kind File)."""

@@ -49,6 +49,11 @@ class Response(object):
     def release_conn(self):
         self.released = True
 
+    def close(self):
+        """As urllib3's HTTPResponse: the follower cuts a response that has no shutdown() with close() (a slow
+        machine can reach that path for a plain response, which the fake lacked)."""
+        self.released = True
+
 
 class LogStream(Response):
     """A followed log: ``lines``, then ``end``: 'eof', 'cut' (a broken connection) or 'block' (the container

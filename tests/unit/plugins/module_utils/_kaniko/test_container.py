@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import args as podman_args
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import cli
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import build_key
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
@@ -49,7 +49,7 @@ def test_the_spec_and_the_build_key_are_those_of_build():
     pod_spec = make_spec()
     assert credentials is None and spec.namespace is None and spec.keep_pod == 'never'
     assert build_key(spec, 'c' * 40) == build_key(pod_spec, 'c' * 40)
-    assert podman_args.kaniko_args(spec)[:3] == render.kaniko_args(pod_spec)[:3]
+    assert cli.kaniko_args(spec)[:3] == render.kaniko_args(pod_spec)[:3]
 
 
 def test_the_checks_are_those_of_build():
@@ -92,32 +92,32 @@ def test_registry_ca_is_a_file_of_the_host():
 
 def test_the_container_has_the_privileges_of_the_kaniko_container_and_no_more():
     spec, _credentials = spec_of()
-    args = podman_args.create_args(spec, 'kiln-build-abc123', 'run1', '/tmp/kiln-x', 'slirp4netns', LIMITS)
+    args = cli.create_args(spec, 'kiln-build-abc123', 'run1', '/tmp/kiln-x', 'slirp4netns', LIMITS)
     assert '--cap-drop=ALL' in args
     assert '--cap-add=' + ','.join(render.KANIKO_CAPABILITIES) in args
     assert '--security-opt=no-new-privileges' in args
     assert not [arg for arg in args if 'privileged' in arg or 'seccomp' in arg or arg == '--rm']
     assert '--network=slirp4netns' in args and '--pull=missing' in args
     assert '--label=kiln.kaniko/run=run1' in args and '--name=kiln-build-abc123' in args
-    assert args[args.index(spec.executor_image) + 1:] == podman_args.kaniko_args(spec)
+    assert args[args.index(spec.executor_image) + 1:] == cli.kaniko_args(spec)
 
 
 def test_the_limits_are_the_modules_own_and_nproc_stays_under_conmons():
-    assert podman_args.ulimits((1024, 20000), (4096, 96363)) == ['--ulimit=nofile=1024:20000', '--ulimit=nproc=4096:32768']
-    assert podman_args.ulimits((-1, -1), (-1, -1)) == ['--ulimit=nofile=1048576:1048576', '--ulimit=nproc=32768:32768']
+    assert cli.ulimits((1024, 20000), (4096, 96363)) == ['--ulimit=nofile=1024:20000', '--ulimit=nproc=4096:32768']
+    assert cli.ulimits((-1, -1), (-1, -1)) == ['--ulimit=nofile=1048576:1048576', '--ulimit=nproc=32768:32768']
 
 
 def test_mounts_source_read_only_and_the_digest_file_in_a_private_directory():
     spec, _credentials = spec_of(registry_auth=[dict(server='registry:5000', username='ci', password=PASSWORD)],
                                  registry_ca=[dict(registry='registry.example.com', path='/etc/ssl/ca.pem')])
-    mounts = podman_args.mounts(spec, '/tmp/kiln-x')
+    mounts = cli.mounts(spec, '/tmp/kiln-x')
     assert mounts == [
         ('/tmp/kiln-x/src', '/workspace/src', True),
         ('/tmp/kiln-x/digest', '/kiln/digest', False),
         ('/tmp/kiln-x/docker', '/kaniko/.docker', True),
         ('/tmp/kiln-x/ca/0/ca.crt', '/kaniko/ssl/kiln/0/ca.crt', True),
     ]
-    args = podman_args.create_args(spec, 'n', 'r', '/tmp/kiln-x', 'host', LIMITS)
+    args = cli.create_args(spec, 'n', 'r', '/tmp/kiln-x', 'host', LIMITS)
     assert '--image-name-with-digest-file=/kiln/digest/image' in args
     assert '--registry-certificate=registry.example.com=/kaniko/ssl/kiln/0/ca.crt' in args
     assert not [arg for arg in args if PASSWORD in arg or 'termination-log' in arg or arg.startswith('--env')]
@@ -125,8 +125,8 @@ def test_mounts_source_read_only_and_the_digest_file_in_a_private_directory():
 
 def test_a_tarball_goes_to_its_own_private_directory():
     spec, _credentials = spec_of(tarball=dict(dest='/tmp/app.tar'))
-    assert ('/tmp/kiln-x/out', '/kiln/out', False) in podman_args.mounts(spec, '/tmp/kiln-x')
-    assert '--tar-path=/kiln/out/image.tar' in podman_args.kaniko_args(spec)
+    assert ('/tmp/kiln-x/out', '/kiln/out', False) in cli.mounts(spec, '/tmp/kiln-x')
+    assert '--tar-path=/kiln/out/image.tar' in cli.kaniko_args(spec)
 
 
 # ---------------------------------------------------------------------------------------------------- state -> outcome

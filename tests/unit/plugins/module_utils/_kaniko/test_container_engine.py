@@ -14,7 +14,7 @@ import tarfile
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Workload
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.engine import ContainerEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render

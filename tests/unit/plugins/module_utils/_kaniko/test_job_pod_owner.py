@@ -13,8 +13,9 @@ from kubernetes.client.exceptions import ApiException
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import own_pod
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine, Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import backend
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
@@ -53,7 +54,7 @@ def test_read_gives_the_pod_and_none_when_it_is_not_there():
 def owner_for(namespaces, owned=True, source='incluster', here=('awx', 'automation-job-7-abcde'), warnings=None):
     specs = [make_spec(namespace=namespace) for namespace in namespaces]
     warnings = [] if warnings is None else warnings
-    return edge.job_pod_owner(dict(owned_by_job_pod=owned), job_core(), specs, warnings.append, where=lambda: here,
+    return backend.job_pod_owner(dict(owned_by_job_pod=owned), job_core(), specs, warnings.append, where=lambda: here,
                               source=lambda params: source)
 
 

@@ -16,6 +16,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import decide
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
@@ -213,7 +214,7 @@ def test_a_tarball_dest_that_holds_the_build_is_skipped(tmp_path):
     docker_archive(dest, {'io.kiln.build-key': 'sha256:other'})
     assert identify(spec, resolver, None).check == build_key.MISSING
     dest.write_bytes(b'not a tar')
-    assert tarball.read(str(dest))[0] == {}
+    assert decide.read_tarball(str(dest))[0] == {}
     assert identify(spec, resolver, None).check == build_key.MISSING
     assert identify(dataclasses.replace(spec, force=True), resolver, None).check == build_key.FORCED
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_file
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import logs
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore, LogStream as Stream
 
@@ -48,7 +49,7 @@ def test_lines_are_written_as_they_come_under_a_header_per_container():
     api = LogApi({'clone': [400, 400, Stream(['kiln clone: fetching', 'done']), Stream(['kiln clone: fetching', 'done'])],
                   'kaniko': [400, Stream(['INFO step 1', 'INFO pushed']), Stream(['INFO step 1', 'INFO pushed'])]})
     out = io.BytesIO()
-    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), keep=3,
+    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], log_file.writer_for(out), keep=3,
                                          sleep=no_wait).start())
     assert streamer.finish() == ['done', 'INFO step 1', 'INFO pushed']
     assert out.getvalue().decode() == ('==> clone <==\nkiln clone: fetching\ndone\n'
@@ -62,7 +63,7 @@ def test_a_cut_stream_is_followed_again_past_the_lines_already_written():
                   'kaniko': [Stream(['a', 'b'], end='cut'), Stream(['a', 'b', 'c']), Stream(['a', 'b', 'c'])]},
                  ended_after={'kaniko': 0})
     out = io.BytesIO()
-    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out),
+    streamer = followed(logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], log_file.writer_for(out),
                                          sleep=no_wait).start())
     assert streamer.finish() == ['one', 'a', 'b', 'c']
     assert out.getvalue().decode().count('\nb\n') == 1
@@ -111,13 +112,13 @@ def test_a_stream_that_ends_before_the_container_does_is_followed_again():
 
 def test_builds_sharing_a_file_get_a_header_at_each_change_of_source():
     out = io.BytesIO()
-    writer = logs.writer_for(out)
+    writer = log_file.writer_for(out)
     for section, line in [('builds[0] kaniko', 'x1'), ('builds[1] kaniko', 'y1'), ('builds[1] kaniko', 'y2'),
                           ('builds[0] kaniko', 'x2')]:
         writer.write(section, line)
     assert out.getvalue().decode() == ('==> builds[0] kaniko <==\nx1\n==> builds[1] kaniko <==\ny1\ny2\n'
                                        '==> builds[0] kaniko <==\nx2\n')
-    assert logs.writer_for(writer) is writer and logs.writer_for(None) is None
+    assert log_file.writer_for(writer) is writer and log_file.writer_for(None) is None
 
 
 def test_the_end_of_the_build_ends_the_wait_for_a_lagging_status():
@@ -154,7 +155,7 @@ def test_a_follow_leaves_a_line_without_its_end_to_the_last_read():
                   'kaniko': [Stream(['a', 'half'], unterminated=True), Stream(['a', 'half a line']),
                              Stream(['a', 'half a line'])]},
                  ended_after={'clone': 0, 'kaniko': 0})
-    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], logs.writer_for(out), sleep=no_wait).start()
+    streamer = logs.LogStreamer(api, 'builds', 'p', ['clone', 'kaniko'], log_file.writer_for(out), sleep=no_wait).start()
     followed(streamer)  # the follow reads the cut stream and, both containers having ended, stops by itself
     assert log_calls(api) == [('clone', True), ('kaniko', True)]
     assert streamer.finish() == ['cloned', 'a', 'half a line']

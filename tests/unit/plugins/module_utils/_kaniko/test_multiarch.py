@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 from kubernetes.client.exceptions import ApiException
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import FOUND, MISSING, Decision
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import multiarch
@@ -178,12 +179,17 @@ def test_check_nodes_warns_when_nodes_may_not_be_listed():
     units, g = group()
     warnings = []
 
-    def forbidden():
-        exc = ApiException(status=403, reason='Forbidden')
-        exc.body = json.dumps({'message': 'nodes is forbidden: User "system:serviceaccount:awx:default" cannot list '
-                                          'resource "nodes" in API group "" at the cluster scope'})
-        raise exc
+    class Forbidden:
+        """A cluster whose API server refuses to list nodes, as RBAC does."""
 
+        @staticmethod
+        def list_node(**_kwargs):
+            exc = ApiException(status=403, reason='Forbidden')
+            exc.body = json.dumps({'message': 'nodes is forbidden: User "system:serviceaccount:awx:default" cannot '
+                                              'list resource "nodes" in API group "" at the cluster scope'})
+            raise exc
+
+    forbidden = KubernetesEngine(Forbidden()).nodes
     assert multiarch.check_nodes([g], units, forbidden, warnings.append) == {}
     assert warnings == [
         'Could not list the nodes to check that each platform has one: nodes is forbidden: User '

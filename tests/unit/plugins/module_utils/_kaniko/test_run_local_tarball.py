@@ -12,11 +12,11 @@ import signal
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted, TransferError
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import export, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
@@ -104,7 +104,7 @@ def test_the_context_is_sent_once_when_the_receive_container_runs(context, monke
 
 def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context, monkeypatch, no_tar_left_behind):
     def send_file(*args, **kwargs):
-        raise pod_exec.ExecError('the API server refused the exec (forbidden): the module needs the permission '
+        raise TransferError('the API server refused the exec (forbidden): the module needs the permission '
                                  'to create pods/exec in namespace builds')
     monkeypatch.setattr(pod_exec, 'send_file', send_file)
     core = Core()
@@ -142,11 +142,9 @@ def test_a_signal_while_the_context_is_sent_deletes_the_pod_and_the_tar(context,
 
 
 def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(context, tmp_path, monkeypatch):
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
-
     def fetch(core, namespace, pod, spec):
-        raise pod_exec.ExecError('received 10 bytes of a tarball of 20 bytes')
-    monkeypatch.setattr(tarball, 'fetch', fetch)
+        raise TransferError('received 10 bytes of a tarball of 20 bytes')
+    monkeypatch.setattr(export, 'fetch', fetch)
     core = Core()
     build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
     build.finish(waiter.WaitResult(states.classify(succeeded()), succeeded()))
@@ -161,8 +159,7 @@ def test_a_tarball_that_cannot_be_fetched_fails_the_build_and_deletes_the_pod(co
 
 
 def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
-    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
-    monkeypatch.setattr(tarball, 'fetch', lambda core, namespace, pod, spec: dict(
+    monkeypatch.setattr(export, 'fetch', lambda core, namespace, pod, spec: dict(
         path=spec.tarball.dest, size=20, sha256='c' * 64))
     core = Core()
     build = local_build(core, context, tarball=dict(dest=str(tmp_path / 'out.tar')), destinations=['app:1'])
