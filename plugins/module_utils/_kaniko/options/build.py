@@ -70,11 +70,9 @@ def _credential_options():
     )
 
 
-def build_options():
-    """The options of one build: the module's own options, which the items of builds take too."""
+def _source_options():
+    """Where the build context comes from: a git repository or a directory of the module's host."""
     return dict(
-        namespace=dict(type='str', required=True),
-        name=dict(type='str', default='kiln-build'),
         git=dict(type='dict', options=dict(
             repo=dict(type='str', required=True),
             version=dict(type='str', default='HEAD'),
@@ -88,6 +86,28 @@ def build_options():
         )),
         context_sub_path=dict(type='str', default=''),
         dockerfile=dict(type='str', default='Dockerfile'),
+    )
+
+
+def _supply_options():
+    """What is added to the pushed image: its signature and its SBOM."""
+    return dict(
+        sign=dict(type='dict', options=dict(
+            key_secret=dict(type='str', required=True, no_log=False),
+        )),
+        sbom=dict(type='dict', options=dict(
+            format=dict(type='str', default='spdx-json', choices=['spdx-json', 'cyclonedx-json']),
+            dest=dict(type='path'),
+        )),
+    )
+
+
+def build_options():
+    """The options of one build: the module's own options, which the items of builds take too."""
+    return dict(
+        namespace=dict(type='str', required=True),
+        name=dict(type='str', default='kiln-build'),
+        **_source_options(),
         destinations=dict(type='list', elements='str'),
         build_args=dict(type='dict'),
         target=dict(type='str'),
@@ -111,13 +131,7 @@ def build_options():
         cache_ttl=dict(type='str'),
         registry_secret=dict(type='str', no_log=False),
         **_credential_options(),
-        sign=dict(type='dict', options=dict(
-            key_secret=dict(type='str', required=True, no_log=False),
-        )),
-        sbom=dict(type='dict', options=dict(
-            format=dict(type='str', default='spdx-json', choices=['spdx-json', 'cyclonedx-json']),
-            dest=dict(type='path'),
-        )),
+        **_supply_options(),
         executor_image=dict(type='str', default=EXECUTOR_IMAGE),
         git_image=dict(type='str', default=GIT_IMAGE),
         cosign_image=dict(type='str', default=COSIGN_IMAGE),
