@@ -50,8 +50,11 @@ demo:          ## the demo: lab up, DockerCoins built and run by kiln.kaniko.lab
 lint:          ## yamllint, ansible-lint (production profile), changelog lint, docs up to date, antsibull-docs lint (tools venv in ~/.cache/kiln)
 	bash scripts/lint.sh
 
+# The pages from `ansible-doc` of a staged copy of the git-tracked files; scripts/lint.sh checks them with --check.
+docs: SHELL := /bin/bash
 docs:          ## regenerate docs/modules, docs/roles, docs/filters and docs/reference.md from ansible-doc
-	bash scripts/docs.sh
+	. scripts/tools-env.sh && kiln_tools_stage && ANSIBLE_COLLECTIONS_PATH=$$KILN_TOOLS_TREE ANSIBLE_NOCOLOR=1 \
+	    "$$KILN_TOOLS/bin/python" scripts/render_docs.py docs
 
 package:       ## galaxy build, galaxy-importer, install into an empty path, run kiln.kaniko.build from there on the lab (if up)
 	bash scripts/package.sh

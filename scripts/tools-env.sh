@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The developer tools' venv (ansible-lint, yamllint, ansible-builder, antsibull-changelog, ruff, the
-# ShellCheck binary and the ansible-doc they use), sourced by scripts/lint.sh, scripts/docs.sh and scripts/ee.sh.
+# ShellCheck binary and the ansible-doc they use), sourced by scripts/lint.sh, scripts/ee.sh, scripts/package.sh
+# and `make docs`.
 #
 #   KILN_CACHE        cache root (default ~/.cache/kiln); the venv is $KILN_CACHE/tools
 #   KILN_TOOLS_PYTHON interpreter to make the venv with (default python3.11, else python3)
