@@ -7,7 +7,7 @@
 Paired with plugins/module_utils/_kaniko/options/container_build.py, which takes these options' argument spec
 from options/build.py as it is (SHARED, and registry_auth). The options whose meaning differs between the
 two modules (name, git, tarball, registry_ca, image_pull_policy, timeout) are documented by each module itself;
-tests/unit/plugins/modules/test_shared_options.py holds the two to this.
+tests/unit/plugins/doc_fragments/test_build_options.py holds the two to this.
 """
 
 from __future__ import annotations
