@@ -60,7 +60,8 @@ requirements:
 options:
   name:
     description:
-      - Prefix of the build container's name.
+      - Prefix of the build container's name; the container is named V(<name>-) and six hexadecimal digits.
+      - At most 52 lower-case letters, digits and V(-).
     type: str
     default: kiln-build
   git:
@@ -72,12 +73,15 @@ options:
       repo:
         description:
           - URL of the git repository, V(https://), V(http://), V(git://), V(ssh://) or scp-like V(user@host:path).
+            Local paths and other schemes (V(file://), V(ftp://)) are refused.
           - Must not carry a password or token; give O(git.token) or O(git.password).
         type: str
         required: true
       version:
         description:
           - Branch, tag or commit SHA to build. V(HEAD) is the remote's default branch.
+          - A commit the server will not serve directly (an abbreviated SHA, or one not at a branch tip on
+            servers that refuse such requests) is found by fetching all branches and tags.
         type: str
         default: HEAD
       depth:
@@ -114,8 +118,12 @@ options:
         type: path
   tarball:
     description:
-      - Write the image as a tarball (C(docker save) format) instead of pushing it (C(--no-push --tar-path)).
-      - A build whose O(tarball.dest) already holds an image of the same build key is skipped.
+      - Write the image as a tarball instead of pushing it (C(--no-push --tar-path)), in the format of
+        C(docker save) (C(docker load), C(skopeo copy docker-archive:FILE ...), C(podman load)).
+      - The image is named by O(destinations) inside the tarball; at least one is needed.
+      - RV(tarball) returns where it is, its size and sha256; RV(digest) is the digest Kaniko computed, that of
+        the image as Kaniko would push it.
+      - A build whose O(tarball.dest) already holds an image of the same build key is skipped (without a change).
     type: dict
     suboptions:
       dest:
@@ -127,19 +135,23 @@ options:
         required: true
   registry_ca:
     description:
-      - CAs to check the certificates of registries served over TLS with a private CA, one per registry
-        (C(--registry-certificate)). The file is copied into the private directory and mounted read-only.
+      - CAs to check the certificates of registries served over TLS with a private CA, one per registry, for
+        pushing to them and pulling base images from them (C(--registry-certificate)), without O(skip_tls_verify).
+      - Each file is copied into the private directory and mounted read-only into the container. The module reads
+        it too, to look for an existing image in that registry (see RV(skip_check)).
+      - Kaniko trusts the CA besides the system's CAs, for that registry only.
     type: list
     elements: dict
     suboptions:
       registry:
         description:
-          - The registry, as V(host) or V(host:port).
+          - The registry, as V(host) or V(host:port) without a scheme or a path, as it appears in O(destinations)
+            and in C(FROM), such as V(registry.example.com:5000).
         type: str
         required: true
       path:
         description:
-          - The PEM file of the CA on the host that runs the module.
+          - The PEM file of the CA (one or more certificates) on the host that runs the module.
         type: path
         required: true
   image_pull_policy:
@@ -158,7 +170,8 @@ options:
     default: slirp4netns
   timeout:
     description:
-      - Seconds the build may take, from the start of the clone. Then the container is removed and the task fails.
+      - Seconds the build may take, from the start of the clone (or of the unpacking of O(local_context)). Then
+        the container is removed and the task fails.
     type: int
     default: 1800
 notes:
