@@ -17,10 +17,11 @@ description:
     the commit that was built, the last lines of the log and, on failure, which container failed, how, and a hint.
     Failures that would otherwise only end in a timeout (image pull errors, missing Secrets, a pod no node
     takes) end the task early.
-  - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file; git
-    credentials are read from O(git.secret) inside the pod; the secrets a Dockerfile reads with
-    C(RUN --mount=type=secret) are keys of Secrets mounted as files (O(build_secrets)). None reaches the pod's
-    arguments, its environment values, the task result or the logs.
+  - Registry credentials come from O(registry_secret) or O(registry_auth) and are mounted as a file (those of
+    O(registry_auth) through a short-lived Secret owned by the build pod, which the module deletes as soon as the
+    build is over, whatever O(keep_pod) says); git credentials are read from O(git.secret) inside the pod; the
+    secrets a Dockerfile reads with C(RUN --mount=type=secret) are keys of Secrets mounted as files
+    (O(build_secrets)). None reaches the pod's arguments, its environment values, the task result or the logs.
   - Before it creates a pod, the module resolves O(git.version) to a commit with C(git ls-remote) and computes a
     build key from the commit and the options that decide the image's content (see RV(build_key)). The image is
     labelled with it (C(io.kiln.build-key)) and with the commit (C(org.opencontainers.image.revision)). When every
@@ -30,8 +31,9 @@ description:
     watch per namespace; each gets the result a single build would return, in RV(results).
   - Kaniko's layer cache is on by default for self-hosted registries (see O(cache)).
   - Instead of O(git), O(local_context) builds a directory of the host that runs the module. The module packs it (as
-    C(.dockerignore) says) and sends it into the pod through the API server (C(pods/exec)); the build key is
-    then made from the hash of what it packed, so an unchanged directory is skipped like an unchanged commit.
+    C(.dockerignore) says) and sends it into the pod through the API server (C(pods/exec)); the pod's init container
+    C(receive) (O(git_image)) waits until the module, through an exec, has unpacked the tar into it. The build key
+    is then made from the hash of what it packed, so an unchanged directory is skipped like an unchanged commit.
   - With O(tarball), the image is not pushed but written as a tarball (C(docker load), C(skopeo copy
     docker-archive:...)), brought back to the host that runs the module (O(tarball.dest)) or left in a
     PersistentVolumeClaim (O(tarball.pvc)).
@@ -39,6 +41,7 @@ author:
   - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
   - kiln.kaniko.k8s_auth
+  - kiln.kaniko.build_options
   - kiln.kaniko.attributes
 attributes:
   check_mode:
@@ -114,78 +117,11 @@ options:
           - C(username) and C(password) for HTTPS basic authentication.
           - The credentials are offered only to the host of O(git.repo).
         type: str
-  local_context:
-    description:
-      - The source to build, a directory on the host that runs the module (not necessarily the controller).
-      - The module packs O(local_context.path) (and O(context_sub_path) in it) into a tar on that host, leaving out
-        what the C(.dockerignore) file at the top of the build context excludes, with Docker's rules
-        (C(*), C(**), C(?), C(!) exceptions, C(#) comments). The Dockerfile and C(.dockerignore) are always sent.
-        Entries are sorted and their owners and times fixed, so that the same files give the same tar.
-      - The pod's init container C(receive) (O(git_image)) waits until the module, through an exec, has unpacked
-        the tar into it; then Kaniko builds as from a clone.
-      - The build key is made from the sha256 of the tar instead of a commit (see RV(build_key)); RV(local_context)
-        returns it.
-      - Mutually exclusive with O(git). In O(builds), an item's O(local_context) replaces the top-level O(git) and
-        the other way round.
-    type: dict
-    suboptions:
-      path:
-        description:
-          - Absolute path of the directory, such as V({{ playbook_dir }}/app) when the module runs on the controller.
-        type: path
-        required: true
-      max_size:
-        description:
-          - The largest tar the module sends, in bytes or as a quantity such as V(200Mi), V(1Gi) or V(500M).
-          - A bigger context fails before anything is created in the cluster, with its size; leave big files
-            out with C(.dockerignore), or raise this.
-        type: raw
-        default: 200Mi
-  context_sub_path:
-    description:
-      - Directory of the build context inside the repository (or inside O(local_context.path)); empty for the top.
-      - Must stay inside the repository (or O(local_context.path)).
-    type: str
-    default: ''
-  dockerfile:
-    description:
-      - Path of the Dockerfile, relative to the build context. Must stay inside the context.
-    type: str
-    default: Dockerfile
-  destinations:
-    description:
-      - Image references to push to, such as V(registry:5000/team/app:1.0). At least one is required unless
-        O(push=false).
-      - Each is checked, before anything is created, against the image reference grammar of
-        distribution/reference, as Docker and containerd read it (lower-case repository path of at most
-        255 characters, ASCII tag of at most 128 characters, no digest). The first component names the
-        registry when it holds a dot, a colon or an upper-case letter, or is V(localhost); otherwise the
-        image goes to Docker Hub, where a one-component name is under V(library/).
-    type: list
-    elements: str
-  build_args:
-    description:
-      - Build arguments (C(ARG) values), passed with C(--build-arg).
-      - They appear in the pod's arguments and in the image history; never put secrets here.
-    type: dict
-  target:
-    description:
-      - The stage of a multi-stage Dockerfile to build.
-    type: str
-  labels:
-    description:
-      - Labels to set on the image (C(--label)).
-    type: dict
-  platform:
-    description:
-      - Platform to build for, as V(os/arch) or V(os/arch/variant) (C(--custom-platform)), such as
-        V(linux/arm64). Kaniko does not emulate other architectures, so the node must be able to run it.
-      - For several platforms and an index, use O(platforms) instead.
-    type: str
   platforms:
     description:
-      - Build one image per platform and push an image index of them (an OCI index, or a Docker manifest list when
-        the images are of Docker's media type) to every destination, such as V([linux/amd64, linux/arm64]).
+      - Instead of O(platform), build one image per platform and push an image index of them (an OCI index, or a
+        Docker manifest list when the images are of Docker's media type) to every destination, such as
+        V([linux/amd64, linux/arm64]).
       - One pod per platform, run side by side within O(max_concurrent). Each pushes its image to a tag of its
         own, C(<tag>-<os>-<arch>[-<variant>]) (V(v1-linux-arm64) for V(registry:5000/app:v1)), because Kaniko
         pushes only to tags; the module then writes the index under the destination's tag through the registry
@@ -213,31 +149,6 @@ options:
         C(RUN) steps, slowly.
     type: bool
     default: false
-  insecure:
-    description:
-      - Push to plain HTTP registries (C(--insecure)), such as an in-cluster V(registry:5000).
-    type: bool
-    default: false
-  skip_tls_verify:
-    description:
-      - Push to registries without checking their certificates (C(--skip-tls-verify)).
-    type: bool
-    default: false
-  insecure_registries:
-    description:
-      - Registries (V(host:port)) to use over plain HTTP (C(--insecure-registry)).
-    type: list
-    elements: str
-  registry_mirrors:
-    description:
-      - Mirrors to pull Docker Hub images from (C(--registry-mirror)), such as V(mirror.gcr.io).
-    type: list
-    elements: str
-  push:
-    description:
-      - Whether to push the image. With V(false), the image is only built (C(--no-push)).
-      - When not set, V(true), and V(false) with O(tarball); O(push=true) with O(tarball) is refused.
-    type: bool
   tarball:
     description:
       - Write the image as a tarball instead of pushing it (C(--no-push --tar-path)), in the format of
@@ -267,38 +178,6 @@ options:
         description:
           - The file in the claim of O(tarball.pvc), such as V(images/app.tar); missing folders are made.
         type: str
-  extra_args:
-    description:
-      - More Kaniko flags, such as V(--compressed-caching=false), V(--snapshot-mode=redo) or V(--push-retry=3).
-      - Flags that options of this module set (C(--destination), C(--context), C(--dockerfile), C(--build-arg),
-        C(--digest-file), C(--image-name-with-digest-file), ...) are refused; use the options.
-    type: list
-    elements: str
-  cache:
-    description:
-      - Whether Kaniko caches layers in a registry (C(--cache)), V(true), V(false) or V(auto).
-      - V(auto) is on when O(cache_repo) is given, or when the build pushes to a self-hosted registry, the
-        registry of the first destination being one that is listed in O(insecure_registries), pushed to over
-        plain HTTP (O(insecure=true)), a private or loopback address, or a name that only resolves in a cluster
-        or on a host (without a dot, V(localhost), V(*.svc), V(*.cluster.local)). Public registries are left
-        alone because the cache is a repository of its own there, which Docker Hub does not allow
-        (V(user/app/cache) has three levels) and others (ECR) need created first.
-      - The layers go to O(cache_repo), by default the first destination's repository with C(/cache)
-        appended, such as V(registry:5000/team/app/cache) (V(docker.io/library/app/cache) for V(app) on
-        Docker Hub); RV(cache_repo) returns it.
-    type: raw
-    default: auto
-  cache_repo:
-    description:
-      - Repository for the layer cache (C(--cache-repo)), such as V(registry:5000/team/cache).
-        Without it the first destination's repository with C(/cache) appended.
-      - Turns O(cache=auto) on; refused with O(cache=false).
-    type: str
-  cache_ttl:
-    description:
-      - How long cached layers stay valid (C(--cache-ttl)), as a duration such as V(336h) (Kaniko's default).
-      - Refused with O(cache=false); ignored when O(cache=auto) stays off.
-    type: str
   registry_secret:
     description:
       - Name of a Secret in O(namespace) with registry credentials, mounted at C(/kaniko/.docker/config.json).
@@ -306,29 +185,6 @@ options:
         C(kubectl create secret docker-registry) makes, or an C(Opaque) Secret with the key C(config.json).
       - Mutually exclusive with O(registry_auth).
     type: str
-  registry_auth:
-    description:
-      - Registry credentials to push with. The module puts them into a short-lived Secret owned by the build pod
-        and deletes it as soon as the build is over, whatever O(keep_pod) says.
-      - Mutually exclusive with O(registry_secret).
-    type: list
-    elements: dict
-    suboptions:
-      server:
-        description:
-          - The registry, as in C(config.json) of Docker, such as V(registry.example.com:5000) or V(ghcr.io).
-        type: str
-        required: true
-      username:
-        description:
-          - User name.
-        type: str
-        required: true
-      password:
-        description:
-          - Password or token.
-        type: str
-        required: true
   registry_ca:
     description:
       - CAs to check the certificates of registries served over TLS with a private CA, one per registry, for
@@ -457,13 +313,6 @@ options:
             O(sign), the attestation's predicate). The directory must exist. Written again only when it differs,
             which counts as a change.
         type: path
-  executor_image:
-    description:
-      - The Kaniko executor image.
-      - The default is the maintained fork of Kaniko. The last release of the original project,
-        V(gcr.io/kaniko-project/executor:v1.24.0), works too.
-    type: str
-    default: ghcr.io/osscontainertools/kaniko:v1.26.3
   git_image:
     description:
       - The image of the clone container. It must contain C(git), C(/bin/sh) and, for SSH, C(ssh), and
@@ -611,23 +460,6 @@ options:
         (a Secret that is missing or lacks a key), a state that Kubernetes never reports as a failure.
     type: int
     default: 60
-  log_lines:
-    description:
-      - How many of the last log lines to return in RV(log_lines).
-    type: int
-    default: 50
-  log_path:
-    description:
-      - File on the host running the module to write the whole log to, the clone's and then Kaniko's.
-      - It is streamed to the file, never held in memory whole.
-      - With O(builds), the log of every build that ran, in the order they ended, each headed by its
-        index; an item's own O(log_path) takes that build's log instead.
-    type: path
-  force:
-    description:
-      - Build even when the destinations already hold an image with the same build key.
-    type: bool
-    default: false
   builds:
     description:
       - Several builds to run at once. Each item takes the options of a single build (O(git), O(context_sub_path),
@@ -638,8 +470,10 @@ options:
         O(pod)) merge key by key, the item's keys winning; other values in an item replace the top-level ones.
         O(registry_secret) in an item replaces the top-level O(registry_auth) too; O(cache=false) in an item
         drops the top-level O(cache_repo) and O(cache_ttl).
+      - An item's O(local_context) replaces the top-level O(git), and an item's O(git) the top-level O(local_context).
       - O(registry_auth), O(max_concurrent) and the connection options are top-level only; O(log_path) at the top
-        level is the log of the whole run and is not passed on to the items.
+        level is the log of the whole run, of every build that ran, in the order they ended, each headed by its
+        index, and is not passed on to the items; an item's own O(log_path) takes that build's log instead.
       - Every item is validated, and its Secrets checked, before any pod is created; errors name the item, such
         as C(builds[2].destinations[0]). Two items may not push the same tag.
       - The builds that must run start in the list's order. A failed build does not stop the others; the task

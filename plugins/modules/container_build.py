@@ -35,6 +35,7 @@ description:
 author:
   - kiln.kaniko maintainers (!UNKNOWN)
 extends_documentation_fragment:
+  - kiln.kaniko.build_options
   - kiln.kaniko.attributes
 attributes:
   check_mode:
@@ -59,7 +60,8 @@ requirements:
 options:
   name:
     description:
-      - Prefix of the build container's name.
+      - Prefix of the build container's name; the container is named V(<name>-) and six hexadecimal digits.
+      - At most 52 lower-case letters, digits and V(-).
     type: str
     default: kiln-build
   git:
@@ -71,12 +73,15 @@ options:
       repo:
         description:
           - URL of the git repository, V(https://), V(http://), V(git://), V(ssh://) or scp-like V(user@host:path).
+            Local paths and other schemes (V(file://), V(ftp://)) are refused.
           - Must not carry a password or token; give O(git.token) or O(git.password).
         type: str
         required: true
       version:
         description:
           - Branch, tag or commit SHA to build. V(HEAD) is the remote's default branch.
+          - A commit the server will not serve directly (an abbreviated SHA, or one not at a branch tip on
+            servers that refuse such requests) is found by fetching all branches and tags.
         type: str
         default: HEAD
       depth:
@@ -111,83 +116,14 @@ options:
         description:
           - The server's host keys (as C(ssh-keyscan) prints them), with O(git.key_file).
         type: path
-  local_context:
-    description:
-      - The source to build, a directory on the host that runs the module, packed as its C(.dockerignore) says (the
-        rules of M(kiln.kaniko.build)); the build key is made from the sha256 of what was packed.
-      - Mutually exclusive with O(git).
-    type: dict
-    suboptions:
-      path:
-        description:
-          - Absolute path of the directory.
-        type: path
-        required: true
-      max_size:
-        description:
-          - The largest context the module packs, in bytes or as a quantity such as V(200Mi) or V(1Gi).
-        type: raw
-        default: 200Mi
-  context_sub_path:
-    description:
-      - Directory of the build context inside the repository (or inside O(local_context.path)); empty for the top.
-    type: str
-    default: ''
-  dockerfile:
-    description:
-      - Path of the Dockerfile, relative to the build context.
-    type: str
-    default: Dockerfile
-  destinations:
-    description:
-      - Image references to push to, such as V(registry:5000/team/app:1.0). At least one is required unless
-        O(push=false).
-    type: list
-    elements: str
-  build_args:
-    description:
-      - Build arguments (C(ARG) values), passed with C(--build-arg). Never put secrets here.
-    type: dict
-  target:
-    description:
-      - The stage of a multi-stage Dockerfile to build.
-    type: str
-  labels:
-    description:
-      - Labels to set on the image (C(--label)).
-    type: dict
-  platform:
-    description:
-      - Platform to build for, as V(os/arch) or V(os/arch/variant) (C(--custom-platform)).
-    type: str
-  insecure:
-    description:
-      - Push to plain HTTP registries (C(--insecure)).
-    type: bool
-    default: false
-  skip_tls_verify:
-    description:
-      - Push to registries without checking their certificates (C(--skip-tls-verify)).
-    type: bool
-    default: false
-  insecure_registries:
-    description:
-      - Registries (V(host:port)) to use over plain HTTP (C(--insecure-registry)).
-    type: list
-    elements: str
-  registry_mirrors:
-    description:
-      - Mirrors to pull Docker Hub images from (C(--registry-mirror)).
-    type: list
-    elements: str
-  push:
-    description:
-      - Whether to push the image. When not set, V(true), and V(false) with O(tarball).
-    type: bool
   tarball:
     description:
-      - Write the image as a tarball (C(docker save) format) instead of pushing it (C(--no-push --tar-path)).
-      - A build whose O(tarball.dest) already holds an image of the same build key is skipped.
+      - Write the image as a tarball instead of pushing it (C(--no-push --tar-path)), in the format of
+        C(docker save) (C(docker load), C(skopeo copy docker-archive:FILE ...), C(podman load)).
+      - The image is named by O(destinations) inside the tarball; at least one is needed.
+      - RV(tarball) returns where it is, its size and sha256; RV(digest) is the digest Kaniko computed, that of
+        the image as Kaniko would push it.
+      - A build whose O(tarball.dest) already holds an image of the same build key is skipped (without a change).
     type: dict
     suboptions:
       dest:
@@ -197,68 +133,27 @@ options:
             O(tarball.dest) as it was.
         type: path
         required: true
-  extra_args:
-    description:
-      - More Kaniko flags, such as V(--compressed-caching=false). Flags that options set are refused.
-    type: list
-    elements: str
-  cache:
-    description:
-      - Whether Kaniko caches layers in a registry (C(--cache)), V(true), V(false) or V(auto), as for
-        M(kiln.kaniko.build).
-    type: raw
-    default: auto
-  cache_repo:
-    description:
-      - Repository for the layer cache (C(--cache-repo)).
-    type: str
-  cache_ttl:
-    description:
-      - How long cached layers stay valid (C(--cache-ttl)), such as V(336h).
-    type: str
-  registry_auth:
-    description:
-      - Registry credentials to push (and pull) with, written into the C(config.json) of the private directory.
-    type: list
-    elements: dict
-    suboptions:
-      server:
-        description:
-          - The registry, such as V(registry.example.com:5000) or V(ghcr.io).
-        type: str
-        required: true
-      username:
-        description:
-          - User name.
-        type: str
-        required: true
-      password:
-        description:
-          - Password or token.
-        type: str
-        required: true
   registry_ca:
     description:
-      - CAs to check the certificates of registries served over TLS with a private CA, one per registry
-        (C(--registry-certificate)). The file is copied into the private directory and mounted read-only.
+      - CAs to check the certificates of registries served over TLS with a private CA, one per registry, for
+        pushing to them and pulling base images from them (C(--registry-certificate)), without O(skip_tls_verify).
+      - Each file is copied into the private directory and mounted read-only into the container. The module reads
+        it too, to look for an existing image in that registry (see RV(skip_check)).
+      - Kaniko trusts the CA besides the system's CAs, for that registry only.
     type: list
     elements: dict
     suboptions:
       registry:
         description:
-          - The registry, as V(host) or V(host:port).
+          - The registry, as V(host) or V(host:port) without a scheme or a path, as it appears in O(destinations)
+            and in C(FROM), such as V(registry.example.com:5000).
         type: str
         required: true
       path:
         description:
-          - The PEM file of the CA on the host that runs the module.
+          - The PEM file of the CA (one or more certificates) on the host that runs the module.
         type: path
         required: true
-  executor_image:
-    description:
-      - The Kaniko executor image.
-    type: str
-    default: ghcr.io/osscontainertools/kaniko:v1.26.3
   image_pull_policy:
     description:
       - Whether podman pulls O(executor_image) (C(--pull)); V(Never) uses only what is in its image store.
@@ -275,23 +170,10 @@ options:
     default: slirp4netns
   timeout:
     description:
-      - Seconds the build may take, from the start of the clone. Then the container is removed and the task fails.
+      - Seconds the build may take, from the start of the clone (or of the unpacking of O(local_context)). Then
+        the container is removed and the task fails.
     type: int
     default: 1800
-  log_lines:
-    description:
-      - How many of the last log lines to return in RV(log_lines).
-    type: int
-    default: 50
-  log_path:
-    description:
-      - File on the host running the module to write the whole log to, the clone's and then Kaniko's.
-    type: path
-  force:
-    description:
-      - Build even when the destinations already hold an image with the same build key.
-    type: bool
-    default: false
 notes:
   - The executor image of the lab is loaded with C(python3 tests/lab/lab.py podman); elsewhere podman pulls it.
 seealso:

@@ -109,18 +109,6 @@ def test_connection_options_take_kubernetes_core_aliases_and_variables(monkeypat
     assert params['impersonate_groups'] == ['a', 'b']
 
 
-def test_argument_spec_matches_the_documentation():
-    import yaml
-    documented = yaml.safe_load(build.DOCUMENTATION)['options']
-    spec = build.argument_spec()
-    own = set(spec) - {'kubeconfig', 'context', 'host', 'api_key', 'username', 'password', 'validate_certs', 'ca_cert',
-                       'client_cert', 'client_key', 'proxy', 'no_proxy', 'proxy_headers', 'impersonate_user',
-                       'impersonate_groups'}
-    assert own == set(documented)
-    for name in own:
-        assert spec[name].get('default') == documented[name].get('default'), name
-
-
 def test_main_reports_a_validation_error_before_touching_a_cluster(capsys):
     result = run_main(capsys, dict(BASE, destinations=[]))
     assert result['failed'] is True
