@@ -146,7 +146,7 @@ def build_spec(params, ca_source=None):
     fields.update(outputs)
     fields.update(_build_options(params))
     fields['platforms'] = platforms.check_platforms(params.get('platforms'), fields['platform'], outputs['tarball'],
-                                                outputs['push'])
+                                                    outputs['push'])
     platforms.check_tags(outputs['destination_refs'], fields['platforms'])
     registries = _registries(params)
     fields.update(registries)

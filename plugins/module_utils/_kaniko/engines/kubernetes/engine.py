@@ -65,7 +65,7 @@ class KubernetesEngine(object):
                 raise cluster_error(exc, 'create the registry Secret for registry_auth')
             workload.auth_secret = json.loads(response.data)['metadata']['name']
         manifest = render.render_pod(spec, auth_secret_name=workload.auth_secret, registry_secret_key=registry_key,
-                                         run_id=run_id)
+                                     run_id=run_id)
         if self.owner and self.owner[0] == spec.namespace:
             manifest['metadata']['ownerReferences'] = [dict(self.owner[1])]
         try:
@@ -89,7 +89,7 @@ class KubernetesEngine(object):
     def preview(spec, registry_key, run_id):
         """What check mode shows of a build that would run: the pod, with a stand-in for the registry Secret's name."""
         return dict(pod=render.render_pod(spec, auth_secret_name=results.check_mode_secret_name(spec),
-                                              registry_secret_key=registry_key, run_id=run_id))
+                                          registry_secret_key=registry_key, run_id=run_id))
 
     @staticmethod
     def explain(outcome):

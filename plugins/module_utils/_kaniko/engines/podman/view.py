@@ -131,7 +131,7 @@ _HINTS = {
     states.DELETED: ('something other than this task removed the build container (podman rm, podman system '
                          'reset): run the build again'),
     states.CONTEXT_NOT_RECEIVED: ('the build context could not be unpacked into the private directory of the '
-                                      'build: see the message'),
+                                  'build: see the message'),
     states.TARBALL_NOT_FETCHED: 'the tarball could not be written to tarball.dest: see the message',
 }
 # podman's words when it could not create or start the container, and what to do; the first that matches wins.
