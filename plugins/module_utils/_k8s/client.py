@@ -163,7 +163,7 @@ class _Patient:
                 now = self.clock()
                 since = now if since is None else since
                 if not retry or now - since >= self.patience:
-                    raise self._unreachable(reason, now - since)
+                    raise self._unreachable(reason, now - since) from exc
                 self.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
@@ -208,7 +208,7 @@ def _load_kubeconfig(params: Mapping[str, Any], configuration: k8s_client.Config
         # kubeconfig is no_log (it may be a dict with credentials), so its value would show as stars.
         where = 'given in kubeconfig' if kubeconfig else 'from KUBECONFIG or ~/.kube/config'
         raise ClusterError('Could not load the kubeconfig {0}{1}: {2}'.format(
-            where, " (context '{0}')".format(context) if context else '', exc))
+            where, " (context '{0}')".format(context) if context else '', exc)) from exc
 
 
 def api_client(params: Mapping[str, Any]) -> k8s_client.ApiClient:
@@ -226,7 +226,7 @@ def api_client(params: Mapping[str, Any]) -> k8s_client.ApiClient:
         try:
             k8s_config.load_incluster_config(client_configuration=configuration)
         except k8s_config.ConfigException as exc:
-            raise ClusterError('Could not use the in-cluster service account: {0}'.format(exc))
+            raise ClusterError('Could not use the in-cluster service account: {0}'.format(exc)) from exc
 
     for option, attribute in _CONFIGURATION_ATTRIBUTES:
         value = params.get(option)

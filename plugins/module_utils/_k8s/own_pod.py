@@ -52,5 +52,5 @@ def read(core: CoreApi, namespace: str, name: str) -> dict[str, Any] | None:
             return None
         error = cluster_error(exc, "read the pod this module runs in ('{0}', to own the build pods)".format(name))
         error.message += '; or set owned_by_job_pod=false'
-        raise error
+        raise error from exc
     return json.loads(response.data)

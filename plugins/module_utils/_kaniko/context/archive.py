@@ -101,7 +101,7 @@ def _read_ignore(root: str) -> list[dockerignore.Pattern]:
         if exc.errno == errno.ENOENT:
             return []
         raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
-            os.path.join(root, dockerignore.FILE_NAME), exc.strerror or exc))
+            os.path.join(root, dockerignore.FILE_NAME), exc.strerror or exc)) from exc
     try:
         return dockerignore.parse(text)
     except dockerignore.PatternError as exc:
@@ -131,7 +131,8 @@ def select(root: str, always: Iterable[str] = ()) -> list[tuple[str, os.stat_res
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:
-            raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(directory, exc.strerror or exc))
+            raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
+                directory, exc.strerror or exc)) from exc
         for name in names:
             full = os.path.join(directory, name)
             relative = relative_dir + '/' + name if relative_dir else name
@@ -224,7 +225,7 @@ def pack(root: str, max_size: int, always: Iterable[str] = (), directory: str | 
                             archive.addfile(item, source)
                     except (IOError, OSError) as exc:
                         raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
-                            os.path.join(root, relative), exc.strerror or exc))
+                            os.path.join(root, relative), exc.strerror or exc)) from exc
                 else:
                     archive.addfile(item)
             # The end-of-archive blocks, without the padding to a full record that close() would add.

@@ -175,4 +175,4 @@ class RegistryLookup:
             why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
             if isinstance(exc, RegistryUnreachable):
                 self._failures[key] = why
-            raise LookupUnavailable(why)
+            raise LookupUnavailable(why) from exc

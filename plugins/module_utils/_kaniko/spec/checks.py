@@ -86,7 +86,7 @@ def image_reference(option: str, value: object, allow_digest: bool = True) -> Im
     try:
         parsed = ImageReference.parse(value, need_registry=True)
     except InvalidReference as exc:
-        raise ValidationError(option, '{0}; {1}'.format(exc.message, REFERENCE_EXAMPLE))
+        raise ValidationError(option, '{0}; {1}'.format(exc.message, REFERENCE_EXAMPLE)) from exc
     if parsed.digest and not allow_digest:
         raise ValidationError(option, "'{0}' carries a digest; a destination is a name[:tag], "
                                       "the registry gives the digest".format(value))

@@ -159,7 +159,7 @@ def item_specs(params: Mapping[str, Any], option_spec: Mapping[str, Any]) -> tup
         try:
             spec = build_spec(merged)
         except ValidationError as exc:
-            raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason)
+            raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason) from exc
         for position, (destination, ref) in enumerate(zip(spec.destinations, spec.destination_refs)):
             pushed = ref.with_default_tag()  # 'app' and 'docker.io/library/app:latest' are one tag
             if pushed in destinations:

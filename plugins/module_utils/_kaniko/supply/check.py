@@ -207,7 +207,7 @@ def write_sbom(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> tuple[bo
         document = sbom_document(spec, lookup, digest)
     except (RegistryError, LookupUnavailable, ValueError) as exc:
         raise ValidationError('sbom.dest', 'could not read the SBOM of {0} from the registry: {1}'.format(
-            digest, getattr(exc, 'message', exc)))
+            digest, getattr(exc, 'message', exc))) from exc
     if document is None:
         raise ValidationError('sbom.dest', 'the registry holds no SBOM of {0} to write; run the build again to '
                                            'add it'.format(digest))
