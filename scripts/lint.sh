@@ -2,7 +2,8 @@
 # The static quality gates, on the git-tracked files (a fresh copy, as a clean clone has them):
 #   yamllint (strict), ansible-lint (production profile, .ansible-lint), antsibull-changelog lint,
 #   ruff on the Python that ansible-test sanity does not see (ruff.toml: the lab, the fault and smoke
-#   suites, bench, scripts), shellcheck on every *.sh and on the shell the build pods run
+#   suites, bench, scripts) and on plugins/, mypy on the type hints of plugins/module_utils (mypy.ini, for
+#   Python 3.8), shellcheck on every *.sh and on the shell the build pods run
 #   (scripts/embedded_shell.py), the check that docs/ says what ansible-doc says, and antsibull-docs'
 #   linter for the Ansible documentation site, on the collection's docs (plugin and role docs included).
 # Tools come from their own venv ($KILN_CACHE/tools, scripts/tools-requirements.txt). Runs every
@@ -32,6 +33,8 @@ gate yamllint yamllint --strict --config-file .yamllint .
 gate ansible-lint ansible-lint --nocolor --profile production
 gate changelog antsibull-changelog lint
 gate ruff ruff check --no-cache --output-format=concise
+# Its cache beside the stage, which is made anew each run.
+gate mypy mypy --config-file mypy.ini --cache-dir "$KILN_TOOLS_TREE/.mypy_cache"
 # Every shell script of the tree: sanity's own shellcheck would see the shipped ones only, and skips them
 # when shellcheck is not installed.
 mapfile -t shell_scripts < <(find . -name '*.sh' -type f -not -path './tests/output/*' | sort)

@@ -138,14 +138,15 @@ class ActionModule(ActionBase):
         try:
             return boolean(self._var(task_vars, 'kiln_kaniko_progress', True), strict=True)
         except TypeError as exc:
-            raise AnsibleActionFail('kiln_kaniko_progress must be true or false: {0}'.format(exc))
+            raise AnsibleActionFail('kiln_kaniko_progress must be true or false: {0}'.format(exc)) from exc
 
     def _interval(self, task_vars):
         value = self._var(task_vars, 'kiln_kaniko_progress_interval', 30)
         try:
             return max(1.0, float(value))
-        except (TypeError, ValueError):
-            raise AnsibleActionFail('kiln_kaniko_progress_interval must be a number of seconds, not {0!r}'.format(value))
+        except (TypeError, ValueError) as exc:
+            raise AnsibleActionFail('kiln_kaniko_progress_interval must be a number of seconds, not {0!r}'.format(
+                value)) from exc
 
     # ------------------------------------------------------------------ the run
 

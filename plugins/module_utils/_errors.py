@@ -10,6 +10,11 @@ A module's edge catches KilnError once and calls fail_from_exception.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Mapping, NoReturn
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
+
 
 class KilnError(Exception):
     """Base of every error this collection raises on purpose.
@@ -17,7 +22,7 @@ class KilnError(Exception):
     ``details`` are extra result keys for fail_json (never secrets).
     """
 
-    def __init__(self, message, details=None):
+    def __init__(self, message: str, details: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.details = dict(details or {})
@@ -26,13 +31,13 @@ class KilnError(Exception):
 class ValidationError(KilnError):
     """An option value that cannot work; the message names the option and the fix."""
 
-    def __init__(self, option, message):
+    def __init__(self, option: str, message: str) -> None:
         super().__init__('{0}: {1}'.format(option, message), {'option': option})
         self.option = option
         self.reason = message
 
 
-def fail_from_exception(module, exc):
+def fail_from_exception(module: AnsibleModule, exc: KilnError) -> NoReturn:
     """Report a KilnError through module.fail_json: msg plus its details."""
     details = dict(exc.details)
     details.pop('msg', None)

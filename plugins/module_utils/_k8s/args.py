@@ -9,20 +9,22 @@ module_defaults and habits carry over. Paired with the doc fragment kiln.kaniko.
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ansible.module_utils.basic import env_fallback
 
 
-def _env(name):
+def _env(name: str) -> tuple[Callable[..., Any], list[str]]:
     return (env_fallback, [name])
 
 
-PROXY_HEADERS_SPEC = dict(
+PROXY_HEADERS_SPEC: dict[str, dict[str, Any]] = dict(
     proxy_basic_auth=dict(type='str', no_log=True, fallback=_env('K8S_AUTH_PROXY_HEADERS_PROXY_BASIC_AUTH')),
     basic_auth=dict(type='str', no_log=True, fallback=_env('K8S_AUTH_PROXY_HEADERS_BASIC_AUTH')),
     user_agent=dict(type='str', fallback=_env('K8S_AUTH_PROXY_HEADERS_USER_AGENT')),
 )
 
-AUTH_ARG_SPEC = dict(
+AUTH_ARG_SPEC: dict[str, dict[str, Any]] = dict(
     kubeconfig=dict(type='raw', no_log=True, fallback=_env('K8S_AUTH_KUBECONFIG')),
     context=dict(type='str', fallback=_env('K8S_AUTH_CONTEXT')),
     host=dict(type='str', fallback=_env('K8S_AUTH_HOST')),
@@ -41,9 +43,9 @@ AUTH_ARG_SPEC = dict(
 )
 
 
-def auth_argument_spec():
+def auth_argument_spec() -> dict[str, dict[str, Any]]:
     """Return a fresh copy of the connection options, ready to merge into a module's spec."""
-    spec = {}
+    spec: dict[str, dict[str, Any]] = {}
     for name, option in AUTH_ARG_SPEC.items():
         spec[name] = dict(option)
         if 'options' in option:

@@ -23,6 +23,7 @@ import base64
 import os
 import time
 import traceback
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ansible.module_utils.basic import missing_required_lib
 
@@ -38,10 +39,13 @@ try:
     from urllib3.exceptions import SSLError as Urllib3SSLError
 except ImportError:
     HAS_KUBERNETES = False
-    KUBERNETES_IMPORT_ERROR = traceback.format_exc()
+    KUBERNETES_IMPORT_ERROR: str | None = traceback.format_exc()
 else:
     HAS_KUBERNETES = True
     KUBERNETES_IMPORT_ERROR = None
+
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
 SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token'
 
@@ -64,13 +68,14 @@ _CONFIGURATION_ATTRIBUTES = (
 )
 
 
-def require_kubernetes(module):
+def require_kubernetes(module: AnsibleModule) -> None:
     """Fail the module when the kubernetes Python library is missing (call once, at the edge)."""
     if not HAS_KUBERNETES:
         module.fail_json(msg=missing_required_lib('kubernetes'), exception=KUBERNETES_IMPORT_ERROR)
 
 
-def connection_source(params, environ=None, exists=os.path.exists):
+def connection_source(params: Mapping[str, Any], environ: Mapping[str, str] | None = None,
+                      exists: Callable[[str], bool] = os.path.exists) -> str | None:
     """Say where the connection comes from: 'kubeconfig', 'explicit', 'incluster' or None."""
     environ = os.environ if environ is None else environ
     if params.get('kubeconfig') or params.get('context'):
@@ -90,13 +95,13 @@ class _RepeatableHeader(str):
     Kubernetes reads every Impersonate-Group header; the client keeps headers in a dict.
     """
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return id(self)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return self is other
 
-    def __ne__(self, other):
+    def __ne__(self, other: object) -> bool:
         return self is not other
 
 
@@ -104,7 +109,7 @@ class ApiUnreachable(ClusterError):
     """No answer from the Kubernetes API server: never (a wrong address), or no longer (an outage)."""
 
 
-def _failure(exc):
+def _failure(exc: Exception) -> tuple[bool, bool, str] | None:
     """(transient, connect_only, reason) of an error raised by a request, or None if it is not a connection error.
 
     ``transient``: another try may work; ``connect_only``: the request never reached the server.
@@ -122,17 +127,18 @@ def _failure(exc):
     return None
 
 
-def _reason(error):
+def _reason(error: Exception) -> str:
     """The innermost useful words of a urllib3 error, such as '[Errno 111] Connection refused'."""
     text = str(error)
     marker = 'Failed to establish a new connection: '
     return text.split(marker, 1)[1] if marker in text else text
 
 
-class _Patient(object):
+class _Patient:
     """Wraps the request method of a kubernetes RESTClientObject (see the module docstring)."""
 
-    def __init__(self, request, host, clock=time.monotonic, sleep=time.sleep, patience=OUTAGE_PATIENCE):
+    def __init__(self, request: Callable[..., Any], host: str, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep, patience: float = OUTAGE_PATIENCE) -> None:
         self._request = request
         self.host = host
         self.clock = clock
@@ -140,8 +146,8 @@ class _Patient(object):
         self.patience = patience
         self.answered = False
 
-    def __call__(self, method, url, *args, **kwargs):
-        since = None
+    def __call__(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        since: float | None = None
         delay = BACKOFF_FIRST
         while True:
             try:
@@ -157,14 +163,14 @@ class _Patient(object):
                 now = self.clock()
                 since = now if since is None else since
                 if not retry or now - since >= self.patience:
-                    raise self._unreachable(reason, now - since)
+                    raise self._unreachable(reason, now - since) from exc
                 self.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
                 continue
             self.answered = True
             return response
 
-    def _unreachable(self, reason, waited):
+    def _unreachable(self, reason: str, waited: float) -> ApiUnreachable:
         if self.answered:
             return ApiUnreachable(
                 'Lost the Kubernetes API server at {0}{1}: {2}'.format(
@@ -177,7 +183,8 @@ class _Patient(object):
                               {'api_server': self.host})
 
 
-def patient(client, clock=time.monotonic, sleep=time.sleep, patience=OUTAGE_PATIENCE):
+def patient(client: k8s_client.ApiClient, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep, patience: float = OUTAGE_PATIENCE) -> _Patient:
     """Route every request of ``client`` (an ApiClient) through _Patient; return the _Patient."""
     rest = client.rest_client
     # An instance attribute: the client's own GET/POST/... helpers call self.request, and find it.
@@ -185,7 +192,7 @@ def patient(client, clock=time.monotonic, sleep=time.sleep, patience=OUTAGE_PATI
     return rest.request
 
 
-def _load_kubeconfig(params, configuration):
+def _load_kubeconfig(params: Mapping[str, Any], configuration: k8s_client.Configuration) -> None:
     kubeconfig = params.get('kubeconfig')
     context = params.get('context')
     try:
@@ -201,10 +208,10 @@ def _load_kubeconfig(params, configuration):
         # kubeconfig is no_log (it may be a dict with credentials), so its value would show as stars.
         where = 'given in kubeconfig' if kubeconfig else 'from KUBECONFIG or ~/.kube/config'
         raise ClusterError('Could not load the kubeconfig {0}{1}: {2}'.format(
-            where, " (context '{0}')".format(context) if context else '', exc))
+            where, " (context '{0}')".format(context) if context else '', exc)) from exc
 
 
-def api_client(params):
+def api_client(params: Mapping[str, Any]) -> k8s_client.ApiClient:
     """Return a kubernetes.client.ApiClient for the connection options in ``params``."""
     source = connection_source(params)
     if source is None:
@@ -219,7 +226,7 @@ def api_client(params):
         try:
             k8s_config.load_incluster_config(client_configuration=configuration)
         except k8s_config.ConfigException as exc:
-            raise ClusterError('Could not use the in-cluster service account: {0}'.format(exc))
+            raise ClusterError('Could not use the in-cluster service account: {0}'.format(exc)) from exc
 
     for option, attribute in _CONFIGURATION_ATTRIBUTES:
         value = params.get(option)

@@ -19,8 +19,8 @@ imported on first use.
 from __future__ import annotations
 
 import json
-
-from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+from typing import Any, Iterable, Iterator, List, Mapping, Tuple, Union
+from urllib.parse import quote, urlencode
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import _Patient
 
@@ -28,19 +28,21 @@ try:
     import urllib3
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # reported by client.require_kubernetes
-    urllib3 = ApiException = None
+    urllib3 = ApiException = None  # type: ignore[assignment]
 
 JSON = 'application/json'
 # Seconds a single request (not a watch or a log follow) may take.
 REQUEST_TIMEOUT = 60
+# A request's timeout as the kubernetes client takes it: seconds in all, or (connect, read) seconds.
+RequestTimeout = Union[float, Tuple[float, float], List[float], None]
 
 
-def _camel(name):
+def _camel(name: str) -> str:
     head, _sep, tail = name.partition('_')
     return head + ''.join(part.title() for part in tail.split('_')) if tail else head
 
 
-def query_string(params):
+def query_string(params: Mapping[str, Any]) -> str:
     """The query of a request from CoreV1Api-style keyword arguments (field_selector -> fieldSelector)."""
     pairs = []
     for name in sorted(params):
@@ -53,7 +55,7 @@ def query_string(params):
     return urlencode(pairs)
 
 
-def _timeout(value):
+def _timeout(value: RequestTimeout) -> urllib3.Timeout | None:
     if value is None:
         return None
     if isinstance(value, (tuple, list)):
@@ -61,16 +63,16 @@ def _timeout(value):
     return urllib3.Timeout(total=value)
 
 
-class Response(object):
+class Response:
     """A response read to its end: ``status``, ``headers``, ``data`` (bytes)."""
 
-    def __init__(self, status, headers, data):
+    def __init__(self, status: int, headers: Mapping[str, str], data: bytes) -> None:
         self.status = status
         self.headers = headers
         self.data = data
 
 
-def api_exception(status, reason, headers, body):
+def api_exception(status: int, reason: str, headers: Mapping[str, str], body: bytes | str) -> ApiException:
     """An ApiException as the kubernetes client raises it (status, reason, headers, body)."""
     exc = ApiException(status=status, reason=reason)
     exc.headers = headers
@@ -78,7 +80,7 @@ def api_exception(status, reason, headers, body):
     return exc
 
 
-def iter_lines(chunks, max_line=None, unterminated=True):
+def iter_lines(chunks: Iterable[bytes], max_line: int | None = None, unterminated: bool = True) -> Iterator[str]:
     """Split a stream of byte chunks into text lines (without the line ends).
 
     A line longer than ``max_line`` bytes (when given) is cut into pieces, so memory stays bounded.
@@ -101,7 +103,7 @@ def iter_lines(chunks, max_line=None, unterminated=True):
         yield pending.decode('utf-8', 'replace').rstrip('\r')
 
 
-def watch_events(lines):
+def watch_events(lines: Iterable[str]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(type, object) of each event of a watch; an ERROR event is raised as ApiException (410 when expired)."""
     for line in lines:
         if not line.strip():
@@ -113,17 +115,17 @@ def watch_events(lines):
         yield kind, obj
 
 
-class CoreApi(object):
+class CoreApi:
     """See the module docstring."""
 
-    def __init__(self, api_client):
+    def __init__(self, api_client: Any) -> None:
         self.api_client = api_client
         self.configuration = api_client.configuration
         self._pool = api_client.rest_client.pool_manager
-        self._full = None
+        self._full: Any = None
         self._send = _Patient(self._open, self.configuration.host)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name.startswith('__') or name in ('api_client', 'configuration', '_pool', '_full', '_send'):
             raise AttributeError(name)
         if self._full is None:
@@ -133,7 +135,7 @@ class CoreApi(object):
 
     # The requests.
 
-    def _headers(self, content_type):
+    def _headers(self, content_type: str | None) -> dict[str, str]:
         headers = dict(self.api_client.default_headers)
         headers['Accept'] = JSON
         if content_type:
@@ -143,16 +145,19 @@ class CoreApi(object):
                 headers[setting['key']] = setting['value']
         return headers
 
-    def _open(self, method, url, headers, body, timeout):
+    def _open(self, method: str, url: str, headers: Mapping[str, str], body: bytes | None,
+              timeout: RequestTimeout) -> urllib3.BaseHTTPResponse:
         return self._pool.request(method, url, headers=headers, body=body, preload_content=False,
                                   timeout=_timeout(timeout), retries=False)
 
-    def request(self, method, path, query=None, body=None, content_type=None, request_timeout=None, stream=False):
+    def request(self, method: str, path: str, query: Mapping[str, Any] | None = None, body: Any = None,
+                content_type: str | None = None, request_timeout: RequestTimeout = None,
+                stream: bool = False) -> Any:
         """Send one request; the raw urllib3 response when ``stream``, else a Response read to its end."""
         url = self.configuration.host + path
-        query = query_string(query or {})
-        if query:
-            url += '?' + query
+        encoded = query_string(query or {})
+        if encoded:
+            url += '?' + encoded
         data = None if body is None else json.dumps(body).encode('utf-8')
         response = self._send(method, url, self._headers(content_type or (JSON if data is not None else None)),
                               data, request_timeout)
@@ -171,7 +176,7 @@ class CoreApi(object):
     # core/v1, with CoreV1Api's names.
 
     @staticmethod
-    def _path(namespace, resource, name=None, sub=None):
+    def _path(namespace: str, resource: str, name: str | None = None, sub: str | None = None) -> str:
         path = '/api/v1/namespaces/{0}/{1}'.format(quote(namespace, safe=''), resource)
         if name is not None:
             path += '/' + quote(name, safe='')
@@ -179,57 +184,58 @@ class CoreApi(object):
             path += '/' + sub
         return path
 
-    def _call(self, method, path, kwargs, body=None, stream=False):
+    def _call(self, method: str, path: str, kwargs: dict[str, Any], body: Any = None, stream: bool = False) -> Any:
         timeout = kwargs.pop('_request_timeout', None)
         content_type = kwargs.pop('_content_type', None)
         kwargs.pop('_preload_content', None)
         return self.request(method, path, kwargs, body, content_type, timeout, stream)
 
-    def read_namespace(self, name, **kwargs):
+    def read_namespace(self, name: str, **kwargs: Any) -> Response:
         return self._call('GET', '/api/v1/namespaces/' + quote(name, safe=''), kwargs)
 
-    def list_node(self, **kwargs):
+    def list_node(self, **kwargs: Any) -> Response:
         return self._call('GET', '/api/v1/nodes', kwargs)
 
-    def read_namespaced_pod(self, name, namespace, **kwargs):
+    def read_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'pods', name), kwargs)
 
-    def list_namespaced_pod(self, namespace, **kwargs):
+    def list_namespaced_pod(self, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'pods'), kwargs)
 
-    def create_namespaced_pod(self, namespace, body, **kwargs):
+    def create_namespaced_pod(self, namespace: str, body: Mapping[str, Any], **kwargs: Any) -> Response:
         return self._call('POST', self._path(namespace, 'pods'), kwargs, body)
 
-    def delete_namespaced_pod(self, name, namespace, **kwargs):
+    def delete_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('DELETE', self._path(namespace, 'pods', name), kwargs)
 
-    def read_namespaced_pod_log(self, name, namespace, **kwargs):
+    def read_namespaced_pod_log(self, name: str, namespace: str, **kwargs: Any) -> urllib3.BaseHTTPResponse:
         """The log of a container, as the unread urllib3 response: use stream() and release_conn()."""
         return self._call('GET', self._path(namespace, 'pods', name, 'log'), kwargs, stream=True)
 
-    def list_namespaced_event(self, namespace, **kwargs):
+    def list_namespaced_event(self, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'events'), kwargs)
 
-    def read_namespaced_secret(self, name, namespace, **kwargs):
+    def read_namespaced_secret(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'secrets', name), kwargs)
 
-    def list_namespaced_secret(self, namespace, **kwargs):
+    def list_namespaced_secret(self, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'secrets'), kwargs)
 
-    def create_namespaced_secret(self, namespace, body, **kwargs):
+    def create_namespaced_secret(self, namespace: str, body: Mapping[str, Any], **kwargs: Any) -> Response:
         return self._call('POST', self._path(namespace, 'secrets'), kwargs, body)
 
-    def patch_namespaced_secret(self, name, namespace, body, **kwargs):
+    def patch_namespaced_secret(self, name: str, namespace: str, body: Any, **kwargs: Any) -> Response:
         return self._call('PATCH', self._path(namespace, 'secrets', name), kwargs, body)
 
-    def delete_namespaced_secret(self, name, namespace, **kwargs):
+    def delete_namespaced_secret(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('DELETE', self._path(namespace, 'secrets', name), kwargs)
 
-    def read_namespaced_config_map(self, name, namespace, **kwargs):
+    def read_namespaced_config_map(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'configmaps', name), kwargs)
 
-    def watch_namespaced_pods(self, namespace, resource_version=None, timeout_seconds=None, request_timeout=None,
-                              **selectors):
+    def watch_namespaced_pods(self, namespace: str, resource_version: str | None = None,
+                              timeout_seconds: int | None = None, request_timeout: float | None = None,
+                              **selectors: Any) -> Iterator[tuple[str, dict[str, Any]]]:
         """(type, pod) of each change to the pods of ``namespace`` the selectors match, from ``resource_version``.
 
         Ends when the server ends the watch (after ``timeout_seconds``). An expired version raises

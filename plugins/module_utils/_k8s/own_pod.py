@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any, Callable
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error
 
 try:
@@ -25,12 +26,13 @@ except ImportError:  # reported by client.require_kubernetes
 SERVICE_ACCOUNT_NAMESPACE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 
 
-def _read(path):
+def _read(path: str) -> str:
     with open(path) as handle:
         return handle.read().strip()
 
 
-def where(read=_read, hostname=socket.gethostname):
+def where(read: Callable[[str], str] = _read,
+          hostname: Callable[[], str] = socket.gethostname) -> tuple[str, str] | None:
     """(namespace, pod name) of the pod this process runs in, or None when that cannot be told."""
     try:
         namespace = read(SERVICE_ACCOUNT_NAMESPACE)
@@ -40,7 +42,7 @@ def where(read=_read, hostname=socket.gethostname):
     return (namespace, name) if namespace and name else None
 
 
-def read(core, namespace, name):
+def read(core: CoreApi, namespace: str, name: str) -> dict[str, Any] | None:
     """Pod ``name`` (a dict), or None when there is no such pod."""
     try:
         response = core.read_namespaced_pod(name, namespace, _preload_content=False,
@@ -50,5 +52,5 @@ def read(core, namespace, name):
             return None
         error = cluster_error(exc, "read the pod this module runs in ('{0}', to own the build pods)".format(name))
         error.message += '; or set owned_by_job_pod=false'
-        raise error
+        raise error from exc
     return json.loads(response.data)

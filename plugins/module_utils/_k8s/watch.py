@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import queue
 import threading
+from typing import Any, Iterable, Mapping, Tuple
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi
 
 try:
     from kubernetes.client.exceptions import ApiException
@@ -32,34 +33,39 @@ MAX_WATCH_SECONDS = 30
 HTTP_GONE = 410
 
 
-def pod_name(pod):
+# What next() hands out: (namespace, kind, object).
+Event = Tuple[str, str, Any]
+
+
+def pod_name(pod: Mapping[str, Any] | None) -> str | None:
     return ((pod or {}).get('metadata') or {}).get('name')
 
 
-class PodWatch(object):
+class PodWatch:
     """The pods with label selector ``selector`` in ``namespaces`` (through ``core``, a CoreApi)."""
 
-    def __init__(self, core, namespaces, selector, max_watch=MAX_WATCH_SECONDS):
-        self.queue = queue.Queue()
+    def __init__(self, core: CoreApi, namespaces: Iterable[str], selector: str,
+                 max_watch: int = MAX_WATCH_SECONDS) -> None:
+        self.queue: queue.Queue[Event] = queue.Queue()
         self.stopping = threading.Event()
         self.threads = [threading.Thread(target=self._watch, args=(core, namespace, selector, max_watch),
                                          name='kiln-watch-' + namespace, daemon=True)
                         for namespace in sorted(set(namespaces))]
 
-    def start(self):
+    def start(self) -> None:
         for thread in self.threads:
             thread.start()
 
-    def stop(self):
+    def stop(self) -> None:
         self.stopping.set()
 
-    def next(self, seconds):
+    def next(self, seconds: float) -> Event | None:
         try:
             return self.queue.get(timeout=max(0.0, seconds))
         except queue.Empty:
             return None
 
-    def _list(self, core, namespace, selector, listed_before):
+    def _list(self, core: CoreApi, namespace: str, selector: str, listed_before: bool) -> str | None:
         response = core.list_namespaced_pod(namespace, label_selector=selector, _preload_content=False,
                                             _request_timeout=REQUEST_TIMEOUT)
         data = json.loads(response.data)
@@ -70,8 +76,8 @@ class PodWatch(object):
             self.queue.put((namespace, RELIST, set(pod_name(item) for item in items)))
         return (data.get('metadata') or {}).get('resourceVersion')
 
-    def _watch(self, core, namespace, selector, max_watch):
-        version = None
+    def _watch(self, core: CoreApi, namespace: str, selector: str, max_watch: int) -> None:
+        version: str | None = None
         listed_before = False
         while not self.stopping.is_set():
             try:

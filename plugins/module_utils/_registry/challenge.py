@@ -13,50 +13,51 @@ so a header folded over lines reads as it does unfolded.
 
 from __future__ import annotations
 
-from collections import namedtuple
+from typing import Dict, Iterable, NamedTuple
 
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TOKEN68_CHARS = _TOKEN_CHARS | frozenset('/=')
 _SPACE = (' ', '\t', '\r', '\n')
 
 
-class Challenge(namedtuple('Challenge', 'scheme params')):
+class Challenge(NamedTuple):
     """scheme in lower case (``bearer``, ``basic``), params with lower-case names."""
 
-    __slots__ = ()
+    scheme: str
+    params: Dict[str, str]
 
-    def get(self, name, default=None):
+    def get(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, default)
 
 
-class _Scanner(object):
+class _Scanner:
 
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
 
-    def at_end(self):
+    def at_end(self) -> bool:
         return self.pos >= len(self.text)
 
-    def peek(self):
+    def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ''
 
-    def skip_space(self):
+    def skip_space(self) -> None:
         # CR and LF too: a header folded over lines (obs-fold) may reach us unfolded, as distribution allows.
         while self.peek() in _SPACE:
             self.pos += 1
 
-    def skip_separators(self):
+    def skip_separators(self) -> None:
         while self.peek() in _SPACE or self.peek() == ',':
             self.pos += 1
 
-    def token(self, chars=_TOKEN_CHARS):
+    def token(self, chars: frozenset[str] = _TOKEN_CHARS) -> str:
         start = self.pos
         while self.peek() and self.peek() in chars:
             self.pos += 1
         return self.text[start:self.pos]
 
-    def quoted(self):
+    def quoted(self) -> str:
         """A quoted-string's value; the scanner is on the opening quote."""
         self.pos += 1
         value = []
@@ -72,7 +73,7 @@ class _Scanner(object):
                 value.append(char)
         return ''.join(value)  # unterminated: take what there is
 
-    def param_follows(self):
+    def param_follows(self) -> bool:
         """Whether a ``token =`` comes next (without consuming it)."""
         saved = self.pos
         self.skip_space()
@@ -83,7 +84,7 @@ class _Scanner(object):
         return follows
 
 
-def _params_follow(scanner):
+def _params_follow(scanner: _Scanner) -> bool:
     """Whether parameters follow the scheme, past empty list elements (``Basic , realm="r"``, RFC 7230
     section 7); the scanner is left on the first parameter, or where it was when none follows."""
     saved = scanner.pos
@@ -94,7 +95,7 @@ def _params_follow(scanner):
     return False
 
 
-def parse_challenges(header):
+def parse_challenges(header: str | None) -> list[Challenge]:
     """The challenges of one WWW-Authenticate header value, in order. Never raises."""
     scanner = _Scanner(header or '')
     challenges = []
@@ -106,7 +107,7 @@ def parse_challenges(header):
         if not scheme:
             scanner.pos += 1  # not a token: skip the character and look again
             continue
-        params = {}
+        params: dict[str, str] = {}
         scanner.skip_space()
         if _params_follow(scanner):
             while True:
@@ -133,7 +134,7 @@ def parse_challenges(header):
     return challenges
 
 
-def pick_challenge(challenges):
+def pick_challenge(challenges: Iterable[Challenge]) -> Challenge | None:
     """The challenge this client answers: Bearer before Basic; None when neither is offered."""
     for scheme in ('bearer', 'basic'):
         for challenge in challenges:

@@ -15,14 +15,18 @@ import base64
 import http.client
 import re
 import socket
-from collections import namedtuple
+from typing import Any, Callable, Mapping, NamedTuple
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode, urljoin
 
 from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import SSLValidationError, open_url
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.challenge import parse_challenges, pick_challenge
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.challenge import (
+    Challenge,
+    parse_challenges,
+    pick_challenge,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import (
     AuthenticationError,
     RegistryError,
@@ -35,15 +39,18 @@ MAX_TAG_PAGES = 1000
 USER_AGENT = 'kiln.kaniko-image_info'
 
 
-class Response(namedtuple('Response', 'status headers body url')):
-    __slots__ = ()
+class Response(NamedTuple):
+    status: int
+    headers: Any  # as urllib gives them (an email.message.Message), or a mapping, or None
+    body: bytes
+    url: str
 
-    def header(self, name):
+    def header(self, name: str) -> str | None:
         if self.headers is None:
             return None
         return self.headers.get(name)
 
-    def header_values(self, name):
+    def header_values(self, name: str) -> list[str]:
         if self.headers is None:
             return []
         get_all = getattr(self.headers, 'get_all', None)
@@ -53,45 +60,49 @@ class Response(namedtuple('Response', 'status headers body url')):
         return [value] if value else []
 
 
-def registry_errors(body):
+def registry_errors(body: bytes) -> str:
     """The ``errors`` of a registry error document as ``CODE: message`` text, or ''."""
     try:
         doc = load_json(body, 'error')
     except RegistryError:
         return ''
-    errors = doc.get('errors') if isinstance(doc.get('errors'), list) else []
+    errors = doc.get('errors')
+    if not isinstance(errors, list):
+        return ''
     return '; '.join('%s: %s' % (e.get('code'), e.get('message')) for e in errors if isinstance(e, dict))
 
 
 _LINK = re.compile(r'<([^>]*)>\s*;(?:[^,]*;)?\s*rel\s*=\s*"?next"?', re.IGNORECASE)
 
 
-def next_link(link_header, base_url):
+def next_link(link_header: str | None, base_url: str) -> str | None:
     """The absolute URL of a ``Link: <...>; rel="next"`` header, or None."""
     match = _LINK.search(link_header or '')
     return urljoin(base_url, match.group(1).strip()) if match else None
 
 
-class RegistryClient(object):
+class RegistryClient:
 
-    def __init__(self, api_host, insecure=False, validate_certs=True, ca_path=None, username=None, password=None,
-                 timeout=30, opener=None):
+    def __init__(self, api_host: str, insecure: bool = False, validate_certs: bool = True, ca_path: str | None = None,
+                 username: str | None = None, password: str | None = None, timeout: float = 30,
+                 opener: Callable[..., Any] | None = None) -> None:
         self.api_host = api_host
         self.address = '%s://%s' % ('http' if insecure else 'https', api_host)
         self.validate_certs = validate_certs
         self.ca_path = ca_path
         self.timeout = timeout
         self._opener = opener or open_url
-        self._basic = None
+        self._basic: str | None = None
         if username is not None or password is not None:
             pair = '%s:%s' % (username or '', password or '')
             self._basic = 'Basic ' + base64.b64encode(pair.encode('utf-8')).decode('ascii')
         self._use_basic = False
-        self._tokens = {}
+        self._tokens: dict[str | None, str] = {}
 
     # -------------------------------------------------------------- transport
 
-    def _open(self, method, url, headers, address=None, data=None):
+    def _open(self, method: str, url: str, headers: Mapping[str, str], address: str | None = None,
+              data: bytes | None = None) -> Response:
         address = address or self.address
         try:
             response = self._opener(
@@ -123,14 +134,14 @@ class RegistryClient(object):
 
     # -------------------------------------------------------------- authentication
 
-    def _authorization(self, scope):
+    def _authorization(self, scope: str | None) -> str | None:
         if scope in self._tokens:
             return 'Bearer ' + self._tokens[scope]
         if self._use_basic:
             return self._basic
         return None
 
-    def _fetch_token(self, challenge, scope):
+    def _fetch_token(self, challenge: Challenge, scope: str | None) -> str:
         realm = challenge.get('realm')
         if not realm:
             raise AuthenticationError('%s asks for a Bearer token but names no realm to get it from' % self.address)
@@ -157,7 +168,7 @@ class RegistryClient(object):
             raise AuthenticationError('the token service %s answered without a token' % realm)
         return token
 
-    def _authenticate(self, response, scope, tried):
+    def _authenticate(self, response: Response, scope: str | None, tried: set[str]) -> None:
         """Prepare credentials for the challenge of a 401 answer; raise when that cannot help."""
         challenges = parse_challenges(', '.join(response.header_values('WWW-Authenticate')))
         challenge = pick_challenge(challenges)
@@ -180,18 +191,19 @@ class RegistryClient(object):
             self._tokens[scope] = self._fetch_token(challenge, scope)
 
     @staticmethod
-    def _what(scope):
+    def _what(scope: str | None) -> str:
         parts = (scope or '').split(':')
         return 'repository %s' % parts[1] if len(parts) >= 3 and parts[0] == 'repository' else 'the registry'
 
     @staticmethod
-    def _detail(response):
+    def _detail(response: Response) -> str:
         errors = registry_errors(response.body)
         return ': ' + errors if errors else ''
 
-    def request(self, method, path_or_url, scope=None, accept=None, data=None, content_type=None):
+    def request(self, method: str, path_or_url: str, scope: str | None = None, accept: str | None = None,
+                data: bytes | None = None, content_type: str | None = None) -> Response:
         url = path_or_url if '://' in path_or_url else self.address + path_or_url
-        tried = set()
+        tried: set[str] = set()
         while True:
             headers = {}
             if accept:
@@ -206,14 +218,14 @@ class RegistryClient(object):
                 return response
             self._authenticate(response, scope, tried)
 
-    def _unexpected(self, response, doing):
+    def _unexpected(self, response: Response, doing: str) -> RegistryError:
         return RegistryError('%s answered HTTP %d when %s%s' % (self.address, response.status, doing,
                                                                 self._detail(response)),
                              {'status': response.status})
 
     # -------------------------------------------------------------- API
 
-    def ping(self):
+    def ping(self) -> None:
         """Check that the address serves the registry API (GET /v2/); 200 and 401 both say it does."""
         response = self._open('GET', self.address + '/v2/', {})
         if response.status == 401:
@@ -225,7 +237,7 @@ class RegistryClient(object):
             raise RegistryError('%s does not look like a registry: GET /v2/ answered HTTP %d'
                                 % (self.address, response.status), {'status': response.status})
 
-    def get_manifest(self, repository, reference):
+    def get_manifest(self, repository: str, reference: str) -> tuple[bytes, str | None, str] | None:
         """(body, content type, digest) of a manifest, or None when the registry has no such manifest."""
         response = self.request('GET', '/v2/%s/manifests/%s' % (repository, quote(reference, safe=':')),
                                 scope='repository:%s:pull' % repository, accept=', '.join(ACCEPT))
@@ -241,7 +253,7 @@ class RegistryClient(object):
                                 % (self.address, repository, reference, computed))
         return response.body, response.header('Content-Type'), digest
 
-    def put_manifest(self, repository, reference, body, media_type):
+    def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         """Store the manifest ``body`` (bytes) of ``media_type`` under ``reference`` (a tag or its digest);
         return its digest."""
         response = self.request('PUT', '/v2/%s/manifests/%s' % (repository, quote(reference, safe=':')),
@@ -255,7 +267,7 @@ class RegistryClient(object):
                                 % (self.address, reference, repository, header, digest))
         return digest
 
-    def get_blob(self, repository, digest):
+    def get_blob(self, repository: str, digest: str) -> bytes:
         """The content of a blob, checked against its sha256 digest."""
         response = self.request('GET', '/v2/%s/blobs/%s' % (repository, digest),
                                 scope='repository:%s:pull' % repository)
@@ -266,10 +278,10 @@ class RegistryClient(object):
                                 % (self.address, digest, repository))
         return response.body
 
-    def list_tags(self, repository, page_size=1000):
+    def list_tags(self, repository: str, page_size: int = 1000) -> list[str] | None:
         """The repository's tags in the registry's order, or None when the repository does not exist."""
         url = '%s/v2/%s/tags/list?%s' % (self.address, repository, urlencode({'n': page_size}))
-        tags = []
+        tags: list[str] = []
         for _page in range(MAX_TAG_PAGES):
             response = self.request('GET', url, scope='repository:%s:pull' % repository)
             if response.status == 404:
@@ -278,7 +290,8 @@ class RegistryClient(object):
                 raise self._unexpected(response, 'listing the tags of %s' % repository)
             doc = load_json(response.body, 'tag list')
             tags.extend(tag for tag in doc.get('tags') or [] if isinstance(tag, str))
-            url = next_link(response.header('Link'), url)
-            if not url:
+            next_url = next_link(response.header('Link'), url)
+            if not next_url:
                 return tags
+            url = next_url
         raise RegistryError('%s: the tag list of %s has more than %d pages' % (self.address, repository, MAX_TAG_PAGES))

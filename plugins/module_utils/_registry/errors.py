@@ -19,7 +19,7 @@ class InvalidReference(RegistryError):
 class RegistryUnreachable(RegistryError):
     """No HTTP answer at all: name resolution, connection, TLS or timeout."""
 
-    def __init__(self, address, reason):
+    def __init__(self, address: str, reason: str) -> None:
         super().__init__('cannot reach the registry at %s: %s' % (address, reason),
                          {'registry_address': address})
         self.address = address

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import fail_from_exception
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
@@ -17,8 +18,11 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import REFERENCE_EXAMPLE, ImageReference
 
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
-def _empty(ref):
+
+def _empty(ref: ImageReference) -> dict[str, Any]:
     return {
         'changed': False,
         'exists': False,
@@ -39,17 +43,17 @@ def _empty(ref):
     }
 
 
-class ImageInfo(object):
+class ImageInfo:
     """Reads one reference; ``client`` is a RegistryClient (or a stand-in in tests).
 
     ``ref`` is an ImageReference; without tag and digest it is read as tagged 'latest'.
     """
 
-    def __init__(self, client, ref):
+    def __init__(self, client: RegistryClient, ref: ImageReference) -> None:
         self.client = client
         self.ref = ref.with_default_tag()
 
-    def _image(self, body, digest):
+    def _image(self, body: bytes, digest: str) -> dict[str, Any]:
         """Summary of an image manifest: size, layers and what its configuration says."""
         doc = manifests.load_json(body, 'manifest')
         summary = manifests.image_summary(doc)
@@ -62,7 +66,7 @@ class ImageInfo(object):
             info.update(details)
         return info
 
-    def _platforms(self, doc):
+    def _platforms(self, doc: Mapping[str, Any]) -> list[dict[str, Any]]:
         platforms = []
         for entry in manifests.index_entries(doc):
             item = {
@@ -84,7 +88,7 @@ class ImageInfo(object):
             platforms.append(item)
         return platforms
 
-    def run(self, list_tags=False):
+    def run(self, list_tags: bool = False) -> dict[str, Any]:
         result = _empty(self.ref)
         self.client.ping()
         fetched = self.client.get_manifest(self.ref.repository, self.ref.manifest_reference)
@@ -114,7 +118,7 @@ _NOT_TLS = ('wrong version number', 'wrong_version_number', 'record layer failur
 _UNTRUSTED = ('certificate verify failed', 'certificate_verify_failed')
 
 
-def with_fix(exc, params):
+def with_fix(exc: RegistryError, params: Mapping[str, Any]) -> RegistryError:
     """``exc`` as the user can act on it: the option to change first, and how, after the reason."""
     if isinstance(exc, InvalidReference):
         return InvalidReference('reference: {0}; {1}'.format(exc.message, REFERENCE_EXAMPLE),
@@ -137,7 +141,7 @@ def with_fix(exc, params):
     return RegistryError('{0}: {1}'.format(option, text), dict(exc.details, option=option))
 
 
-def run(module, client_class=RegistryClient):
+def run(module: AnsibleModule, client_class: Callable[..., RegistryClient] = RegistryClient) -> None:
     """Entry point of kiln.kaniko.image_info: exit_json or fail_json, once."""
     params = module.params
     try:

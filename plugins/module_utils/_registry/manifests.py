@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any, Mapping, Sequence
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
 
@@ -35,15 +36,15 @@ SCHEMA1 = 'schema1'
 _ATTESTATION_ANNOTATION = 'vnd.docker.reference.type'
 
 
-def sha256_digest(data):
+def sha256_digest(data: bytes) -> str:
     return 'sha256:' + hashlib.sha256(data).hexdigest()
 
 
-def _bare(content_type):
+def _bare(content_type: str | None) -> str:
     return (content_type or '').split(';', 1)[0].strip().lower()
 
 
-def load_json(data, what):
+def load_json(data: bytes | str, what: str) -> dict[str, Any]:
     try:
         doc = json.loads(data.decode('utf-8') if isinstance(data, bytes) else data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -53,7 +54,7 @@ def load_json(data, what):
     return doc
 
 
-def classify(doc, content_type=None):
+def classify(doc: Mapping[str, Any], content_type: str | None = None) -> tuple[str, str]:
     """(kind, media type) of a manifest document: kind is INDEX, IMAGE or SCHEMA1.
 
     The document's own mediaType wins over the Content-Type header (some registries send a
@@ -75,11 +76,16 @@ def classify(doc, content_type=None):
     raise RegistryError('unknown manifest type %r' % (doc.get('mediaType') or _bare(content_type) or 'none'))
 
 
-def _size(value):
+def _object(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _size(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
-def image_summary(doc):
+def image_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     """config descriptor, layers and total size of an image manifest."""
     config = doc.get('config') or {}
     layers = [layer for layer in doc.get('layers') or [] if isinstance(layer, dict)]
@@ -96,24 +102,24 @@ def image_summary(doc):
     }
 
 
-def is_image_config(media_type):
+def is_image_config(media_type: str | None) -> bool:
     """Whether a config blob of this type is an image configuration (and not an artifact's data)."""
     return _bare(media_type) in CONFIG_TYPES
 
 
-def _platform(value):
-    value = value if isinstance(value, dict) else {}
-    platform = {
-        'os': value.get('os'),
-        'architecture': value.get('architecture'),
-        'variant': value.get('variant'),
+def _platform(value: object) -> dict[str, Any]:
+    given = _object(value)
+    platform: dict[str, Any] = {
+        'os': given.get('os'),
+        'architecture': given.get('architecture'),
+        'variant': given.get('variant'),
     }
-    if value.get('os.version'):
-        platform['os_version'] = value.get('os.version')
+    if given.get('os.version'):
+        platform['os_version'] = given.get('os.version')
     return platform
 
 
-def platform_name(platform):
+def platform_name(platform: Mapping[str, Any]) -> str:
     """``os/architecture[/variant]``, the notation of --platform."""
     parts = [platform.get('os') or 'unknown', platform.get('architecture') or 'unknown']
     if platform.get('variant'):
@@ -121,13 +127,13 @@ def platform_name(platform):
     return '/'.join(parts)
 
 
-def index_entries(doc):
+def index_entries(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The manifests an index lists, one dict each, in the index's order."""
     entries = []
     for item in doc.get('manifests') or []:
         if not isinstance(item, dict):
             continue
-        annotations = item.get('annotations') if isinstance(item.get('annotations'), dict) else {}
+        annotations = _object(item.get('annotations'))
         platform = _platform(item.get('platform'))
         entries.append({
             'digest': item.get('digest'),
@@ -141,10 +147,10 @@ def index_entries(doc):
     return entries
 
 
-def config_summary(doc):
+def config_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     """created, labels and platform from an image configuration."""
-    inner = doc.get('config') if isinstance(doc.get('config'), dict) else {}
-    labels = inner.get('Labels') if isinstance(inner.get('Labels'), dict) else {}
+    inner = _object(doc.get('config'))
+    labels = _object(inner.get('Labels'))
     platform = {'os': doc.get('os'), 'architecture': doc.get('architecture'), 'variant': doc.get('variant')}
     if doc.get('os.version'):
         platform['os_version'] = doc.get('os.version')
@@ -155,10 +161,10 @@ def config_summary(doc):
     }
 
 
-def schema1_summary(doc):
+def schema1_summary(doc: Mapping[str, Any]) -> dict[str, Any]:
     """What a legacy schema 1 manifest tells without fetching anything: labels and created of the top layer."""
     history = doc.get('history') or []
-    top = {}
+    top: Any = {}
     if history and isinstance(history[0], dict):
         try:
             top = json.loads(history[0].get('v1Compatibility') or '{}')
@@ -169,7 +175,7 @@ def schema1_summary(doc):
     return summary
 
 
-def image_index(entries):
+def image_index(entries: Sequence[Mapping[str, Any]]) -> tuple[bytes, str]:
     """(body, media type) of the index that lists ``entries``: dicts of digest, media_type, size and platform
     (os, architecture, variant), in order.
 

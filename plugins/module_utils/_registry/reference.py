@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Optional
+from typing import Match, Optional, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import InvalidReference
 
@@ -65,12 +65,12 @@ _PATH_COMPONENT_RE = re.compile(_PATH_COMPONENT, re.ASCII)
 _LOWER_HEX_RE = re.compile(r'[a-f0-9]+', re.ASCII)
 
 
-def _invalid(text, reason):
+def _invalid(text: object, reason: str | None) -> InvalidReference:
     return InvalidReference("'{0}' is not a valid image reference ({1})".format(text, reason),
                             {'reference': text})
 
 
-def split_docker_domain(text):
+def split_docker_domain(text: str) -> tuple[str, str]:
     """(domain, rest) as Docker splits a reference: splitDockerDomain of normalize.go."""
     first, sep, rest = text.partition('/')
     if not sep:
@@ -86,7 +86,7 @@ def split_docker_domain(text):
     return domain, rest
 
 
-def digest_problem(digest):
+def digest_problem(digest: str) -> str | None:
     """Why go-digest refuses ``digest`` (algorithm:encoded), or None when it is a digest."""
     algorithm, _sep, encoded = digest.partition(':')
     expected = DIGEST_LENGTHS.get(algorithm)
@@ -98,7 +98,7 @@ def digest_problem(digest):
     return None
 
 
-def _path_problem(path):
+def _path_problem(path: str) -> str | None:
     if not path:
         return 'the repository path is empty'
     for component in path.split('/'):
@@ -108,7 +108,7 @@ def _path_problem(path):
     return None
 
 
-def _upper_case_problem(rest):
+def _upper_case_problem(rest: str) -> str | None:
     """What is wrong with a reference whose ``rest`` (split_docker_domain's) is not lower case up to its first ':'."""
     path, at, digest = rest.partition('@')
     if at and ':' not in path and path.lower() == path:  # no tag: the upper case is in the digest's algorithm
@@ -116,7 +116,7 @@ def _upper_case_problem(rest):
     return 'repository names are lower case'
 
 
-def _grammar_problem(text, domain, rest):
+def _grammar_problem(text: str, domain: str, rest: str) -> str:
     """What is wrong with ``text``, which REFERENCE_RE refused; ``domain``, ``rest``: split_docker_domain's."""
     if not text:
         return 'it is empty'
@@ -155,7 +155,7 @@ class ImageReference:
     digest: Optional[str] = None
 
     @classmethod
-    def parse(cls, text, need_registry=False):
+    def parse(cls, text: object, need_registry: bool = False) -> ImageReference:
         """The ImageReference of ``text`` (ParseNormalizedNamed); raises InvalidReference naming what is wrong.
 
         distribution takes 'a_b.c/app' (a first component with a dot that is no host name) as
@@ -173,7 +173,7 @@ class ImageReference:
         if match is None:
             raise _invalid(text, _grammar_problem(text, domain, rest))
         name, tag, digest = match.groups()
-        domain, path = NAME_RE.fullmatch(name).groups()
+        domain, path = cast(Match[str], NAME_RE.fullmatch(name)).groups()  # REFERENCE_RE's name is one
         if len(path) > PATH_LENGTH_MAX:
             raise _invalid(text, 'the repository path is longer than {0} characters ({1})'.format(
                 PATH_LENGTH_MAX, len(path)))
@@ -185,16 +185,16 @@ class ImageReference:
         return cls(domain or '', path, tag, digest)
 
     @property
-    def name(self):
+    def name(self) -> str:
         """domain/path (Go's Named.Name())."""
         return '{0}/{1}'.format(self.domain, self.path) if self.domain else self.path
 
     @property
-    def repository(self):
+    def repository(self) -> str:
         """The repository within its registry: what /v2/<repository>/ names."""
         return self.path
 
-    def __str__(self):
+    def __str__(self) -> str:
         """name[:tag][@digest] (Go's String())."""
         text = self.name
         if self.tag is not None:
@@ -204,7 +204,7 @@ class ImageReference:
         return text
 
     @property
-    def familiar(self):
+    def familiar(self) -> str:
         """The short form Docker shows (FamiliarString): docker.io/ and a lone library/ dropped."""
         if self.domain != DOCKER_HUB:
             return str(self)
@@ -214,29 +214,29 @@ class ImageReference:
         return str(dataclasses.replace(self, domain='', path=path))
 
     @property
-    def api_host(self):
+    def api_host(self) -> str:
         """The host[:port] the registry API answers on."""
         return DOCKER_HUB_API if self.domain == DOCKER_HUB else self.domain
 
     @property
-    def manifest_reference(self):
+    def manifest_reference(self) -> str:
         """What to ask /v2/<path>/manifests/ for: the digest, else the tag, else 'latest'."""
         return self.digest or self.tag or DEFAULT_TAG
 
-    def with_tag(self, tag):
+    def with_tag(self, tag: object) -> ImageReference:
         """This reference with ``tag`` (Go's WithTag); raises InvalidReference for a tag that is not one."""
         if not isinstance(tag, str) or not TAG_RE.fullmatch(tag):
             raise _invalid('{0}:{1}'.format(self.name, tag), "'{0}' is not a valid tag".format(tag))
         return dataclasses.replace(self, tag=tag)
 
-    def with_default_tag(self):
+    def with_default_tag(self) -> ImageReference:
         """This reference, tagged 'latest' when it has neither tag nor digest (Go's TagNameOnly)."""
         if self.tag is None and self.digest is None:
             return dataclasses.replace(self, tag=DEFAULT_TAG)
         return self
 
 
-def registry_host_problem(value):
+def registry_host_problem(value: object) -> str | None:
     """Check a registry written as host[:port] (insecure_registries, registry_ca): the domain grammar."""
     if not isinstance(value, str) or not DOMAIN_RE.fullmatch(value):
         return 'it must be a registry host[:port], e.g. registry:5000'

@@ -25,6 +25,7 @@ import stat
 import tarfile
 import tempfile
 from dataclasses import dataclass
+from typing import BinaryIO, Iterable
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import dockerignore
@@ -44,14 +45,14 @@ class PackedContext:
     sha256: str
     entries: int
 
-    def remove(self):
+    def remove(self) -> None:
         try:
             os.unlink(self.file)
         except OSError:
             pass
 
 
-def human_size(size):
+def human_size(size: float) -> str:
     """``size`` bytes as a short text in binary units, such as '200 MiB' or '1.5 GiB'."""
     value = float(size)
     for unit in ('bytes', 'KiB', 'MiB', 'GiB'):
@@ -64,7 +65,7 @@ def human_size(size):
     return '{0} bytes'.format(size)  # not reached
 
 
-def check_directory(path, option='local_context.path'):
+def check_directory(path: str, option: str = 'local_context.path') -> None:
     """Refuse a context path that is not an existing directory on this host."""
     if not os.path.isabs(path):
         raise ValidationError(option, "'{0}' is relative; give an absolute path on the host that runs the module, "
@@ -80,7 +81,7 @@ def check_directory(path, option='local_context.path'):
                                       "read".format(path, os.strerror(errno.EACCES)))
 
 
-def _invalid_pattern(root, exc):
+def _invalid_pattern(root: str, exc: dockerignore.PatternError) -> ValidationError:
     """The refusal of a .dockerignore line that Docker refuses too (dockerignore.PatternError)."""
     if exc.reason.startswith('illegal exclusion'):
         fix = "write the path to take back after the '!', or remove the line"
@@ -92,7 +93,7 @@ def _invalid_pattern(root, exc):
         os.path.join(root, dockerignore.FILE_NAME), exc.line, exc.text, exc.reason, fix))
 
 
-def _read_ignore(root):
+def _read_ignore(root: str) -> list[dockerignore.Pattern]:
     try:
         with open(os.path.join(root, dockerignore.FILE_NAME), 'rb') as handle:
             text = handle.read().decode('utf-8', 'surrogateescape')
@@ -100,14 +101,14 @@ def _read_ignore(root):
         if exc.errno == errno.ENOENT:
             return []
         raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
-            os.path.join(root, dockerignore.FILE_NAME), exc.strerror or exc))
+            os.path.join(root, dockerignore.FILE_NAME), exc.strerror or exc)) from exc
     try:
         return dockerignore.parse(text)
     except dockerignore.PatternError as exc:
         raise _invalid_pattern(root, exc) from exc
 
 
-def select(root, always=()):
+def select(root: str, always: Iterable[str] = ()) -> list[tuple[str, os.stat_result]]:
     """The entries of the context in ``root``: sorted (relative path, lstat result) of what .dockerignore keeps.
 
     ``always`` are relative paths sent whatever .dockerignore says (the Dockerfile, .dockerignore).
@@ -118,19 +119,20 @@ def select(root, always=()):
     patterns = _read_ignore(root)
     descend_excluded = dockerignore.has_exceptions(patterns)
     always = set(always) | {dockerignore.FILE_NAME}
-    kept = {}
+    kept: dict[str, os.stat_result] = {}
 
-    def add_parents(relative):
+    def add_parents(relative: str) -> None:
         parent = os.path.dirname(relative)
         while parent and parent not in kept:
             kept[parent] = os.lstat(os.path.join(root, parent))
             parent = os.path.dirname(parent)
 
-    def walk(directory, relative_dir):
+    def walk(directory: str, relative_dir: str) -> None:
         try:
             names = sorted(os.listdir(directory))
         except OSError as exc:
-            raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(directory, exc.strerror or exc))
+            raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
+                directory, exc.strerror or exc)) from exc
         for name in names:
             full = os.path.join(directory, name)
             relative = relative_dir + '/' + name if relative_dir else name
@@ -153,27 +155,27 @@ def select(root, always=()):
     return sorted(kept.items())
 
 
-class _Counter(object):
+class _Counter:
     """A file object that writes through, counts and hashes, and stops writing past ``limit`` bytes."""
 
-    def __init__(self, handle, limit):
+    def __init__(self, handle: BinaryIO, limit: int) -> None:
         self.handle = handle
         self.limit = limit
         self.size = 0
         self.hash = hashlib.sha256()
 
-    def write(self, data):
+    def write(self, data: bytes) -> int:
         self.size += len(data)
         if self.size <= self.limit:
             self.handle.write(data)
             self.hash.update(data)
         return len(data)
 
-    def tell(self):
+    def tell(self) -> int:
         return self.size
 
 
-def _tarinfo(relative, info, root):
+def _tarinfo(relative: str, info: os.stat_result, root: str) -> tarfile.TarInfo:
     item = tarfile.TarInfo(relative)
     item.mode = stat.S_IMODE(info.st_mode)
     item.uid = item.gid = 0
@@ -190,11 +192,11 @@ def _tarinfo(relative, info, root):
     return item
 
 
-def _padded(size):
+def _padded(size: int) -> int:
     return (size + BLOCK - 1) // BLOCK * BLOCK
 
 
-def pack(root, max_size, always=(), directory=None):
+def pack(root: str, max_size: int, always: Iterable[str] = (), directory: str | None = None) -> PackedContext:
     """Pack the context directory ``root`` into a temporary tar; return a PackedContext.
 
     Raises ValidationError naming local_context.max_size when the tar would be larger than ``max_size``
@@ -207,8 +209,9 @@ def pack(root, max_size, always=(), directory=None):
     try:
         with os.fdopen(handle, 'wb') as raw:
             counter = _Counter(raw, max_size)
-            archive = tarfile.TarFile(fileobj=counter, mode='w', format=tarfile.GNU_FORMAT, encoding='utf-8',
-                                      errors='surrogateescape')
+            # A tar that is only written needs write() and tell() of its file object, which _Counter has.
+            archive = tarfile.TarFile(fileobj=counter, mode='w', format=tarfile.GNU_FORMAT,  # type: ignore[arg-type]
+                                      encoding='utf-8', errors='surrogateescape')
             for relative, info in entries:
                 item = _tarinfo(relative, info, root)
                 if counter.size > max_size:
@@ -222,12 +225,12 @@ def pack(root, max_size, always=(), directory=None):
                             archive.addfile(item, source)
                     except (IOError, OSError) as exc:
                         raise ValidationError('local_context.path', 'cannot read {0}: {1}'.format(
-                            os.path.join(root, relative), exc.strerror or exc))
+                            os.path.join(root, relative), exc.strerror or exc)) from exc
                 else:
                     archive.addfile(item)
             # The end-of-archive blocks, without the padding to a full record that close() would add.
             counter.write(tarfile.NUL * (BLOCK * 2))
-            archive.closed = True  # close() would pad to a full record
+            archive.closed = True  # type: ignore[attr-defined]  # close() would pad to a full record
         if counter.size > max_size:
             raise ValidationError('local_context.max_size', 'the build context {0} packs to {1} ({2} bytes) after '
                                   '.dockerignore, more than local_context.max_size ({3}); leave big files out with '

@@ -29,6 +29,8 @@ exception (``!``); an exception is only looked at for a path already excluded an
 
 from __future__ import annotations
 
+from typing import Iterable, cast
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import go_path, go_regexp
 
 FILE_NAME = '.dockerignore'
@@ -42,23 +44,24 @@ _REGEXP_ESCAPED = frozenset('.+()$')
 class PatternError(ValueError):
     """A line Docker refuses: its number (1-based, 0 when unknown), its text and Docker's reason."""
 
-    def __init__(self, line, text, reason):
+    def __init__(self, line: int, text: str, reason: str) -> None:
         super().__init__('line {0}: {1!r}: {2}'.format(line, text, reason))
         self.line = line
         self.text = text
         self.reason = reason
 
 
-class Pattern(object):
+class Pattern:
     """One compiled pattern: its cleaned text, whether it is an exception, and how it matches."""
 
-    def __init__(self, text, exclusion, line=0, source=None):
+    def __init__(self, text: str, exclusion: bool, line: int = 0, source: str | None = None) -> None:
         self.text = text
         self.exclusion = exclusion
         self.line = line
         self.source = text if source is None else source
         self.kind, expression = _translate(text)
-        self.regexp = self.error = None
+        self.regexp: go_regexp.Regexp | None = None
+        self.error: PatternError | None = None
         if self.kind == 'regexp':
             try:
                 self.regexp = go_regexp.compile_regexp(expression)
@@ -68,7 +71,7 @@ class Pattern(object):
             except go_regexp.RegexpError as exc:
                 self.error = PatternError(line, self.source, 'syntax error in pattern ({0})'.format(exc))
 
-    def matches(self, path):
+    def matches(self, path: str) -> bool:
         """Pattern.match: whether ``path`` itself matches; raises PatternError if Go cannot compile it."""
         if self.error is not None:
             raise self.error
@@ -79,19 +82,20 @@ class Pattern(object):
         if self.kind == 'suffix':
             suffix = self.text[2:]
             return path.endswith(suffix) or (suffix[:1] == '/' and path == suffix[1:])
-        return self.regexp.search(path)
 
-    def __repr__(self):
+        return cast(go_regexp.Regexp, self.regexp).search(path)  # compiled, since there is no error
+
+    def __repr__(self) -> str:
         return 'Pattern({0!r}{1})'.format(self.text, ', exclusion' if self.exclusion else '')
 
 
-def _runes(text):
+def _runes(text: str) -> list[str]:
     """The characters text/scanner hands out: a leading BOM skipped, an undecodable byte as U+FFFD."""
     chars = [chr(go_regexp.code_point(char)) for char in text]
     return chars[1:] if chars[:1] == ['\ufeff'] else chars
 
 
-def _translate(pattern):
+def _translate(pattern: str) -> tuple[str, str]:
     """Pattern.compile: the kind of match ('exact', 'prefix', 'suffix', 'regexp') and the Go expression."""
     out = ['^']
     kind = 'exact'
@@ -134,7 +138,7 @@ def _translate(pattern):
     return kind, ''.join(out) + '$'
 
 
-def read_lines(text):
+def read_lines(text: str) -> list[tuple[int, str]]:
     """ignorefile.ReadAll: the (line number, pattern) pairs of a .dockerignore file's ``text``."""
     lines = text.split('\n')
     if lines[-1] == '':
@@ -163,7 +167,7 @@ def read_lines(text):
     return out
 
 
-def compile_patterns(lines):
+def compile_patterns(lines: Iterable[tuple[int, str]]) -> list[Pattern]:
     """patternmatcher.New over (line number, pattern) pairs: the Patterns; raises PatternError."""
     patterns = []
     for number, source in lines:
@@ -184,12 +188,12 @@ def compile_patterns(lines):
     return patterns
 
 
-def parse(text):
+def parse(text: str) -> list[Pattern]:
     """The Patterns of a .dockerignore file's ``text``, in order; raises PatternError where Docker fails."""
     return compile_patterns(read_lines(text))
 
 
-def excluded(patterns, path):
+def excluded(patterns: Iterable[Pattern], path: str) -> bool:
     """MatchesOrParentMatches: whether ``path`` ('/'-separated) is left out; raises PatternError.
 
     A pattern that matches a parent directory of ``path`` counts as matching ``path``.
@@ -208,6 +212,6 @@ def excluded(patterns, path):
     return matched
 
 
-def has_exceptions(patterns):
+def has_exceptions(patterns: Iterable[Pattern]) -> bool:
     """Whether some line takes paths back (``!``); then an excluded directory must still be looked into."""
     return any(pattern.exclusion for pattern in patterns)

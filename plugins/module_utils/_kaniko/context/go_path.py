@@ -19,18 +19,18 @@ _SLASH = ord('/')
 class BadPattern(ValueError):
     """filepath.ErrBadPattern."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__('syntax error in pattern')
 
 
-def trim_space(text):
+def trim_space(text: str) -> str:
     return text.strip(SPACE)
 
 
-def clean(path):
+def clean(path: str) -> str:
     """filepath.Clean: the shortest equivalent path, '.' for nothing."""
     rooted = path.startswith('/')
-    parts = []
+    parts: list[str] = []
     for part in path.split('/'):
         if part in ('', '.'):
             continue
@@ -45,16 +45,16 @@ def clean(path):
     return cleaned or '.'
 
 
-def dirname(path):
+def dirname(path: str) -> str:
     """filepath.Dir: all but the last element, cleaned."""
     return clean(path[:path.rfind('/') + 1])
 
 
-def _encode(text):
+def _encode(text: str) -> bytes:
     return text.encode('utf-8', 'surrogateescape')
 
 
-def _decode_rune(data):
+def _decode_rune(data: bytes) -> tuple[int, int]:
     """utf8.DecodeRune: (code point, size), (0xFFFD, 1) for an invalid byte."""
     if data[0] < 0x80:
         return data[0], 1
@@ -66,13 +66,16 @@ def _decode_rune(data):
     return 0xFFFD, 1
 
 
-def match(pattern, name):
+def match(pattern: str, name: str) -> bool:
     """filepath.Match(pattern, name); raises BadPattern where Go returns ErrBadPattern.
 
     As in Go, a chunk of the pattern after the first that cannot match is not looked at, so not
     every malformed pattern is refused.
     """
-    pattern, name = _encode(pattern), _encode(name)
+    return _match(_encode(pattern), _encode(name))
+
+
+def _match(pattern: bytes, name: bytes) -> bool:
     while pattern:
         star, chunk, pattern = _scan_chunk(pattern)
         if star and not chunk:
@@ -88,7 +91,7 @@ def match(pattern, name):
     return not name
 
 
-def _skip_and_match(chunk, pattern, name):
+def _skip_and_match(chunk: bytes, pattern: bytes, name: bytes) -> bytes | None:
     """What is left of ``name`` after a star skipped 1.. bytes (never a '/') and ``chunk`` matched."""
     for index in range(len(name)):
         if name[index] == _SLASH:
@@ -99,7 +102,7 @@ def _skip_and_match(chunk, pattern, name):
     return None
 
 
-def _scan_chunk(pattern):
+def _scan_chunk(pattern: bytes) -> tuple[bool, bytes, bytes]:
     """(star, chunk, rest): the next run of non-star pattern, after any stars."""
     star = False
     while pattern[:1] == b'*':
@@ -122,7 +125,7 @@ def _scan_chunk(pattern):
     return star, pattern, b''
 
 
-def _match_chunk(chunk, text):
+def _match_chunk(chunk: bytes, text: bytes) -> bytes | None:
     """What is left of ``text`` after ``chunk`` matched its start, or None; the whole chunk is checked."""
     failed = False
     while chunk:
@@ -152,7 +155,7 @@ def _match_chunk(chunk, text):
     return None if failed else text
 
 
-def _match_class(chunk, code):
+def _match_class(chunk: bytes, code: int) -> tuple[bool, bytes]:
     """(whether ``code`` is in the class, the chunk after it); ``chunk`` starts after the '['."""
     negated = chunk[:1] == b'^'
     if negated:
@@ -170,7 +173,7 @@ def _match_class(chunk, code):
         ranges += 1
 
 
-def _class_char(chunk):
+def _class_char(chunk: bytes) -> tuple[int, bytes]:
     """getEsc: one possibly escaped character of a class and the rest, which may not be empty."""
     if not chunk or chunk[:1] in (b'-', b']'):
         raise BadPattern()

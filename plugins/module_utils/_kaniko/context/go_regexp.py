@@ -18,6 +18,7 @@ no tables of Go's Unicode version) and ``(?flags)`` groups, which a pattern neve
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable, List, NoReturn, Tuple
 
 MAX_RUNE = 0x10FFFF
 _WORD = ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
@@ -34,6 +35,11 @@ _NOT_NEWLINE = ((0, 9), (11, MAX_RUNE))
 # A count has no leading zero; Go reads 9 digits at most before calling it too big (> 1000 anyway).
 _COUNTED = re.compile(r'\{(0|[1-9][0-9]*)(,(0|[1-9][0-9]*)?)?\}')
 
+# A node of the parse tree: (kind, ...), as _Parser's docstring says.
+Node = Tuple[Any, ...]
+# Code point ranges (low, high), both included.
+Ranges = List[Tuple[int, int]]
+
 
 class RegexpError(ValueError):
     """Go's regexp.Compile refuses the expression; the message is Go's error code and the text at fault."""
@@ -43,8 +49,8 @@ class Unsupported(RegexpError):
     """Valid in Go, but outside what this implementation covers."""
 
 
-def _negate(ranges):
-    out = []
+def _negate(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    out: Ranges = []
     next_low = 0
     for low, high in _normalize(ranges):
         if low > next_low:
@@ -55,8 +61,8 @@ def _negate(ranges):
     return out
 
 
-def _normalize(ranges):
-    out = []
+def _normalize(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    out: Ranges = []
     for low, high in sorted(ranges):
         if out and low <= out[-1][1] + 1:
             out[-1] = (out[-1][0], max(out[-1][1], high))
@@ -65,36 +71,36 @@ def _normalize(ranges):
     return out
 
 
-class _Parser(object):
+class _Parser:
     """Recursive descent over Go's grammar; nodes are tuples (kind, ...)."""
 
-    def __init__(self, text):
+    def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
 
-    def peek(self, offset=0):
+    def peek(self, offset: int = 0) -> str:
         index = self.pos + offset
         return self.text[index] if index < len(self.text) else ''
 
-    def error(self, code, expr):
+    def error(self, code: str, expr: str) -> NoReturn:
         raise RegexpError('{0}: `{1}`'.format(code, expr))
 
-    def parse(self):
+    def parse(self) -> Node:
         node = self.alternation()
         if self.pos < len(self.text):  # only a ')' stops an alternation early
             self.error('unexpected )', self.text)
         return node
 
-    def alternation(self):
+    def alternation(self) -> Node:
         branches = [self.sequence()]
         while self.peek() == '|':
             self.pos += 1
             branches.append(self.sequence())
         return branches[0] if len(branches) == 1 else ('alt', branches)
 
-    def sequence(self):
-        items = []
-        last_repeat = None
+    def sequence(self) -> Node:
+        items: list[Node] = []
+        last_repeat: int | None = None
         while self.pos < len(self.text) and self.peek() not in '|)':
             start = self.pos
             char = self.peek()
@@ -120,7 +126,7 @@ class _Parser(object):
             items.extend(self.atom())
         return ('cat', items)
 
-    def atom(self):
+    def atom(self) -> list[Node]:
         """The nodes of one atom (a \\Q..\\E quote gives several)."""
         char = self.peek()
         if char == '(':
@@ -147,9 +153,9 @@ class _Parser(object):
             return self.escape_atom()
         return [('class', ((ord(char), ord(char)),))]
 
-    def escape_atom(self):
+    def escape_atom(self) -> list[Node]:
         letter = self.peek(1)
-        simple = {'A': ('assert', 'begin'), 'z': ('assert', 'end'),
+        simple: dict[str, Node] = {'A': ('assert', 'begin'), 'z': ('assert', 'end'),
                   'b': ('assert', 'word'), 'B': ('assert', 'not-word')}
         if letter in simple:
             self.pos += 2
@@ -167,7 +173,7 @@ class _Parser(object):
         code = self.single_escape()
         return [('class', ((code, code),))]
 
-    def class_escape(self):
+    def class_escape(self) -> Ranges | None:
         """A \\d \\s \\w (or negated) class at pos, consumed; \\p refused; None for anything else."""
         letter = self.peek(1)
         if letter in ('p', 'P'):
@@ -178,7 +184,7 @@ class _Parser(object):
             return list(ranges) if letter.islower() else _negate(ranges)
         return None
 
-    def single_escape(self):
+    def single_escape(self) -> int:
         """The code point of an ordinary escape at pos (Go's parseEscape), consumed."""
         start = self.pos
         self.pos += 1
@@ -197,14 +203,14 @@ class _Parser(object):
                 self.pos += 1
             return value
         if char == 'x':
-            value = self.hex_escape()
-            if value is not None:
-                return value
+            escaped = self.hex_escape()
+            if escaped is not None:
+                return escaped
         if char in _C_ESCAPES:
             return _C_ESCAPES[char]
         return self.error('invalid escape sequence', self.text[start:self.pos])
 
-    def hex_escape(self):
+    def hex_escape(self) -> int | None:
         if self.peek() == '{':
             end = self.text.find('}', self.pos)
             digits = self.text[self.pos + 1:end] if end > 0 else ''
@@ -218,14 +224,14 @@ class _Parser(object):
             return int(digits, 16)
         return None
 
-    def char_class(self):
+    def char_class(self) -> Ranges:
         """The ranges of the class at pos (Go's parseClass), consumed."""
         whole = self.text[self.pos:]
         self.pos += 1
         negated = self.peek() == '^'
         if negated:
             self.pos += 1
-        ranges = []
+        ranges: Ranges = []
         first = True
         while first or self.peek() != ']':
             first = False
@@ -252,7 +258,7 @@ class _Parser(object):
         self.pos += 1
         return _negate(ranges) if negated else _normalize(ranges)
 
-    def named_class(self):
+    def named_class(self) -> Ranges | None:
         end = self.text.find(':]', self.pos + 2)
         if end < 0:
             return None
@@ -264,7 +270,7 @@ class _Parser(object):
         self.pos = end + 2
         return _negate(ranges) if negated else list(ranges)
 
-    def class_char(self, whole):
+    def class_char(self, whole: str) -> int:
         if self.pos >= len(self.text):
             self.error('missing closing ]', whole)
         if self.peek() == '\\':
@@ -273,7 +279,7 @@ class _Parser(object):
         return ord(self.text[self.pos - 1])
 
 
-def _counted_repeat(text, pos):
+def _counted_repeat(text: str, pos: int) -> tuple[int, int, int] | None:
     """(min, max or -1, end) of a {n}, {n,} or {n,m} at pos (Go's parseRepeat), else None: '{' is a literal."""
     match = _COUNTED.match(text, pos)
     if match is None:
@@ -283,7 +289,7 @@ def _counted_repeat(text, pos):
     return low, high, match.end()
 
 
-def _emit(node, program):
+def _emit(node: Node, program: list[Any]) -> None:
     kind = node[0]
     if kind in ('class', 'assert'):
         program.append(node)
@@ -323,16 +329,17 @@ def _emit(node, program):
         program.append(['split', start, len(program) + 1])
 
 
-class Regexp(object):
+class Regexp:
     """A compiled expression; ``search(text)`` is Go's MatchString."""
 
-    def __init__(self, expr):
+    def __init__(self, expr: str) -> None:
         self.expr = expr
-        self.program = []
+        # The instructions: ('class', ranges), ('assert', kind), ['split', pc, pc], ['jump', pc], ('match',).
+        self.program: list[Any] = []
         _emit(_Parser(expr).parse(), self.program)
         self.program.append(('match',))
 
-    def _assertion_holds(self, kind, text, index):
+    def _assertion_holds(self, kind: str, text: str, index: int) -> bool:
         if kind == 'begin':
             return index == 0
         if kind == 'end':
@@ -341,7 +348,7 @@ class Regexp(object):
         after = index < len(text) and _is_word(text[index])
         return (before != after) == (kind == 'word')
 
-    def _add(self, states, seen, pc, text, index):
+    def _add(self, states: list[int], seen: set[int], pc: int, text: str, index: int) -> None:
         stack = [pc]
         while stack:
             pc = stack.pop()
@@ -359,9 +366,10 @@ class Regexp(object):
             else:
                 states.append(pc)
 
-    def search(self, text):
+    def search(self, text: str) -> bool:
         """Whether the expression matches somewhere in ``text``."""
-        states, seen = [], set()
+        states: list[int] = []
+        seen: set[int] = set()
         for index in range(len(text) + 1):
             self._add(states, seen, 0, text, index)
             if any(self.program[pc][0] == 'match' for pc in states):
@@ -369,7 +377,8 @@ class Regexp(object):
             if index == len(text):
                 return False
             code = code_point(text[index])
-            following, seen = [], set()
+            following: list[int] = []
+            seen = set()
             for pc in states:
                 op = self.program[pc]
                 if op[0] == 'class' and any(low <= code <= high for low, high in op[1]):
@@ -378,17 +387,17 @@ class Regexp(object):
         return False  # not reached
 
 
-def code_point(char):
+def code_point(char: str) -> int:
     code = ord(char)
     # A lone surrogate stands for an undecodable byte (surrogateescape); Go reads that as U+FFFD.
     return 0xFFFD if 0xD800 <= code <= 0xDFFF else code
 
 
-def _is_word(char):
+def _is_word(char: str) -> bool:
     code = ord(char)
     return any(low <= code <= high for low, high in _WORD)
 
 
-def compile_regexp(expr):
+def compile_regexp(expr: str) -> Regexp:
     """The Regexp of Go's ``expr``; raises RegexpError where regexp.Compile fails (Unsupported: see above)."""
     return Regexp(expr)

@@ -24,6 +24,7 @@ import os
 import signal
 import threading
 import time
+from typing import Callable, Mapping
 
 HEARTBEAT_ENV = 'KILN_KANIKO_HEARTBEAT'
 STALE_AFTER = 60
@@ -32,14 +33,14 @@ CHECK_EVERY = 1
 STOP = 'stop'
 
 
-def _mtime(path):
+def _mtime(path: str) -> float | None:
     try:
         return os.stat(path).st_mtime
     except OSError:
         return None
 
 
-def _says_stop(path):
+def _says_stop(path: str) -> bool:
     try:
         with open(path, 'rb') as handle:
             return handle.read(len(STOP)) == STOP.encode()
@@ -47,11 +48,11 @@ def _says_stop(path):
         return False
 
 
-def _interrupt():
+def _interrupt() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-class Watchdog(object):
+class Watchdog:
     """Sends ``interrupt()`` once the file at ``path`` says STOP, or has not been touched for ``stale_after``
     seconds.
 
@@ -60,8 +61,9 @@ class Watchdog(object):
     counts.
     """
 
-    def __init__(self, path, stale_after=STALE_AFTER, check_every=CHECK_EVERY, clock=time.time, mtime=_mtime,
-                 interrupt=_interrupt, says_stop=_says_stop):
+    def __init__(self, path: str, stale_after: float = STALE_AFTER, check_every: float = CHECK_EVERY,
+                 clock: Callable[[], float] = time.time, mtime: Callable[[str], float | None] = _mtime,
+                 interrupt: Callable[[], None] = _interrupt, says_stop: Callable[[str], bool] = _says_stop) -> None:
         self.path = path
         self.stale_after = stale_after
         self.check_every = check_every
@@ -71,11 +73,11 @@ class Watchdog(object):
         self.says_stop = says_stop
         self.fired = False
         self.stopped = False
-        self.last_beat = None
+        self.last_beat: float | None = None
         self._stop = threading.Event()
-        self._thread = None
+        self._thread: threading.Thread | None = None
 
-    def check(self):
+    def check(self) -> bool:
         """Look at the file once; interrupt and return True when it says STOP or went stale."""
         beat = self.mtime(self.path)
         if beat is not None:
@@ -92,29 +94,29 @@ class Watchdog(object):
             return True
         return False
 
-    def _run(self):
+    def _run(self) -> None:
         while not self._stop.wait(self.check_every):
             if self.check():
                 return
 
-    def start(self):
+    def start(self) -> Watchdog:
         self.check()
         self._thread = threading.Thread(target=self._run, name='kiln-heartbeat', daemon=True)
         self._thread.start()
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         self._stop.set()
 
     @property
-    def message(self):
+    def message(self) -> str:
         if self.stopped:
             return 'Build interrupted: the play that started it ended (cancelled, interrupted or killed)'
         return ('Build interrupted: nothing has polled it for {0} s (ansible-playbook was stopped, or lost its '
                 'connection to this host)'.format(self.stale_after))
 
 
-def from_environment(environ=None):
+def from_environment(environ: Mapping[str, str] | None = None) -> Watchdog | None:
     """A started Watchdog for the file named in HEARTBEAT_ENV, or None."""
     path = (os.environ if environ is None else environ).get(HEARTBEAT_ENV)
     return Watchdog(path).start() if path else None

@@ -20,39 +20,39 @@ _ITEM_SOURCE = re.compile(r'^builds\[(?P<index>\d+)\] (?:[a-z0-9]+/[a-z0-9_/]+ )
 _PLATFORM_SOURCE = re.compile(r'^(?:builds\[\d+\] )?(?P<platform>[a-z0-9]+/[a-z0-9_/]+) \S+$')
 
 
-def header(source):
+def header(source: str) -> str:
     """The line that starts a run of lines from ``source``."""
     return '==> {0} <=='.format(source)
 
 
-def item_prefix(index):
+def item_prefix(index: int) -> str:
     """What goes before the container name in the sources of item ``index`` of builds."""
     return 'builds[{0}] '.format(index)
 
 
-def platform_prefix(platform):
+def platform_prefix(platform: str) -> str:
     """What goes before the container name in the sources of one platform's build."""
     return '{0} '.format(platform)
 
 
-def parse_platform(source):
+def parse_platform(source: str | None) -> str | None:
     """The platform a source names, or None."""
     match = _PLATFORM_SOURCE.match(source or '')
     return match.group('platform') if match else None
 
 
-def parse_header(line):
+def parse_header(line: str) -> str | None:
     """The source a header line names, or None when ``line`` is not a header."""
     match = _HEADER.match(line)
     return match.group('name') if match else None
 
 
-def parse_item(source):
+def parse_item(source: str | None) -> tuple[int, str] | None:
     """(index, container) of an item's source, or None for a single build's."""
     match = _ITEM_SOURCE.match(source or '')
     return (int(match.group('index')), match.group('container')) if match else None
 
 
-def clean_text(text):
+def clean_text(text: str | None) -> str:
     """Drop terminal colour codes (Kaniko colours its log) and trailing white space."""
     return ESCAPES.sub('', text or '').rstrip()

@@ -8,25 +8,31 @@ from __future__ import annotations
 
 import signal
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any, Callable, Iterable, Iterator, Optional, Union
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class _Held(object):
+# What signal.signal() takes and returns: a function of (signum, frame), SIG_IGN, SIG_DFL, or None.
+_Handler = Union[Callable[[int, Optional[FrameType]], Any], int, signal.Handlers, None]
+
+
+class _Held:
     """Signals that arrived while held_signals() was in force, to be raised when it ends."""
 
     depth = 0
-    pending = None
+    pending: int | None = None
 
 
-def interrupted(signum):
+def interrupted(signum: int) -> BuildInterrupted:
     return BuildInterrupted('Build interrupted by {0}'.format(signal.Signals(signum).name))
 
 
 @contextmanager
-def held_signals():
+def held_signals() -> Iterator[None]:
     """Under raise_on_signals(), hold the interruption until the block is done.
 
     For requests whose answer must not be lost, such as the one that creates the pod: interrupted
@@ -45,8 +51,8 @@ def held_signals():
 
 
 @contextmanager
-def _handlers(handler, signals):
-    previous = {}
+def _handlers(handler: _Handler, signals: Iterable[int]) -> Iterator[None]:
+    previous: dict[int, _Handler] = {}
     for signum in signals:
         try:
             previous[signum] = signal.signal(signum, handler)
@@ -60,16 +66,16 @@ def _handlers(handler, signals):
 
 
 @contextmanager
-def ignored_signals(signals=SIGNALS):
+def ignored_signals(signals: Iterable[int] = SIGNALS) -> Iterator[None]:
     """Ignore SIGINT and SIGTERM while the block runs: a second Ctrl-C must not cut a cleanup short."""
     with _handlers(signal.SIG_IGN, signals):
         yield
 
 
 @contextmanager
-def raise_on_signals(signals=SIGNALS):
+def raise_on_signals(signals: Iterable[int] = SIGNALS) -> Iterator[None]:
     """Turn SIGINT and SIGTERM into BuildInterrupted while the block runs (later, inside held_signals())."""
-    def handler(signum, _frame):
+    def handler(signum: int, _frame: FrameType | None) -> None:
         if _Held.depth:
             _Held.pending = _Held.pending or signum
             return

@@ -23,9 +23,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple, cast
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BUILD_KEY_LABEL, REVISION_LABEL
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import (
+    BUILD_KEY_LABEL,
+    REVISION_LABEL,
+    BuildSpec,
+    GitSource,
+)
 
 # Part of the hashed document: a change of what goes into the key changes every key.
 KEY_FORMAT = 1
@@ -36,12 +41,13 @@ FORCED = 'forced'
 UNAVAILABLE = 'unavailable'
 
 
-def build_key(spec, commit):
+def build_key(spec: BuildSpec, commit: str | None) -> str:
     """The build key of ``spec`` at ``commit`` (None for a local context): 'sha256:' and 64 hex digits."""
+    source: dict[str, Any]
     if spec.local:
-        source = {'context': 'sha256:' + spec.local.sha256}
+        source = {'context': 'sha256:' + cast(str, spec.local.sha256)}  # packed before the key is made
     else:
-        source = {'commit': commit, 'submodules': spec.git.submodules}
+        source = {'commit': commit, 'submodules': cast(GitSource, spec.git).submodules}
     material = dict(source, **{
         'format': KEY_FORMAT,
         'context_sub_path': spec.context_sub_path,
@@ -59,7 +65,7 @@ def build_key(spec, commit):
     return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
-def with_identity(spec, commit, key):
+def with_identity(spec: BuildSpec, commit: str | None, key: str) -> BuildSpec:
     """``spec`` that builds exactly ``commit`` and labels the image with the key and the revision.
 
     A revision label the user set is kept. A local context has no commit: only the key is added.
@@ -68,9 +74,9 @@ def with_identity(spec, commit, key):
     labels[BUILD_KEY_LABEL] = key
     if spec.local:
         return dataclasses.replace(spec, labels=tuple(sorted(labels.items())))
-    labels.setdefault(REVISION_LABEL, commit)
+    labels.setdefault(REVISION_LABEL, cast(str, commit))  # a git source's
     return dataclasses.replace(spec, labels=tuple(sorted(labels.items())),
-                               git=dataclasses.replace(spec.git, commit=commit))
+                               git=dataclasses.replace(cast(GitSource, spec.git), commit=commit))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +85,7 @@ class Existing:
 
     destination: str
     repository: str
-    labels: Optional[dict] = None
+    labels: Optional[Dict[str, str]] = None
     digest: Optional[str] = None
 
 
@@ -94,21 +100,21 @@ class Decision:
     digest: Optional[str] = None
     images: Tuple[str, ...] = ()
     # What tarball.dest holds, when it holds this very build: path, size, sha256.
-    tarball: Optional[dict] = None
+    tarball: Optional[Dict[str, Any]] = None
 
     @property
-    def skip(self):
+    def skip(self) -> bool:
         return self.check == FOUND
 
 
-def source_text(spec, commit):
+def source_text(spec: BuildSpec, commit: str | None) -> str:
     """What a build is made from, for messages: 'commit <sha>', or 'context sha256:<12 digits>'."""
     if spec.local:
-        return 'context sha256:{0}'.format(spec.local.sha256[:12])
+        return 'context sha256:{0}'.format(cast(str, spec.local.sha256)[:12])
     return 'commit {0}'.format(commit)
 
 
-def decide(key, commit, existing, source=None):
+def decide(key: str, commit: str | None, existing: Sequence[Existing], source: str | None = None) -> Decision:
     """Skip when every destination holds an image labelled with ``key``; else say which does not.
 
     ``source`` says what the build is made from (source_text), by default the commit.
@@ -133,7 +139,8 @@ def decide(key, commit, existing, source=None):
         names, 'holds' if len(existing) == 1 else 'hold', source), commit, key, first.digest, images)
 
 
-def decide_tarball(key, commit, held, dest, source):
+def decide_tarball(key: str, commit: str | None, held: tuple[dict[str, str] | None, int, str] | None, dest: str,
+                   source: str) -> Decision:
     """Skip when tarball.dest holds an image labelled with ``key``; ``held`` is tarball.read()'s answer or None."""
     if held is None:
         return Decision(MISSING, 'tarball.dest {0} does not exist yet'.format(dest), commit, key)

@@ -21,6 +21,10 @@ import shlex
 import shutil
 import tempfile
 import threading
+from typing import Callable, Dict, List, Mapping, Optional, Tuple, Union
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import GitSource
 
 FULL_COMMIT_RE = re.compile(r'^(?:[0-9a-f]{40}|[0-9a-f]{64})$')
 _ABBREVIATED_RE = re.compile(r'^[0-9a-f]{7,63}$')
@@ -33,7 +37,15 @@ class Unresolved(Exception):
     """git.version could not be resolved to a commit here; the message says why."""
 
 
-def parse_ls_remote(text):
+# What RemoteResolver asks once: (git.repo, namespace, git.secret, git.version).
+_Question = Tuple[GitRemote, str, Optional[str], str]
+# run_command(args, environ_update) -> (rc, stdout, stderr), as AnsibleModule.run_command.
+RunCommand = Callable[[List[str], Dict[str, str]], Tuple[int, str, str]]
+# read_secret(namespace, name) -> the Secret's decoded data, or None when it may not be read.
+ReadSecret = Callable[[str, str], Optional[Dict[str, str]]]
+
+
+def parse_ls_remote(text: str | None) -> dict[str, str]:
     """{ref: sha} from ``git ls-remote`` output; peeled tags appear as ``refs/tags/x^{}``."""
     refs = {}
     for line in (text or '').splitlines():
@@ -43,7 +55,7 @@ def parse_ls_remote(text):
     return refs
 
 
-def pick_commit(refs, version):
+def pick_commit(refs: Mapping[str, str], version: str) -> str | None:
     """The commit ``version`` names among ``refs``, as ``git fetch`` would pick it, or None."""
     for rule in REF_RULES:
         name = rule.format(version)
@@ -52,11 +64,11 @@ def pick_commit(refs, version):
     return None
 
 
-def _text(data, key):
+def _text(data: Mapping[str, str], key: str) -> str:
     return (data.get(key) or '').rstrip('\r\n')
 
 
-class RemoteResolver(object):
+class RemoteResolver:
     """Resolves GitSource versions, remembering each answer for the run.
 
     ``run_command(args, environ_update)`` returns (rc, stdout, stderr) (AnsibleModule.run_command);
@@ -64,17 +76,19 @@ class RemoteResolver(object):
     decoded data (dict) or None when it may not be read.
     """
 
-    def __init__(self, run_command, git, read_secret, timeout_command=None, timeout=TIMEOUT_SECONDS):
+    def __init__(self, run_command: RunCommand, git: str | None, read_secret: ReadSecret,
+                 timeout_command: str | None = None, timeout: int = TIMEOUT_SECONDS) -> None:
         self._run = run_command
         self._git = git
         self._read_secret = read_secret
         self._timeout_command = timeout_command
         self._timeout = timeout
-        self._answers = {}
+        self._answers: dict[_Question, Union[dict[str, str], Unresolved]] = {}
         self._lock = threading.Lock()
-        self._locks = {}  # one per question, so that builds prepared side by side ask once
+        # One lock per question, so that builds prepared side by side ask once.
+        self._locks: dict[_Question, threading.Lock] = {}
 
-    def resolve(self, namespace, source):
+    def resolve(self, namespace: str, source: GitSource) -> str:
         """The commit of ``source`` (a GitSource); raises Unresolved."""
         version = source.version
         if FULL_COMMIT_RE.match(version):
@@ -99,15 +113,16 @@ class RemoteResolver(object):
                              'give the full SHA'.format(version))
         raise Unresolved("{0} has no branch or tag '{1}'".format(source.repo.url, version))
 
-    def _ls_remote(self, namespace, source):
+    def _ls_remote(self, namespace: str, source: GitSource) -> dict[str, str]:
         if not self._git:
             raise Unresolved('git is not installed on the host that runs the module')
         remote = source.repo
-        data = {}
+        data: dict[str, str] = {}
         if source.secret:
-            data = self._read_secret(namespace, source.secret)
-            if data is None:
+            secret = self._read_secret(namespace, source.secret)
+            if secret is None:
                 raise Unresolved("Secret '{0}' (git.secret) may not be read from here".format(source.secret))
+            data = secret
         elif remote.transport == 'ssh':
             raise Unresolved('an SSH git.repo needs git.secret')
 
@@ -151,7 +166,7 @@ class RemoteResolver(object):
         return parse_ls_remote(out)
 
     @staticmethod
-    def _write(directory, name, text):
+    def _write(directory: str, name: str, text: str) -> str:
         path = os.path.join(directory, name)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, 'w') as handle:

@@ -19,12 +19,19 @@ import os
 import shutil
 import tempfile
 import threading
+from typing import Callable, Hashable, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import Existing
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import ReadSecret
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, RegistryCA
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError, RegistryUnreachable
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import DOCKER_HUB, DOCKER_HUB_ALIASES
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
+    DOCKER_HUB,
+    DOCKER_HUB_ALIASES,
+    ImageReference,
+)
 
 TIMEOUT_SECONDS = 10
 _DOCKER_CONFIG_KEYS = ('.dockerconfigjson', 'config.json')
@@ -34,13 +41,17 @@ class LookupUnavailable(Exception):
     """The registry could not be asked; the message says why."""
 
 
-def _server_host(server):
+# read_ca(namespace, ca): the PEM text of a RegistryCA, or None when it may not be read.
+ReadCA = Callable[[str, RegistryCA], Optional[str]]
+
+
+def _server_host(server: str) -> str:
     """The host[:port] of a docker config ``auths`` key (``https://index.docker.io/v1/``, ``ghcr.io``)."""
     text = server.split('://', 1)[-1].split('/', 1)[0].lower()
     return DOCKER_HUB if text in DOCKER_HUB_ALIASES else text
 
 
-def docker_config_credentials(text, registry):
+def docker_config_credentials(text: str, registry: str) -> tuple[str, str] | None:
     """(username, password) for ``registry`` from a docker config.json, or None."""
     try:
         auths = json.loads(text).get('auths') or {}
@@ -61,22 +72,24 @@ def docker_config_credentials(text, registry):
     return None
 
 
-class RegistryLookup(object):
+class RegistryLookup:
     """``read_secret(namespace, name)`` returns a Secret's decoded data or None when it may not be read;
     ``read_ca(namespace, ca)`` the PEM text of a RegistryCA (registry_ca) or None when it may not be read."""
 
-    def __init__(self, read_secret, read_ca=None, client_class=RegistryClient, timeout=TIMEOUT_SECONDS):
+    def __init__(self, read_secret: ReadSecret, read_ca: ReadCA | None = None,
+                 client_class: Callable[..., RegistryClient] = RegistryClient,
+                 timeout: float = TIMEOUT_SECONDS) -> None:
         self._read_secret = read_secret
         self._read_ca = read_ca
         self._client_class = client_class
         self._timeout = timeout
-        self._clients = {}
-        self._failures = {}
-        self._ca_dir = None
-        self._ca_files = {}
+        self._clients: dict[Hashable, RegistryClient] = {}
+        self._failures: dict[Hashable, str] = {}
+        self._ca_dir: str | None = None
+        self._ca_files: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def _credentials(self, spec, registry):
+    def _credentials(self, spec: BuildSpec, registry: str) -> tuple[str, str] | None:
         for credential in spec.registry_auth:
             if _server_host(credential.server) == _server_host(registry):
                 return credential.username, credential.password
@@ -87,7 +100,7 @@ class RegistryLookup(object):
                     return docker_config_credentials(data[key], registry)
         return None
 
-    def _ca_path(self, spec, registry):
+    def _ca_path(self, spec: BuildSpec, registry: str) -> str | None:
         """The file of the CA that registry_ca gives for ``registry``, or None when it gives none."""
         for index, ca in enumerate(spec.registry_ca):
             if ca.registry.lower() != registry.lower():
@@ -107,7 +120,7 @@ class RegistryLookup(object):
                 return self._ca_files[text]
         return None
 
-    def close(self):
+    def close(self) -> None:
         """Remove the CA files."""
         with self._lock:
             if self._ca_dir is not None:
@@ -116,7 +129,7 @@ class RegistryLookup(object):
             self._ca_files = {}
             self._clients = {}
 
-    def _client(self, spec, ref):
+    def _client(self, spec: BuildSpec, ref: ImageReference) -> tuple[Hashable, RegistryClient]:
         plain_http = spec.insecure or ref.domain in spec.insecure_registries
         ca_path = None if plain_http or spec.skip_tls_verify else self._ca_path(spec, ref.domain)
         credentials = self._credentials(spec, ref.domain) or (None, None)
@@ -127,12 +140,12 @@ class RegistryLookup(object):
                 username=credentials[0], password=credentials[1], timeout=self._timeout)
         return key, self._clients[key]
 
-    def client(self, spec, ref):
+    def client(self, spec: BuildSpec, ref: ImageReference) -> RegistryClient:
         """The RegistryClient for ``ref``'s registry, with the credentials and the trust ``spec`` pushes with;
         raises LookupUnavailable when its CA cannot be read."""
         return self._client(spec, ref)[1]
 
-    def existing(self, spec, destination, ref):
+    def existing(self, spec: BuildSpec, destination: str, ref: ImageReference) -> Existing:
         """What ``destination`` (as the user wrote it; ``ref`` its ImageReference) holds, as an Existing.
 
         Raises LookupUnavailable.
@@ -162,4 +175,4 @@ class RegistryLookup(object):
             why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
             if isinstance(exc, RegistryUnreachable):
                 self._failures[key] = why
-            raise LookupUnavailable(why)
+            raise LookupUnavailable(why) from exc

@@ -9,6 +9,8 @@ action reads the default timeout from it. validate-modules checks it against the
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.args import auth_argument_spec
 
 EXECUTOR_IMAGE = 'ghcr.io/osscontainertools/kaniko:v1.26.3'
@@ -18,7 +20,7 @@ COSIGN_IMAGE = 'ghcr.io/sigstore/cosign/cosign:v2.6.5-dev'
 SYFT_IMAGE = 'docker.io/anchore/syft:v1.57.2-debug'
 
 
-def _pod_options():
+def _pod_options() -> dict[str, Any]:
     """The suboptions of pod: where and how the build pod runs."""
     return dict(
         labels=dict(type='dict'),
@@ -46,7 +48,7 @@ def _pod_options():
     )
 
 
-def _credential_options():
+def _credential_options() -> dict[str, Any]:
     """registry_auth and registry_ca: the credentials and CAs of the registries; build_secrets: the keys of
     Secrets that RUN --mount=type=secret reads. build_secrets holds names only (the values stay in the
     cluster), hence no_log=False."""
@@ -70,7 +72,7 @@ def _credential_options():
     )
 
 
-def _source_options():
+def _source_options() -> dict[str, Any]:
     """Where the build context comes from: a git repository or a directory of the module's host."""
     return dict(
         git=dict(type='dict', options=dict(
@@ -89,7 +91,7 @@ def _source_options():
     )
 
 
-def _supply_options():
+def _supply_options() -> dict[str, Any]:
     """What is added to the pushed image: its signature and its SBOM."""
     return dict(
         sign=dict(type='dict', options=dict(
@@ -102,7 +104,7 @@ def _supply_options():
     )
 
 
-def build_options():
+def build_options() -> dict[str, Any]:
     """The options of one build: the module's own options, which the items of builds take too."""
     return dict(
         namespace=dict(type='str', required=True),
@@ -147,7 +149,7 @@ def build_options():
     )
 
 
-def argument_spec():
+def argument_spec() -> dict[str, Any]:
     spec = auth_argument_spec()
     spec.update(build_options())
     spec.update(
@@ -162,7 +164,7 @@ MUTUALLY_EXCLUSIVE = [('registry_secret', 'registry_auth'), ('git', 'local_conte
 REQUIRED_ONE_OF = [('git', 'local_context', 'builds')]
 
 
-def default(*path):
+def default(*path: str) -> Any:
     """The default of one of build_options(), as the argument spec says: default('timeout'), or of a
     suboption: default('local_context', 'max_size')."""
     spec = {'options': build_options()}

@@ -11,6 +11,8 @@ the container. Options with the same name have the same meaning and the same def
 
 from __future__ import annotations
 
+from typing import Any
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import build
 
 # build's options that container_build takes as they are.
@@ -25,7 +27,7 @@ SHARED = ('name', 'local_context', 'context_sub_path', 'dockerfile', 'destinatio
 DEFAULT_NETWORK = 'slirp4netns'
 
 
-def argument_spec():
+def argument_spec() -> dict[str, Any]:
     shared = build.build_options()
     spec = dict((name, shared[name]) for name in SHARED)
     git = dict(shared['git'])

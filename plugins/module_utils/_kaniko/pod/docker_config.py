@@ -12,10 +12,12 @@ from __future__ import annotations
 import base64
 import json
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 
-def docker_config(spec):
+
+def docker_config(spec: BuildSpec) -> str:
     """The docker config.json (text) that holds spec.registry_auth."""
-    auths = {}
+    auths: dict[str, dict[str, str]] = {}
     for credential in spec.registry_auth:
         pair = '{0}:{1}'.format(credential.username, credential.password)
         auths[credential.server] = {'auth': base64.b64encode(pair.encode('utf-8')).decode('ascii')}

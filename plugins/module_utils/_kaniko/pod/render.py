@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import posixpath
+from typing import Any, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.docker_config import docker_config
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_secrets
@@ -49,6 +50,11 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model imp
     OUT_DIR,
     SOURCE_DIR,
     WORKSPACE,
+    BuildSpec,
+    GitSource,
+    LocalContext,
+    RegistryCA,
+    Tarball,
     partial_name,
 )
 
@@ -98,48 +104,49 @@ ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
 RUN_LABEL = 'kiln.kaniko/run'
 
 
-def _sh(script, *args):
+def _sh(script: str, *args: object) -> list[str]:
     return ['/bin/sh', '-c', script, 'kiln'] + [str(arg) for arg in args]
 
 
-def init_container_name(spec):
+def init_container_name(spec: BuildSpec) -> str:
     """The init container of the pod: clone (git) or receive (a local context)."""
     return RECEIVE if spec.local else CLONE
 
 
-def log_containers(spec):
+def log_containers(spec: BuildSpec) -> tuple[str, ...]:
     """The containers whose logs the build follows, in the order they run."""
     if spec.supply_only is not None:
         return steps.steps(spec)
     return (init_container_name(spec), KANIKO) + (steps.steps(spec) if steps.wanted(spec) else ())
 
 
-def receive_command(spec, size):
+def receive_command(spec: BuildSpec, size: int) -> list[str]:
     """The exec in the receive container that unpacks ``size`` bytes of tar from stdin into the context directory."""
     return _sh(RECEIVE_EXEC, spec.context_dir, size, RECEIVED)
 
 
-def fetch_command(spec):
+def fetch_command(spec: BuildSpec) -> list[str]:
     """The exec in the export container that writes the tarball's size to stderr and its bytes to stdout."""
-    return _sh(FETCH_EXEC, spec.tarball.tar_path)
+    return _sh(FETCH_EXEC, cast(Tarball, spec.tarball).tar_path)
 
 
-def keep_command(spec):
+def keep_command(spec: BuildSpec) -> list[str]:
     """The exec in the export container that checks the tarball on the claim and gives it its name."""
-    return _sh(KEEP_EXEC, OUT_DIR, partial_name(spec.tarball.path), posixpath.basename(spec.tarball.path))
+    path = cast(str, cast(Tarball, spec.tarball).path)  # a tarball on a claim has its path there
+    return _sh(KEEP_EXEC, OUT_DIR, partial_name(path), posixpath.basename(path))
 
 
-def discard_command(spec):
+def discard_command(spec: BuildSpec) -> list[str]:
     """The exec in the export container that removes what Kaniko may have left of the tarball."""
-    return _sh(DISCARD_EXEC, spec.tarball.tar_path)
+    return _sh(DISCARD_EXEC, cast(Tarball, spec.tarball).tar_path)
 
 
-def release_command():
+def release_command() -> list[str]:
     """The exec that lets the export container end (so that a kept pod ends too)."""
     return _sh(RELEASE_EXEC, RELEASED)
 
 
-def pod_labels(spec, run_id=None):
+def pod_labels(spec: BuildSpec, run_id: str | None = None) -> dict[str, str]:
     labels = dict(spec.pod.labels)
     labels['app.kubernetes.io/managed-by'] = MANAGED_BY
     labels['app.kubernetes.io/name'] = APP_NAME
@@ -148,12 +155,12 @@ def pod_labels(spec, run_id=None):
     return labels
 
 
-def run_selector(run_id):
+def run_selector(run_id: str) -> str:
     """The label selector of the pods and Secrets of one run."""
     return '{0}={1}'.format(RUN_LABEL, run_id)
 
 
-def kaniko_args(spec):
+def kaniko_args(spec: BuildSpec) -> list[str]:
     """The executor's command line, in a fixed order."""
     args = [
         '--context=dir://' + spec.context_dir,
@@ -191,14 +198,14 @@ def kaniko_args(spec):
     return args
 
 
-def registry_ca_path(index):
+def registry_ca_path(index: int) -> str:
     """Where the CA of registry_ca[index] is in the kaniko container."""
     return '{0}/{1}/{2}'.format(REGISTRY_CA_DIR, index, REGISTRY_CA_FILE)
 
 
-def _registry_ca_volume(index, ca):
+def _registry_ca_volume(index: int, ca: RegistryCA) -> dict[str, Any]:
     # A CA certificate is public: readable by all (0444), like the system's CAs; read-only all the same.
-    source = {'items': [{'key': ca.key, 'path': REGISTRY_CA_FILE}], 'defaultMode': 0o444}
+    source: dict[str, Any] = {'items': [{'key': ca.key, 'path': REGISTRY_CA_FILE}], 'defaultMode': 0o444}
     if ca.kind == 'Secret':
         source['secretName'] = ca.name
         return {'name': 'registry-ca-{0}'.format(index), 'secret': source}
@@ -206,7 +213,7 @@ def _registry_ca_volume(index, ca):
     return {'name': 'registry-ca-{0}'.format(index), 'configMap': source}
 
 
-def _resources(spec):
+def _resources(spec: BuildSpec) -> dict[str, dict[str, str]]:
     resources = {}
     if spec.pod.requests:
         resources['requests'] = dict(spec.pod.requests)
@@ -215,40 +222,41 @@ def _resources(spec):
     return resources
 
 
-def _clone_container(spec):
-    remote = spec.git.repo
+def _clone_container(spec: BuildSpec) -> dict[str, Any]:
+    git = cast(GitSource, spec.git)  # the source when local_context is not
+    remote = git.repo
     env = [
         {'name': 'HOME', 'value': GIT_HOME},
         {'name': 'GIT_TERMINAL_PROMPT', 'value': '0'},
         {'name': 'KILN_SRC', 'value': SOURCE_DIR},
         {'name': 'KILN_GIT_REPO', 'value': remote.url},
-        {'name': 'KILN_GIT_VERSION', 'value': spec.git.version},
-        {'name': 'KILN_GIT_DEPTH', 'value': str(spec.git.depth)},
-        {'name': 'KILN_GIT_SUBMODULES', 'value': 'true' if spec.git.submodules else 'false'},
+        {'name': 'KILN_GIT_VERSION', 'value': git.version},
+        {'name': 'KILN_GIT_DEPTH', 'value': str(git.depth)},
+        {'name': 'KILN_GIT_SUBMODULES', 'value': 'true' if git.submodules else 'false'},
         # The script knows SSH and the rest (https, http, git), which it calls http.
         {'name': 'KILN_GIT_TRANSPORT', 'value': 'ssh' if remote.transport == 'ssh' else 'http'},
-        {'name': 'KILN_GIT_SECRET', 'value': spec.git.secret or ''},
+        {'name': 'KILN_GIT_SECRET', 'value': git.secret or ''},
     ]
-    if spec.git.commit:
-        env.append({'name': 'KILN_GIT_COMMIT', 'value': spec.git.commit})
-    mounts = [
+    if git.commit:
+        env.append({'name': 'KILN_GIT_COMMIT', 'value': git.commit})
+    mounts: list[dict[str, Any]] = [
         {'name': 'workspace', 'mountPath': WORKSPACE},
         {'name': 'git-home', 'mountPath': GIT_HOME},
     ]
-    if spec.git.secret:
+    if git.secret:
         mounts.append({'name': 'git-secret', 'mountPath': GIT_SECRET_DIR, 'readOnly': True})
     container = _init_container(spec, CLONE, CLONE_SCRIPT, mounts)
     container['env'] = env
     return container
 
 
-def _receive_container(spec):
+def _receive_container(spec: BuildSpec) -> dict[str, Any]:
     return _init_container(spec, RECEIVE, RECEIVE_SCRIPT, [{'name': 'workspace', 'mountPath': WORKSPACE}])
 
 
-def _init_container(spec, name, script, mounts):
+def _init_container(spec: BuildSpec, name: str, script: str, mounts: list[dict[str, Any]]) -> dict[str, Any]:
     """An init container of git_image running ``script`` as a user without privileges, in the workspace."""
-    container = {
+    container: dict[str, Any] = {
         'name': name,
         'image': spec.git_image,
         'imagePullPolicy': spec.image_pull_policy,
@@ -271,15 +279,16 @@ def _init_container(spec, name, script, mounts):
     return container
 
 
-def _out_mount(spec):
+def _out_mount(spec: BuildSpec) -> dict[str, str]:
+    tarball = cast(Tarball, spec.tarball)
     mount = {'name': 'out', 'mountPath': OUT_DIR}
-    folder = posixpath.dirname(spec.tarball.path) if spec.tarball.pvc else ''
+    folder = posixpath.dirname(cast(str, tarball.path)) if tarball.pvc else ''
     if folder:
         mount['subPath'] = folder  # the kubelet makes the folder on the claim when it is missing
     return mount
 
 
-def _export_container(spec):
+def _export_container(spec: BuildSpec) -> dict[str, Any]:
     # Root without any capability: it owns what Kaniko (root) wrote, so it can read and rename the
     # tarball on a claim whatever its volume plugin does with fsGroup, and nothing more.
     return {
@@ -299,8 +308,8 @@ def _export_container(spec):
     }
 
 
-def _kaniko_container(spec, registry_secret):
-    mounts = [{'name': 'workspace', 'mountPath': WORKSPACE}]
+def _kaniko_container(spec: BuildSpec, registry_secret: str | None) -> dict[str, Any]:
+    mounts: list[dict[str, Any]] = [{'name': 'workspace', 'mountPath': WORKSPACE}]
     if spec.tarball:
         mounts.append(_out_mount(spec))
     if registry_secret:
@@ -308,7 +317,7 @@ def _kaniko_container(spec, registry_secret):
     mounts.extend({'name': 'registry-ca-{0}'.format(index), 'mountPath': posixpath.dirname(registry_ca_path(index)),
                    'readOnly': True} for index in range(len(spec.registry_ca)))
     mounts.extend(build_secrets.mounts(spec))  # the kaniko container only: the init containers never see them
-    container = {
+    container: dict[str, Any] = {
         'name': KANIKO,
         'image': spec.executor_image,
         'imagePullPolicy': spec.image_pull_policy,
@@ -327,23 +336,24 @@ def _kaniko_container(spec, registry_secret):
     return container
 
 
-def _source_volumes(spec, annotations):
+def _source_volumes(spec: BuildSpec, annotations: dict[str, str]) -> list[dict[str, Any]]:
     """The volumes of the source (and its annotations, into ``annotations``)."""
-    volumes = [{'name': 'workspace', 'emptyDir': {}}]
+    volumes: list[dict[str, Any]] = [{'name': 'workspace', 'emptyDir': {}}]
+    local = cast(LocalContext, spec.local)  # the source when git is not
     if spec.git:
         annotations[ANNOTATION_GIT_REPO] = spec.git.repo.url
         annotations[ANNOTATION_GIT_VERSION] = spec.git.version
         # The clone's HOME holds the copy of the SSH key (ssh wants it 0600, which a Secret volume
         # readable by fsGroup is not): in memory, so that it is never written to the node's disk.
         volumes.append({'name': 'git-home', 'emptyDir': {'medium': 'Memory', 'sizeLimit': GIT_HOME_SIZE}})
-    elif spec.local.sha256:
-        annotations[ANNOTATION_CONTEXT] = spec.local.sha256
+    elif local.sha256:
+        annotations[ANNOTATION_CONTEXT] = local.sha256
     if spec.git and spec.git.secret:
         volumes.append({'name': 'git-secret', 'secret': {'secretName': spec.git.secret, 'defaultMode': 0o440}})
     return volumes
 
 
-def _placement(spec, pod_spec):
+def _placement(spec: BuildSpec, pod_spec: dict[str, Any]) -> None:
     """The pod options that say where and as whom the pod runs, into ``pod_spec``."""
     if spec.pod.service_account:
         pod_spec['serviceAccountName'] = spec.pod.service_account
@@ -359,7 +369,8 @@ def _placement(spec, pod_spec):
         pod_spec['priorityClassName'] = spec.pod.priority_class
 
 
-def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON, run_id=None):
+def render_pod(spec: BuildSpec, auth_secret_name: str | None = None, registry_secret_key: str = DOCKERCONFIGJSON,
+               run_id: str | None = None) -> dict[str, Any]:
     """Return the build pod manifest (v1 Pod) for ``spec``.
 
     ``auth_secret_name`` is the Secret created from registry_auth; otherwise
@@ -389,7 +400,7 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     volumes.extend(_registry_ca_volume(index, ca) for index, ca in enumerate(spec.registry_ca))
     volumes.extend(build_secrets.volumes(spec))
 
-    pod_spec = {
+    pod_spec: dict[str, Any] = {
         'restartPolicy': 'Never',
         'automountServiceAccountToken': False,
         'enableServiceLinks': False,
@@ -417,11 +428,11 @@ def render_pod(spec, auth_secret_name=None, registry_secret_key=DOCKERCONFIGJSON
     }
 
 
-def _b64(text):
+def _b64(text: str) -> str:
     return base64.b64encode(text.encode('utf-8')).decode('ascii')
 
 
-def render_auth_secret(spec, run_id=None):
+def render_auth_secret(spec: BuildSpec, run_id: str | None = None) -> dict[str, Any]:
     """Return the kubernetes.io/dockerconfigjson Secret holding spec.registry_auth."""
     labels = {
         'app.kubernetes.io/managed-by': MANAGED_BY,
@@ -442,7 +453,7 @@ def render_auth_secret(spec, run_id=None):
     }
 
 
-def owner_reference(pod):
+def owner_reference(pod: dict[str, Any]) -> dict[str, str]:
     """An ownerReference to the created pod, so garbage collection removes what it owns."""
     metadata = pod['metadata']
     return {'apiVersion': 'v1', 'kind': 'Pod', 'name': metadata['name'], 'uid': metadata['uid']}

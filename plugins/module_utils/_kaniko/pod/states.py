@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Iterable, Mapping, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_sections import clean_text
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.render import CLONE, EXPORT, KANIKO, RECEIVE
@@ -61,12 +61,12 @@ class Outcome:
     hint: Optional[str] = None
 
     @property
-    def terminal(self):
+    def terminal(self) -> bool:
         return self.state != RUNNING
 
 
-def _hint(reason, container, message=None):
-    image_option = _IMAGE_OPTION.get(container, 'the image options')
+def _hint(reason: str | None, container: str | None, message: str | None = None) -> str | None:
+    image_option = _IMAGE_OPTION.get(container or '', 'the image options')
     if container == KANIKO and _UNTRUSTED_CERTIFICATE_RE.search(message or ''):
         return ("a registry's TLS certificate is not trusted: give the CA that signed it in registry_ca "
                 "(a Secret or ConfigMap in namespace that holds it)")
@@ -121,21 +121,21 @@ def _hint(reason, container, message=None):
     return None
 
 
-def _statuses(status, key):
+def _statuses(status: Mapping[str, Any], key: str) -> list[tuple[str | None, dict[str, Any]]]:
     return [(item.get('name'), item) for item in status.get(key) or [] if isinstance(item, dict)]
 
 
-def _container_statuses(pod):
+def _container_statuses(pod: Mapping[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
     """(name, status) of init containers, then containers, in pod order."""
     status = pod.get('status') or {}
     return _statuses(status, 'initContainerStatuses') + _statuses(status, 'containerStatuses')
 
 
-def _state(container_status, key):
+def _state(container_status: Mapping[str, Any], key: str) -> dict[str, Any] | None:
     return ((container_status.get('state') or {}).get(key)) or None
 
 
-def container_termination(pod, name):
+def container_termination(pod: Mapping[str, Any], name: str) -> dict[str, Any] | None:
     """The ``terminated`` state of container ``name``, or None."""
     for container, item in _container_statuses(pod):
         if container == name:
@@ -143,7 +143,7 @@ def container_termination(pod, name):
     return None
 
 
-def container_running(pod, name):
+def container_running(pod: Mapping[str, Any], name: str) -> bool:
     """True while container ``name`` of the pod runs."""
     for container, item in _container_statuses(pod):
         if container == name:
@@ -151,7 +151,7 @@ def container_running(pod, name):
     return False
 
 
-def final_container(pod):
+def final_container(pod: Mapping[str, Any]) -> str:
     """The container whose success is the build's: the last supply step when the pod has any, else Kaniko."""
     names = [item.get('name') for item in (pod.get('spec') or {}).get('containers') or [] if isinstance(item, dict)]
     for name in (SIGN, ATTACH):
@@ -160,7 +160,7 @@ def final_container(pod):
     return KANIKO
 
 
-def _failed_container(pod):
+def _failed_container(pod: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
     for name, item in _container_statuses(pod):
         terminated = _state(item, 'terminated')
         if terminated and terminated.get('exitCode', 0) != 0:
@@ -168,7 +168,7 @@ def _failed_container(pod):
     return None, None
 
 
-def _active_container(pod):
+def _active_container(pod: Mapping[str, Any]) -> str | None:
     """The container the build was in: the first one that has not terminated successfully."""
     for name, item in _container_statuses(pod):
         terminated = _state(item, 'terminated')
@@ -177,7 +177,7 @@ def _active_container(pod):
     return None
 
 
-def not_started(pod):
+def not_started(pod: Mapping[str, Any]) -> bool:
     """True while the pod is scheduled but none of its containers has started yet."""
     status = pod.get('status') or {}
     if status.get('phase') != 'Pending' or unschedulable_message(pod) is not None:
@@ -187,7 +187,7 @@ def not_started(pod):
                                  for _name, item in _container_statuses(pod))
 
 
-def volume_failure(events):
+def volume_failure(events: Iterable[Mapping[str, Any]] | None) -> str | None:
     """The message of the newest warning that a volume cannot be mounted, among a pod's events, or None."""
     failures = [event for event in events or [] if event.get('type') == 'Warning'
                 and event.get('reason') in _VOLUME_WARNINGS]
@@ -197,7 +197,7 @@ def volume_failure(events):
     return clean_text(newest.get('message')) or newest.get('reason')
 
 
-def warning_messages(events):
+def warning_messages(events: Iterable[Mapping[str, Any]] | None) -> list[str]:
     """The Warning events of a pod as 'Reason: message' lines, oldest first."""
     warnings = [event for event in events or [] if event.get('type') == 'Warning']
     warnings.sort(key=lambda event: event.get('lastTimestamp') or event.get('eventTime') or '')
@@ -210,12 +210,12 @@ def warning_messages(events):
     return lines
 
 
-def mount_failed(message):
+def mount_failed(message: str | None) -> Outcome:
     """The outcome of a pod whose volumes cannot be mounted."""
     return Outcome(FAILED, reason=MOUNT_FAILED, message=message, hint=_hint(MOUNT_FAILED, None))
 
 
-def unschedulable_message(pod):
+def unschedulable_message(pod: Mapping[str, Any]) -> str | None:
     """The scheduler's message while the pod is Unschedulable, else None."""
     for condition in (pod.get('status') or {}).get('conditions') or []:
         if (condition.get('type') == 'PodScheduled' and condition.get('status') == 'False'
@@ -224,14 +224,15 @@ def unschedulable_message(pod):
     return None
 
 
-def _from_termination(name, terminated):
+def _from_termination(name: str | None, terminated: Mapping[str, Any]) -> Outcome:
     reason = terminated.get('reason') or 'Error'
     return Outcome(FAILED, container=name, exit_code=terminated.get('exitCode'), reason=reason,
                    message=clean_text(terminated.get('message')) or None,
                    hint=_hint(reason, name, terminated.get('message')))
 
 
-def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None):
+def classify(pod: Mapping[str, Any], now: float = 0.0, unschedulable_since: float | None = None,
+             unschedulable_timeout: float | None = None) -> Outcome:
     """Classify a build pod.
 
     ``unschedulable_since`` is when the caller first saw the pod Unschedulable (same clock
@@ -247,7 +248,8 @@ def classify(pod, now=0.0, unschedulable_since=None, unschedulable_timeout=None)
     return outcome
 
 
-def _classify(pod, now, unschedulable_since, unschedulable_timeout):
+def _classify(pod: Mapping[str, Any], now: float, unschedulable_since: float | None,
+              unschedulable_timeout: float | None) -> Outcome:
     status = pod.get('status') or {}
     phase = status.get('phase')
     name, terminated = _failed_container(pod)
@@ -285,19 +287,19 @@ def _classify(pod, now, unschedulable_since, unschedulable_timeout):
     return Outcome(RUNNING, container=_active_container(pod))
 
 
-def transfer_failed(container, reason, message):
+def transfer_failed(container: str, reason: str, message: str | None) -> Outcome:
     """The outcome of a build whose context could not be sent in, or whose tarball could not be fetched."""
     return Outcome(FAILED, container=container, reason=reason, message=message, hint=_hint(reason, container))
 
 
-def timed_out(pod, timeout):
+def timed_out(pod: Mapping[str, Any] | None, timeout: float) -> Outcome:
     """The outcome of a build that outlived ``timeout`` seconds."""
     container = _active_container(pod) if pod else None
     return Outcome(FAILED, container=container, reason=TIMEOUT,
                    message='the build did not finish within {0} s'.format(timeout), hint=_hint(TIMEOUT, container))
 
 
-def deleted(pod=None):
+def deleted(pod: Mapping[str, Any] | None = None) -> Outcome:
     """The outcome of a build whose pod disappeared, or is being deleted (``pod``, as last seen)."""
     metadata = (pod or {}).get('metadata') or {}
     message = 'the pod was deleted by someone else'
@@ -309,10 +311,10 @@ def deleted(pod=None):
                    hint=_hint(DELETED, None))
 
 
-def parse_termination(message):
+def parse_termination(message: str | None) -> tuple[str | None, list[str]]:
     """Read kaniko's --image-name-with-digest-file lines: return (digest, [name@digest, ...])."""
     images = []
-    digest = None
+    digest: str | None = None
     for line in (message or '').splitlines():
         match = _DIGEST_LINE_RE.match(line.strip())
         if match:
@@ -321,13 +323,13 @@ def parse_termination(message):
     return digest, images
 
 
-def parse_commit(message):
+def parse_commit(message: str | None) -> str | None:
     """Read the commit the clone container wrote to its termination log, or None."""
     text = (message or '').strip()
     return text if _COMMIT_RE.match(text) else None
 
 
-def telling_line(lines, window=10):
+def telling_line(lines: Iterable[str] | None, window: int = 10) -> str | None:
     """The log line that best says why a build failed: the last error line near the end, else the last line.
 
     Kaniko prints its final error on stderr and the failing step's output on stdout; the kubelet
@@ -341,7 +343,7 @@ def telling_line(lines, window=10):
     return lines[-1] if lines else None
 
 
-def describe(outcome, last_log_line=None):
+def describe(outcome: Outcome, last_log_line: str | None = None) -> str:
     """One readable sentence for a failed outcome.
 
     ``last_log_line`` is used for containers that ran; a container that could not start

@@ -11,27 +11,35 @@ problem raises ValidationError naming the option and the fix.
 from __future__ import annotations
 
 import re
+from typing import Any, Callable, Mapping
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_secrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import checks
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import grammar
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BUILD_KEY_LABEL, NAME_LENGTH_MAX, BuildSpec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import (
+    BUILD_KEY_LABEL,
+    NAME_LENGTH_MAX,
+    BuildSpec,
+    RegistryCA,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import registry_host_problem
 
 _BUILD_ARG_NAME_RE = re.compile(r'^[^\s=]+$')
+# ca_source(where, registry, item): the RegistryCA of a registry_ca entry that names a file (spec/checks.py).
+CASource = Callable[[str, str, Mapping[str, Any]], RegistryCA]
 
 
-def _label(option, value, max_length=63):
+def _label(option: str, value: str, max_length: int = 63) -> str:
     problem = grammar.dns_label_problem(value, max_length)
     if problem:
         raise ValidationError(option, "'{0}': {1}".format(value, problem))
     return value
 
 
-def _source(params):
+def _source(params: Mapping[str, Any]) -> dict[str, Any]:
     """local, git, context_sub_path and dockerfile."""
     local = checks.local_context(params)
     git = None if local else checks.git_source(params)
@@ -44,7 +52,7 @@ def _source(params):
     return dict(local=local, git=git, context_sub_path=context_sub_path, dockerfile=dockerfile)
 
 
-def _outputs(params):
+def _outputs(params: Mapping[str, Any]) -> dict[str, Any]:
     """destinations (as written and parsed), tarball and push."""
     destinations = tuple(params['destinations'] or ())
     destination_refs = tuple(checks.image_reference('destinations[{0}]'.format(index), destination, allow_digest=False)
@@ -56,11 +64,11 @@ def _outputs(params):
     return dict(destinations=destinations, destination_refs=destination_refs, tarball=tarball, push=push)
 
 
-def _names(kind):
+def _names(kind: str) -> Callable[[str], str | None]:
     return lambda key: None if _BUILD_ARG_NAME_RE.match(key) else "'{0}' is not {1}".format(key, kind)
 
 
-def _build_options(params):
+def _build_options(params: Mapping[str, Any]) -> dict[str, Any]:
     """build_args, labels, platform and target."""
     build_args = checks.string_map('build_args', params['build_args'], _names('an argument name'))
     labels = checks.string_map('labels', params['labels'], _names('a label key'))
@@ -70,7 +78,7 @@ def _build_options(params):
     return dict(build_args=build_args, labels=labels, platform=platform, target=params['target'])
 
 
-def _registries(params):
+def _registries(params: Mapping[str, Any]) -> dict[str, Any]:
     """insecure_registries and registry_mirrors."""
     insecure_registries = tuple(params['insecure_registries'] or ())
     for index, registry in enumerate(insecure_registries):
@@ -85,7 +93,8 @@ def _registries(params):
     return dict(insecure_registries=insecure_registries, registry_mirrors=registry_mirrors)
 
 
-def _cache(params, outputs, insecure_registries):
+def _cache(params: Mapping[str, Any], outputs: Mapping[str, Any],
+           insecure_registries: tuple[str, ...]) -> dict[str, Any]:
     """cache (on or off), cache_repo and cache_ttl."""
     cache_repo = params['cache_repo']
     cache_ttl = params['cache_ttl']
@@ -109,7 +118,8 @@ def _cache(params, outputs, insecure_registries):
     return dict(cache=cache, cache_repo=cache_repo, cache_ttl=cache_ttl if cache else None)
 
 
-def _credentials(params, insecure_registries, ca_source=None):
+def _credentials(params: Mapping[str, Any], insecure_registries: tuple[str, ...],
+                 ca_source: CASource | None = None) -> dict[str, Any]:
     """registry_secret, registry_auth, registry_ca and build_secrets."""
     registry_secret = params['registry_secret']
     registry_auth = checks.registry_auth(params['registry_auth'])
@@ -123,7 +133,7 @@ def _credentials(params, insecure_registries, ca_source=None):
                 build_secrets=build_secrets.check(params.get('build_secrets')))
 
 
-def _limits(params):
+def _limits(params: Mapping[str, Any]) -> dict[str, Any]:
     for option in ('timeout', 'unschedulable_timeout'):
         if params[option] <= 0:
             raise ValidationError(option, 'must be a positive number of seconds')
@@ -133,13 +143,13 @@ def _limits(params):
                 log_lines=params['log_lines'])
 
 
-def build_spec(params, ca_source=None):
+def build_spec(params: Mapping[str, Any], ca_source: CASource | None = None) -> BuildSpec:
     """Validate the module parameters (after AnsibleModule's checks) and return a BuildSpec.
 
     kiln.kaniko.container_build gives no namespace nor git_image (None), and ``ca_source``, which checks its
     registry_ca entries (files of its host; see spec_checks.registry_ca)."""
     namespace = params['namespace']
-    fields = dict(namespace=None if namespace is None else _label('namespace', namespace),
+    fields: dict[str, Any] = dict(namespace=None if namespace is None else _label('namespace', namespace),
                   name=_label('name', params['name'], NAME_LENGTH_MAX))
     fields.update(_source(params))
     outputs = _outputs(params)

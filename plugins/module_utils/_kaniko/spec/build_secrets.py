@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import posixpath
 import re
+from typing import Any, Iterable, Mapping
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import grammar
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSecret
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSecret, BuildSpec
 
 # Kaniko's --secret parser splits its value on ',' and then on '=' (pkg/config/options.go,
 # SecretOptions.Set), and the id is also the file's name in the volume: so letters, digits, '.', '_'
@@ -40,7 +41,7 @@ _REQUIRED = {
 }
 
 
-def _entry(where, item):
+def _entry(where: str, item: Mapping[str, Any]) -> BuildSecret:
     """The BuildSecret of one entry of build_secrets, at ``where`` (build_secrets[n])."""
     for option in ('id', 'secret', 'key'):
         if not item.get(option):
@@ -59,10 +60,10 @@ def _entry(where, item):
     return BuildSecret(id=secret_id, secret=secret, key=key)
 
 
-def check(values):
+def check(values: Iterable[Mapping[str, Any]] | None) -> tuple[BuildSecret, ...]:
     """The BuildSecrets of option build_secrets, in order; each id once."""
     entries = []
-    seen = {}
+    seen: dict[str, str] = {}
     for index, item in enumerate(values or ()):
         where = 'build_secrets[{0}]'.format(index)
         entry = _entry(where, item)
@@ -74,17 +75,17 @@ def check(values):
     return tuple(entries)
 
 
-def path(entry):
+def path(entry: BuildSecret) -> str:
     """Where the value of ``entry`` (a BuildSecret) is in the kaniko container."""
     return posixpath.join(MOUNT_DIR, entry.id)
 
 
-def kaniko_args(spec):
+def kaniko_args(spec: BuildSpec) -> list[str]:
     """The --secret flags: the id and the file, never the value."""
     return ['--secret=id={0},src={1}'.format(entry.id, path(entry)) for entry in spec.build_secrets]
 
 
-def volumes(spec):
+def volumes(spec: BuildSpec) -> list[dict[str, Any]]:
     """The projected volume of every entry's key, each at the file named by its id; none without build_secrets."""
     if not spec.build_secrets:
         return []
@@ -93,11 +94,11 @@ def volumes(spec):
     return [{'name': VOLUME, 'projected': {'sources': sources, 'defaultMode': FILE_MODE}}]
 
 
-def mounts(spec):
+def mounts(spec: BuildSpec) -> list[dict[str, Any]]:
     """The read-only mount of that volume, for the kaniko container only."""
     return [{'name': VOLUME, 'mountPath': MOUNT_DIR, 'readOnly': True}] if spec.build_secrets else []
 
 
-def env(spec):
+def env(spec: BuildSpec) -> list[dict[str, str]]:
     """The environment the kaniko container needs for the secrets: the feature flag, and no value."""
     return [{'name': FEATURE_FLAG, 'value': '1'}] if spec.build_secrets else []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import build
@@ -70,7 +71,7 @@ _OWNED_FLAGS = {
 _REGISTRY_CA_EXAMPLE = 'e.g. registry.example.com or registry.example.com:5000'
 
 
-def relative_inside(option, value, what):
+def relative_inside(option: str, value: str, what: str) -> str:
     """Normalise a relative POSIX path; refuse one that is absolute or climbs out with '..'."""
     if value.startswith('/'):
         raise ValidationError(option, "'{0}' is absolute; give a path relative to {1}".format(value, what))
@@ -80,19 +81,20 @@ def relative_inside(option, value, what):
     return '' if normal == '.' else normal
 
 
-def image_reference(option, value, allow_digest=True):
+def image_reference(option: str, value: object, allow_digest: bool = True) -> ImageReference:
     """The ImageReference of ``value``, given as the image option ``option``; it must name a registry host."""
     try:
         parsed = ImageReference.parse(value, need_registry=True)
     except InvalidReference as exc:
-        raise ValidationError(option, '{0}; {1}'.format(exc.message, REFERENCE_EXAMPLE))
+        raise ValidationError(option, '{0}; {1}'.format(exc.message, REFERENCE_EXAMPLE)) from exc
     if parsed.digest and not allow_digest:
         raise ValidationError(option, "'{0}' carries a digest; a destination is a name[:tag], "
                                       "the registry gives the digest".format(value))
     return parsed
 
 
-def string_map(option, value, check_key=None, check_value=None):
+def string_map(option: str, value: Mapping[str, Any] | None, check_key: grammar.Check | None = None,
+               check_value: grammar.Check | None = None) -> tuple[tuple[str, str], ...]:
     """Return a dict as sorted (key, str value) pairs; scalars become strings, booleans are refused."""
     pairs = []
     for key, item in sorted((value or {}).items()):
@@ -110,7 +112,7 @@ def string_map(option, value, check_key=None, check_value=None):
     return tuple(pairs)
 
 
-def git_source(params):
+def git_source(params: Mapping[str, Any]) -> GitSource:
     git = params.get('git')
     if not git:
         raise ValidationError('git', 'give the source: git (a repository the cluster clones) or local_context '
@@ -132,7 +134,7 @@ def git_source(params):
                      submodules=bool(git['submodules']), secret=secret)
 
 
-def parse_size(option, value):
+def parse_size(option: str, value: object) -> int:
     """Bytes of a size given as a number of bytes or a Kubernetes quantity (200Mi, 1Gi, 500M)."""
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValidationError(option, "must be a size such as 200Mi, 1Gi or 500M")
@@ -142,7 +144,7 @@ def parse_size(option, value):
     return int(amount)
 
 
-def local_context(params):
+def local_context(params: Mapping[str, Any]) -> LocalContext | None:
     context = params.get('local_context')
     if not context:
         return None
@@ -158,7 +160,7 @@ def local_context(params):
     return LocalContext(path=posixpath.normpath(path), max_size=parse_size('local_context.max_size', max_size))
 
 
-def tarball(params, destinations):
+def tarball(params: Mapping[str, Any], destinations: Sequence[str]) -> Tarball | None:
     tarball = params.get('tarball')
     if not tarball:
         return None
@@ -189,14 +191,14 @@ def tarball(params, destinations):
     return Tarball(pvc=pvc, path=path)
 
 
-def object_name(option, value):
+def object_name(option: str, value: str) -> str:
     problem = grammar.dns_subdomain_problem(value)
     if problem:
         raise ValidationError(option, "'{0}': {1}".format(value, problem))
     return value
 
 
-def extra_args(values):
+def extra_args(values: Sequence[Any] | None) -> tuple[str, ...]:
     for index, arg in enumerate(values or ()):
         if not isinstance(arg, str):
             raise ValidationError('extra_args[{0}]'.format(index), 'must be a string')
@@ -212,7 +214,7 @@ def extra_args(values):
     return tuple(values or ())
 
 
-def _resources(resources):
+def _resources(resources: Mapping[str, Any] | None) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     resources = resources or {}
     parsed = {}
     for kind in ('requests', 'limits'):
@@ -241,7 +243,7 @@ def _resources(resources):
             tuple((k, t) for k, t, _a in parsed['limits']))
 
 
-def _tolerations(values):
+def _tolerations(values: Iterable[Mapping[str, Any]] | None) -> tuple[dict[str, Any], ...]:
     tolerations = []
     for index, item in enumerate(values or ()):
         rendered = {}
@@ -257,7 +259,7 @@ def _tolerations(values):
     return tuple(tolerations)
 
 
-def _affinity(value):
+def _affinity(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     if not value:
         return None
     rendered = {}
@@ -268,7 +270,7 @@ def _affinity(value):
     return rendered or None
 
 
-def pod_options(pod):
+def pod_options(pod: Mapping[str, Any] | None) -> PodOptions:
     pod = pod or {}
     labels = string_map('pod.labels', pod.get('labels'), grammar.label_key_problem, grammar.label_value_problem)
     for key, _value in labels:
@@ -293,7 +295,7 @@ def pod_options(pod):
         image_pull_secrets=pull_secrets, priority_class=priority_class)
 
 
-def registry_auth(values):
+def registry_auth(values: Iterable[Mapping[str, Any]] | None) -> tuple[RegistryCredential, ...]:
     credentials = []
     seen = set()
     for index, item in enumerate(values or ()):
@@ -312,7 +314,8 @@ def registry_auth(values):
     return tuple(credentials)
 
 
-def registry_ca(values, skip_tls_verify, insecure_registries, entry=None):
+def registry_ca(values: Iterable[Any] | None, skip_tls_verify: bool, insecure_registries: Collection[str],
+                entry: Callable[[str, str, Mapping[str, Any]], RegistryCA] | None = None) -> tuple[RegistryCA, ...]:
     """The registry_ca entries: each a host[:port] with exactly one Secret or ConfigMap, registries listed once.
 
     ``entry(where, registry, item)``, when given, checks where an entry's CA comes from instead and returns its
@@ -367,7 +370,7 @@ def registry_ca(values, skip_tls_verify, insecure_registries, entry=None):
     return tuple(entries)
 
 
-def cache_mode(value):
+def cache_mode(value: object) -> bool | str:
     """True, False or CACHE_AUTO from the raw cache option."""
     if value is None or value == CACHE_AUTO:
         return CACHE_AUTO
@@ -382,7 +385,7 @@ def cache_mode(value):
     raise ValidationError('cache', "'{0}' is not one of auto, true or false".format(value))
 
 
-def _split_host(registry):
+def _split_host(registry: str) -> tuple[str, str | None]:
     """(host, port or None) of a host[:port] or [ipv6][:port]."""
     if registry.startswith('['):
         host, _sep, rest = registry[1:].partition(']')
@@ -391,7 +394,7 @@ def _split_host(registry):
     return host, port or None
 
 
-def self_hosted_reason(registry, insecure=False, insecure_registries=()):
+def self_hosted_reason(registry: str | None, insecure: bool = False, insecure_registries: Collection[str] = ()) -> str | None:
     """Why ``registry`` (host[:port]; docker.io or None for Docker Hub) counts as self-hosted, or None.
 
     Self-hosted: reached over plain HTTP (insecure, or listed in insecure_registries), or a
@@ -418,12 +421,13 @@ def self_hosted_reason(registry, insecure=False, insecure_registries=()):
     return None
 
 
-def default_cache_repo(destination):
+def default_cache_repo(destination: ImageReference) -> str:
     """Kaniko's own choice of cache repository for a destination (an ImageReference): its name plus /cache."""
     return destination.name + '/cache'
 
 
-def decide_cache(mode, cache_repo, destinations, push, insecure=False, insecure_registries=()):
+def decide_cache(mode: bool | str, cache_repo: str | None, destinations: Sequence[ImageReference], push: bool,
+                 insecure: bool = False, insecure_registries: Collection[str] = ()) -> tuple[bool, str | None]:
     """(cache on, cache repository) for the cache option's value ``mode`` (True, False or 'auto').
 
     ``destinations`` are ImageReferences.

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from typing import Optional
+from typing import Any, Mapping, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import RegistryCA
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, RegistryCA
 
 # The kind of a RegistryCA read from a file of the module's host (its name is the file's path).
 CA_FILE = 'File'
@@ -36,7 +36,7 @@ class GitCredentials:
     known_hosts_file: Optional[str] = None
 
 
-def _ca_file(where, registry, item):
+def _ca_file(where: str, registry: str, item: Mapping[str, Any]) -> RegistryCA:
     path = item.get('path') or ''
     if not path.startswith('/'):
         raise ValidationError(where + '.path', "'{0}' is not an absolute path; give the PEM file of the CA on the "
@@ -44,9 +44,10 @@ def _ca_file(where, registry, item):
     return RegistryCA(registry=registry, kind=CA_FILE, name=posixpath.normpath(path), key='')
 
 
-def _credentials(git, transport):
+def _credentials(git: Mapping[str, Any], transport: str) -> GitCredentials | None:
     """The GitCredentials of the git options, or None without any; checks that they fit git.repo."""
-    given = dict((key, git.get(key)) for key in ('token', 'username', 'password', 'key_file', 'known_hosts_file'))
+    given: dict[str, Any] = dict((key, git.get(key))
+                                 for key in ('token', 'username', 'password', 'key_file', 'known_hosts_file'))
     if not any(value for value in given.values()):
         if transport == 'ssh':
             raise ValidationError('git.key_file', 'git.repo is an SSH URL: give git.key_file (the private key) and '
@@ -80,7 +81,7 @@ def _credentials(git, transport):
     return GitCredentials(option='git.username', username=given['username'], password=given['password'])
 
 
-def build_params(params):
+def build_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters build_spec expects, from container_build's: the pod's options absent."""
     merged = dict(params)
     merged.update(namespace=None, pod=None, keep_pod='never', unschedulable_timeout=params['timeout'],
@@ -91,7 +92,7 @@ def build_params(params):
     return merged
 
 
-def container_spec(params):
+def container_spec(params: Mapping[str, Any]) -> tuple[BuildSpec, GitCredentials | None]:
     """(BuildSpec, GitCredentials or None) from container_build's parameters; raises ValidationError."""
     spec = build_spec(build_params(params), ca_source=_ca_file)
     if spec.tarball and not spec.tarball.dest:

@@ -58,11 +58,11 @@ class GitRemote:
     port: Optional[int] = None
     user: Optional[str] = None
 
-    def __str__(self):
+    def __str__(self) -> str:
         return self.url
 
     @property
-    def credential_scope(self):
+    def credential_scope(self) -> str:
         """``transport://host[:port]``: the URL git's credential.<url>.helper matches, so that
         credentials go to this host (and port) only, whatever the path or user."""
         host = '[{0}]'.format(self.host) if ':' in self.host else self.host
@@ -71,7 +71,7 @@ class GitRemote:
         return '{0}://{1}'.format(self.transport, host)
 
 
-def parse_git_remote(text):
+def parse_git_remote(text: str) -> GitRemote:
     """The GitRemote of ``text`` (option git.repo); raises ValidationError naming git.repo and the fix."""
     if not text or any(c.isspace() or not c.isprintable() for c in text):
         raise ValidationError(OPTION, "'{0}' is not a git URL".format(text))
@@ -81,7 +81,7 @@ def parse_git_remote(text):
     return remote
 
 
-def _parse_url(text, scheme):
+def _parse_url(text: str, scheme: str) -> GitRemote:
     if scheme not in SCHEMES:
         raise ValidationError(OPTION, "the URL scheme '{0}' is not supported in the cluster; "
                                       "use https://, ssh://, git:// or user@host:path".format(scheme))
@@ -102,7 +102,7 @@ def _parse_url(text, scheme):
                      port=port, user=user if at_sign else None)
 
 
-def _host_port(text, authority):
+def _host_port(text: str, authority: str) -> tuple[str, int | None]:
     """(host, port or None) of the host[:port] or [IPv6][:port] of URL ``text``."""
     if authority.startswith('['):
         host, _bracket, rest = authority[1:].partition(']')
@@ -120,7 +120,7 @@ def _host_port(text, authority):
     return host, int(port)
 
 
-def _parse_scp_like(text):
+def _parse_scp_like(text: str) -> GitRemote:
     match = _SCP_LIKE_RE.match(text)
     if not match:
         raise ValidationError(OPTION, _NOT_CLONABLE.format(text))
@@ -128,14 +128,14 @@ def _parse_scp_like(text):
     return GitRemote(url=text, transport='ssh', host=host, path=_git_path('ssh', path), user=user)
 
 
-def _git_path(transport, path):
+def _git_path(transport: str, path: str) -> str:
     """The path git asks the server for: over ssh and git, '/~user/repo' is '~user/repo' (connect.c)."""
     if transport in ('ssh', 'git') and path.startswith('/~'):
         return path[1:]
     return path
 
 
-def _refuse_option_like(remote):
+def _refuse_option_like(remote: GitRemote) -> None:
     """Refuse what git blocks itself ("strange hostname/pathname blocked") or no server has."""
     parts = [('host', remote.host)]
     if remote.transport == 'ssh':

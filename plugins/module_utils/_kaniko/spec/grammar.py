@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import Callable, Optional
+
+# A check of a value: None when it is fine, else the reason it is not.
+Check = Callable[[str], Optional[str]]
 
 # Kubernetes quantities: <signed number><suffix>; suffix is a binary SI unit (Ki..Ei),
 # a decimal SI unit (m, k, M..E, or none) or a decimal exponent (e3, E-2).
@@ -29,7 +33,7 @@ _QUANTITY_MULTIPLIERS = {
 }
 
 
-def parse_quantity(value):
+def parse_quantity(value: object) -> Decimal | None:
     """Return the Decimal value of a Kubernetes quantity string, or None if it is not one."""
     if not isinstance(value, str):
         return None
@@ -51,7 +55,7 @@ _DNS_SUBDOMAIN_RE = re.compile(r'^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?
 _QUALIFIED_NAME_RE = re.compile(r'^[A-Za-z0-9](?:[-A-Za-z0-9_.]*[A-Za-z0-9])?$')
 
 
-def dns_label_problem(value, max_length=63):
+def dns_label_problem(value: object, max_length: int = 63) -> str | None:
     """Check an RFC 1123 label (namespace names, name prefixes)."""
     if not isinstance(value, str) or not _DNS_LABEL_RE.match(value):
         return 'it must be lower-case letters, digits and -, starting and ending with a letter or digit'
@@ -63,13 +67,13 @@ def dns_label_problem(value, max_length=63):
 _CONFIG_KEY_RE = re.compile(r'^[-._a-zA-Z0-9]+$')
 
 
-def is_config_key(key):
+def is_config_key(key: str) -> bool:
     """Whether ``key`` can be a key of a Secret or ConfigMap (Kubernetes' IsConfigMapKey): letters, digits, '-',
     '_' and '.', at most 253 characters, not '.' and not starting with '..'."""
     return bool(_CONFIG_KEY_RE.match(key)) and len(key) <= 253 and key != '.' and not key.startswith('..')
 
 
-def dns_subdomain_problem(value):
+def dns_subdomain_problem(value: object) -> str | None:
     """Check an RFC 1123 subdomain (names of Secrets, service accounts, priority classes)."""
     if not isinstance(value, str) or not _DNS_SUBDOMAIN_RE.match(value) or len(value) > 253:
         return ('it must be a Kubernetes object name: lower-case letters, digits, - and ., '
@@ -77,7 +81,7 @@ def dns_subdomain_problem(value):
     return None
 
 
-def label_key_problem(key):
+def label_key_problem(key: object) -> str | None:
     """Check a label or annotation key: [prefix/]name."""
     if not isinstance(key, str) or not key:
         return 'keys must be non-empty strings'
@@ -90,7 +94,7 @@ def label_key_problem(key):
     return None
 
 
-def label_value_problem(value):
+def label_value_problem(value: object) -> str | None:
     """Check a label value: empty, or at most 63 letters, digits, -, _ or ."""
     if not isinstance(value, str):
         return 'values must be strings'
@@ -103,7 +107,7 @@ def label_value_problem(value):
 _GO_DURATION_RE = re.compile(r'^(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|\u00b5s|ms|s|m|h))+$')
 
 
-def go_duration_problem(value):
+def go_duration_problem(value: object) -> str | None:
     """Check a Go duration such as 336h or 1h30m (kaniko flags take them)."""
     if not isinstance(value, str) or not _GO_DURATION_RE.match(value):
         return 'it must be a duration such as 336h, 90m or 1h30m'

@@ -23,11 +23,14 @@ from __future__ import annotations
 
 import copy
 import difflib
+from typing import Any, Mapping
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 TOP_LEVEL_ONLY = {
     'registry_auth': 'set registry_auth at the top level; it lists the credentials of every registry the builds '
@@ -39,8 +42,9 @@ TOP_LEVEL_ONLY = {
 NOT_INHERITED = ('log_path',)
 
 
-def _optional(options, keep_defaults=False):
-    """``options`` (an argument spec) with none of them required, recursively; without defaults unless ``keep_defaults``."""
+def _optional(options: Mapping[str, Any], keep_defaults: bool = False) -> dict[str, Any]:
+    """``options`` (an argument spec) with none of them required, recursively; without defaults unless
+    ``keep_defaults``."""
     spec = {}
     for name, option in options.items():
         option = dict(option)
@@ -53,19 +57,19 @@ def _optional(options, keep_defaults=False):
     return spec
 
 
-def item_option_spec(option_spec):
+def item_option_spec(option_spec: Mapping[str, Any]) -> dict[str, Any]:
     """The argument spec of one item: the build options without defaults and without required, recursively."""
     return _optional({name: option for name, option in option_spec.items() if name not in TOP_LEVEL_ONLY})
 
 
-def _merged_option_spec(option_spec):
+def _merged_option_spec(option_spec: Mapping[str, Any]) -> dict[str, Any]:
     """The argument spec of a merged item: defaults filled in, but no suboption required, so that one the item left
     out stays None for build_spec to name (ansible-core before 2.19 refuses a None where an option is required)."""
     return {name: dict(option, options=_optional(option['options'], keep_defaults=True)) if 'options' in option
             else option for name, option in option_spec.items()}
 
 
-def _set_only(value):
+def _set_only(value: Any) -> Any:
     """``value`` without what an item left unset (None) in dictionaries, within lists too, so that validating the
     merged item fills in their defaults (ansible-core before 2.19 refuses a None where a string has a default)."""
     if isinstance(value, dict):
@@ -75,7 +79,7 @@ def _set_only(value):
     return value
 
 
-def merge(defaults, item):
+def merge(defaults: Any, item: Any) -> Any:
     """``item`` over ``defaults``: None inherits, dictionaries merge key by key, anything else replaces."""
     if not isinstance(item, dict):
         return copy.deepcopy(defaults if item is None else item)
@@ -87,15 +91,15 @@ def merge(defaults, item):
     return merged
 
 
-def _problems(where, messages):
+def _problems(where: str, messages: list[str]) -> ValidationError:
     return ValidationError(where, '; '.join(messages))
 
 
-def _is_false(value):
+def _is_false(value: object) -> bool:
     return value is False or (isinstance(value, str) and value.strip().lower() in ('no', 'off', 'false', '0', 'n', 'f'))
 
 
-def item_params(params, index, item, option_spec):
+def item_params(params: Mapping[str, Any], index: int, item: object, option_spec: Mapping[str, Any]) -> dict[str, Any]:
     """The full parameters of item ``index``: validated, merged over ``params``, defaults filled in."""
     where = 'builds[{0}]'.format(index)
     if not isinstance(item, dict):
@@ -138,7 +142,7 @@ def item_params(params, index, item, option_spec):
     return filled.validated_parameters
 
 
-def item_specs(params, option_spec):
+def item_specs(params: Mapping[str, Any], option_spec: Mapping[str, Any]) -> tuple[list[BuildSpec], str | None]:
     """(BuildSpecs of every item, in order; the run's own log_path) for the module's ``params``."""
     items = params.get('builds')
     if not items:
@@ -146,16 +150,16 @@ def item_specs(params, option_spec):
     if params.get('max_concurrent') is not None and params['max_concurrent'] < 1:
         raise ValidationError('max_concurrent', 'must be 1 or more')
     specs = []
-    destinations = {}
-    logs = {}
-    tarballs = {}
+    destinations: dict[ImageReference, str] = {}
+    logs: dict[str, str] = {}
+    tarballs: dict[object, str] = {}
     for index, item in enumerate(items):
         where = 'builds[{0}]'.format(index)
         merged = item_params(params, index, item, option_spec)
         try:
             spec = build_spec(merged)
         except ValidationError as exc:
-            raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason)
+            raise ValidationError('{0}.{1}'.format(where, exc.option), exc.reason) from exc
         for position, (destination, ref) in enumerate(zip(spec.destinations, spec.destination_refs)):
             pushed = ref.with_default_tag()  # 'app' and 'docker.io/library/app:latest' are one tag
             if pushed in destinations:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply.steps import Sbom, Signing, SupplyOnly
@@ -69,14 +69,15 @@ class Tarball:
     path: Optional[str] = None
 
     @property
-    def tar_path(self):
+    def tar_path(self) -> str:
         """Where Kaniko writes the tarball in its container: on the claim under a temporary name until it is whole."""
         if self.pvc:
-            return posixpath.join(OUT_DIR, partial_name(self.path))
+
+            return posixpath.join(OUT_DIR, partial_name(cast(str, self.path)))  # pvc comes with path
         return posixpath.join(OUT_DIR, IMAGE_TAR)
 
 
-def partial_name(path):
+def partial_name(path: str) -> str:
     """The name the tarball has on the claim until the module checked it: '.<name>.kiln-partial'."""
     return '.{0}.kiln-partial'.format(posixpath.basename(path))
 
@@ -97,7 +98,7 @@ class RegistryCA:
     key: str
 
     @property
-    def source(self):
+    def source(self) -> str:
         """The option that names the object, as messages name it: 'secret' or 'config_map'."""
         return 'secret' if self.kind == 'Secret' else 'config_map'
 
@@ -177,11 +178,11 @@ class BuildSpec:
     supply_only: Optional[SupplyOnly] = None
 
     @property
-    def context_dir(self):
+    def context_dir(self) -> str:
         """The build context inside the pod."""
         return posixpath.join(SOURCE_DIR, self.context_sub_path) if self.context_sub_path else SOURCE_DIR
 
     @property
-    def dockerfile_path(self):
+    def dockerfile_path(self) -> str:
         """The Dockerfile inside the pod (absolute)."""
         return posixpath.join(self.context_dir, self.dockerfile)

@@ -15,9 +15,15 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any, Iterable, Mapping, Sequence
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import TAG_LENGTH_MAX, DEFAULT_TAG
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, PodOptions, Tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import (
+    DEFAULT_TAG,
+    TAG_LENGTH_MAX,
+    ImageReference,
+)
 
 OS_LABEL = 'kubernetes.io/os'
 ARCH_LABEL = 'kubernetes.io/arch'
@@ -28,7 +34,7 @@ PLATFORM_FORMAT = 'os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8'
 _DEFAULT_VARIANTS = {'arm64': 'v8', 'amd64': 'v1'}
 
 
-def normalize(platform):
+def normalize(platform: str) -> str:
     """``os/arch[/variant]`` as an index compares it: arm64's v8 and amd64's v1 are no variant."""
     parts = platform.split('/')
     if len(parts) == 3 and _DEFAULT_VARIANTS.get(parts[1]) == parts[2]:
@@ -36,12 +42,13 @@ def normalize(platform):
     return '/'.join(parts)
 
 
-def slug(platform):
+def slug(platform: str) -> str:
     """The platform in a tag, a name or a repository: 'linux/arm64/v8' -> 'linux-arm64-v8'."""
     return platform.replace('/', '-')
 
 
-def check_platforms(values, platform, tarball, push):
+def check_platforms(values: Sequence[Any] | None, platform: str | None, tarball: Tarball | None,
+                    push: bool) -> tuple[str, ...]:
     """The platforms option checked: a tuple of os/arch[/variant] (empty when not given)."""
     if values is None:
         return ()
@@ -55,7 +62,7 @@ def check_platforms(values, platform, tarball, push):
     if not push:
         raise ValidationError('platforms', 'the index of the platforms is written to the destinations; set push to '
                                            'true (or leave it out)')
-    seen = {}
+    seen: dict[str, int] = {}
     for index, value in enumerate(values):
         if not isinstance(value, str) or not PLATFORM_RE.match(value):
             raise ValidationError('platforms[{0}]'.format(index), "'{0}' is not {1}".format(value, PLATFORM_FORMAT))
@@ -66,12 +73,12 @@ def check_platforms(values, platform, tarball, push):
     return tuple(values)
 
 
-def platform_tag(ref, platform):
+def platform_tag(ref: ImageReference, platform: str) -> str:
     """The tag a platform's image is pushed to for destination ``ref``: '<tag>-<os>-<arch>[-<variant>]'."""
     return '{0}-{1}'.format(ref.tag or DEFAULT_TAG, slug(platform))
 
 
-def check_tags(destination_refs, platforms):
+def check_tags(destination_refs: Iterable[ImageReference], platforms: Iterable[str]) -> None:
     for index, ref in enumerate(destination_refs):
         for platform in platforms:
             tag = platform_tag(ref, platform)
@@ -81,13 +88,13 @@ def check_tags(destination_refs, platforms):
                         platform, tag, TAG_LENGTH_MAX))
 
 
-def placement(platform):
+def placement(platform: str) -> tuple[tuple[str, str], tuple[str, str]]:
     """The node labels of a platform's OS and architecture."""
     parts = platform.split('/')
     return ((OS_LABEL, parts[0]), (ARCH_LABEL, parts[1]))
 
 
-def _term_allows(term, labels):
+def _term_allows(term: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
     """Whether a nodeSelectorTerm can match a node with ``labels`` (only the OS and architecture are known)."""
     for expression in term.get('matchExpressions') or ():
         key, operator = expression.get('key'), expression.get('operator')
@@ -100,7 +107,7 @@ def _term_allows(term, labels):
     return True
 
 
-def check_placement(platforms, pod, cross_build):
+def check_placement(platforms: Iterable[str], pod: PodOptions, cross_build: bool) -> None:
     """Refuse a node_selector or a required node affinity that no node of some platform can satisfy."""
     if cross_build:
         return
@@ -120,11 +127,11 @@ def check_placement(platforms, pod, cross_build):
                 'cross_build: true').format(platform, OS_LABEL, labels[OS_LABEL], ARCH_LABEL, labels[ARCH_LABEL]))
 
 
-def _fit_name(name, suffix, limit):
+def _fit_name(name: str, suffix: str, limit: int) -> str:
     return '{0}-{1}'.format(name[:max(1, limit - len(suffix) - 1)].rstrip('-'), suffix)
 
 
-def unit_spec(spec, platform, name_limit):
+def unit_spec(spec: BuildSpec, platform: str, name_limit: int) -> BuildSpec:
     """The spec of ``platform``'s build in the group of ``spec``: pushes to the per-platform tags, pinned to
     its nodes (unless cross_build), with a cache repository of its own."""
     refs = tuple(ref.with_tag(platform_tag(ref, platform)) for ref in spec.destination_refs)
@@ -141,7 +148,7 @@ def unit_spec(spec, platform, name_limit):
         log_path=None)
 
 
-def _tolerated(taint, tolerations):
+def _tolerated(taint: Mapping[str, Any], tolerations: Iterable[Mapping[str, Any]]) -> bool:
     for toleration in tolerations:
         if toleration.get('effect') and toleration['effect'] != taint.get('effect'):
             continue
@@ -156,7 +163,7 @@ def _tolerated(taint, tolerations):
     return False
 
 
-def node_takes(node, labels, tolerations):
+def node_takes(node: Mapping[str, Any], labels: Mapping[str, str], tolerations: Iterable[Mapping[str, Any]]) -> bool:
     """Whether ``node`` (a Node as the API returns it) can run a pod that selects ``labels`` (a dict) and
     tolerates ``tolerations``: it has the labels, is not cordoned, and every NoSchedule/NoExecute taint is
     tolerated."""
@@ -170,9 +177,9 @@ def node_takes(node, labels, tolerations):
                if taint.get('effect') in ('NoSchedule', 'NoExecute'))
 
 
-def describe_nodes(nodes):
+def describe_nodes(nodes: Iterable[Mapping[str, Any]]) -> str:
     """'linux/amd64 (1 node)': the platforms of ``nodes``, for messages."""
-    counts = {}
+    counts: dict[str, int] = {}
     for node in nodes:
         labels = (node.get('metadata') or {}).get('labels') or {}
         key = '{0}/{1}'.format(labels.get(OS_LABEL, '?'), labels.get(ARCH_LABEL, '?'))
@@ -183,7 +190,7 @@ def describe_nodes(nodes):
                      for key, count in sorted(counts.items()))
 
 
-def unplaceable(unit, nodes):
+def unplaceable(unit: BuildSpec, nodes: Sequence[Mapping[str, Any]]) -> str | None:
     """The reason no node of ``nodes`` can take the pod of ``unit`` (a platform's spec), or None."""
     labels = dict(unit.pod.node_selector)
     if any(node_takes(node, labels, unit.pod.tolerations) for node in nodes):

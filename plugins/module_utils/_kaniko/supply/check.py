@@ -19,11 +19,18 @@ import base64
 import hashlib
 import json
 import os
+from typing import Any, Callable, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import LookupUnavailable
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import (
+    LookupUnavailable,
+    RegistryLookup,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 try:
     from cryptography.exceptions import InvalidSignature
@@ -42,13 +49,13 @@ PREDICATE_ANNOTATION = 'predicateType'
 SBOM_MEDIA_TYPES = {'spdx-json': 'text/spdx+json', 'cyclonedx-json': 'application/vnd.cyclonedx+json'}
 
 
-def pae(payload_type, payload):
+def pae(payload_type: str, payload: bytes) -> bytes:
     """DSSE's pre-authentication encoding of ``payload`` (bytes): what an envelope's signatures sign."""
     kind = payload_type.encode('utf-8')
     return b'DSSEv1 %d %s %d %s' % (len(kind), kind, len(payload), payload)
 
 
-def verify(public_key_pem, signature, data):
+def verify(public_key_pem: str | None, signature: bytes, data: bytes) -> bool | None:
     """True when ``signature`` (bytes) is the signature of ``data`` by the key of ``public_key_pem``; False when it
     is not; None when it cannot be told (no cryptography, or a key of a kind cosign does not make)."""
     if not HAS_CRYPTOGRAPHY or not public_key_pem:
@@ -71,14 +78,14 @@ def verify(public_key_pem, signature, data):
     return True
 
 
-def _b64(text):
+def _b64(text: str | None) -> bytes:
     try:
         return base64.b64decode(text or '', validate=True)
     except (ValueError, TypeError):
         return b''
 
 
-def _layers(client, ref, digest, suffix):
+def _layers(client: RegistryClient, ref: ImageReference, digest: str, suffix: str) -> list[Any]:
     """The layers of the manifest cosign keeps under ``sha256-<hex>.<suffix>``, or []."""
     fetched = client.get_manifest(ref.repository, steps.tag_for(digest, suffix))
     if fetched is None:
@@ -89,14 +96,15 @@ def _layers(client, ref, digest, suffix):
         return []
 
 
-def _verified(result, unverified):
+def _verified(result: bool | None, unverified: list[bool]) -> bool:
     if result is None:
         unverified.append(True)
         return True
     return result
 
 
-def signed(client, ref, digest, public_key, unverified):
+def signed(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None,
+           unverified: list[bool]) -> bool:
     """True when a signature of ``digest`` by ``public_key`` is stored with ``ref``'s repository."""
     for layer in _layers(client, ref, digest, 'sig'):
         annotations = layer.get('annotations') or {}
@@ -113,7 +121,8 @@ def signed(client, ref, digest, public_key, unverified):
     return False
 
 
-def attested(client, ref, digest, public_key, predicate_type, unverified):
+def attested(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None, predicate_type: str,
+             unverified: list[bool]) -> bool:
     """True when a signed attestation of ``predicate_type`` about ``digest`` is stored with ``ref``'s repository."""
     hex_digest = digest.split(':', 1)[-1]
     for layer in _layers(client, ref, digest, 'att'):
@@ -136,18 +145,19 @@ def attested(client, ref, digest, public_key, predicate_type, unverified):
     return False
 
 
-def attached(client, ref, digest, sbom_format):
+def attached(client: RegistryClient, ref: ImageReference, digest: str, sbom_format: str) -> bool:
     """True when an SBOM of ``sbom_format`` is attached (unsigned) to ``digest`` in ``ref``'s repository."""
     return any(layer.get('mediaType') == SBOM_MEDIA_TYPES[sbom_format]
                for layer in _layers(client, ref, digest, 'sbom'))
 
 
-def missing(spec, lookup, digest, public_key, warn=None):
+def missing(spec: BuildSpec, lookup: RegistryLookup, digest: str, public_key: str | None,
+            warn: Callable[[str], None] | None = None) -> tuple[bool, bool]:
     """(sign, attest): whether the signature and the SBOM that ``spec`` asks for are missing for ``digest`` in
     any of its repositories. A registry that cannot be asked counts as lacking them (they are made again)."""
     need_sign = need_attest = False
-    unverified = []
-    seen = set()
+    unverified: list[bool] = []
+    seen: set[str] = set()
     for ref in spec.destination_refs:
         if ref.name in seen:
             continue
@@ -171,37 +181,38 @@ def missing(spec, lookup, digest, public_key, warn=None):
     return need_sign, need_attest
 
 
-def sbom_document(spec, lookup, digest):
+def sbom_document(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> bytes | None:
     """The SBOM of ``digest`` as the registry holds it (bytes): the predicate of the signed attestation, or the
     attached file; None when it is not there."""
+    sbom = cast(steps.Sbom, spec.sbom)  # a build with option sbom
     ref = spec.destination_refs[0]
     client = lookup.client(spec, ref)
     if spec.sign:
         for layer in _layers(client, ref, digest, 'att'):
-            if (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) != spec.sbom.predicate_type:
+            if (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) != sbom.predicate_type:
                 continue
             envelope = json.loads(client.get_blob(ref.repository, layer.get('digest')))
             statement = json.loads(_b64(envelope.get('payload')))
             return (json.dumps(statement.get('predicate'), indent=1, sort_keys=True) + '\n').encode('utf-8')
         return None
     for layer in _layers(client, ref, digest, 'sbom'):
-        if layer.get('mediaType') == SBOM_MEDIA_TYPES[spec.sbom.format]:
+        if layer.get('mediaType') == SBOM_MEDIA_TYPES[sbom.format]:
             return client.get_blob(ref.repository, layer.get('digest'))
     return None
 
 
-def write_sbom(spec, lookup, digest):
+def write_sbom(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> tuple[bool, str]:
     """Write the SBOM of ``digest`` to sbom.dest; return (changed, sha256 hex), or raise KilnError naming sbom.dest."""
     try:
         document = sbom_document(spec, lookup, digest)
     except (RegistryError, LookupUnavailable, ValueError) as exc:
         raise ValidationError('sbom.dest', 'could not read the SBOM of {0} from the registry: {1}'.format(
-            digest, getattr(exc, 'message', exc)))
+            digest, getattr(exc, 'message', exc))) from exc
     if document is None:
         raise ValidationError('sbom.dest', 'the registry holds no SBOM of {0} to write; run the build again to '
                                            'add it'.format(digest))
     sha256 = hashlib.sha256(document).hexdigest()
-    dest = spec.sbom.dest
+    dest = cast(str, cast(steps.Sbom, spec.sbom).dest)  # a build with sbom.dest
     if os.path.isfile(dest):
         with open(dest, 'rb') as handle:
             if hashlib.sha256(handle.read()).hexdigest() == sha256:

@@ -25,10 +25,15 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import grammar
+
+# A BuildSpec. spec/model.py imports the option types below (Signing, Sbom, SupplyOnly), and the layer rules
+# allow no import cycle, not even one for types alone: moving those types into spec/model.py, as BuildSecret
+# is, would let this module name BuildSpec itself.
+Spec = Any
 
 SBOM = 'sbom'
 SIGN = 'sign'
@@ -70,11 +75,11 @@ class Sbom:
     dest: Optional[str] = None
 
     @property
-    def attestation_type(self):
+    def attestation_type(self) -> str:
         return FORMATS[self.format][0]
 
     @property
-    def predicate_type(self):
+    def predicate_type(self) -> str:
         return FORMATS[self.format][1]
 
 
@@ -88,7 +93,8 @@ class SupplyOnly:
     steps: Tuple[str, ...] = ()
 
 
-def check(params, push, tarball, platforms=()):
+def check(params: Mapping[str, Any], push: bool, tarball: object,
+          platforms: Sequence[str] = ()) -> tuple[Signing | None, Sbom | None]:
     """(Signing or None, Sbom or None) from options sign and sbom; raises ValidationError."""
     sign, sbom = params.get('sign'), params.get('sbom')
     signing = None
@@ -121,12 +127,12 @@ def check(params, push, tarball, platforms=()):
     return signing, found
 
 
-def wanted(spec):
+def wanted(spec: Spec) -> bool:
     """True when the build has steps after Kaniko."""
     return bool(spec.sign or spec.sbom)
 
 
-def steps(spec):
+def steps(spec: Spec) -> tuple[str, ...]:
     """The names of the supply containers of ``spec``'s pod, in the order they run."""
     only = spec.supply_only
     if only is not None:
@@ -138,7 +144,7 @@ def steps(spec):
     return tuple(names)
 
 
-def supply_only(spec, digest, images, sign, attest):
+def supply_only(spec: Spec, digest: str, images: Iterable[str], sign: bool, attest: bool) -> SupplyOnly:
     """The SupplyOnly of a pod that adds to an image the registry holds its signature (``sign``) and/or its
     SBOM (``attest``), and nothing else."""
     names = [SBOM] if attest else []
@@ -146,23 +152,23 @@ def supply_only(spec, digest, images, sign, attest):
     return SupplyOnly(digest=digest, images=tuple(images), sign=sign, attest=attest, steps=tuple(names))
 
 
-def repositories(spec):
+def repositories(spec: Spec) -> list[str]:
     """The repositories the build pushes to, each once, in the order of destinations."""
-    seen = []
+    seen: list[str] = []
     for destination in spec.destination_refs:
         if destination.name not in seen:
             seen.append(destination.name)
     return seen
 
 
-def tag_for(digest, suffix):
+def tag_for(digest: str, suffix: str) -> str:
     """The tag cosign gives what it attaches to ``digest``: sha256-<hex>.sig, .att or .sbom."""
     return '{0}.{1}'.format(digest.replace(':', '-'), suffix)
 
 
-def references(spec, digest):
+def references(spec: Spec, digest: str) -> dict[str, Any]:
     """The result keys that say where the signature, the attestation and the SBOM are, for ``digest``."""
-    result = {}
+    result: dict[str, Any] = {}
     names = repositories(spec)
     if spec.sign:
         result['signatures'] = ['{0}:{1}'.format(name, tag_for(digest, 'sig')) for name in names]
@@ -210,7 +216,7 @@ done
 
 # ---------------------------------------------------------------- the containers
 
-def _registry_flags(spec):
+def _registry_flags(spec: Spec) -> str:
     """cosign's registry flags: plain HTTP and unverified TLS, as the build pushes."""
     flags = []
     if spec.insecure or spec.insecure_registries:
@@ -220,8 +226,8 @@ def _registry_flags(spec):
     return ' '.join(flags)
 
 
-def _env(spec, registry_secret):
-    env = [
+def _env(spec: Spec, registry_secret: str | None) -> list[dict[str, Any]]:
+    env: list[dict[str, Any]] = [
         {'name': 'HOME', 'value': SUPPLY_DIR + '/home'},
         {'name': 'TMPDIR', 'value': SUPPLY_DIR + '/tmp'},
         {'name': 'KILN_DIGEST_FILE', 'value': DIGEST_FILE},
@@ -237,8 +243,8 @@ def _env(spec, registry_secret):
     return env
 
 
-def _mounts(spec, registry_secret):
-    mounts = [{'name': SUPPLY_VOLUME, 'mountPath': SUPPLY_DIR}]
+def _mounts(spec: Spec, registry_secret: str | None) -> list[dict[str, Any]]:
+    mounts: list[dict[str, Any]] = [{'name': SUPPLY_VOLUME, 'mountPath': SUPPLY_DIR}]
     if registry_secret:
         mounts.append({'name': 'docker-config', 'mountPath': DOCKER_DIR, 'readOnly': True})
     mounts.extend({'name': 'registry-ca-{0}'.format(index), 'mountPath': posixpath.join(CA_DIR, str(index)),
@@ -246,7 +252,8 @@ def _mounts(spec, registry_secret):
     return mounts
 
 
-def _container(spec, name, image, script, args, env, mounts):
+def _container(spec: Spec, name: str, image: str, script: str, args: Iterable[str], env: list[dict[str, Any]],
+               mounts: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         'name': name,
         'image': image,
@@ -267,7 +274,8 @@ def _container(spec, name, image, script, args, env, mounts):
     }
 
 
-def sbom_container(spec, registry_secret):
+def sbom_container(spec: Spec, registry_secret: str | None) -> dict[str, Any]:
+
     env = _env(spec, registry_secret) + [
         {'name': 'KILN_SBOM_FORMAT', 'value': spec.sbom.format},
         # Neither the image's own registry nor anything else is asked whether syft is up to date.
@@ -281,7 +289,7 @@ def sbom_container(spec, registry_secret):
                       _mounts(spec, registry_secret))
 
 
-def _cosign_steps(spec):
+def _cosign_steps(spec: Spec) -> list[str]:
     only = spec.supply_only
     sign = spec.sign is not None and (only is None or only.sign)
     attest = spec.sbom is not None and (only is None or only.attest)
@@ -293,7 +301,7 @@ def _cosign_steps(spec):
     return names
 
 
-def cosign_container(spec, registry_secret):
+def cosign_container(spec: Spec, registry_secret: str | None) -> dict[str, Any]:
     env = _env(spec, registry_secret) + [
         {'name': 'KILN_STEPS', 'value': ' '.join(_cosign_steps(spec))},
         {'name': 'KILN_COSIGN_FLAGS', 'value': _registry_flags(spec)},
@@ -311,7 +319,7 @@ def cosign_container(spec, registry_secret):
     return _container(spec, name, spec.cosign_image, COSIGN_SCRIPT, repositories(spec), env, mounts)
 
 
-def containers(spec, registry_secret):
+def containers(spec: Spec, registry_secret: str | None) -> list[dict[str, Any]]:
     """The supply containers of the pod, in the order they run: every one but the last is an init container."""
     result = []
     for name in steps(spec):
@@ -319,9 +327,9 @@ def containers(spec, registry_secret):
     return result
 
 
-def volumes(spec):
+def volumes(spec: Spec) -> list[dict[str, Any]]:
     """The supply volume (the digest file, the SBOM, HOME and TMPDIR of the tools) and the key's Secret."""
-    result = [{'name': SUPPLY_VOLUME, 'emptyDir': {}}]
+    result: list[dict[str, Any]] = [{'name': SUPPLY_VOLUME, 'emptyDir': {}}]
     if spec.sign:
         # cosign.key only: the password reaches cosign through its environment, cosign.pub is not needed.
         result.append({'name': COSIGN_VOLUME, 'secret': {
@@ -329,14 +337,14 @@ def volumes(spec):
     return result
 
 
-def _mounted(pod_spec):
-    names = set()
+def _mounted(pod_spec: Mapping[str, Any]) -> set[str]:
+    names: set[str] = set()
     for container in pod_spec['initContainers'] + pod_spec['containers']:
         names.update(mount['name'] for mount in container.get('volumeMounts') or ())
     return names
 
 
-def place(spec, pod_spec, registry_secret):
+def place(spec: Spec, pod_spec: dict[str, Any], registry_secret: str | None) -> None:
     """Put the supply steps of ``spec`` into ``pod_spec`` (pod.render_pod's): Kaniko becomes an init container
     that also writes the digest into the supply volume, the steps follow it, the last one is the pod's
     container. A pod that only signs keeps no source and no Kaniko."""
