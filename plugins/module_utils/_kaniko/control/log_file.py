@@ -9,6 +9,7 @@ Both engines' log followers write through it.
 from __future__ import annotations
 
 import threading
+from typing import BinaryIO
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 
@@ -16,12 +17,12 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import
 class SectionWriter:
     """Lines from several sources into one binary file, each run of lines under a header naming its source."""
 
-    def __init__(self, handle):
+    def __init__(self, handle: BinaryIO) -> None:
         self.handle = handle
         self._lock = threading.Lock()
-        self._section = None
+        self._section: str | None = None
 
-    def write(self, section, line):
+    def write(self, section: str, line: str) -> None:
         with self._lock:
             if section != self._section:
                 self.handle.write(log_sections.header(section).encode('utf-8') + b'\n')
@@ -29,12 +30,12 @@ class SectionWriter:
             self.handle.write(line.encode('utf-8') + b'\n')
             self.handle.flush()
 
-    def close(self):
+    def close(self) -> None:
         with self._lock:
             self.handle.close()
 
 
-def writer_for(handle):
+def writer_for(handle: BinaryIO | SectionWriter | None) -> SectionWriter | None:
     """A SectionWriter for ``handle`` (a binary file, a SectionWriter already, or None)."""
     if handle is None or isinstance(handle, SectionWriter):
         return handle

@@ -182,7 +182,7 @@ def item_specs(params: Mapping[str, Any], option_spec: Mapping[str, Any]) -> tup
     return specs, params.get('log_path')
 
 
-def specs_from(params, option_spec):
+def specs_from(params: Mapping[str, Any], option_spec: Mapping[str, Any]) -> tuple[list[BuildSpec], str | None, bool]:
     """(specs, the shared log_path, whether they are items of ``builds``) from the module's parameters."""
     # Checked for one build too: a value that cannot work is refused whether or not it matters yet.
     if params.get('max_concurrent') is not None and params['max_concurrent'] < 1:
