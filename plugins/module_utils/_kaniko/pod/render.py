@@ -13,7 +13,7 @@ until the module, through an exec (receive_command), has unpacked the context's 
 workspace and left the marker RECEIVED. With a tarball, Kaniko writes the image to OUT_DIR
 (an emptyDir, or the claim of tarball.pvc) instead of pushing, and a second container
 ``export`` waits there until the module has fetched or checked it (fetch_command,
-keep_command) and released it (release_command). No secret reaches args or env
+keep_command) and released it (release_command); pod/execs.py has those commands. No secret reaches args or env
 values: git credentials are files of the git.secret Secret read by the clone script,
 registry credentials are the Secret mounted at /kaniko/.docker/config.json. The CAs of
 registry_ca are mounted read-only and named by --registry-certificate, the keys of build_secrets
@@ -33,17 +33,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import bu
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts import (
     CLONE_SCRIPT,
-    DISCARD_EXEC,
     EXPORT_SCRIPT,
     EXPORT_STATE_DIR,
-    FETCH_EXEC,
     GIT_SECRET_DIR,
-    KEEP_EXEC,
-    RECEIVE_EXEC,
     RECEIVE_SCRIPT,
-    RECEIVED,
-    RELEASE_EXEC,
-    RELEASED,
     TERMINATION_LOG,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import (
@@ -55,7 +48,6 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model imp
     LocalContext,
     RegistryCA,
     Tarball,
-    partial_name,
 )
 
 MANAGED_BY = 'kiln.kaniko'
@@ -104,10 +96,6 @@ ANNOTATION_CONTEXT = 'kiln.kaniko/context-sha256'
 RUN_LABEL = 'kiln.kaniko/run'
 
 
-def _sh(script: str, *args: object) -> list[str]:
-    return ['/bin/sh', '-c', script, 'kiln'] + [str(arg) for arg in args]
-
-
 def init_container_name(spec: BuildSpec) -> str:
     """The init container of the pod: clone (git) or receive (a local context)."""
     return RECEIVE if spec.local else CLONE
@@ -118,32 +106,6 @@ def log_containers(spec: BuildSpec) -> tuple[str, ...]:
     if spec.supply_only is not None:
         return steps.steps(spec)
     return (init_container_name(spec), KANIKO) + (steps.steps(spec) if steps.wanted(spec) else ())
-
-
-def receive_command(spec: BuildSpec, size: int) -> list[str]:
-    """The exec in the receive container that unpacks ``size`` bytes of tar from stdin into the context directory."""
-    return _sh(RECEIVE_EXEC, spec.context_dir, size, RECEIVED)
-
-
-def fetch_command(spec: BuildSpec) -> list[str]:
-    """The exec in the export container that writes the tarball's size to stderr and its bytes to stdout."""
-    return _sh(FETCH_EXEC, cast(Tarball, spec.tarball).tar_path)
-
-
-def keep_command(spec: BuildSpec) -> list[str]:
-    """The exec in the export container that checks the tarball on the claim and gives it its name."""
-    path = cast(str, cast(Tarball, spec.tarball).path)  # a tarball on a claim has its path there
-    return _sh(KEEP_EXEC, OUT_DIR, partial_name(path), posixpath.basename(path))
-
-
-def discard_command(spec: BuildSpec) -> list[str]:
-    """The exec in the export container that removes what Kaniko may have left of the tarball."""
-    return _sh(DISCARD_EXEC, cast(Tarball, spec.tarball).tar_path)
-
-
-def release_command() -> list[str]:
-    """The exec that lets the export container end (so that a kept pod ends too)."""
-    return _sh(RELEASE_EXEC, RELEASED)
 
 
 def pod_labels(spec: BuildSpec, run_id: str | None = None) -> dict[str, str]:

@@ -17,6 +17,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Workload
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted, EngineError, TransferError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
@@ -115,7 +116,7 @@ class Build:
             return None
         try:
             self.engine.send_file(self.namespace, self.pod_name, render.RECEIVE,
-                                  render.receive_command(self.spec, local.size), self.prepared.packed.file,
+                                  execs.receive_command(self.spec, local.size), self.prepared.packed.file,
                                   local.size)
         except TransferError as exc:
             return states.transfer_failed(render.RECEIVE, states.CONTEXT_NOT_RECEIVED, (
@@ -202,8 +203,8 @@ class Build:
         """Let the export container of a pod that stays end; first remove a partial tarball from the claim."""
         commands = []
         if discard and self.spec.tarball.pvc:
-            commands.append(render.discard_command(self.spec))
-        commands.append(render.release_command())
+            commands.append(execs.discard_command(self.spec))
+        commands.append(execs.release_command())
         for command in commands:
             try:
                 self.engine.run(self.namespace, self.pod_name, render.EXPORT, command)

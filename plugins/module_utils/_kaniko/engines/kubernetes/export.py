@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import TransferError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
 
@@ -28,7 +29,7 @@ def fetch(core, namespace, pod, spec):
             write(data)
             received[0] += len(data)
 
-        execution = pod_exec.PodExec(core, namespace, pod, render.EXPORT, render.fetch_command(spec))
+        execution = pod_exec.PodExec(core, namespace, pod, render.EXPORT, execs.fetch_command(spec))
         execution.wait(save)
         reported = execution.stderr.decode('utf-8', 'replace').strip().splitlines()
         expected = int(reported[0]) if reported and reported[0].isdigit() else None
@@ -41,7 +42,7 @@ def fetch(core, namespace, pod, spec):
 
 def keep_on_claim(core, namespace, pod, spec):
     """Check the tarball Kaniko wrote on the claim and give it its name; return {pvc, path, size, sha256}."""
-    out = pod_exec.run(core, namespace, pod, render.EXPORT, render.keep_command(spec)).split()
+    out = pod_exec.run(core, namespace, pod, render.EXPORT, execs.keep_command(spec)).split()
     if len(out) != 2 or not out[0].isdigit() or len(out[1]) != 64:
         raise TransferError('unexpected answer from the export container: {0!r}'.format(' '.join(out)[:200]))
     return dict(pvc=spec.tarball.pvc, path=spec.tarball.path, size=int(out[0]), sha256=out[1])

@@ -10,7 +10,7 @@ on the library's websocket: each frame is a channel byte (0 stdin, 1 stdout, 2 s
 text, memory stays at one frame whatever the size of what goes through, and it works with
 every version of the library (its own buffering keeps a copy of all stdout, and its binary
 mode only exists in newer versions). The exec protocol v4 cannot tell the command that
-stdin is over: commands that read stdin read a known number of bytes (pod.receive_command).
+stdin is over: commands that read stdin read a known number of bytes (pod/execs.py's receive_command).
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ import subprocess
 
 import pytest
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import scripts
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
@@ -53,7 +55,7 @@ def test_a_local_context_has_a_receive_container_instead_of_the_clone():
     assert [c['name'] for c in manifest['spec']['initContainers']] == ['receive']
     receive = containers(manifest)['receive']
     assert receive['image'] == 'docker.io/alpine/git:2.49.1'
-    assert receive['command'][:2] == ['/bin/sh', '-c'] and render.RECEIVED in receive['command'][2]
+    assert receive['command'][:2] == ['/bin/sh', '-c'] and scripts.RECEIVED in receive['command'][2]
     assert receive['securityContext']['runAsNonRoot'] and receive['securityContext']['capabilities'] == {'drop': ['ALL']}
     assert 'env' not in receive
     volumes = [v['name'] for v in manifest['spec']['volumes']]
@@ -65,9 +67,9 @@ def test_a_local_context_has_a_receive_container_instead_of_the_clone():
 
 
 def test_the_receive_exec_gets_its_values_as_arguments():
-    command = render.receive_command(local_spec(), 10240)
+    command = execs.receive_command(local_spec(), 10240)
     assert command[:2] == ['/bin/sh', '-c']
-    assert command[3:] == ['kiln', '/workspace/src/web', '10240', render.RECEIVED]
+    assert command[3:] == ['kiln', '/workspace/src/web', '10240', scripts.RECEIVED]
     assert '/workspace/src/web' not in command[2]
 
 
@@ -81,7 +83,7 @@ def test_the_receive_exec_unpacks_exactly_the_bytes_it_is_told_and_marks_the_end
     data = archive.read_bytes()
     target = tmp_path / 'workspace' / 'src' / 'web'
     marker = tmp_path / 'received'
-    script = render.receive_command(local_spec(), len(data))[2]
+    script = execs.receive_command(local_spec(), len(data))[2]
     process = subprocess.Popen(['/bin/sh', '-c', script, 'kiln', str(target), str(len(data)), str(marker)],
                                stdin=subprocess.PIPE)
     process.stdin.write(data)
@@ -105,7 +107,7 @@ def test_tarball_dest_pod():
                                       {'name': 'export-state', 'mountPath': '/kiln/state'}]
     assert export['securityContext']['capabilities'] == {'drop': ['ALL']}
     assert export['securityContext']['allowPrivilegeEscalation'] is False
-    assert render.RELEASED in export['command'][2]
+    assert scripts.RELEASED in export['command'][2]
     volumes = {v['name']: v for v in manifest['spec']['volumes']}
     assert volumes['out'] == {'name': 'out', 'emptyDir': {}}
     assert volumes['export-state']['emptyDir']['medium'] == 'Memory'
@@ -123,15 +125,15 @@ def test_tarball_pvc_pod_writes_a_partial_file_in_the_claims_folder():
 
 def test_tarball_execs():
     spec = make_spec(**PVC)
-    assert render.keep_command(spec)[3:] == ['kiln', '/kiln/out', '.app.tar.kiln-partial', 'app.tar']
-    assert render.discard_command(spec)[3:] == ['kiln', '/kiln/out/.app.tar.kiln-partial']
-    assert render.fetch_command(make_spec(**DEST))[3:] == ['kiln', '/kiln/out/image.tar']
-    assert render.release_command()[3:] == ['kiln', render.RELEASED]
+    assert execs.keep_command(spec)[3:] == ['kiln', '/kiln/out', '.app.tar.kiln-partial', 'app.tar']
+    assert execs.discard_command(spec)[3:] == ['kiln', '/kiln/out/.app.tar.kiln-partial']
+    assert execs.fetch_command(make_spec(**DEST))[3:] == ['kiln', '/kiln/out/image.tar']
+    assert execs.release_command()[3:] == ['kiln', scripts.RELEASED]
 
 
 def test_the_keep_exec_renames_only_a_checked_file(tmp_path):
     (tmp_path / '.app.tar.kiln-partial').write_bytes(b'x' * 1000)
-    command = render.keep_command(make_spec(**PVC))
+    command = execs.keep_command(make_spec(**PVC))
     out = subprocess.run(command[:3] + ['kiln', str(tmp_path), '.app.tar.kiln-partial', 'app.tar'],
                          capture_output=True, check=True).stdout.decode().split()
     assert out[0] == '1000' and len(out[1]) == 64
