@@ -262,7 +262,9 @@ class BuildRun:
             error = exc if isinstance(exc, KilnError) else self.engine.lost(exc, len(builds))
             error.details.update(changed=self._started(builds),
                                  results=self._partial(indexed, outcomes, error.message))
-            raise error
+            if error is exc:
+                raise
+            raise error from exc
         finally:
             watch.stop()
             for log in logs:

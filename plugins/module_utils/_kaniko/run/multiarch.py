@@ -161,7 +161,7 @@ def write_indexes(spec, unit_digests, lookup):
             digest = client.put_manifest(ref.repository, ref.manifest_reference, body, media_type)
         except (RegistryError, LookupUnavailable) as exc:
             raise KilnError('Could not write the index of {0}: {1}'.format(
-                spec.destinations[position], getattr(exc, 'message', exc)))
+                spec.destinations[position], getattr(exc, 'message', exc))) from exc
         digests.append(digest)
         images.append('{0}@{1}'.format(ref.name, digest))
     return digests[0], images

@@ -50,7 +50,7 @@ def open_log(path):
     try:
         return open(path, 'wb')
     except (IOError, OSError) as exc:
-        raise log_path_error(path, exc.strerror or exc)
+        raise log_path_error(path, exc.strerror or exc) from exc
 
 
 class Prepared(object):

@@ -46,9 +46,9 @@ class KubernetesEngine(object):
         except ApiException as exc:
             if exc.status == 404:
                 raise ClusterError("namespace: '{0}' does not exist; create it first".format(namespace),
-                                   {'option': 'namespace'})
+                                   {'option': 'namespace'}) from exc
             if exc.status != 403:  # without access to namespaces, creating the pod will tell
-                raise cluster_error(exc, "read namespace '{0}'".format(namespace))
+                raise cluster_error(exc, "read namespace '{0}'".format(namespace)) from exc
 
     def create(self, spec, workload, registry_key, run_id):
         """Create the registry Secret (registry_auth), the pod, and make the Secret the pod's; fill ``workload``.
@@ -62,7 +62,7 @@ class KubernetesEngine(object):
                     spec.namespace, render.render_auth_secret(spec, run_id),
                     _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
             except ApiException as exc:
-                raise cluster_error(exc, 'create the registry Secret for registry_auth')
+                raise cluster_error(exc, 'create the registry Secret for registry_auth') from exc
             workload.auth_secret = json.loads(response.data)['metadata']['name']
         manifest = render.render_pod(spec, auth_secret_name=workload.auth_secret, registry_secret_key=registry_key,
                                      run_id=run_id)
@@ -72,7 +72,7 @@ class KubernetesEngine(object):
             response = self.core.create_namespaced_pod(
                 spec.namespace, manifest, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
-            raise cluster_error(exc, 'create the build pod')
+            raise cluster_error(exc, 'create the build pod') from exc
         workload.pod = json.loads(response.data)
         if workload.auth_secret:
             try:
@@ -82,7 +82,7 @@ class KubernetesEngine(object):
                     _content_type='application/merge-patch+json', _preload_content=False,
                     _request_timeout=REQUEST_TIMEOUT)
             except ApiException as exc:
-                raise cluster_error(exc, 'create the build pod')
+                raise cluster_error(exc, 'create the build pod') from exc
         return workload
 
     @staticmethod
@@ -151,7 +151,7 @@ class KubernetesEngine(object):
         try:
             response = self.core.list_node(_preload_content=False, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
-            raise EngineError(refusal(exc))
+            raise EngineError(refusal(exc)) from exc
         return json.loads(response.data).get('items') or []
 
     def events(self, namespace, name):
@@ -161,7 +161,7 @@ class KubernetesEngine(object):
                 namespace, field_selector='involvedObject.kind=Pod,involvedObject.name=' + name,
                 _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
-            raise EngineError(refusal(exc))
+            raise EngineError(refusal(exc)) from exc
         return json.loads(response.data).get('items') or []
 
     def follow_logs(self, namespace, name, containers, writer, label, keep):

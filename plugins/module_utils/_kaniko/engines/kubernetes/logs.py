@@ -175,7 +175,7 @@ class LogStreamer:
         try:
             return self._finish(grace)
         except ApiException as exc:
-            raise EngineError(cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name)).message)
+            raise EngineError(cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name)).message) from exc
 
     def _finish(self, grace):
         self.stop(grace)

@@ -88,7 +88,7 @@ class PodExec(object):
                                   command=command, stdin=stdin, stdout=True, stderr=True, tty=False,
                                   _preload_content=False)
         except ApiException as exc:
-            raise TransferError(_refusal(exc.reason, namespace))
+            raise TransferError(_refusal(exc.reason, namespace)) from exc
         self._socket = self._client.sock
         self._socket.settimeout(timeout)
 
@@ -98,7 +98,8 @@ class PodExec(object):
             try:
                 self._socket.send(bytes((STDIN,)) + data[start:start + FRAME], opcode=ABNF.OPCODE_BINARY)
             except (WebSocketException, OSError) as exc:
-                raise TransferError('the connection broke while sending: {0}'.format(exc or type(exc).__name__))
+                raise TransferError('the connection broke while sending: {0}'.format(
+                    exc or type(exc).__name__)) from exc
 
     def _frames(self):
         """(channel, bytes) of each data frame until the connection closes."""
@@ -109,7 +110,8 @@ class PodExec(object):
                 self._closed = True
                 if self._status:  # the status came; some servers drop the connection right after it
                     return
-                raise TransferError('the connection broke while reading: {0}'.format(exc or type(exc).__name__))
+                raise TransferError('the connection broke while reading: {0}'.format(
+                    exc or type(exc).__name__)) from exc
             if opcode == ABNF.OPCODE_CLOSE:
                 self._closed = True
                 return
@@ -169,7 +171,7 @@ def send_file(core, namespace, pod, container, command, path, size, timeout=IO_T
         try:
             execution.wait()
         except TransferError as ended:
-            raise TransferError(ended.message)
+            raise TransferError(ended.message) from ended
         raise exc
     except BaseException:
         execution.close()

@@ -59,13 +59,14 @@ class SecretReader:
             except ApiException as exc:
                 if exc.status == 404:
                     raise ClusterError("{0}: {1} '{2}' was not found in namespace '{3}'; create it there, "
-                                       "or correct the name".format(option, kind, name, namespace), {'option': option})
+                                       "or correct the name".format(option, kind, name, namespace),
+                                       {'option': option}) from exc
                 if exc.status == 403:
                     self._warn("Could not read {0} '{1}' ({2}) to check it: {3}".format(
                         kind, name, option, refusal(exc)))
                     self._read[key] = None
                     return None
-                raise cluster_error(exc, "read {0} '{1}' ({2})".format(kind, name, option))
+                raise cluster_error(exc, "read {0} '{1}' ({2})".format(kind, name, option)) from exc
             item = json.loads(response.data)
             data = {}
             encoded = item.get('data') if kind == 'Secret' else item.get('binaryData')

@@ -253,7 +253,7 @@ class ContainerEngine:
                         raise TransferError('unexpected entry {0!r} in the context tar'.format(member.name))
                 archive.extractall(target, members)
         except (OSError, tarfile.TarError) as exc:
-            raise TransferError('could not unpack it: {0}'.format(exc))
+            raise TransferError('could not unpack it: {0}'.format(exc)) from exc
         box.log.line(render.RECEIVE, 'kiln receive: build context received')
         box.received = True
 
@@ -262,7 +262,7 @@ class ContainerEngine:
         try:
             return tarball.place(source, spec.tarball.dest)
         except (OSError, IOError) as exc:
-            raise TransferError(str(exc))
+            raise TransferError(str(exc)) from exc
 
     # ------------------------------------------------------------------ delete
 

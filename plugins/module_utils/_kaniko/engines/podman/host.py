@@ -114,8 +114,8 @@ def _check_helper(podman, network, helper, run):
         raise failure(FAILED, view.podman_said('info', None, info.returncode, info.stderr))
     try:
         found = helper_executable(json.loads(info.stdout), helper)
-    except ValueError:
-        raise failure(FAILED, 'podman info --format json printed no JSON: {0!r}'.format(info.stdout[:200]))
+    except ValueError as exc:
+        raise failure(FAILED, 'podman info --format json printed no JSON: {0!r}'.format(info.stdout[:200])) from exc
     if found == '':
         raise failure(HELPER_NOT_FOUND, (
             '{0} finds no {1}, which network: {2} needs: podman info names no host.{1}.executable (podman looks for '

@@ -25,7 +25,7 @@ def _read(path, option):
             data = handle.read(MAX_FILE + 1)
     except (IOError, OSError) as exc:
         raise ValidationError(option, 'cannot read {0}: {1}; give a readable file on the host that runs the '
-                                      'module'.format(path, exc.strerror or exc))
+                                      'module'.format(path, exc.strerror or exc)) from exc
     if len(data) > MAX_FILE:
         raise ValidationError(option, '{0} is larger than 1 MiB; give the file itself'.format(path))
     return data.decode('utf-8', 'replace')
