@@ -14,14 +14,27 @@ build specs, the credentials (Credentials), the engine and the shape of the resu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Collection,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Tuple,
+)
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.states import Outcome
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, RegistryCA
 
-try:
-    from typing import Protocol
-except ImportError:  # Python 3.7 and older have no typing.Protocol; the collection needs 3.8, checkers the real one
-    Protocol = object  # type: ignore[assignment]
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
 Warn = Callable[[str], None]
 Pod = Dict[str, Any]
@@ -33,6 +46,8 @@ RELIST = 'RELIST'      # a namespace was listed again: the object is the set of 
 FAILURE = 'FAILURE'    # the watch of a namespace failed for good: the object is the exception (see Engine.lost)
 # Longest single wait of a watch; the Scheduler then looks at its pods with a fresh clock.
 MAX_WATCH_SECONDS = 30
+# One event: (namespace, kind, object); the podman engine's have no namespace (None).
+Event = Tuple[Optional[str], str, Any]
 
 
 def pod_name(pod: Optional[Pod]) -> Optional[str]:
@@ -40,7 +55,7 @@ def pod_name(pod: Optional[Pod]) -> Optional[str]:
 
 
 @dataclass
-class Workload(object):
+class Workload:
     """What the engine made for one build: the pod (or the container's pod view) as created, and the
     registry Secret (or None)."""
 
@@ -54,7 +69,7 @@ class Workload(object):
 
 
 @dataclass(frozen=True)
-class Checked(object):
+class Checked:
     """What the credentials of one build said before anything was made: the key of registry_secret the
     kaniko container mounts, and cosign.pub of sign.key_secret (None when there is none to read)."""
 
@@ -66,14 +81,21 @@ class Credentials(Protocol):
     """The values build options name (git credentials, registry auth, CA certificates, signing keys), read once
     per run. Values reach only temporary 0600 files and the engine's own objects, never a result or a log."""
 
-    def check(self, spec: Any) -> Checked:
+    def check(self, spec: BuildSpec) -> Checked:
         """Refuse, naming the option, credentials this build cannot use; before anything is made."""
 
     def data(self, namespace: str, name: str) -> Optional[Dict[str, str]]:
         """The keys and values that option values named ``name`` hold, or None when they cannot be read."""
 
-    def registry_ca(self, namespace: str, ca: Any, option: str = 'registry_ca') -> Optional[str]:
+    def registry_ca(self, namespace: str, ca: RegistryCA, option: str = 'registry_ca') -> Optional[str]:
         """The PEM text of one entry of registry_ca."""
+
+
+class LogWriter(Protocol):
+    """The log file that builds share (control/log_file.py's SectionWriter): lines under the header of their source."""
+
+    def write(self, section: str, line: str) -> None:
+        """Write ``line`` under the header of ``section``."""
 
 
 class LogFollower(Protocol):
@@ -86,24 +108,37 @@ class LogFollower(Protocol):
         """Stop following, after at most ``grace`` seconds."""
 
 
+class EventSource(Protocol):
+    """The events of a run (Engine.watch), for the Scheduler."""
+
+    def start(self) -> object:
+        """Begin to watch."""
+
+    def stop(self) -> None:
+        """Stop watching."""
+
+    def next(self, seconds: float) -> Optional[Event]:
+        """The next event, or None when none came within ``seconds``."""
+
+
 class Engine(Protocol):
     """Where builds run. The one place that makes a build's workload and the one place that deletes it."""
 
     def check_namespace(self, namespace: str) -> None:
         """Refuse a namespace the engine cannot build in (raises KilnError naming the option)."""
 
-    def create(self, spec: Any, workload: Workload, registry_key: str, run_id: str) -> Pod:
+    def create(self, spec: BuildSpec, workload: Workload, registry_key: str, run_id: str) -> Workload:
         """Make the build's workload (its registry Secret, its pod or container) into ``workload``."""
 
-    def preview(self, spec: Any, registry_key: str, run_id: str) -> Dict[str, Any]:
+    def preview(self, spec: BuildSpec, registry_key: str, run_id: str) -> Dict[str, Any]:
         """What check mode shows: what would be made for ``spec``."""
 
-    def explain(self, outcome: Any) -> Any:
+    def explain(self, outcome: Outcome) -> Outcome:
         """``outcome`` of a failed build with the hint worded for this engine's options."""
 
-    def watch(self, namespaces: Iterable[str], run_id: str) -> Any:
-        """The event source of a run, for the Scheduler: start(), stop(), next(seconds) -> a list of events
-        (SYNC, RELIST, FAILURE above, or a watch's ADDED, MODIFIED, DELETED)."""
+    def watch(self, namespaces: Iterable[str], run_id: str) -> EventSource:
+        """The event source of a run, for the Scheduler: start(), stop(), next(seconds) -> an event
+        (SYNC, RELIST, FAILURE above, or a watch's ADDED, MODIFIED, DELETED) or None."""
 
     def exists(self, namespace: str, name: str) -> bool:
         """Whether the build's pod (container) still exists."""
@@ -114,7 +149,7 @@ class Engine(Protocol):
     def nodes(self) -> List[Dict[str, Any]]:
         """The nodes builds may run on (raises KilnError when they cannot be listed)."""
 
-    def follow_logs(self, namespace: str, name: str, containers: List[str], writer: Callable[[str, str], None],
+    def follow_logs(self, namespace: str, name: str, containers: Sequence[str], writer: Optional[LogWriter],
                     label: str, keep: int) -> LogFollower:
         """Follow the logs of ``containers`` into ``writer``, keeping the last ``keep`` lines."""
 
@@ -125,18 +160,19 @@ class Engine(Protocol):
     def run(self, namespace: str, name: str, container: str, command: List[str]) -> str:
         """Run ``command`` in ``container``; its output (raises TransferError)."""
 
-    def fetch_tarball(self, namespace: str, name: str, spec: Any) -> Dict[str, Any]:
+    def fetch_tarball(self, namespace: str, name: str, spec: BuildSpec) -> Dict[str, Any]:
         """Bring the image tarball to tarball.dest (raises TransferError)."""
 
-    def keep_tarball(self, namespace: str, name: str, spec: Any) -> Dict[str, Any]:
+    def keep_tarball(self, namespace: str, name: str, spec: BuildSpec) -> Dict[str, Any]:
         """Check the image tarball on tarball.pvc and keep it (raises TransferError)."""
 
     def delete(self, kind: str, namespace: str, name: str, running: bool, warn: Warn,
                deadline: Optional[float] = None) -> None:
         """Delete one object of a build ('pod' or 'secret'); a failure is warned, not raised."""
 
-    def delete_run(self, namespaces: Iterable[str], run_id: str, keep: Iterable[str], warn: Warn) -> None:
-        """Delete what still carries the run's label, except the pods in ``keep``."""
+    def delete_run(self, namespaces: Iterable[str], run_id: str, keep: Collection[Tuple[str, Optional[str]]],
+                   warn: Warn) -> None:
+        """Delete what still carries the run's label, except the pods in ``keep`` ((namespace, name))."""
 
     def lost(self, exc: BaseException, count: int) -> KilnError:
         """The KilnError of a run of ``count`` builds whose event source failed with ``exc``."""
@@ -148,17 +184,17 @@ class Engine(Protocol):
 class Backend(Protocol):
     """What a module gives the edge: its specs, its credentials, its engine, its result's shape."""
 
-    def require(self, module: Any) -> None:
+    def require(self, module: AnsibleModule) -> None:
         """Fail the module at once when a library the engine needs is missing."""
 
-    def specs(self, params: Dict[str, Any]) -> Tuple[List[Any], Optional[str], bool]:
+    def specs(self, params: Mapping[str, Any]) -> Tuple[List[BuildSpec], Optional[str], bool]:
         """(build specs, the shared log_path of ``builds``, whether they are items of ``builds``)."""
 
-    def credentials(self, module: Any) -> Credentials:
+    def credentials(self, module: AnsibleModule) -> Credentials:
         """The credentials of the run."""
 
-    def engine(self, module: Any, specs: List[Any], credentials: Credentials) -> Engine:
+    def engine(self, module: AnsibleModule, specs: List[BuildSpec], credentials: Credentials) -> Engine:
         """The engine of the run, checked as far as it can be before anything is made."""
 
-    def shaped(self, result: Dict[str, Any]) -> Dict[str, Any]:
+    def reported(self, result: Dict[str, Any]) -> Dict[str, Any]:
         """The task's result (or a failure's details) as this module reports it."""
