@@ -14,23 +14,28 @@ backend's shape. Errors are raised as KilnError inside and turned into fail_json
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, fail_from_exception
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import heartbeat
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Backend, Credentials, Engine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import RemoteResolver
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.build_run import BuildRun
 
+if TYPE_CHECKING:
+    from ansible.module_utils.basic import AnsibleModule
 
-def resolver_for(module, secrets):
+
+def resolver_for(module: AnsibleModule, secrets: Credentials) -> RemoteResolver:
     return RemoteResolver(
         lambda args, env: module.run_command(args, environ_update=env, expand_user_and_vars=False),
         module.get_bin_path('git'), secrets.data, timeout_command=module.get_bin_path('timeout'))
 
 
-def run_builds(build_run, items):
+def run_builds(build_run: BuildRun, items: bool) -> dict[str, Any]:
     """Prepare and run ``build_run``; the task's result (raises KilnError)."""
     errors = build_run.prepare()
     if errors:
@@ -56,12 +61,14 @@ def run_builds(build_run, items):
     return result
 
 
-def run(module, backend, clock=time.monotonic):
+def run(module: AnsibleModule, backend: Backend, clock: Callable[[], float] = time.monotonic) -> None:
     """The module's one call: build (or skip), then exit_json, or fail_json with the reason."""
     backend.require(module)
     # Run as the action plugin's async job, the build stops once nobody polls it (Ctrl-C on the controller).
     watchdog = heartbeat.from_environment()
-    lookup = build_run = engine = None
+    lookup: RegistryLookup | None = None
+    build_run: BuildRun | None = None
+    engine: Engine | None = None
     try:
         specs, log_path, items = backend.specs(module.params)
         secrets = backend.credentials(module)

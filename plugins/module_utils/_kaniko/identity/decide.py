@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tarfile
+from typing import IO, Callable, Dict, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import (
     FORCED,
@@ -26,14 +27,20 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build
     decide_tarball,
     source_text,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import Unresolved
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import LookupUnavailable
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import RemoteResolver, Unresolved
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import (
+    LookupUnavailable,
+    RegistryLookup,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, GitSource
 
 
 CHUNK = 1024 * 1024
+# What read_tarball tells of a docker-archive: (labels, size, sha256).
+TarballFacts = Tuple[Dict[str, str], int, str]
 
 
-def read_tarball(path):
+def read_tarball(path: str) -> TarballFacts | None:
     """(labels, size, sha256) of the docker-archive at ``path`` (tarball.dest); None when there is no file.
 
     Kaniko writes a docker-archive (``docker load``, ``skopeo ... docker-archive:``): manifest.json names the
@@ -42,11 +49,12 @@ def read_tarball(path):
     """
     if not os.path.isfile(path):
         return None
-    labels = {}
+    labels: dict[str, str] = {}
     try:
         with tarfile.open(path, 'r:') as archive:
-            manifest = json.load(archive.extractfile('manifest.json'))
-            config = json.load(archive.extractfile(manifest[0]['Config']))
+            # extractfile() gives None for a member that is no file: json.load raises AttributeError then.
+            manifest = json.load(cast(IO[bytes], archive.extractfile('manifest.json')))
+            config = json.load(cast(IO[bytes], archive.extractfile(manifest[0]['Config'])))
             labels = (config.get('config') or {}).get('Labels') or {}
     except (tarfile.TarError, KeyError, IndexError, TypeError, ValueError, AttributeError, OSError):
         labels = {}
@@ -57,13 +65,14 @@ def read_tarball(path):
     return labels, os.path.getsize(path), digest.hexdigest()
 
 
-def identify(spec, resolver, lookup, read_tarball=read_tarball):
+def identify(spec: BuildSpec, resolver: RemoteResolver, lookup: RegistryLookup | None,
+             read_tarball: Callable[[str], TarballFacts | None] = read_tarball) -> Decision:
     """The Decision for ``spec`` (a BuildSpec)."""
     if spec.local:
         commit = None
     else:
         try:
-            commit = resolver.resolve(spec.namespace, spec.git)
+            commit = resolver.resolve(spec.namespace, cast(GitSource, spec.git))  # the source: no local context
         except Unresolved as exc:
             return Decision(UNAVAILABLE, 'git.version could not be resolved to a commit on the module host: {0}'.format(exc))
     key = build_key(spec, commit)
@@ -72,11 +81,12 @@ def identify(spec, resolver, lookup, read_tarball=read_tarball):
     if spec.tarball:
         if spec.tarball.pvc:
             return Decision(UNAVAILABLE, 'the module host cannot look into tarball.pvc', commit, key)
-        return decide_tarball(key, commit, read_tarball(spec.tarball.dest), spec.tarball.dest, source_text(spec, commit))
+        dest = cast(str, spec.tarball.dest)  # a tarball not on a claim has dest
+        return decide_tarball(key, commit, read_tarball(dest), dest, source_text(spec, commit))
     if not spec.push or not spec.destinations:
         return Decision(UNAVAILABLE, 'push is false: there is no image in a registry to compare with', commit, key)
     try:
-        existing = [lookup.existing(spec, destination, ref)
+        existing = [cast(RegistryLookup, lookup).existing(spec, destination, ref)  # given with the resolver
                     for destination, ref in zip(spec.destinations, spec.destination_refs)]
     except LookupUnavailable as exc:
         return Decision(UNAVAILABLE, str(exc), commit, key)

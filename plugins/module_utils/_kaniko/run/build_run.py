@@ -17,24 +17,35 @@ import dataclasses
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Dict, Iterable, List, Sequence, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import raise_on_signals
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import SectionWriter, writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import (
+    Credentials,
+    Engine,
+    EventSource,
+    Warn,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import Decision
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import RemoteResolver
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared, check_log_path, open_log, prepare
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.scheduler import Scheduler
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
 
 # Builds prepared side by side: their checks and registry lookups are short requests, mostly waiting.
 PREPARE_THREADS = 8
 
 
-def new_run_id():
+def new_run_id() -> str:
     return binascii.hexlify(os.urandom(5)).decode('ascii')
 
 
@@ -47,14 +58,17 @@ class BuildRun:
     without a log_path of their own share (headers name each build).
     """
 
-    def __init__(self, engine, specs, max_concurrent, secrets, check_mode=False, warn=None, clock=time.monotonic,
-                 resolver=None, lookup=None, log_path=None, watch_factory=None, items=True):
+    def __init__(self, engine: Engine, specs: Iterable[BuildSpec], max_concurrent: int, secrets: Credentials,
+                 check_mode: bool = False, warn: Warn | None = None, clock: Callable[[], float] = time.monotonic,
+                 resolver: RemoteResolver | None = None, lookup: RegistryLookup | None = None,
+                 log_path: str | None = None, watch_factory: Callable[[list[str], str], EventSource] | None = None,
+                 items: bool = True) -> None:
         self.engine = engine
         self.specs = list(specs)
         self.max_concurrent = max_concurrent
         self.secrets = secrets
         self.check_mode = check_mode
-        self.warn = warn or (lambda message: None)
+        self.warn: Warn = warn or (lambda message: None)
         self.items = items
         self.clock = clock
         self.resolver = resolver
@@ -65,34 +79,34 @@ class BuildRun:
         # What runs: one unit per build, one per platform of a build of platforms (run/multiarch.py).
         self.units, self.groups = multiarch.expand(self.specs)
         self.group_of = dict((unit, group) for group in self.groups for unit in group.units)
-        self.prepared = [None] * len(self.units)
+        self.prepared: list[Prepared | None] = [None] * len(self.units)
         # {build index: (index digest, images)}: builds of platforms whose destinations hold their index already.
-        self.indexed = {}
+        self.indexed: dict[int, tuple[str, list[str]]] = {}
         # The error of each build that failed, by index (its result says the same, with failed and msg).
-        self.failures = {}
+        self.failures: dict[int, KilnError] = {}
         self.peak = 0
 
-    def warn_for(self, unit):
+    def warn_for(self, unit: int) -> Warn:
         """The warn function of unit ``unit``: it names the item of builds and the platform."""
         group = self.group_of[unit]
         where = []
         if self.items:
             where.append('builds[{0}]'.format(group.index))
-        if group.multi:
-            where.append(self.units[unit].platform)
+        if group.multi:  # a unit of platforms has its platform
+            where.append(cast(str, self.units[unit].platform))
         if not where:
             return self.warn
         return lambda message: self.warn('{0}: {1}'.format(' '.join(where), message))
 
-    def prepare(self):
+    def prepare(self) -> dict[int, KilnError]:
         """Prepare every build; return {index: KilnError} of those that could not be (empty when all could)."""
         check_log_path(self.log_path)
         for group in self.groups:
             if group.multi:  # its platforms write to it side by side (each unit has no log_path of its own)
                 check_log_path(group.spec.log_path)
-        failed = {}
+        failed: dict[int, KilnError] = {}
 
-        def one(unit):
+        def one(unit: int) -> None:
             try:
                 self.prepared[unit] = prepare(self.units[unit], self.engine, self.secrets, self.resolver,
                                               self.lookup, self.warn_for(unit))
@@ -101,43 +115,49 @@ class BuildRun:
 
         with ThreadPoolExecutor(max_workers=min(PREPARE_THREADS, len(self.units))) as pool:
             list(pool.map(one, range(len(self.units))))
-        errors = {}
+        errors: dict[int, KilnError] = {}
         for unit in sorted(failed):  # the first platform's error stands for its build
             errors.setdefault(self.group_of[unit].index, failed[unit])
         ready = [group for group in self.groups if group.index not in errors]
         errors.update(multiarch.check_nodes(ready, self.units, self.engine.nodes, self.warn))
         for group in ready:
             if group.multi and group.index not in errors and self.lookup is not None:
-                found = multiarch.index_decision(group, self.prepared, self.lookup)
+                found = multiarch.index_decision(group, self._ready(), self.lookup)
                 if found:
                     self.indexed[group.index] = found
         return errors
 
-    def release(self):
+    def release(self) -> None:
         for prepared in self.prepared:
             if prepared is not None:
                 prepared.release()
 
-    def _label(self, unit):
+    def _ready(self) -> list[Prepared]:
+        """self.prepared, read where each unit it is read for has its Prepared: after a prepare() without error,
+        and in prepare() for the units of builds without one."""
+        return cast(List[Prepared], self.prepared)
+
+    def _label(self, unit: int) -> str:
         """The prefix of the log sources of ``unit`` in a shared log: its item of builds, its platform."""
         group = self.group_of[unit]
         prefix = log_sections.item_prefix(group.index) if self.log_path is not None else ''
         if group.multi:
-            prefix += log_sections.platform_prefix(self.units[unit].platform)
+            prefix += log_sections.platform_prefix(cast(str, self.units[unit].platform))
         return prefix
 
-    def run(self):
+    def run(self) -> list[dict[str, Any]]:
         """The result of each build, in order (each with ``failed``); raises KilnError when the run was stopped
         (a signal, the cluster lost), with the results so far in ``details['results']``."""
-        outcomes = [None] * len(self.units)
+        outcomes: list[dict[str, Any] | None] = [None] * len(self.units)
         builds = []
-        for unit, prepared in enumerate(self.prepared):
-            decision = prepared.decision
+        for unit, prepared in enumerate(self._ready()):
+            decision = cast(Decision, prepared.decision)  # prepare() decided
             if decision.skip and prepared.spec.supply_only is None:
-                outcomes[unit] = dict(results.skipped(decision, prepared.identity()), failed=False)
-                if steps.wanted(prepared.spec):
-                    outcomes[unit].update(steps.references(prepared.spec, decision.digest),
-                                          signed=bool(prepared.spec.sign))
+                skipped = dict(results.skipped(decision, prepared.identity()), failed=False)
+                if steps.wanted(prepared.spec):  # skipped: the registry holds the image, by its digest
+                    skipped.update(steps.references(prepared.spec, cast(str, decision.digest)),
+                                   signed=bool(prepared.spec.sign))
+                outcomes[unit] = skipped
             elif self.check_mode:
                 preview = self.engine.preview(prepared.spec, prepared.registry_key, self.run_id)
                 outcomes[unit] = dict(results.check_mode(preview, decision, prepared.identity()), failed=False)
@@ -152,23 +172,24 @@ class BuildRun:
                 raise
         if not self.check_mode:
             self._sbom_files(outcomes)
-        concluded = self._by_build(outcomes)
+        concluded = cast(List[Dict[str, Any]], self._by_build(outcomes))  # every unit has its outcome now
         if not self.check_mode:
             self._sign_indexes(concluded)
         return concluded
 
-    def _sign_indexes(self, concluded):
+    def _sign_indexes(self, concluded: list[dict[str, Any]]) -> None:
         """Sign the index of each build of platforms with sign whose index lacks the signature: by a pod of the sign
         step alone, after the platforms' pods (each of which signed its own image)."""
         pending = []
         for group, result in zip(self.groups, concluded):
-            spec, first = group.spec, self.prepared[group.units[0]]
+            spec, first = group.spec, self._ready()[group.units[0]]
             if not (group.multi and spec.sign and not result.get('failed') and result.get('digest')):
                 continue
             index = dataclasses.replace(spec, platforms=(), platform=None, sbom=None, log_path=None)
             result['signatures'] = steps.references(index, result['digest'])['signatures']
             result['signed'] = all(entry.get('signed') for entry in result.get('manifests') or ())
-            if not check.missing(index, self.lookup, result['digest'], first.public_key, self.warn)[0]:
+            lookup = cast(RegistryLookup, self.lookup)  # edge.run gives one
+            if not check.missing(index, lookup, result['digest'], first.public_key, self.warn)[0]:
                 continue
             prepared = Prepared(dataclasses.replace(index, supply_only=steps.supply_only(
                 index, result['digest'], result['images'], sign=True, attest=False)))
@@ -177,29 +198,31 @@ class BuildRun:
                                                   self.warn_for(group.units[0]), label=self._label(group.units[0]))))
         if not pending:
             return
-        outcomes = [None] * len(self.units)
+        outcomes: list[dict[str, Any] | None] = [None] * len(self.units)
         self._run(pending, outcomes)
         for unit, build in pending:
             group = self.group_of[unit]
             result = concluded[group.index]
-            if build.result.get('failed'):
-                result.update(failed=True, signed=False, pod_name=build.result.get('pod_name'),
-                              pod_kept=bool(build.result.get('pod_kept')), msg='index: ' + build.result['msg'])
+            ended = cast(Dict[str, Any], build.result)  # the run gave each build its result
+            if ended.get('failed'):
+                result.update(failed=True, signed=False, pod_name=ended.get('pod_name'),
+                              pod_kept=bool(ended.get('pod_kept')), msg='index: ' + ended['msg'])
                 for key in multiarch.FAILURE_KEYS:
-                    if key in build.result:
-                        result[key] = build.result[key]
+                    if key in ended:
+                        result[key] = ended[key]
                 self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
             else:
                 result['changed'] = True
 
-    def _sbom_files(self, outcomes):
+    def _sbom_files(self, outcomes: Sequence[dict[str, Any] | None]) -> None:
         """Write the SBOM of each build with sbom.dest that has its image (built, or held already) to that file."""
-        for unit, prepared in enumerate(self.prepared):
+        for unit, prepared in enumerate(self._ready()):
             spec, result = prepared.spec, outcomes[unit]
             if not (spec.sbom and spec.sbom.dest and result and not result.get('failed') and result.get('digest')):
                 continue
             try:
-                changed, sha256 = check.write_sbom(spec, self.lookup, result['digest'])
+                lookup = cast(RegistryLookup, self.lookup)  # edge.run gives one
+                changed, sha256 = check.write_sbom(spec, lookup, result['digest'])
             except KilnError as exc:
                 result.update(failed=True, msg=exc.message)
                 if not self.group_of[unit].multi:
@@ -208,7 +231,8 @@ class BuildRun:
             result['sbom'] = dict(result.get('sbom') or {}, sha256=sha256)
             result['changed'] = bool(result.get('changed') or changed)
 
-    def _by_build(self, outcomes, partial=False):
+    def _by_build(self, outcomes: Sequence[dict[str, Any] | None],
+                  partial: bool = False) -> list[dict[str, Any] | None]:
         """The results of the builds from those of the units; a build of platforms writes its index here."""
         results_ = []
         for group in self.groups:
@@ -222,14 +246,14 @@ class BuildRun:
                 results_.append(dict(unit_results[0], pods=[result.get('pod') for result in unit_results],
                                      platforms=list(group.spec.platforms)))
             else:
-                result = multiarch.conclude(group, unit_results, self.prepared, self.lookup,
-                                            self.indexed.get(group.index))
+                result = multiarch.conclude(group, unit_results, self._ready(), cast(RegistryLookup, self.lookup),
+                                            self.indexed.get(group.index))  # edge.run gives a lookup
                 if result.get('failed'):
                     self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
                 results_.append(result)
         return results_
 
-    def _logs(self, indexed):
+    def _logs(self, indexed: Sequence[tuple[int, Build]]) -> list[SectionWriter]:
         """The shared logs: the run's (builds without a log_path of their own) and each build of platforms'."""
         run_log = writer_for(open_log(self.log_path))
         logs = [run_log] if run_log else []
@@ -238,14 +262,14 @@ class BuildRun:
             group = self.group_of[unit]
             if group.multi and group.spec.log_path:
                 if group.index not in group_logs:
-                    group_logs[group.index] = writer_for(open_log(group.spec.log_path))
+                    group_logs[group.index] = cast(SectionWriter, writer_for(open_log(group.spec.log_path)))  # a file
                     logs.append(group_logs[group.index])
                 build.run_log = group_logs[group.index]
             else:
                 build.run_log = run_log
         return logs
 
-    def _run(self, indexed, outcomes):
+    def _run(self, indexed: Sequence[tuple[int, Build]], outcomes: list[dict[str, Any] | None]) -> None:
         builds = [build for _index, build in indexed]
         logs = self._logs(indexed)
         for unit, build in indexed:
@@ -276,17 +300,18 @@ class BuildRun:
                 self.failures[self.group_of[unit].index] = build.error
 
     @staticmethod
-    def _started(builds):
+    def _started(builds: Iterable[Build]) -> bool:
         return any(build.started for build in builds)
 
     @staticmethod
-    def _partial(indexed, outcomes, why):
+    def _partial(indexed: Iterable[tuple[int, Build]], outcomes: Sequence[dict[str, Any] | None],
+                 why: str) -> list[dict[str, Any] | None]:
         partial = list(outcomes)
         for index, build in indexed:
             partial[index] = build.result or dict(build.details(), failed=True, msg='Not finished: ' + why)
         return partial
 
-    def _abort(self, builds):
+    def _abort(self, builds: Iterable[Build]) -> None:
         """Delete every pod and Secret of the run but the finished builds' pods kept on purpose."""
         for build in builds:
             build.abort()

@@ -12,16 +12,25 @@ Every failure of one build is held in its result; an interruption is raised, for
 
 from __future__ import annotations
 
+from typing import Any, BinaryIO, Callable, Sequence, cast
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import writer_for
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import SectionWriter, writer_for
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import (
+    Engine,
+    LogFollower,
+    Warn,
+    Workload,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted, EngineError, TransferError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import open_log
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared, open_log
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.waiter import WaitResult
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import Tarball
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import (
     held_signals,
     ignored_signals,
@@ -36,7 +45,8 @@ class Build:
     build has no log_path of its own.
     """
 
-    def __init__(self, prepared, engine, run_id, clock, warn, run_log=None, label=''):
+    def __init__(self, prepared: Prepared, engine: Engine, run_id: str, clock: Callable[[], float], warn: Warn,
+                 run_log: SectionWriter | None = None, label: str = '') -> None:
         self.prepared = prepared
         self.spec = spec = prepared.spec
         self.engine = engine
@@ -49,41 +59,47 @@ class Build:
         self.timeout = spec.timeout
         self.unschedulable_timeout = spec.unschedulable_timeout
         self.workload = Workload(spec.namespace)
-        self.logs = None
-        self.log_file = None
-        self.started_at = None
+        self.logs: LogFollower | None = None
+        self.log_file: BinaryIO | None = None
+        self.started_at: float | None = None
         self.sent = False
         self.finished = False
-        self.result = None
-        self.error = None
-        self.siblings = ()  # the builds of the other platforms of the same build (run/build_run.py sets them)
+        self.result: dict[str, Any] | None = None
+        self.error: KilnError | None = None
+        # The builds of the other platforms of the same build (run/build_run.py sets them).
+        self.siblings: Sequence[Build] = ()
 
     @property
-    def pod_name(self):
+    def pod_name(self) -> str | None:
         return self.workload.pod_name
 
     @property
-    def started(self):
+    def _created_name(self) -> str:
+        """The name of the pod start() created: what the engine is asked about once the build runs."""
+        return cast(str, self.pod_name)
+
+    @property
+    def started(self) -> bool:
         return self.started_at is not None
 
-    def details(self):
+    def details(self) -> dict[str, Any]:
         """The result keys of this build while it has no result of its own."""
         duration = None if self.started_at is None else round(self.clock() - self.started_at, 1)
         return results.not_finished(self.pod_name, self.prepared.identity(), duration)
 
-    def _failed(self, exc):
+    def _failed(self, exc: KilnError) -> None:
         result = self.details()
         result.update(exc.details)
         result.update(failed=True, msg=exc.message)
         self.result = result
         self.error = exc
 
-    def _close_log(self):
+    def _close_log(self) -> None:
         if self.log_file:
             self.log_file.close()
             self.log_file = None
 
-    def start(self):
+    def start(self) -> dict[str, Any] | None:
         """Create the pod and follow its logs; return the created pod, or None when it could not be created
         (the failure is then in ``result``, and nothing is left behind)."""
         try:
@@ -102,31 +118,32 @@ class Build:
         self.started_at = self.clock()
         writer, label = (writer_for(self.log_file), '') if self.log_file else (self.run_log, self.label)
         containers = render.log_containers(self.spec)
-        self.logs = self.engine.follow_logs(self.namespace, self.pod_name, containers, writer, label,
+        self.logs = self.engine.follow_logs(self.namespace, self._created_name, containers, writer, label,
                                             self.spec.log_lines)
         return self.workload.pod
 
-    def events(self):
-        return self.engine.events(self.namespace, self.pod_name)
+    def events(self) -> list[dict[str, Any]]:
+        return self.engine.events(self.namespace, self._created_name)
 
-    def on_running(self, pod):
+    def on_running(self, pod: dict[str, Any]) -> states.Outcome | None:
         """Send the local context once the receive container runs (see waiter.PodWait); an Outcome if it failed."""
         local = self.spec.local
         if not local or self.sent or not states.container_running(pod, render.RECEIVE):
             return None
+        size = cast(int, local.size)  # packed by prepare()
+        packed = cast(archive.PackedContext, self.prepared.packed)  # kept until it is sent
         try:
-            self.engine.send_file(self.namespace, self.pod_name, render.RECEIVE,
-                                  execs.receive_command(self.spec, local.size), self.prepared.packed.file,
-                                  local.size)
+            self.engine.send_file(self.namespace, self._created_name, render.RECEIVE,
+                                  execs.receive_command(self.spec, size), packed.file, size)
         except TransferError as exc:
             return states.transfer_failed(render.RECEIVE, states.CONTEXT_NOT_RECEIVED, (
                 'could not send the build context ({0}) into the pod: {1}'.format(
-                    archive.human_size(local.size), exc.message)))
+                    archive.human_size(size), exc.message)))
         self.sent = True
         self.prepared.release()
         return None
 
-    def finish(self, waited):
+    def finish(self, waited: WaitResult) -> None:
         """Conclude from ``waited`` (a WaitResult that says the build is over); an interruption is raised."""
         self.finished = True
         try:
@@ -139,7 +156,7 @@ class Build:
         finally:
             self._close_log()
 
-    def cancel(self, failed):
+    def cancel(self, failed: Build) -> None:
         """Give up on this build because ``failed``, another platform of the same build, failed: no pod is
         started, or the pod is deleted at once (its result says so; it is no failure of its own)."""
         self.abort()
@@ -149,17 +166,17 @@ class Build:
                       msg='Cancelled: the build of {0} failed'.format(failed.spec.platform))
         self.result = result
 
-    def abort(self):
+    def abort(self) -> None:
         """Give up on a started build: delete its registry Secret and its pod at once."""
         if self.started and not self.finished:
             self._cleanup(delete_pod=True, running=True)
             self.finished = True
         self._close_log()
 
-    def _conclude(self, waited):
-        duration = round(self.clock() - self.started_at, 1)
+    def _conclude(self, waited: WaitResult) -> dict[str, Any]:
+        duration = round(self.clock() - cast(float, self.started_at), 1)  # a build that ended had started
         try:
-            lines = self.logs.finish()
+            lines = cast(LogFollower, self.logs).finish()
         except EngineError as exc:
             self._cleanup(delete_pod=True, running=False)
             exc.details.update(self.details())
@@ -178,16 +195,16 @@ class Build:
         self._cleanup(delete_pod=retention.delete, running=retention.running)
         raise results.failure(self.engine.explain(outcome), result, events, retention.keep, self.spec, pod)
 
-    def _export(self, result):
+    def _export(self, result: dict[str, Any]) -> states.Outcome:
         """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;
         return the outcome (a failed one when that could not be done)."""
-        tarball = self.spec.tarball
+        tarball = cast(Tarball, self.spec.tarball)  # asked for a build with a tarball
         try:
             with raise_on_signals():
                 if tarball.dest:
-                    result['tarball'] = self.engine.fetch_tarball(self.namespace, self.pod_name, self.spec)
+                    result['tarball'] = self.engine.fetch_tarball(self.namespace, self._created_name, self.spec)
                 else:
-                    result['tarball'] = self.engine.keep_tarball(self.namespace, self.pod_name, self.spec)
+                    result['tarball'] = self.engine.keep_tarball(self.namespace, self._created_name, self.spec)
         except TransferError as exc:
             outcome = states.transfer_failed(render.EXPORT, states.TARBALL_NOT_FETCHED, (
                 'could not {0} the tarball: {1}'.format('fetch' if tarball.dest else 'check', exc.message)))
@@ -199,27 +216,27 @@ class Build:
             raise
         return states.Outcome(states.SUCCEEDED)
 
-    def _release_export(self, discard):
+    def _release_export(self, discard: bool) -> None:
         """Let the export container of a pod that stays end; first remove a partial tarball from the claim."""
         commands = []
-        if discard and self.spec.tarball.pvc:
+        if discard and cast(Tarball, self.spec.tarball).pvc:  # asked for a build with a tarball
             commands.append(execs.discard_command(self.spec))
         commands.append(execs.release_command())
         for command in commands:
             try:
-                self.engine.run(self.namespace, self.pod_name, render.EXPORT, command)
+                self.engine.run(self.namespace, self._created_name, render.EXPORT, command)
             except TransferError as exc:
                 self.warn('Could not tidy the export container of pod {0}: {1}'.format(self.pod_name, exc.message))
                 return
 
-    def _warning_events(self):
+    def _warning_events(self) -> list[str]:
         try:
             return states.warning_messages(self.events())
         except EngineError as exc:
             self.warn('Could not read the events of pod {0}: {1}'.format(self.pod_name, exc.message))
             return []
 
-    def _cleanup(self, delete_pod, running):
+    def _cleanup(self, delete_pod: bool, running: bool) -> None:
         """Delete the registry Secret (always) and the pod (when asked); SIGINT and SIGTERM are ignored meanwhile."""
         with ignored_signals():
             if delete_pod and running and self.logs is not None:

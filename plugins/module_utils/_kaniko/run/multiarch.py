@@ -16,16 +16,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Tuple
+from typing import Any, Callable, Iterable, Mapping, Sequence, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import FOUND
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import LookupUnavailable
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Warn
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import FOUND, Decision
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import (
+    LookupUnavailable,
+    RegistryLookup,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import NAME_LENGTH_MAX
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import NAME_LENGTH_MAX, BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 # The keys of a platform's result that its entry in ``manifests`` carries.
 _MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept')
@@ -39,17 +46,18 @@ class Group:
     """Build ``index`` of the task (``spec``, as the user gave it) and the indexes of its units."""
 
     index: int
-    spec: object
+    spec: BuildSpec
     units: Tuple[int, ...]
 
     @property
-    def multi(self):
+    def multi(self) -> bool:
         return bool(self.spec.platforms)
 
 
-def expand(specs):
+def expand(specs: Iterable[BuildSpec]) -> tuple[list[BuildSpec], list[Group]]:
     """(the unit specs, the groups): a spec without platforms is its own unit."""
-    units, groups = [], []
+    units: list[BuildSpec] = []
+    groups = []
     for index, spec in enumerate(specs):
         first = len(units)
         if spec.platforms:
@@ -60,13 +68,14 @@ def expand(specs):
     return units, groups
 
 
-def group_key(keys):
+def group_key(keys: Iterable[str | None]) -> str:
     """The build key of a group: a sha256 over its platforms' keys, in order ('sha256:' and 64 hex digits)."""
     text = json.dumps(list(keys), separators=(',', ':'))
     return 'sha256:' + hashlib.sha256(text.encode('utf-8')).hexdigest()
 
 
-def check_nodes(groups, unit_specs, read_nodes, warn):
+def check_nodes(groups: Iterable[Group], unit_specs: Sequence[BuildSpec],
+                read_nodes: Callable[[], list[dict[str, Any]]], warn: Warn) -> dict[int, ValidationError]:
     """{group index: ValidationError} for each group with a platform that no schedulable node can take.
 
     ``read_nodes()`` lists the nodes once; when the cluster refuses (no 'list' on nodes), the check is skipped
@@ -91,7 +100,7 @@ def check_nodes(groups, unit_specs, read_nodes, warn):
     return errors
 
 
-def _index_platforms(client, ref):
+def _index_platforms(client: RegistryClient, ref: ImageReference) -> tuple[list[tuple[str, str]], str | None]:
     """[(normalised platform, digest), ...] of the index ``ref`` names, in its order, and its digest; ([], None)
     when ``ref`` names no index."""
     fetched = client.get_manifest(ref.repository, ref.manifest_reference)
@@ -105,21 +114,21 @@ def _index_platforms(client, ref):
     return [(platforms.normalize(entry['platform_name']), entry['digest']) for entry in entries], digest
 
 
-def _unit_digests(decision, count):
+def _unit_digests(decision: Decision, count: int) -> list[str]:
     """The digest a skipped unit's image has under each of ``count`` destinations."""
-    return [image.rpartition('@')[2] for image in decision.images] or [decision.digest] * count
+    return [image.rpartition('@')[2] for image in decision.images] or [cast(str, decision.digest)] * count
 
 
-def index_decision(group, prepared, lookup):
+def index_decision(group: Group, prepared: Sequence[Prepared], lookup: RegistryLookup) -> tuple[str, list[str]] | None:
     """(index digest, images) when every destination holds the index of exactly these platforms' images of this
     build key, in this order (the group is then skipped), else None: an index that lists a platform no longer
     asked for, or in another order, is written again."""
     units = [prepared[unit] for unit in group.units]
-    if not units or any(unit.decision.check != FOUND for unit in units):
+    if not units or any(cast(Decision, unit.decision).check != FOUND for unit in units):  # prepared: decided
         return None
     spec = group.spec
-    per_unit = [(platforms.normalize(unit.spec.platform), _unit_digests(unit.decision, len(spec.destination_refs)))
-                for unit in units]
+    per_unit = [(platforms.normalize(cast(str, unit.spec.platform)),  # a unit of platforms has its platform
+                 _unit_digests(cast(Decision, unit.decision), len(spec.destination_refs))) for unit in units]
     digests, images = [], []
     for position, ref in enumerate(spec.destination_refs):
         try:
@@ -128,12 +137,12 @@ def index_decision(group, prepared, lookup):
             return None
         if held != [(platform, unit_digests[position]) for platform, unit_digests in per_unit]:
             return None
-        digests.append(digest)
+        digests.append(cast(str, digest))  # it held the index: its digest
         images.append('{0}@{1}'.format(ref.name, digest))
     return digests[0], images
 
 
-def _entry(client, repository, digest):
+def _entry(client: RegistryClient, repository: str, digest: str) -> dict[str, Any]:
     """The index entry of image ``digest`` of ``repository``: its media type, size and platform (from its config)."""
     fetched = client.get_manifest(repository, digest)
     if fetched is None:
@@ -149,7 +158,8 @@ def _entry(client, repository, digest):
     return dict(media_type=media_type, digest=digest, size=len(body), platform=platform)
 
 
-def write_indexes(spec, unit_digests, lookup):
+def write_indexes(spec: BuildSpec, unit_digests: Sequence[Sequence[str]],
+                  lookup: RegistryLookup) -> tuple[str, list[str]]:
     """Write under each destination of ``spec`` the index of the platforms' images (``unit_digests``: per unit,
     its digest under each destination); return (index digest, images). Raises KilnError."""
     digests, images = [], []
@@ -167,8 +177,8 @@ def write_indexes(spec, unit_digests, lookup):
     return digests[0], images
 
 
-def _manifest(platform, result):
-    entry = dict(platform=platform)
+def _manifest(platform: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = dict(platform=platform)
     entry.update((key, result.get(key)) for key in _MANIFEST_KEYS)
     entry['skipped'] = bool(result.get('skipped_reason'))
     entry.update((key, result[key]) for key in _SUPPLY_KEYS if key in result)
@@ -177,12 +187,13 @@ def _manifest(platform, result):
     return entry
 
 
-def _common(results, key):
+def _common(results: Iterable[Mapping[str, Any]], key: str) -> Any:
     values = set(result.get(key) for result in results)
     return values.pop() if len(values) == 1 else None
 
 
-def conclude(group, unit_results, prepared, lookup, skipped=None):
+def conclude(group: Group, unit_results: Sequence[Mapping[str, Any]], prepared: Sequence[Prepared],
+             lookup: RegistryLookup, skipped: tuple[str, list[str]] | None = None) -> dict[str, Any]:
     """The result of a group of platforms (``unit_results``, in the order of spec.platforms); ``skipped`` is
     index_decision's answer when the group was skipped. Failed: with ``failed`` and ``msg``, and no index."""
     spec = group.spec
@@ -211,9 +222,9 @@ def conclude(group, unit_results, prepared, lookup, skipped=None):
                           ', '.join(spec.platforms)))
         return result
     per_unit = []
-    for unit, unit_result in zip(group.units, unit_results):
+    for index, unit_result in zip(group.units, unit_results):
         if unit_result.get('skipped_reason'):
-            per_unit.append(_unit_digests(prepared[unit].decision, len(spec.destination_refs)))
+            per_unit.append(_unit_digests(cast(Decision, prepared[index].decision), len(spec.destination_refs)))
         else:
             per_unit.append([unit_result['digest']] * len(spec.destination_refs))
     try:

@@ -14,23 +14,32 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+from typing import Any, BinaryIO, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import UNAVAILABLE, with_identity
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Credentials, Engine, Warn
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import (
+    UNAVAILABLE,
+    Decision,
+    with_identity,
+)
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import RemoteResolver
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, LocalContext
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
 
 
-def log_path_error(path, reason):
+def log_path_error(path: str, reason: object) -> ValidationError:
     return ValidationError('log_path', 'cannot write {0}: {1}; give a file in a directory that exists and is '
                                        'writable'.format(path, reason))
 
 
-def check_log_path(path):
+def check_log_path(path: str | None) -> None:
     """Refuse a log_path that cannot be written, before anything is looked up or created; the file is not made."""
     if not path:
         return
@@ -43,7 +52,7 @@ def check_log_path(path):
         raise log_path_error(path, os.strerror(errno.EACCES))
 
 
-def open_log(path):
+def open_log(path: str | None) -> BinaryIO | None:
     """The log file at ``path``, opened for writing, or None without a path."""
     if not path:
         return None
@@ -53,40 +62,42 @@ def open_log(path):
         raise log_path_error(path, exc.strerror or exc) from exc
 
 
-class Prepared(object):
+class Prepared:
     """One build, checked and identified: its spec (with commit and build key), the registry Secret's key to
     mount, the skip decision, and the packed local context (a temporary tar, until release())."""
 
-    def __init__(self, spec):
+    def __init__(self, spec: BuildSpec) -> None:
         self.spec = spec
         self.registry_key = render.DOCKERCONFIGJSON
-        self.decision = None
-        self.packed = None
-        self.public_key = None  # cosign.pub of sign.key_secret, when it could be read
+        self.decision: Decision | None = None
+        self.packed: archive.PackedContext | None = None
+        self.public_key: str | None = None  # cosign.pub of sign.key_secret, when it could be read
 
-    def context_root(self):
+    def context_root(self) -> str:
         """The directory packed as the build context: local_context.path, and context_sub_path in it."""
-        local = self.spec.local
+        local = cast(LocalContext, self.spec.local)  # asked of a local context only
         return os.path.join(local.path, self.spec.context_sub_path) if self.spec.context_sub_path else local.path
 
-    def identity(self):
+    def identity(self) -> dict[str, Any]:
         return results.identity(self.spec, self.decision, self.context_root() if self.spec.local else None)
 
-    def pack(self):
+    def pack(self) -> None:
         """Pack the local context into a temporary tar; its hash goes into the spec (and so the build key)."""
         self.release()
-        self.packed = archive.pack(self.context_root(), self.spec.local.max_size, always=(self.spec.dockerfile,))
+        local = cast(LocalContext, self.spec.local)  # asked of a local context only
+        self.packed = archive.pack(self.context_root(), local.max_size, always=(self.spec.dockerfile,))
         self.spec = dataclasses.replace(self.spec, local=dataclasses.replace(
-            self.spec.local, size=self.packed.size, sha256=self.packed.sha256))
+            local, size=self.packed.size, sha256=self.packed.sha256))
 
-    def release(self):
+    def release(self) -> None:
         """Remove the temporary tar of the local context."""
         if self.packed is not None:
             self.packed.remove()
             self.packed = None
 
 
-def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
+def prepare(spec: BuildSpec, engine: Engine, secrets: Credentials, resolver: RemoteResolver | None = None,
+            lookup: RegistryLookup | None = None, warn: Warn | None = None) -> Prepared:
     """A Prepared build for ``spec``; raises KilnError naming the option. ``secrets`` are the engine's
     Credentials (engines/base.py), which check what the options name."""
     prepared = Prepared(spec)
@@ -114,16 +125,17 @@ def prepare(spec, engine, secrets, resolver=None, lookup=None, warn=None):
     return prepared
 
 
-def _supply_only(prepared, lookup, public_key, warn):
+def _supply_only(prepared: Prepared, lookup: RegistryLookup, public_key: str | None, warn: Warn | None) -> None:
     """A build the registry holds: when it lacks its signature or SBOM, its pod adds just those."""
-    decision = prepared.decision
-    sign, attest = check.missing(prepared.spec, lookup, decision.digest, public_key, warn)
+    decision = cast(Decision, prepared.decision)  # prepare() decided: skip, with the digest the registry holds
+    digest = cast(str, decision.digest)
+    sign, attest = check.missing(prepared.spec, lookup, digest, public_key, warn)
     if sign or attest:
         prepared.spec = dataclasses.replace(prepared.spec, supply_only=steps.supply_only(
-            prepared.spec, decision.digest, decision.images, sign, attest))
+            prepared.spec, digest, decision.images, sign, attest))
 
 
-def check_local_paths(prepared):
+def check_local_paths(prepared: Prepared) -> None:
     """Refuse a context or tarball.dest the module's host cannot use, before anything else."""
     spec = prepared.spec
     if spec.local:

@@ -10,12 +10,14 @@ the retention decision (keep_pod) that the lifecycle then carries out, and the s
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping, Sequence, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import UNAVAILABLE, Decision
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, LocalContext, Tarball
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 
 CHECK_MODE_SECRET_NAME = '<generated>'
@@ -34,10 +36,10 @@ class Retention:
     discard_partial: bool = False
 
 
-def identity(spec, decision, context_root=None):
+def identity(spec: BuildSpec, decision: Decision | None, context_root: str | None = None) -> dict[str, Any]:
     """The result keys that say what was (or would be) built and why."""
     decision = decision or NOT_CHECKED
-    result = dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
+    result: dict[str, Any] = dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
                   cache_repo=spec.cache_repo if spec.cache else None)
     local = spec.local
     if local and local.sha256:
@@ -45,40 +47,44 @@ def identity(spec, decision, context_root=None):
     return result
 
 
-def skipped(decision, identity_keys):
-    result = dict(changed=False, commit=decision.commit, digest=decision.digest,
-                  image=decision.images[0] if decision.images else None, images=list(decision.images),
-                  skipped_reason=decision.detail, msg='Skipped: ' + decision.detail)
+def skipped(decision: Decision, identity_keys: Mapping[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = dict(changed=False, commit=decision.commit, digest=decision.digest,
+                                  image=decision.images[0] if decision.images else None, images=list(decision.images),
+                                  skipped_reason=decision.detail,
+                                  msg='Skipped: ' + cast(str, decision.detail))  # a skip says why
     if decision.tarball:
         result['tarball'] = decision.tarball
     result.update(identity_keys)
     return result
 
 
-def check_mode_secret_name(spec):
+def check_mode_secret_name(spec: BuildSpec) -> str | None:
     """The stand-in for the registry Secret's generated name in the pod a check-mode run shows."""
     return spec.name + '-auth-' + CHECK_MODE_SECRET_NAME if spec.registry_auth else None
 
 
-def check_mode(preview, decision, identity_keys):
+def check_mode(preview: Mapping[str, Any], decision: Decision, identity_keys: Mapping[str, Any]) -> dict[str, Any]:
     """The result of a build that would run; ``preview`` is what the engine would run (engine.preview): the pod, and
     maybe its own message."""
-    result = dict(changed=True, commit=decision.commit, msg='Check mode: the build pod would be created')
+    result: dict[str, Any] = dict(changed=True, commit=decision.commit,
+                                  msg='Check mode: the build pod would be created')
     result.update(preview)
     result.update(identity_keys)
     return result
 
 
-def not_finished(pod_name, identity_keys, duration=None):
+def not_finished(pod_name: str | None, identity_keys: Mapping[str, Any],
+                 duration: float | None = None) -> dict[str, Any]:
     """The keys of a build that did not come to a result (it could not start, or the run was stopped)."""
-    result = dict(changed=pod_name is not None, pod_name=pod_name, pod_kept=False)
+    result: dict[str, Any] = dict(changed=pod_name is not None, pod_name=pod_name, pod_kept=False)
     result.update(identity_keys)
     if duration is not None:
         result['duration'] = duration
     return result
 
 
-def ended(pod_name, outcome, pod, duration, lines, identity_keys):
+def ended(pod_name: str | None, outcome: states.Outcome, pod: Mapping[str, Any] | None, duration: float,
+          lines: list[str], identity_keys: Mapping[str, Any]) -> dict[str, Any]:
     """The keys every ended build reports."""
     clone = states.container_termination(pod or {}, render.CLONE) or {}
     result = dict(changed=True, pod_name=pod_name, commit=states.parse_commit(clone.get('message')),
@@ -88,7 +94,7 @@ def ended(pod_name, outcome, pod, duration, lines, identity_keys):
     return result
 
 
-def retention(spec, outcome, pod):
+def retention(spec: BuildSpec, outcome: states.Outcome, pod: Mapping[str, Any] | None) -> Retention:
     """The Retention of a build that ended with ``outcome`` (after the tarball was brought out, if any)."""
     if outcome.state == states.SUCCEEDED:
         keep = spec.keep_pod == 'always'
@@ -102,13 +108,13 @@ def retention(spec, outcome, pod):
                 and outcome.reason not in (states.TIMEOUT, states.DEADLINE_EXCEEDED))
     keep = finished and spec.keep_pod in ('always', 'on_failure')
     release = bool(spec.tarball) and outcome.reason != states.DELETED and (
-        keep or bool(spec.tarball.pvc)) and states.container_running(pod, render.EXPORT)
+        keep or bool(cast(Tarball, spec.tarball).pvc)) and states.container_running(pod, render.EXPORT)
     # A pod someone else deleted is gone already: it is not deleted again.
     return Retention(keep=keep, delete=not keep and outcome.reason != states.DELETED, running=not finished,
                      release_export=release, discard_partial=release)
 
 
-def pushed(spec, pod):
+def pushed(spec: BuildSpec, pod: Mapping[str, Any] | None) -> tuple[str | None, list[str]]:
     """(digest, [name@digest, ...]) of the image the build pushed: what Kaniko wrote to its termination log, or,
     for a pod that only signs, the image the registry held."""
     if spec.supply_only is not None:
@@ -117,12 +123,12 @@ def pushed(spec, pod):
     return states.parse_termination(termination.get('message'))
 
 
-def succeeded(spec, result, pod, kept):
+def succeeded(spec: BuildSpec, result: dict[str, Any], pod: Mapping[str, Any] | None, kept: bool) -> dict[str, Any]:
     """``result`` of a build that succeeded, with its digest, images and message."""
     digest, images = pushed(spec, pod)
     result.update(digest=digest, images=images, image=images[0] if images else None, events=[])
-    if steps.wanted(spec):
-        result.update(steps.references(spec, digest), signed=bool(spec.sign))
+    if steps.wanted(spec):  # sign and sbom push: the image has its digest
+        result.update(steps.references(spec, cast(str, digest)), signed=bool(spec.sign))
     if spec.supply_only is not None:
         added = ' and '.join(what for what, wanted in (('signed', spec.supply_only.sign),
                                                        ('added its SBOM to', spec.supply_only.attest)) if wanted)
@@ -139,7 +145,8 @@ def succeeded(spec, result, pod, kept):
     return result
 
 
-def failure(outcome, result, events, kept, spec=None, pod=None):
+def failure(outcome: states.Outcome, result: dict[str, Any], events: list[str], kept: bool,
+            spec: BuildSpec | None = None, pod: Mapping[str, Any] | None = None) -> BuildFailed:
     """The BuildFailed to raise for a build that ended with ``outcome``. An image pushed before a step after
     Kaniko failed (sign, sbom) is reported, as unsigned (``signed: false``)."""
     result.update(events=events, hint=outcome.hint, pod_kept=kept, digest=None, image=None, images=[])
@@ -150,16 +157,17 @@ def failure(outcome, result, events, kept, spec=None, pod=None):
     return BuildFailed(states.describe(outcome, states.telling_line(result.get('log_lines'))), result)
 
 
-def describe_item(index, spec):
+def describe_item(index: int, spec: BuildSpec) -> str:
     """``builds[2] (registry:5000/app:1)``: the item's index and its first destination, or its source."""
     if spec.destinations:
         what = spec.destinations[0]
     else:
-        what = '{0} {1}'.format(spec.git.repo if spec.git else spec.local.path, spec.context_sub_path or '.')
+        what = '{0} {1}'.format(spec.git.repo if spec.git else cast(LocalContext, spec.local).path,
+                                spec.context_sub_path or '.')
     return 'builds[{0}] ({1})'.format(index, what)
 
 
-def for_item(exc, index):
+def for_item(exc: KilnError, index: int) -> KilnError:
     """A KilnError of the whole task from one item's error: the option or the message names the item."""
     details = dict(exc.details)
     option = details.get('option')
@@ -171,7 +179,7 @@ def for_item(exc, index):
     return KilnError('builds[{0}]: {1}'.format(index, message), details)
 
 
-def summary(specs, results, check_mode):
+def summary(specs: Sequence[BuildSpec], results: Sequence[Mapping[str, Any]], check_mode: bool) -> dict[str, Any]:
     """The result of a ``builds`` list; raises KilnError naming each failed item."""
     changed = any(result.get('changed') for result in results)
     failed = [index for index, result in enumerate(results) if result.get('failed')]

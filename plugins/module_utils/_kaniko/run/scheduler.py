@@ -13,19 +13,50 @@ is over, after filling the freed slot. The real event sources are the engines' w
 from __future__ import annotations
 
 import collections
+from typing import Any, Callable, Iterable, Optional, Protocol, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import (
     FAILURE,
     MAX_WATCH_SECONDS,
     RELIST,
     SYNC,
+    Event,
+    EventSource,
     pod_name,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.waiter import PodWait, WaitResult
 
+# A running pod: (namespace, pod name).
+Key = Tuple[Optional[str], Optional[str]]
 
-class Scheduler(object):
+
+class Job(Protocol):
+    """What the Scheduler runs (run/lifecycle.py's Build): see Scheduler."""
+
+    @property
+    def namespace(self) -> str | None:
+        """Where its pod runs."""
+
+    @property
+    def timeout(self) -> float:
+        """Seconds its pod may run."""
+
+    @property
+    def unschedulable_timeout(self) -> float:
+        """Seconds its pod may wait for a node, or to start."""
+
+    def start(self) -> dict[str, Any] | None:
+        """Create the pod; the pod, or None when it could not start."""
+
+    def events(self) -> list[dict[str, Any]]:
+        """The pod's events."""
+
+    def finish(self, waited: WaitResult) -> None:
+        """Conclude from the end of the wait."""
+
+
+class Scheduler:
     """Runs ``jobs`` in order, at most ``max_concurrent`` pods at a time.
 
     A job has ``namespace``, ``timeout``, ``unschedulable_timeout``, ``start()`` (returns the
@@ -37,17 +68,18 @@ class Scheduler(object):
     whether a pod missing from a new list is really gone.
     """
 
-    def __init__(self, jobs, max_concurrent, source, clock, exists=None, max_watch=MAX_WATCH_SECONDS):
+    def __init__(self, jobs: Iterable[Job], max_concurrent: int, source: EventSource, clock: Callable[[], float],
+                 exists: Callable[[str, str], bool] | None = None, max_watch: float = MAX_WATCH_SECONDS) -> None:
         self.pending = collections.deque(jobs)
         self.max_concurrent = max(1, max_concurrent)
         self.source = source
         self.clock = clock
         self.exists = exists or (lambda namespace, name: True)
         self.max_watch = max_watch
-        self.running = collections.OrderedDict()  # (namespace, pod name) -> (job, PodWait)
+        self.running: collections.OrderedDict[Key, tuple[Job, PodWait]] = collections.OrderedDict()  # by pod
         self.peak = 0
 
-    def _fill(self):
+    def _fill(self) -> list[tuple[Key, WaitResult]]:
         """Start pending jobs while slots are free; return those that ended at once."""
         ended = []
         while self.pending and len(self.running) < self.max_concurrent:
@@ -65,13 +97,13 @@ class Scheduler(object):
                 ended.append((key, result))
         return ended
 
-    def _on_event(self, event):
+    def _on_event(self, event: Event) -> list[tuple[Key, WaitResult]]:
         namespace, kind, obj = event
         if kind == FAILURE:
             raise obj
-        if kind == RELIST:
+        if kind == RELIST:  # of a watch of namespaces: its pods have a namespace and a name
             return [(key, WaitResult(states.deleted(), None)) for key in list(self.running)
-                    if key[0] == namespace and key[1] not in obj and not self.exists(*key)]
+                    if key[0] == namespace and key[1] not in obj and not self.exists(*cast(Tuple[str, str], key))]
         key = (namespace, pod_name(obj))
         if key not in self.running:
             return []
@@ -84,7 +116,7 @@ class Scheduler(object):
                 return [(key, result)]
         return []
 
-    def _look_again(self, skip):
+    def _look_again(self, skip: set[Key]) -> list[tuple[Key, WaitResult]]:
         """Look again at the unchanged pods whose time has come (deadline, thresholds, max_watch)."""
         now = self.clock()
         ended = []
@@ -95,7 +127,7 @@ class Scheduler(object):
                     ended.append((key, result))
         return ended
 
-    def run(self):
+    def run(self) -> None:
         ended = self._fill()
         while self.running or ended:
             if not ended:
@@ -114,7 +146,7 @@ class Scheduler(object):
                 if getattr(job, 'error', None) is not None:
                     self._cancel(job)
 
-    def _cancel(self, failed, pending_only=False):
+    def _cancel(self, failed: Job, pending_only: bool = False) -> None:
         """Give up on the unfinished siblings of the ``failed`` job (the other platforms of its build): they
         start no pod, or theirs is deleted at once."""
         for job in getattr(failed, 'siblings', ()):

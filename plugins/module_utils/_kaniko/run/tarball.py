@@ -14,13 +14,16 @@ import errno
 import hashlib
 import os
 import tempfile
+from typing import Any, Callable
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 
 CHUNK = 1024 * 1024
+# produce(write): hands each piece of a file to write.
+Produce = Callable[[Callable[[bytes], None]], None]
 
 
-def check_dest(path, option='tarball.dest'):
+def check_dest(path: str, option: str = 'tarball.dest') -> None:
     """Refuse a file (tarball.dest, sbom.dest) that cannot be written, before anything is created; it is not made."""
     directory = os.path.dirname(path)
     reason = None
@@ -35,13 +38,13 @@ def check_dest(path, option='tarball.dest'):
                                       'writable on the host that runs the module'.format(path, reason))
 
 
-def _umask():
+def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
 
 
-def replace(dest, produce):
+def replace(dest: str, produce: Produce) -> dict[str, Any]:
     """Write ``dest`` from ``produce(write)``, which hands each piece of the file to ``write`` and raises to
     leave dest untouched; return {path, size, sha256}."""
     handle, partial = tempfile.mkstemp(dir=os.path.dirname(dest), prefix='.' + os.path.basename(dest) + '.',
@@ -50,7 +53,7 @@ def replace(dest, produce):
         digest = hashlib.sha256()
         size = [0]
         with os.fdopen(handle, 'wb') as out:
-            def write(data):
+            def write(data: bytes) -> None:
                 out.write(data)
                 digest.update(data)
                 size[0] += len(data)
@@ -68,9 +71,9 @@ def replace(dest, produce):
             pass
 
 
-def place(source, dest):
+def place(source: str, dest: str) -> dict[str, Any]:
     """Copy the file ``source`` of this host to ``dest`` (see replace); raises OSError, dest then untouched."""
-    def copy(write):
+    def copy(write: Callable[[bytes], None]) -> None:
         with open(source, 'rb') as data:
             for block in iter(lambda: data.read(CHUNK), b''):
                 write(block)

@@ -11,7 +11,7 @@ running pod; the clock is injected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Callable, Dict, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 
@@ -22,7 +22,7 @@ class WaitResult:
     pod: Optional[Dict[str, Any]]
 
 
-class PodWait(object):
+class PodWait:
     """What the wait for one pod remembers, and the decision on each look at the pod.
 
     ``events()`` returns the pod's events (dicts); they are read only when the pod has not
@@ -32,21 +32,23 @@ class PodWait(object):
     the wait.
     """
 
-    def __init__(self, clock, timeout, unschedulable_timeout, events, on_running=None):
+    def __init__(self, clock: Callable[[], float], timeout: float, unschedulable_timeout: float,
+                 events: Callable[[], list[dict[str, Any]]],
+                 on_running: Callable[[dict[str, Any]], states.Outcome | None] | None = None) -> None:
         self.clock = clock
         self.timeout = timeout
         self.unschedulable_timeout = unschedulable_timeout
         self.events = events
         self.on_running = on_running
         self.deadline = clock() + timeout
-        self.unschedulable_since = None
+        self.unschedulable_since: float | None = None
         # A pod whose volumes cannot be mounted stays Pending with nothing in its status:
         # only its events tell. They are read once it has not started for unschedulable_timeout.
-        self.not_started_since = None
-        self.pod = None
-        self.settled_at = None
+        self.not_started_since: float | None = None
+        self.pod: dict[str, Any] | None = None
+        self.settled_at: float | None = None
 
-    def settle(self, pod):
+    def settle(self, pod: dict[str, Any] | None) -> WaitResult | None:
         """A WaitResult when the build is over (or given up on), else None."""
         self.pod = pod
         if pod is None:
@@ -76,7 +78,7 @@ class PodWait(object):
             return WaitResult(states.timed_out(pod, self.timeout), pod)
         return None
 
-    def _thresholds(self, after):
+    def _thresholds(self, after: float) -> list[float]:
         """Times later than ``after`` at which a look at the unchanged pod may end the wait."""
         times = [self.deadline]
         for since in (self.unschedulable_since, self.not_started_since):
@@ -84,7 +86,7 @@ class PodWait(object):
                 times.append(since + self.unschedulable_timeout)
         return times
 
-    def next_look(self, max_watch):
+    def next_look(self, max_watch: float) -> float:
         """When (on the clock) to look at the unchanged pod again: a threshold, or max_watch after the last look."""
         last = self.settled_at if self.settled_at is not None else self.clock()
         return min([last + max_watch] + self._thresholds(last))
