@@ -13,34 +13,42 @@ TransferError) that say what could not be done.
 from __future__ import annotations
 
 import json
+from typing import Any, Callable, Collection, Dict, Iterable, Sequence, Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import LogWriter, Warn, Workload
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import export, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import LogStreamer
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.states import Outcome
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 
 try:
     from kubernetes.client.exceptions import ApiException
 except ImportError:
     ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
+# The owner of the build pods of one namespace: (namespace, ownerReference).
+Owner = Tuple[str, Dict[str, str]]
 
-class KubernetesEngine(object):
+
+class KubernetesEngine:
     """Builds as pods, through ``core`` (a CoreApi, or anything with CoreV1Api's methods). ``log_wait(seconds)``
     is how the log follower waits before asking again for a log that has not started (injected in tests).
     ``owner``: (namespace, ownerReference) that build pods of that namespace get (backend.job_pod_owner)."""
 
-    def __init__(self, core, log_wait=None, owner=None):
+    def __init__(self, core: CoreApi, log_wait: Callable[[float], object] | None = None,
+                 owner: Owner | None = None) -> None:
         self.core = core
         self.log_wait = log_wait
         self.owner = owner
 
-    def check_namespace(self, namespace):
+    def check_namespace(self, namespace: str) -> None:
         try:
             self.core.read_namespace(namespace, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
@@ -50,7 +58,7 @@ class KubernetesEngine(object):
             if exc.status != 403:  # without access to namespaces, creating the pod will tell
                 raise cluster_error(exc, "read namespace '{0}'".format(namespace)) from exc
 
-    def create(self, spec, workload, registry_key, run_id):
+    def create(self, spec: BuildSpec, workload: Workload, registry_key: str, run_id: str) -> Workload:
         """Create the registry Secret (registry_auth), the pod, and make the Secret the pod's; fill ``workload``.
 
         Raises ClusterError; a Secret made before a refused pod is then deleted again. ``workload`` is
@@ -86,17 +94,18 @@ class KubernetesEngine(object):
         return workload
 
     @staticmethod
-    def preview(spec, registry_key, run_id):
+    def preview(spec: BuildSpec, registry_key: str, run_id: str) -> dict[str, Any]:
         """What check mode shows of a build that would run: the pod, with a stand-in for the registry Secret's name."""
         return dict(pod=render.render_pod(spec, auth_secret_name=results.check_mode_secret_name(spec),
                                           registry_secret_key=registry_key, run_id=run_id))
 
     @staticmethod
-    def explain(outcome):
+    def explain(outcome: Outcome) -> Outcome:
         """The outcome of a failed build as the user reads it: the hints of pod/states.py name this engine's options."""
         return outcome
 
-    def delete(self, kind, namespace, name, running, warn, deadline=None):
+    def delete(self, kind: str, namespace: str, name: str, running: bool, warn: Warn,
+               deadline: float | None = None) -> None:
         """Delete pod or Secret ``name``; at once (grace 0) when ``running``. Warns what is left when it cannot."""
         delete = self.core.delete_namespaced_pod if kind == 'pod' else self.core.delete_namespaced_secret
         try:
@@ -110,7 +119,8 @@ class KubernetesEngine(object):
                     'the deletion of its pod removes it (it is owned by the pod)')
             warn('Could not delete {0} {1} in namespace {2}: {3}; {4}'.format(kind, name, namespace, exc.message, left))
 
-    def delete_run(self, namespaces, run_id, keep, warn):
+    def delete_run(self, namespaces: Iterable[str], run_id: str, keep: Collection[tuple[str, str | None]],
+                   warn: Warn) -> None:
         """Delete every pod and Secret of run ``run_id`` in ``namespaces`` but those in ``keep`` ((namespace, name))."""
         selector = render.run_selector(run_id)
         for namespace in sorted(set(namespaces)):
@@ -132,11 +142,11 @@ class KubernetesEngine(object):
                     warn('Could not delete the {0}s of this run in {1} (label {2}): {3}'.format(
                         kind, namespace, selector, exc))
 
-    def watch(self, namespaces, run_id):
+    def watch(self, namespaces: Iterable[str], run_id: str) -> PodWatch:
         """A PodWatch on the pods of run ``run_id`` (not started)."""
         return PodWatch(self.core, namespaces, render.run_selector(run_id))
 
-    def exists(self, namespace, name):
+    def exists(self, namespace: str, name: str) -> bool:
         try:
             self.core.read_namespaced_pod(name, namespace, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
         except ApiException as exc:
@@ -145,7 +155,7 @@ class KubernetesEngine(object):
             raise
         return True
 
-    def nodes(self):
+    def nodes(self) -> list[dict[str, Any]]:
         """The cluster's nodes (dicts); raises EngineError with the API server's words (403 without 'list' on
         nodes, and the permission to grant)."""
         try:
@@ -154,7 +164,7 @@ class KubernetesEngine(object):
             raise EngineError(refusal(exc)) from exc
         return json.loads(response.data).get('items') or []
 
-    def events(self, namespace, name):
+    def events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         """The events of pod ``name`` (dicts); raises EngineError with the API server's words."""
         try:
             response = self.core.list_namespaced_event(
@@ -164,33 +174,34 @@ class KubernetesEngine(object):
             raise EngineError(refusal(exc)) from exc
         return json.loads(response.data).get('items') or []
 
-    def follow_logs(self, namespace, name, containers, writer, label, keep):
+    def follow_logs(self, namespace: str, name: str, containers: Sequence[str], writer: LogWriter | None, label: str,
+                    keep: int) -> LogStreamer:
         """A started LogStreamer on ``containers`` of pod ``name``, writing to ``writer``, keeping ``keep`` lines."""
         return LogStreamer(self.core, namespace, name, containers, writer, label, keep, REQUEST_TIMEOUT,
                            sleep=self.log_wait).start()
 
-    def send_file(self, namespace, name, container, command, path, size):
+    def send_file(self, namespace: str, name: str, container: str, command: list[str], path: str, size: int) -> None:
         """Run ``command`` in ``container`` with the ``size`` bytes of file ``path`` on its stdin."""
         pod_exec.send_file(self.core, namespace, name, container, command, path, size)
 
-    def run(self, namespace, name, container, command):
+    def run(self, namespace: str, name: str, container: str, command: list[str]) -> str:
         """Run ``command`` in ``container``; return its output (raises TransferError)."""
         return pod_exec.run(self.core, namespace, name, container, command)
 
-    def fetch_tarball(self, namespace, name, spec):
+    def fetch_tarball(self, namespace: str, name: str, spec: BuildSpec) -> dict[str, Any]:
         return export.fetch(self.core, namespace, name, spec)
 
-    def keep_tarball(self, namespace, name, spec):
+    def keep_tarball(self, namespace: str, name: str, spec: BuildSpec) -> dict[str, Any]:
         return export.keep_on_claim(self.core, namespace, name, spec)
 
     @staticmethod
-    def lost(exc, count):
+    def lost(exc: BaseException, count: int) -> ClusterError:
         """The ClusterError of a run whose watch or API server failed with ``exc``."""
         what = 'the build pod' if count == 1 else 'the build pods'
         if ApiException is not None and isinstance(exc, ApiException):
             return cluster_error(exc, ('run ' if count == 1 else 'follow ') + what)
         return ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
 
-    def close(self, warn):
+    def close(self, warn: Warn) -> None:
         """Nothing to release: the run's objects are deleted by delete_run, the connection by the client."""
         del warn

@@ -10,22 +10,26 @@ new one, never a part.
 
 from __future__ import annotations
 
+from typing import Any, Callable, cast
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import TransferError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, Tarball
 
 
-def fetch(core, namespace, pod, spec):
+def fetch(core: CoreApi, namespace: str, pod: str, spec: BuildSpec) -> dict[str, Any]:
     """Bring the tarball out of the export container to spec.tarball.dest; return {path, size, sha256}.
 
     Raises TransferError when it cannot; dest is then untouched.
     """
-    def produce(write):
+    def produce(write: Callable[[bytes], None]) -> None:
         received = [0]
 
-        def save(data):
+        def save(data: bytes) -> None:
             write(data)
             received[0] += len(data)
 
@@ -37,12 +41,13 @@ def fetch(core, namespace, pod, spec):
             raise TransferError('received {0} bytes of a tarball of {1} bytes'.format(
                 received[0], expected if expected is not None else 'unknown'))
 
-    return tarball.replace(spec.tarball.dest, produce)
+    return tarball.replace(cast(str, cast(Tarball, spec.tarball).dest), produce)  # fetched for tarball.dest
 
 
-def keep_on_claim(core, namespace, pod, spec):
+def keep_on_claim(core: CoreApi, namespace: str, pod: str, spec: BuildSpec) -> dict[str, Any]:
     """Check the tarball Kaniko wrote on the claim and give it its name; return {pvc, path, size, sha256}."""
     out = pod_exec.run(core, namespace, pod, render.EXPORT, execs.keep_command(spec)).split()
     if len(out) != 2 or not out[0].isdigit() or len(out[1]) != 64:
         raise TransferError('unexpected answer from the export container: {0!r}'.format(' '.join(out)[:200]))
-    return dict(pvc=spec.tarball.pvc, path=spec.tarball.path, size=int(out[0]), sha256=out[1])
+    claim = cast(Tarball, spec.tarball)  # kept for tarball.pvc
+    return dict(pvc=claim.pvc, path=claim.path, size=int(out[0]), sha256=out[1])

@@ -22,10 +22,12 @@ from __future__ import annotations
 import collections
 import json
 import threading
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, iter_lines
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi, iter_lines
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import cluster_error
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import LogWriter
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 
@@ -33,6 +35,9 @@ try:
     from kubernetes.client.exceptions import ApiException
 except ImportError:  # reported by _k8s.client.require_kubernetes
     ApiException = None
+
+if TYPE_CHECKING:
+    import urllib3
 
 LOG_CHUNK = 64 * 1024
 LOG_LINE_MAX = 64 * 1024
@@ -45,15 +50,16 @@ UNREAD = object()
 class LogStreamer:
     """Follows the logs of ``containers`` of one pod, in order, in a thread of its own (see the module docstring)."""
 
-    def __init__(self, core, namespace, pod_name, containers, writer=None, label='', keep=30,
-                 request_timeout=REQUEST_TIMEOUT, sleep=None):
+    def __init__(self, core: CoreApi, namespace: str, pod_name: str, containers: Iterable[str],
+                 writer: LogWriter | None = None, label: str = '', keep: int = 30,
+                 request_timeout: float = REQUEST_TIMEOUT, sleep: Callable[[float], object] | None = None) -> None:
         self.core = core
         self.namespace = namespace
         self.pod_name = pod_name
         self.containers = list(containers)
         self.writer = writer
         self.label = label
-        self.tail = collections.deque(maxlen=keep)
+        self.tail: collections.deque[str] = collections.deque(maxlen=keep)
         self.request_timeout = request_timeout
         self.seen = dict((container, 0) for container in self.containers)
         self._stopping = threading.Event()
@@ -61,22 +67,22 @@ class LogStreamer:
         # wait between two follows ends at once.
         self._over = threading.Event()
         self._sleep = sleep or self._over.wait
-        self._response = None
-        self._thread = None
+        self._response: urllib3.BaseHTTPResponse | None = None
+        self._thread: threading.Thread | None = None
 
-    def start(self):
+    def start(self) -> LogStreamer:
         self._thread = threading.Thread(target=self._follow_all, name='kiln-log-' + self.pod_name)
         self._thread.daemon = True
         self._thread.start()
         return self
 
-    def _emit(self, container, line):
+    def _emit(self, container: str, line: str) -> None:
         self.seen[container] += 1
         if self.writer is not None:
             self.writer.write(self.label + container, line)
         self.tail.append(log_sections.clean_text(line))
 
-    def _emit_new(self, container, response, whole=True):
+    def _emit_new(self, container: str, response: urllib3.BaseHTTPResponse, whole: bool = True) -> None:
         """Emit the lines of a log ``response`` past those of ``container`` already seen; ``whole``: the
         response is the log to its end, not a follow that may be cut."""
         skip = self.seen[container]
@@ -84,7 +90,7 @@ class LogStreamer:
             if number >= skip:
                 self._emit(container, line)
 
-    def _follow_all(self):
+    def _follow_all(self) -> None:
         try:
             for container in self.containers:
                 if not self._follow(container):
@@ -92,7 +98,7 @@ class LogStreamer:
         except Exception:  # finish() reads each log again, past what was seen; the build's result is what counts
             return
 
-    def _follow(self, container):
+    def _follow(self, container: str) -> bool:
         """Follow one container's log to its end; False when the streamer is stopped or the pod is gone."""
         while not self._stopping.is_set():
             try:
@@ -127,7 +133,7 @@ class LogStreamer:
             self._sleep(NOT_STARTED_WAIT)
         return False
 
-    def _read_pod(self):
+    def _read_pod(self) -> Any:
         """The pod (a dict), None once it is gone (404), or UNREAD when it could not be read."""
         try:
             response = self.core.read_namespaced_pod(self.pod_name, self.namespace, _preload_content=False,
@@ -136,10 +142,10 @@ class LogStreamer:
             return None if exc.status == 404 else UNREAD
         return json.loads(response.data)
 
-    def _gone(self):
+    def _gone(self) -> bool:
         return self._read_pod() is None
 
-    def _ended(self, container):
+    def _ended(self, container: str) -> bool:
         pod = self._read_pod()
         if pod is None:  # gone: nothing more will come
             return True
@@ -147,7 +153,7 @@ class LogStreamer:
             return False
         return states.container_termination(pod, container) is not None
 
-    def stop(self, grace=0):
+    def stop(self, grace: float = 0) -> None:
         """Let the streams reach the end of the logs for up to ``grace`` seconds, then cut them.
 
         The build is over when this is called: the follower no longer waits for the pod's status to say
@@ -169,7 +175,7 @@ class LogStreamer:
             self._thread.join(5)
         self._stopping.set()
 
-    def finish(self, grace=0):
+    def finish(self, grace: float = 0) -> list[str]:
         """Stop following, read what was not read yet, and return the last lines; raises EngineError when the
         API server refuses the logs."""
         try:
@@ -177,7 +183,7 @@ class LogStreamer:
         except ApiException as exc:
             raise EngineError(cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name)).message) from exc
 
-    def _finish(self, grace):
+    def _finish(self, grace: float) -> list[str]:
         self.stop(grace)
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError('the log stream of pod {0} did not stop'.format(self.pod_name))

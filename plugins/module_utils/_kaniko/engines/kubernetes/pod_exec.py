@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Callable, Iterator, cast
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import TransferError
 
 try:
@@ -27,7 +29,7 @@ try:
 except ImportError:
     ApiException = stream = ABNF = None  # require_kubernetes() reports the missing library first
 
-    class WebSocketException(Exception):
+    class WebSocketException(Exception):  # type: ignore[no-redef]  # only caught, never raised, without the library
         pass
 
 STDIN = 0
@@ -45,7 +47,7 @@ _HANDSHAKE_STATUS_RE = re.compile(r'Handshake status (\d{3})')
 _API_MESSAGE_RE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-def _refusal(reason, namespace):
+def _refusal(reason: object, namespace: str) -> str:
     """A readable message from the library's ApiException reason of a failed exec handshake."""
     text = str(reason or '')
     status = _HANDSHAKE_STATUS_RE.search(text)
@@ -57,7 +59,7 @@ def _refusal(reason, namespace):
     return 'the API server refused the exec: {0}'.format(detail)
 
 
-def _status(raw):
+def _status(raw: bytes) -> tuple[bool, str | None]:
     """(succeeded, message) from the status channel's JSON (a metav1.Status)."""
     if not raw:
         return False, 'the exec ended without the status of the command (the connection was cut)'
@@ -76,10 +78,11 @@ def _status(raw):
     return False, status.get('message') or 'the command failed'
 
 
-class PodExec(object):
+class PodExec:
     """One command in ``container`` of pod ``pod``; ``core`` is a kubernetes CoreV1Api."""
 
-    def __init__(self, core, namespace, pod, container, command, stdin=False, timeout=IO_TIMEOUT):
+    def __init__(self, core: CoreApi, namespace: str, pod: str, container: str, command: list[str], stdin: bool = False,
+                 timeout: float = IO_TIMEOUT) -> None:
         self.stderr = bytearray()
         self._status = b''
         self._closed = False
@@ -92,7 +95,7 @@ class PodExec(object):
         self._socket = self._client.sock
         self._socket.settimeout(timeout)
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         """Send ``data`` (bytes) to the command's stdin."""
         for start in range(0, len(data), FRAME):
             try:
@@ -101,7 +104,7 @@ class PodExec(object):
                 raise TransferError('the connection broke while sending: {0}'.format(
                     exc or type(exc).__name__)) from exc
 
-    def _frames(self):
+    def _frames(self) -> Iterator[tuple[int, bytes]]:
         """(channel, bytes) of each data frame until the connection closes."""
         while not self._closed:
             try:
@@ -127,7 +130,7 @@ class PodExec(object):
                 self.stderr += data[:max(0, STDERR_MAX - len(self.stderr))]
             yield channel, data
 
-    def wait(self, stdout=None):
+    def wait(self, stdout: Callable[[bytes], None] | None = None) -> None:
         """Read until the command ends; hand each stdout piece to ``stdout``; raise TransferError unless it succeeded."""
         try:
             for channel, data in self._frames():
@@ -136,25 +139,27 @@ class PodExec(object):
         finally:
             self.close()
         succeeded, message = _status(self._status)
-        if not succeeded:
+        if not succeeded:  # then it says why
             error = self.stderr.decode('utf-8', 'replace').strip().splitlines()
-            raise TransferError(message + (': ' + error[-1] if error else ''))
+            raise TransferError(cast(str, message) + (': ' + error[-1] if error else ''))
 
-    def close(self):
+    def close(self) -> None:
         try:
             self._client.close()
         except Exception:  # closing a broken connection: nothing left to do
             pass
 
 
-def run(core, namespace, pod, container, command, timeout=IO_TIMEOUT):
+def run(core: CoreApi, namespace: str, pod: str, container: str, command: list[str],
+        timeout: float = IO_TIMEOUT) -> str:
     """Run ``command``; return its stdout as text; raise TransferError unless it succeeded."""
     out = bytearray()
     PodExec(core, namespace, pod, container, command, timeout=timeout).wait(out.extend)
     return out.decode('utf-8', 'replace')
 
 
-def send_file(core, namespace, pod, container, command, path, size, timeout=IO_TIMEOUT):
+def send_file(core: CoreApi, namespace: str, pod: str, container: str, command: list[str], path: str, size: int,
+              timeout: float = IO_TIMEOUT) -> None:
     """Run ``command`` with the ``size`` bytes of file ``path`` on its stdin; raise TransferError unless it succeeded."""
     execution = PodExec(core, namespace, pod, container, command, stdin=True, timeout=timeout)
     try:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import base64
 import json
 import threading
+from typing import Dict, Optional, Tuple, cast
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Checked
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Checked, Warn
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, GitSource, RegistryCA
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 
 try:
@@ -22,35 +24,37 @@ except ImportError:
     ApiException = None  # _k8s.client.require_kubernetes() reports the missing library before anything here runs
 
 PEM_CERTIFICATE = '-----BEGIN CERTIFICATE-----'
+# A Secret or ConfigMap as read: (its type, {key: text}).
+Read = Tuple[Optional[str], Dict[str, str]]
 
 
 class SecretReader:
     """Reads each Secret (and each ConfigMap, for registry_ca) once per run. Secret values stay here and in
     the files identity/commit.py removes again; they reach no result, log line, argument or environment variable."""
 
-    def __init__(self, core, warn):
+    def __init__(self, core: CoreApi, warn: Warn) -> None:
         self._core = core
         self._warn = warn
-        self._read = {}
+        self._read: dict[tuple[str, str, str], Read | None] = {}
         self._lock = threading.Lock()
 
-    def check(self, spec):
+    def check(self, spec: BuildSpec) -> Checked:
         """The Checked of ``spec``: each Secret and ConfigMap its options name holds the keys they need (raises
         ClusterError naming the option); the key of registry_secret to mount, and cosign.pub of sign.key_secret."""
         return Checked(check_secrets(spec, self), check_sign_secret(spec, self))
 
-    def read(self, namespace, name, option):
+    def read(self, namespace: str, name: str, option: str) -> Read | None:
         """(type, {key: text}) of the Secret, or None when it may not be read (403)."""
         with self._lock:
             return self._read_once('Secret', namespace, name, option)
 
-    def read_config_map(self, namespace, name, option):
+    def read_config_map(self, namespace: str, name: str, option: str) -> dict[str, str] | None:
         """{key: text} of the ConfigMap (data and binaryData), or None when it may not be read (403)."""
         with self._lock:
             read = self._read_once('ConfigMap', namespace, name, option)
         return read[1] if read else None
 
-    def _read_once(self, kind, namespace, name, option):
+    def _read_once(self, kind: str, namespace: str, name: str, option: str) -> Read | None:
         key = (kind, namespace, name)
         if key not in self._read:
             reader = self._core.read_namespaced_secret if kind == 'Secret' else self._core.read_namespaced_config_map
@@ -81,7 +85,7 @@ class SecretReader:
             self._read[key] = (item.get('type'), data)
         return self._read[key]
 
-    def data(self, namespace, name):
+    def data(self, namespace: str, name: str) -> dict[str, str] | None:
         """The Secret's decoded data, or None when it is missing or may not be read."""
         try:
             read = self.read(namespace, name, 'secret')
@@ -89,7 +93,7 @@ class SecretReader:
             return None
         return read[1] if read else None
 
-    def registry_ca(self, namespace, ca, option='registry_ca'):
+    def registry_ca(self, namespace: str, ca: RegistryCA, option: str = 'registry_ca') -> str | None:
         """The text of the key that holds the CA of ``ca`` (a RegistryCA), or None when its Secret or ConfigMap
         may not be read. Raises ClusterError, naming ``option``, when the object or the key is missing or the
         key holds no PEM certificate."""
@@ -113,7 +117,7 @@ class SecretReader:
         return data[ca.key]
 
 
-def check_sign_secret(spec, secrets):
+def check_sign_secret(spec: BuildSpec, secrets: SecretReader) -> str | None:
     """The Secret of sign.key_secret holds cosign's three keys; return cosign.pub (None: no sign, or not readable)."""
     if not spec.sign:
         return None
@@ -129,7 +133,7 @@ def check_sign_secret(spec, secrets):
     return read[1][steps.PUBLIC_KEY]
 
 
-def _secret_keys(spec, secrets, option, name):
+def _secret_keys(spec: BuildSpec, secrets: SecretReader, option: str, name: str) -> tuple[str | None, set[str] | None]:
     """The type and keys of Secret ``name``, or (None, None) when it may not be read."""
     read = secrets.read(spec.namespace, name, option)
     if read is None:
@@ -137,9 +141,9 @@ def _secret_keys(spec, secrets, option, name):
     return read[0], set(read[1])
 
 
-def _check_git_secret(spec, secrets):
-    git = spec.git
-    _type, keys = _secret_keys(spec, secrets, 'git.secret', git.secret)
+def _check_git_secret(spec: BuildSpec, secrets: SecretReader) -> None:
+    git = cast(GitSource, spec.git)  # with git.secret
+    _type, keys = _secret_keys(spec, secrets, 'git.secret', cast(str, git.secret))
     if keys is None:
         return
     if git.repo.transport == 'ssh':
@@ -152,7 +156,7 @@ def _check_git_secret(spec, secrets):
                            "and password".format(git.secret), {'option': 'git.secret'})
 
 
-def _check_build_secrets(spec, secrets):
+def _check_build_secrets(spec: BuildSpec, secrets: SecretReader) -> None:
     """Each key of build_secrets is in its Secret: the kubelet would otherwise hold the pod at its volumes."""
     for index, entry in enumerate(spec.build_secrets):
         option = 'build_secrets[{0}]'.format(index)
@@ -164,7 +168,7 @@ def _check_build_secrets(spec, secrets):
                                {'option': option + '.key'})
 
 
-def check_secrets(spec, secrets):
+def check_secrets(spec: BuildSpec, secrets: SecretReader) -> str:
     """Check the Secrets (and ConfigMaps) the options name; return the key of registry_secret to mount."""
     if spec.git and spec.git.secret:
         _check_git_secret(spec, secrets)

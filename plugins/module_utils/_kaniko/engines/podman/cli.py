@@ -22,10 +22,16 @@ It carries the run's label and the managed-by label, so that a cleanup finds it 
 from __future__ import annotations
 
 import posixpath
+from typing import Iterable, Sequence, Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts import TERMINATION_LOG
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import OUT_DIR, SOURCE_DIR
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import (
+    OUT_DIR,
+    SOURCE_DIR,
+    BuildSpec,
+    RegistryCredential,
+)
 
 # Where the digest file is in the container; the engine mounts a private directory there.
 DIGEST_DIR = '/kiln/digest'
@@ -40,21 +46,24 @@ CA = 'ca'
 # nproc above it cannot be set without CAP_SYS_RESOURCE.
 NPROC_MAX = 32768
 PULL_POLICY = {'Always': 'always', 'IfNotPresent': 'missing', 'Never': 'never'}
+# (soft, hard) of a resource limit, as resource.getrlimit gives it.
+Limit = Tuple[int, int]
 
 
-def kaniko_args(spec):
+def kaniko_args(spec: BuildSpec) -> list[str]:
     """The executor's arguments: the pod's, with the digest file in the private directory."""
     digest = '--image-name-with-digest-file=' + TERMINATION_LOG
     return [('--image-name-with-digest-file=' + DIGEST_FILE) if arg == digest else arg
             for arg in render.kaniko_args(spec)]
 
 
-def ca_file(workdir, index):
+def ca_file(workdir: str, index: int) -> str:
     """Where the copy of registry_ca[index] is in the private directory."""
     return posixpath.join(workdir, CA, str(index), render.REGISTRY_CA_FILE)
 
 
-def mounts(spec, workdir, registry_auth=None):
+def mounts(spec: BuildSpec, workdir: str,
+           registry_auth: Sequence[RegistryCredential] | None = None) -> list[tuple[str, str, bool]]:
     """(host path, container path, read-only) of each bind mount, in a fixed order."""
     found = [(posixpath.join(workdir, SOURCE), SOURCE_DIR, True),
              (posixpath.join(workdir, DIGEST), DIGEST_DIR, False)]
@@ -67,19 +76,20 @@ def mounts(spec, workdir, registry_auth=None):
     return found
 
 
-def ulimits(nofile, nproc):
+def ulimits(nofile: Iterable[int], nproc: Iterable[int]) -> list[str]:
     """--ulimit values from the module's own (soft, hard) limits: a build gets no more than the module has."""
     nproc = tuple(min(value, NPROC_MAX) if value >= 0 else NPROC_MAX for value in nproc)
     nofile = tuple(value if value >= 0 else 1048576 for value in nofile)
     return ['--ulimit=nofile={0}:{1}'.format(*nofile), '--ulimit=nproc={0}:{1}'.format(*nproc)]
 
 
-def labels(run_id):
+def labels(run_id: str) -> dict[str, str]:
     return {render.RUN_LABEL: run_id, 'app.kubernetes.io/managed-by': render.MANAGED_BY,
             'app.kubernetes.io/name': render.APP_NAME}
 
 
-def create_args(spec, name, run_id, workdir, network, limits):
+def create_args(spec: BuildSpec, name: str, run_id: str, workdir: str, network: str,
+                limits: tuple[Limit, Limit]) -> list[str]:
     """The arguments of ``podman create`` (after the word create) for the build container ``name``.
 
     ``limits`` is ((nofile soft, hard), (nproc soft, hard)) of the module's process.

@@ -30,17 +30,21 @@ import tarfile
 import tempfile
 import threading
 import time
+from typing import IO, Any, Callable, Collection, Iterable, Sequence, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import held_signals
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Event, LogWriter, Warn, Workload
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import cli
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.host_files import HostSecrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman.logs import ContainerLog
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render, states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.docker_config import docker_config
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts import CLONE_SCRIPT
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import EngineError, TransferError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, GitSource, Tarball
 
 POLL_SECONDS = 0.5
 COMMAND_TIMEOUT = 120
@@ -49,59 +53,61 @@ CHECK_TIMEOUT = 60
 _GIT_KEYS = ('token', 'username', 'password', 'ssh-privatekey', 'known_hosts')
 
 
-def _private_file(path, text):
+def _private_file(path: str, text: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, 'w') as handle:
         handle.write(text)
 
 
-def _limits():
+def _limits() -> tuple[cli.Limit, cli.Limit]:
     return (resource.getrlimit(resource.RLIMIT_NOFILE), resource.getrlimit(resource.RLIMIT_NPROC))
 
 
 class _BuildContainer:
     """One build container, as far as the engine has taken it."""
 
-    def __init__(self, spec, name, run_id, workdir):
+    def __init__(self, spec: BuildSpec, name: str, run_id: str, workdir: str) -> None:
         self.spec = spec
         self.name = name
         self.run_id = run_id
         self.workdir = workdir
         self.source = view.RUNNING
-        self.kaniko = None
-        self.clone = None
-        self.attach = None
+        self.kaniko: dict[str, Any] | None = None
+        self.clone: subprocess.Popen[bytes] | None = None
+        self.attach: subprocess.Popen[bytes] | None = None
         self.received = False
         self.removed = False
         self.vanished = False
         self.log = ContainerLog(name)
         self.lock = threading.Lock()
 
-    def pod(self):
+    def pod(self) -> dict[str, Any]:
         return view.view(self.name, bool(self.spec.local), self.source, self.kaniko, gone=self.removed or self.vanished)
 
-    def path(self, *parts):
+    def path(self, *parts: str) -> str:
         return os.path.join(self.workdir, *parts)
 
 
 class ContainerEngine:
     """Builds as containers of ``podman`` (its path), in ``network``; ``secrets`` is a HostSecrets."""
 
-    def __init__(self, podman, secrets, network, sleep=time.sleep, clock=time.monotonic, limits=_limits):
+    def __init__(self, podman: str | None, secrets: HostSecrets, network: str,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
+                 limits: Callable[[], tuple[cli.Limit, cli.Limit]] = _limits) -> None:
         self.podman = podman
         self.secrets = secrets
         self.network = network
         self.sleep = sleep
         self.clock = clock
         self.limits = limits
-        self.boxes = {}
+        self.boxes: dict[str, _BuildContainer] = {}
 
     # ------------------------------------------------------------------ what prepare and check mode ask
 
-    def check_namespace(self, namespace):
+    def check_namespace(self, namespace: str) -> None:
         """There is no namespace: nothing to check."""
 
-    def preview(self, spec, registry_key, run_id):
+    def preview(self, spec: BuildSpec, registry_key: str, run_id: str) -> dict[str, Any]:
         del registry_key
         name = '{0}-<generated>'.format(spec.name)
         command = [self.podman, 'create'] + cli.create_args(
@@ -109,16 +115,16 @@ class ContainerEngine:
         return dict(command=command, msg='Check mode: the build container would be run')
 
     @staticmethod
-    def explain(outcome):
+    def explain(outcome: states.Outcome) -> states.Outcome:
         return view.explain(outcome)
 
-    def check_host(self):
+    def check_host(self) -> None:
         """Raise PodmanUnavailable unless this podman can run a build container in ``network`` (container_host)."""
         host.check(self.podman, self.network, lambda words: self._run(words, timeout=CHECK_TIMEOUT))
 
     # ------------------------------------------------------------------ create, watch, logs
 
-    def create(self, spec, workload, registry_key, run_id):
+    def create(self, spec: BuildSpec, workload: Workload, registry_key: str, run_id: str) -> Workload:
         """Make the private directory of a build and what goes into it; the container comes on the watch's looks."""
         del registry_key
         name = '{0}-{1}'.format(spec.name, os.urandom(3).hex())
@@ -138,29 +144,30 @@ class ContainerEngine:
         workload.pod = box.pod()
         return workload
 
-    def follow_logs(self, namespace, name, containers, writer, label, keep):
+    def follow_logs(self, namespace: str, name: str, containers: Sequence[str], writer: LogWriter | None, label: str,
+                    keep: int) -> ContainerLog:
         return self.boxes[name].log.configure(writer, label, keep)
 
-    def watch(self, namespaces, run_id):
+    def watch(self, namespaces: Iterable[str], run_id: str) -> ContainerWatch:
         return ContainerWatch(self, run_id)
 
-    def exists(self, namespace, name):
+    def exists(self, namespace: str, name: str) -> bool:
         box = self.boxes.get(name)
         return box is not None and not box.removed
 
-    def events(self, namespace, name):
+    def events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         return []
 
-    def nodes(self):
+    def nodes(self) -> list[dict[str, Any]]:
         return []
 
     @staticmethod
-    def lost(exc, count):
+    def lost(exc: BaseException, count: int) -> EngineError:
         """The EngineError of a run whose watch failed with ``exc`` (podman could not be asked)."""
         what = 'the build pod' if count == 1 else 'the build pods'
         return EngineError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
 
-    def advance(self, box):
+    def advance(self, box: _BuildContainer) -> bool:
         """Take ``box`` one step further if it can go; True when its pod status changed."""
         with box.lock:
             if box.removed:
@@ -171,7 +178,7 @@ class ContainerEngine:
                 return self._started(box)
         return False
 
-    def _started(self, box):
+    def _started(self, box: _BuildContainer) -> bool:
         """``podman start --attach`` has ended: the container ran, or podman could not start it (then its stderr, the
         last line of the kaniko step, says why); or someone else removed it. True when the pod status changed."""
         box.log.close(render.KANIKO)
@@ -180,19 +187,20 @@ class ContainerEngine:
             box.vanished = True
             return True
         said = None
-        if box.attach.returncode != 0:
-            said = view.podman_said('start', box.name, box.attach.returncode, box.log.last(render.KANIKO))
+        attach = cast('subprocess.Popen[bytes]', box.attach)  # advance() saw it end
+        if attach.returncode != 0:
+            said = view.podman_said('start', box.name, attach.returncode, box.log.last(render.KANIKO))
         box.kaniko = view.from_inspect(state, self._digest(box), said)
         return box.kaniko is not view.RUNNING
 
-    def _advance_source(self, box):
+    def _advance_source(self, box: _BuildContainer) -> bool:
         if box.spec.local:
             if not box.received:
                 return False
             box.source = view.terminated(0)
         elif box.clone is None:
             box.clone = self._popen(['/bin/sh', '-c', CLONE_SCRIPT], self._clone_env(box), box.path('home'))
-            box.log.follow(render.CLONE, box.clone.stdout)
+            box.log.follow(render.CLONE, cast(IO[bytes], box.clone.stdout))  # a pipe
             return False
         elif box.clone.poll() is None:
             return False
@@ -205,13 +213,13 @@ class ContainerEngine:
         self._start(box)
         return True
 
-    def _clone_env(self, box):
-        git = box.spec.git
+    def _clone_env(self, box: _BuildContainer) -> dict[str, str]:
+        git = cast(GitSource, box.spec.git)  # a clone: the source is git
         secret_dir = box.path('git-secret')
         os.mkdir(secret_dir, 0o700)
         data = self.secrets.data(None, git.secret) if git.secret else None
         for key in _GIT_KEYS:
-            if (data or {}).get(key):
+            if data and data.get(key):
                 _private_file(os.path.join(secret_dir, key), data[key].rstrip('\r\n') + '\n')
         env = {'PATH': os.environ.get('PATH', '/usr/bin:/bin'), 'HOME': box.path('home'), 'LC_ALL': 'C',
                'GIT_TERMINAL_PROMPT': '0', 'GIT_CONFIG_NOSYSTEM': '1',
@@ -225,7 +233,7 @@ class ContainerEngine:
             env['KILN_GIT_COMMIT'] = git.commit
         return env
 
-    def _start(self, box):
+    def _start(self, box: _BuildContainer) -> None:
         """Create the container and start it attached: its output is the kaniko log."""
         args = cli.create_args(box.spec, box.name, box.run_id, box.workdir, self.network, self.limits())
         with held_signals():
@@ -233,13 +241,13 @@ class ContainerEngine:
         if created.returncode != 0:
             box.kaniko = view.create_failure(box.name, created.returncode, created.stderr, box.spec.image_pull_policy)
             return
-        box.attach = self._popen([self.podman, 'start', '--attach', box.name])
-        box.log.follow(render.KANIKO, box.attach.stdout)
+        box.attach = self._popen([cast(str, self.podman), 'start', '--attach', box.name])  # check_host() found it
+        box.log.follow(render.KANIKO, cast(IO[bytes], box.attach.stdout))  # a pipe
         box.kaniko = view.RUNNING
 
     # ------------------------------------------------------------------ the local context and the tarball
 
-    def send_file(self, namespace, name, container, command, path, size):
+    def send_file(self, namespace: str, name: str, container: str, command: list[str], path: str, size: int) -> None:
         """Unpack the local context's tar (``path``) into the build's context directory (the pod's receive step)."""
         box = self.boxes[name]
         target = box.path(cli.SOURCE, box.spec.context_sub_path)
@@ -257,16 +265,27 @@ class ContainerEngine:
         box.log.line(render.RECEIVE, 'kiln receive: build context received')
         box.received = True
 
-    def fetch_tarball(self, namespace, name, spec):
-        source = self.boxes[name].path(cli.OUT, os.path.basename(spec.tarball.tar_path))
+    def fetch_tarball(self, namespace: str, name: str, spec: BuildSpec) -> dict[str, Any]:
+        out = cast(Tarball, spec.tarball)  # container_build's tarball has its dest
+        source = self.boxes[name].path(cli.OUT, os.path.basename(out.tar_path))
         try:
-            return tarball.place(source, spec.tarball.dest)
+            return tarball.place(source, cast(str, out.dest))
         except (OSError, IOError) as exc:
             raise TransferError(str(exc)) from exc
 
+    # What the build path asks of an engine for a tarball on a claim (tarball.pvc) or a pod kept with its export
+    # container (keep_pod): a build container has neither (spec/container_build.py, keep_pod never).
+
+    def keep_tarball(self, namespace: str, name: str, spec: BuildSpec) -> dict[str, Any]:
+        raise TransferError('a build container keeps no tarball on a claim: give tarball.dest')
+
+    def run(self, namespace: str, name: str, container: str, command: list[str]) -> str:
+        raise TransferError('a build container has no {0} container to run a command in'.format(container))
+
     # ------------------------------------------------------------------ delete
 
-    def delete(self, kind, namespace, name, running, warn, deadline=None):
+    def delete(self, kind: str, namespace: str | None, name: str, running: bool, warn: Warn,
+               deadline: float | None = None) -> None:
         """Remove build container ``name`` (kind 'pod'), kill what still runs of it, remove its directory."""
         box = self.boxes.get(name)
         if kind != 'pod' or box is None:
@@ -286,7 +305,8 @@ class ContainerEngine:
             box.log.close_all()
             shutil.rmtree(box.workdir, ignore_errors=True)
 
-    def delete_run(self, namespaces, run_id, keep, warn):
+    def delete_run(self, namespaces: Iterable[str], run_id: str, keep: Collection[tuple[str, str | None]],
+                   warn: Warn) -> None:
         """Remove every container of run ``run_id`` (by its label, also one this process lost track of)."""
         for name, box in list(self.boxes.items()):
             if box.run_id == run_id and not box.removed:
@@ -295,7 +315,7 @@ class ContainerEngine:
         for container in (listed.stdout or '').split():
             self._run(['rm', '--force', '--time=0', container])
 
-    def close(self, warn):
+    def close(self, warn: Warn) -> None:
         """Remove what is left: the containers and directories of every build."""
         for name, box in list(self.boxes.items()):
             if not box.removed:
@@ -303,20 +323,21 @@ class ContainerEngine:
 
     # ------------------------------------------------------------------ podman
 
-    def _run(self, words, timeout=COMMAND_TIMEOUT):
+    def _run(self, words: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
         try:
-            return subprocess.run([self.podman] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
+            return subprocess.run([cast(str, self.podman)] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, timeout=timeout, start_new_session=True, check=False)
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, '', 'podman {0}: no answer within {1} s'.format(
                 words[0], timeout))
 
     @staticmethod
-    def _popen(command, env=None, cwd=None):
+    def _popen(command: list[str], env: dict[str, str] | None = None,
+               cwd: str | None = None) -> subprocess.Popen[bytes]:
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 env=env, cwd=cwd, start_new_session=True)
 
-    def _inspect(self, name):
+    def _inspect(self, name: str) -> dict[str, Any] | None:
         """The State of container ``name``, or None when podman has no such container."""
         found = self._run(['inspect', '--type=container', '--format={{json .State}}', name])
         if found.returncode != 0:
@@ -328,11 +349,11 @@ class ContainerEngine:
         except ValueError:
             return {'Status': 'unknown', 'Error': found.stdout.strip()}
 
-    def _digest(self, box):
+    def _digest(self, box: _BuildContainer) -> str | None:
         return self._read(box.path(cli.DIGEST, os.path.basename(cli.DIGEST_FILE)))
 
     @staticmethod
-    def _read(path):
+    def _read(path: str) -> str | None:
         try:
             with open(path) as handle:
                 return handle.read(64 * 1024).strip() or None
@@ -343,17 +364,17 @@ class ContainerEngine:
 class ContainerWatch:
     """The Scheduler's event source for the containers of one run: each look advances them (see the module)."""
 
-    def __init__(self, engine, run_id):
+    def __init__(self, engine: ContainerEngine, run_id: str) -> None:
         self.engine = engine
         self.run_id = run_id
 
-    def start(self):
+    def start(self) -> ContainerWatch:
         return self
 
-    def stop(self):
+    def stop(self) -> None:
         pass
 
-    def next(self, seconds):
+    def next(self, seconds: float) -> Event | None:
         """(None, 'MODIFIED', pod status) of a build that moved on, or None after ``seconds``."""
         deadline = self.engine.clock() + seconds
         while True:

@@ -23,11 +23,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from typing import Callable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import PodmanUnavailable
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+
+if TYPE_CHECKING:
+    import subprocess
 
 # podman 4.0 brought `podman rm --time`, with which the engine removes a build container at once (--time=0),
 # whatever its state; 3.x refuses the flag, and would leave the container behind. Debian bookworm has 4.3.1.
@@ -54,7 +57,7 @@ _HINTS = {
 _VERSION_RE = re.compile(r'\bversion\s+v?(\d+)\.(\d+)(?:\.(\d+))?')
 
 
-def parse_version(text: str) -> Optional[Tuple[int, int, int]]:
+def parse_version(text: str) -> tuple[int, int, int] | None:
     """(major, minor, patch) of what ``podman --version`` printed (``podman version 4.3.1``), or None."""
     match = _VERSION_RE.search(text or '')
     if match is None:
@@ -62,13 +65,13 @@ def parse_version(text: str) -> Optional[Tuple[int, int, int]]:
     return int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
 
 
-def network_helper(network: str) -> Optional[str]:
+def network_helper(network: str) -> str | None:
     """The helper program that podman runs for ``network`` (``slirp4netns``, ``slirp4netns:mtu=1500``), or None."""
     mode = (network or '').split(':', 1)[0]
     return mode if mode in HELPERS else None
 
 
-def helper_executable(info: dict, helper: str) -> Optional[str]:
+def helper_executable(info: dict[str, Any], helper: str) -> str | None:
     """The executable of ``helper`` that ``podman info`` (its JSON) names: '' when podman finds none, None when this
     podman does not report that helper at all (then its own create or start says what it lacks)."""
     found = ((info or {}).get('host') or {}).get(helper)
@@ -77,14 +80,15 @@ def helper_executable(info: dict, helper: str) -> Optional[str]:
     return found.get('executable') or ''
 
 
-def failure(reason: str, message: str, hint: Optional[str] = None) -> PodmanUnavailable:
+def failure(reason: str, message: str, hint: str | None = None) -> PodmanUnavailable:
     """The PodmanUnavailable of ``reason``: a failed Outcome, described as a build's failure is."""
     outcome = states.Outcome(states.FAILED, reason=reason, message=message, hint=hint or _HINTS[reason])
     return PodmanUnavailable(states.describe(outcome),
                              dict(reason=reason, hint=outcome.hint, rc=None, container=None))
 
 
-def check(podman: Optional[str], network: str, run: Callable, path: Optional[str] = None) -> Tuple[int, int, int]:
+def check(podman: str | None, network: str, run: Callable[[list[str]], subprocess.CompletedProcess[str]],
+          path: str | None = None) -> tuple[int, int, int]:
     """podman's version, once it is known that ``podman`` (its path, None when it was not found) can run a build
     container in ``network``; else raise PodmanUnavailable. ``run(words)`` runs podman with ``words`` and returns
     a subprocess.CompletedProcess (text); ``path`` is the PATH podman was looked for on (default: this process's).
@@ -108,7 +112,8 @@ def check(podman: Optional[str], network: str, run: Callable, path: Optional[str
     return version
 
 
-def _check_helper(podman, network, helper, run):
+def _check_helper(podman: str, network: str, helper: str,
+                  run: Callable[[list[str]], subprocess.CompletedProcess[str]]) -> None:
     info = run(['info', '--format', 'json'])
     if info.returncode != 0:
         raise failure(FAILED, view.podman_said('info', None, info.returncode, info.stderr))

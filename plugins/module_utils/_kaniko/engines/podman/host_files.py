@@ -12,14 +12,18 @@ ValidationError naming its option.
 
 from __future__ import annotations
 
+from typing import cast
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Checked
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.container_build import GitCredentials
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, RegistryCA
 
 MAX_FILE = 1024 * 1024
 
 
-def _read(path, option):
+def _read(path: str, option: str) -> str:
     try:
         with open(path, 'rb') as handle:
             data = handle.read(MAX_FILE + 1)
@@ -34,12 +38,12 @@ def _read(path, option):
 class HostSecrets:
     """The credentials of one build's options; ``credentials`` is a GitCredentials or None."""
 
-    def __init__(self, credentials=None):
+    def __init__(self, credentials: GitCredentials | None = None) -> None:
         self.credentials = credentials
-        self._data = None
-        self._cas = {}
+        self._data: dict[str, str] | None = None
+        self._cas: dict[str, str] = {}
 
-    def data(self, namespace, name):
+    def data(self, namespace: str | None, name: str) -> dict[str, str] | None:
         """The git credentials as the keys of a git.secret Secret (token, username, password, ssh-privatekey,
         known_hosts), or None when ``name`` is not theirs."""
         del namespace
@@ -53,11 +57,11 @@ class HostSecrets:
                     data[key] = value
             if found.key_file:
                 data['ssh-privatekey'] = _read(found.key_file, 'git.key_file')
-                data['known_hosts'] = _read(found.known_hosts_file, 'git.known_hosts_file')
+                data['known_hosts'] = _read(cast(str, found.known_hosts_file), 'git.known_hosts_file')  # with key_file
             self._data = data
         return self._data
 
-    def check(self, spec):
+    def check(self, spec: BuildSpec) -> Checked:
         """Read the files the options of ``spec`` name (git.key_file, git.known_hosts_file, registry_ca[].path),
         so that one that cannot be read fails before anything is made. The docker config is the module's own."""
         if spec.git and spec.git.secret:
@@ -66,7 +70,7 @@ class HostSecrets:
             self.registry_ca(spec.namespace, ca, 'registry_ca[{0}]'.format(index))
         return Checked(render.DOCKERCONFIGJSON)
 
-    def registry_ca(self, namespace, ca, option='registry_ca'):
+    def registry_ca(self, namespace: str | None, ca: RegistryCA, option: str = 'registry_ca') -> str:
         """The PEM text of the CA file of ``ca`` (a RegistryCA of kind File)."""
         del namespace
         if ca.name not in self._cas:

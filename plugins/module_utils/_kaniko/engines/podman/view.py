@@ -17,20 +17,20 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Optional, Sequence, Union
+from typing import Any, Sequence
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_sections import clean_text
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.render import CLONE, KANIKO, RECEIVE
 
-RUNNING = {'running': {}}
+RUNNING: dict[str, Any] = {'running': {}}
 # podman's zero time: a container's StartedAt until it has started.
 ZERO_TIME = '0001-01-01T00:00:00'
 # The most of podman's words a message quotes (a failing helper's whole --help can be in them).
 PODMAN_SAID_MAX = 1000
 
 
-def terminated(exit_code, reason=None, message=None):
+def terminated(exit_code: int | None, reason: str | None = None, message: str | None = None) -> dict[str, Any]:
     """A container state: terminated with ``exit_code`` (reason Completed or Error unless given)."""
     state = {'exitCode': exit_code, 'reason': reason or ('Completed' if exit_code == 0 else 'Error')}
     if message:
@@ -38,11 +38,11 @@ def terminated(exit_code, reason=None, message=None):
     return {'terminated': state}
 
 
-def waiting(reason, message):
+def waiting(reason: str, message: str) -> dict[str, Any]:
     return {'waiting': {'reason': reason, 'message': message}}
 
 
-def podman_said(command: str, name: Optional[str], returncode: int, output: Union[str, Sequence[str], None]) -> str:
+def podman_said(command: str, name: str | None, returncode: int, output: str | Sequence[str] | None) -> str:
     """podman's own words when ``podman <command> [<name>]`` exited with ``returncode``: the last ``Error:`` line
     of its ``output`` (a text, or its lines; podman's warnings come before it), else the last line."""
     if isinstance(output, str):
@@ -56,11 +56,12 @@ def podman_said(command: str, name: Optional[str], returncode: int, output: Unio
     return '{0} exited with status {1}: {2}'.format(what, returncode, said)
 
 
-def _never_started(state):
+def _never_started(state: dict[str, Any]) -> bool:
     return (state.get('StartedAt') or ZERO_TIME).startswith(ZERO_TIME)
 
 
-def from_inspect(state: Optional[dict], digest_text: Optional[str] = None, start_error: Optional[str] = None) -> dict:
+def from_inspect(state: dict[str, Any] | None, digest_text: str | None = None,
+                 start_error: str | None = None) -> dict[str, Any]:
     """The kaniko container's state from ``podman inspect``'s State, once ``podman start --attach`` has ended;
     ``digest_text`` is the digest file Kaniko wrote, ``start_error`` podman's words (podman_said) when that start
     exited non-zero.
@@ -81,7 +82,7 @@ def from_inspect(state: Optional[dict], digest_text: Optional[str] = None, start
     return waiting('RunContainerError', message)
 
 
-def create_failure(name: str, returncode: int, stderr: Optional[str], pull_policy: str) -> dict:
+def create_failure(name: str, returncode: int, stderr: str | None, pull_policy: str) -> dict[str, Any]:
     """The kaniko container's state when ``podman create`` of container ``name`` exited with ``returncode``."""
     message = podman_said('create', name, returncode, stderr)
     text = (stderr or '').lower()
@@ -90,7 +91,7 @@ def create_failure(name: str, returncode: int, stderr: Optional[str], pull_polic
     return waiting('CreateContainerError', message)
 
 
-def _phase(source_state, kaniko_state):
+def _phase(source_state: dict[str, Any] | None, kaniko_state: dict[str, Any] | None) -> str:
     for state in (source_state, kaniko_state):
         done = (state or {}).get('terminated')
         if done and done.get('exitCode') != 0:
@@ -100,7 +101,8 @@ def _phase(source_state, kaniko_state):
     return 'Running' if kaniko_state is RUNNING else 'Pending'
 
 
-def view(name, local, source_state, kaniko_state=None, gone=False):
+def view(name: str, local: bool, source_state: dict[str, Any], kaniko_state: dict[str, Any] | None = None,
+         gone: bool = False) -> dict[str, Any]:
     """The pod status of build container ``name``: ``local`` says the source step is receive, not clone."""
     status = {'phase': _phase(source_state, kaniko_state),
               'initContainerStatuses': [{'name': RECEIVE if local else CLONE, 'state': source_state}]}
@@ -119,7 +121,7 @@ HELPER_HINTS = {
     'pasta': ('install the passt package (e.g. apt-get install passt) on the host that runs the module, or set '
               'network: slirp4netns or host'),
 }
-_HINTS = {
+_HINTS: dict[str | None, str] = {  # looked up by an Outcome's reason, which may be None
     'OOMKilled': ('the build ran out of memory: add --compressed-caching=false to extra_args, or give the host '
                   'more free memory'),
     'ErrImagePull': ('podman could not pull executor_image: check its name and tag and that this host reaches its '
@@ -154,14 +156,14 @@ _CLONE = ('the source could not be fetched: check git.repo, git.version and the 
           'git.username and git.password, or git.key_file and git.known_hosts_file)')
 
 
-def _podman_hint(message):
+def _podman_hint(message: str | None) -> str | None:
     for words, hint in _PODMAN_SAYS:
         if words.search(message or ''):
             return hint
     return None
 
 
-def explain(outcome):
+def explain(outcome: states.Outcome) -> states.Outcome:
     """``outcome`` with the hint (and message) of the container form: pod/states.py's name the pod's options."""
     hint = _HINTS.get(outcome.reason)
     if outcome.reason in ('CreateContainerError', 'RunContainerError'):
