@@ -47,7 +47,7 @@ integration:   ## ansible-test integration on the running lab (make lab-up first
 demo:          ## the demo: lab up, DockerCoins built and run by kiln.kaniko.lab, a summary with digests
 	bash scripts/demo.sh
 
-lint:          ## yamllint, ansible-lint (production profile), changelog lint, docs up to date, antsibull-docs lint (tools venv in ~/.cache/kiln)
+lint:          ## yamllint, ansible-lint (production profile), changelog lint, ruff, mypy, docs up to date, antsibull-docs lint (tools venv in ~/.cache/kiln)
 	bash scripts/lint.sh
 
 # The pages from `ansible-doc` of a staged copy of the git-tracked files; scripts/lint.sh checks them with --check.

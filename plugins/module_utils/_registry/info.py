@@ -162,5 +162,4 @@ def run(module: AnsibleModule, client_class: Callable[..., RegistryClient] = Reg
         result = ImageInfo(client, ref).run(list_tags=params['list_tags'])
     except RegistryError as exc:
         fail_from_exception(module, with_fix(exc, params))
-        return
     module.exit_json(**result)

@@ -156,7 +156,7 @@ class _Parser:
     def escape_atom(self) -> list[Node]:
         letter = self.peek(1)
         simple: dict[str, Node] = {'A': ('assert', 'begin'), 'z': ('assert', 'end'),
-                  'b': ('assert', 'word'), 'B': ('assert', 'not-word')}
+                                   'b': ('assert', 'word'), 'B': ('assert', 'not-word')}
         if letter in simple:
             self.pos += 2
             return [simple[letter]]

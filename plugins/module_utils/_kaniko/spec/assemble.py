@@ -150,7 +150,7 @@ def build_spec(params: Mapping[str, Any], ca_source: CASource | None = None) -> 
     registry_ca entries (files of its host; see spec_checks.registry_ca)."""
     namespace = params['namespace']
     fields: dict[str, Any] = dict(namespace=None if namespace is None else _label('namespace', namespace),
-                  name=_label('name', params['name'], NAME_LENGTH_MAX))
+                                  name=_label('name', params['name'], NAME_LENGTH_MAX))
     fields.update(_source(params))
     outputs = _outputs(params)
     fields.update(outputs)
