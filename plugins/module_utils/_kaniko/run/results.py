@@ -40,7 +40,7 @@ def identity(spec: BuildSpec, decision: Decision | None, context_root: str | Non
     """The result keys that say what was (or would be) built and why."""
     decision = decision or NOT_CHECKED
     result: dict[str, Any] = dict(build_key=decision.key, skip_check=decision.check, skip_detail=decision.detail,
-                  cache_repo=spec.cache_repo if spec.cache else None)
+                                  cache_repo=spec.cache_repo if spec.cache else None)
     local = spec.local
     if local and local.sha256:
         result['local_context'] = dict(path=context_root, size=local.size, sha256=local.sha256)
