@@ -11,7 +11,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import MAX_
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import scheduler
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.test_scheduler import Clock, Source, pod
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.run.test_scheduler import Clock, Source, pod
 
 
 class OneJob(object):

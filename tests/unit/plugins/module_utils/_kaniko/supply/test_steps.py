@@ -17,7 +17,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import sta
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps as supply
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.test_pod import validate
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import validate
 
 SIGN = dict(key_secret='cosign-keys')
 DIGEST = 'sha256:' + 'ab' * 32

@@ -17,7 +17,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import ren
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.test_pod import FULL, containers, validate
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import FULL, containers, validate
 
 from kubernetes.client.exceptions import ApiException
 

@@ -19,11 +19,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import Validat
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.lookup import RegistryLookup
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import check
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
 
-with open(os.path.join(os.path.dirname(__file__), 'fixtures', 'cosign_v2.6.5.json')) as _handle:
-    FIXTURE = json.load(_handle)
+FIXTURE = load_fixture('cosign_v2.6.5.json')
 DIGEST = FIXTURE['digest']
 PUBLIC_KEY = FIXTURE['public_key']
 REPOSITORY = 'team/app'
