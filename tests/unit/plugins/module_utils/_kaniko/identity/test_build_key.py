@@ -1,17 +1,25 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The build key, the labels that carry it, and the skip decision."""
+"""The build key, the labels that carry it, and the skip decision: what is in the key (the options that decide the
+image, a local context's hash, the names of build_secrets) and what is left out."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    DOCKERCOINS_RNG,
+    make_spec,
+    module_params,
+)
 
 COMMIT = 'a' * 40
 OTHER = 'b' * 40
@@ -113,3 +121,89 @@ def test_build_when_a_destination_lacks_the_key(found, detail):
     assert decision.check == build_key.MISSING
     assert decision.detail == detail
     assert (decision.commit, decision.key) == (COMMIT, KEY)
+
+
+def test_registry_ca_is_not_part_of_the_build_key():
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import build_key
+    with_ca = make_spec(registry_ca=[dict(registry='r:5000', secret='a')])
+    assert build_key(with_ca, 'a' * 40) == build_key(make_spec(), 'a' * 40)
+
+
+# ---------------------------------------------------------------- a local context
+
+def local(**overrides):
+    params = dict(DOCKERCOINS_RNG, local_context=dict(path='/src/app'))
+    params.pop('git')
+    params.update(overrides)
+    return build_spec(module_params(**params))
+
+
+def packed(spec, sha='ab' * 32):
+    return dataclasses.replace(spec, local=dataclasses.replace(spec.local, size=1024, sha256=sha))
+
+
+def test_the_key_of_a_local_context_follows_its_hash_and_the_options():
+    one = build_key.build_key(packed(local()), None)
+    assert one == build_key.build_key(packed(local()), None)
+    assert one != build_key.build_key(packed(local(), sha='cd' * 32), None)
+    assert one != build_key.build_key(packed(local(dockerfile='Dockerfile.prod')), None)
+    assert one != build_key.build_key(make_spec(), None)
+
+
+def test_the_key_of_a_git_build_did_not_change():
+    # The material of git builds stays as it was, so that images already in registries are still found.
+    assert build_key.build_key(make_spec(), 'a' * 40) == (
+        'sha256:' + __import__('hashlib').sha256(json.dumps({
+            'format': 1, 'commit': 'a' * 40, 'submodules': False, 'context_sub_path': 'dockercoins/rng',
+            'dockerfile': 'Dockerfile', 'build_args': [], 'target': None, 'labels': [], 'platform': None,
+            'extra_args': [], 'executor_image': 'ghcr.io/osscontainertools/kaniko:v1.26.3',
+        }, sort_keys=True, separators=(',', ':')).encode()).hexdigest())
+
+
+def test_a_local_build_is_labelled_with_the_key_only():
+    spec = build_key.with_identity(packed(local()), None, 'sha256:' + 'f' * 64)
+    assert dict(spec.labels) == {'io.kiln.build-key': 'sha256:' + 'f' * 64}
+
+
+# ---------------------------------------------------------------- build_secrets
+
+TOKEN = dict(id='token', secret='build-token', key='token')
+NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
+
+
+# The keys of builds without build_secrets, from before the option existed: images built then are still found.
+KEYS_WITHOUT_BUILD_SECRETS = [
+    (dict(), 'sha256:49adbf13639e6dfa3e376bc7a9862a830c370cf8fdb016860631aaf157a26507'),
+    (dict(build_args={'A': '1'}, labels={'x': 'y'}, target='t', platform='linux/arm64', extra_args=['--reproducible']),
+     'sha256:8db640fa221b1832947634f37b8a30248687b4c2dd2482871e0f73afb30121c2'),
+]
+
+
+@pytest.mark.parametrize('overrides, key', KEYS_WITHOUT_BUILD_SECRETS)
+def test_a_build_without_build_secrets_keeps_its_key(overrides, key):
+    assert build_key.build_key(make_spec(**overrides), COMMIT) == key
+    assert build_key.build_key(make_spec(build_secrets=[], **overrides), COMMIT) == key
+
+
+def test_a_local_context_without_build_secrets_keeps_its_key():
+    spec = build_spec(module_params(namespace='builds', local_context=dict(path='/tmp'),
+                                    destinations=['registry:5000/rng:latest']))
+    spec = dataclasses.replace(spec, local=dataclasses.replace(spec.local, sha256='b' * 64))
+    assert build_key.build_key(spec, None) == 'sha256:76c6c94f45fc85757708d627e6120c913113deb49d2a77fdf9f180ed7daa47d6'
+
+
+@pytest.mark.parametrize('other', [
+    [dict(TOKEN, id='token2')],
+    [dict(TOKEN, secret='other-token')],
+    [dict(TOKEN, key='other')],
+    [TOKEN, NETRC],
+])
+def test_the_names_of_build_secrets_are_in_the_key(other):
+    with_token = build_key.build_key(make_spec(build_secrets=[TOKEN]), COMMIT)
+    assert with_token != build_key.build_key(make_spec(), COMMIT)
+    assert build_key.build_key(make_spec(build_secrets=other), COMMIT) != with_token
+
+
+def test_the_order_of_build_secrets_is_not():
+    assert (build_key.build_key(make_spec(build_secrets=[TOKEN, NETRC]), COMMIT)
+            == build_key.build_key(make_spec(build_secrets=[NETRC, TOKEN]), COMMIT))

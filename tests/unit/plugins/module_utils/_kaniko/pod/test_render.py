@@ -1,16 +1,26 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""The pure pod renderer: the pod and the registry Secret of a build, checked against the OpenAPI schema of two
+Kubernetes versions; the pod of a local context (receive container) and of a tarball (export container), and the
+execs that the module runs in them."""
+
 from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import json
 
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    DOCKERCOINS_RNG,
+    make_spec,
+    module_params,
+)
 
 kubernetes_validate = pytest.importorskip('kubernetes_validate')
 
@@ -338,3 +348,84 @@ def test_owner_reference():
     created = {'metadata': {'name': 'kiln-build-x7k2p', 'uid': '0b9f6f0e-5c1f-4c8e-9d55-2f0f3e7c1a10'}}
     assert render.owner_reference(created) == {'apiVersion': 'v1', 'kind': 'Pod', 'name': 'kiln-build-x7k2p',
                                                'uid': '0b9f6f0e-5c1f-4c8e-9d55-2f0f3e7c1a10'}
+
+
+# ---------------------------------------------------------------- a local context and a tarball
+
+LOCAL = dict(local_context=dict(path='/home/ci/app'), context_sub_path='web')
+DEST = dict(tarball=dict(dest='/tmp/out/app.tar'))
+PVC = dict(tarball=dict(pvc='artifacts', path='images/app.tar'))
+
+
+def local_spec(**overrides):
+    params = {**DOCKERCOINS_RNG, **LOCAL}
+    params.pop('git')
+    params.update(overrides)
+    spec = build_spec(module_params(**params))
+    return dataclasses.replace(spec, local=dataclasses.replace(spec.local, size=10240, sha256='ab' * 32))
+
+
+@pytest.mark.parametrize('overrides', [{}, DEST, PVC, dict(PVC, tarball=dict(pvc='artifacts', path='app.tar'))])
+def test_local_and_tarball_pods_match_the_openapi_schema(overrides):
+    validate(render.render_pod(local_spec(**overrides)))
+    validate(render.render_pod(make_spec(**overrides)))
+
+
+def test_a_local_context_has_a_receive_container_instead_of_the_clone():
+    manifest = render.render_pod(local_spec())
+    assert [c['name'] for c in manifest['spec']['initContainers']] == ['receive']
+    receive = containers(manifest)['receive']
+    assert receive['image'] == 'docker.io/alpine/git:2.49.1'
+    assert receive['command'][:2] == ['/bin/sh', '-c'] and render.RECEIVED in receive['command'][2]
+    assert receive['securityContext']['runAsNonRoot'] and receive['securityContext']['capabilities'] == {'drop': ['ALL']}
+    assert 'env' not in receive
+    volumes = [v['name'] for v in manifest['spec']['volumes']]
+    assert volumes == ['workspace']  # no git home, no git secret
+    annotations = manifest['metadata']['annotations']
+    assert annotations == {render.ANNOTATION_CONTEXT: 'ab' * 32}
+    kaniko = containers(manifest)['kaniko']
+    assert kaniko['args'][:2] == ['--context=dir:///workspace/src/web', '--dockerfile=/workspace/src/web/Dockerfile']
+
+
+def test_the_receive_exec_gets_its_values_as_arguments():
+    command = render.receive_command(local_spec(), 10240)
+    assert command[:2] == ['/bin/sh', '-c']
+    assert command[3:] == ['kiln', '/workspace/src/web', '10240', render.RECEIVED]
+    assert '/workspace/src/web' not in command[2]
+
+
+def test_tarball_dest_pod():
+    manifest = render.render_pod(make_spec(**DEST))
+    kaniko = containers(manifest)['kaniko']
+    assert '--no-push' in kaniko['args']
+    assert '--tar-path=/kiln/out/image.tar' in kaniko['args']
+    assert '--destination=registry:5000/rng:latest' in kaniko['args']
+    assert {'name': 'out', 'mountPath': '/kiln/out'} in kaniko['volumeMounts']
+    export = containers(manifest)['export']
+    assert [c['name'] for c in manifest['spec']['containers']] == ['kaniko', 'export']
+    assert export['volumeMounts'] == [{'name': 'out', 'mountPath': '/kiln/out'},
+                                      {'name': 'export-state', 'mountPath': '/kiln/state'}]
+    assert export['securityContext']['capabilities'] == {'drop': ['ALL']}
+    assert export['securityContext']['allowPrivilegeEscalation'] is False
+    assert render.RELEASED in export['command'][2]
+    volumes = {v['name']: v for v in manifest['spec']['volumes']}
+    assert volumes['out'] == {'name': 'out', 'emptyDir': {}}
+    assert volumes['export-state']['emptyDir']['medium'] == 'Memory'
+
+
+def test_tarball_pvc_pod_writes_a_partial_file_in_the_claims_folder():
+    manifest = render.render_pod(make_spec(**PVC))
+    kaniko = containers(manifest)['kaniko']
+    assert '--tar-path=/kiln/out/.app.tar.kiln-partial' in kaniko['args']
+    mount = {'name': 'out', 'mountPath': '/kiln/out', 'subPath': 'images'}
+    assert mount in kaniko['volumeMounts'] and mount in containers(manifest)['export']['volumeMounts']
+    volumes = {v['name']: v for v in manifest['spec']['volumes']}
+    assert volumes['out'] == {'name': 'out', 'persistentVolumeClaim': {'claimName': 'artifacts'}}
+
+
+def test_tarball_execs():
+    spec = make_spec(**PVC)
+    assert render.keep_command(spec)[3:] == ['kiln', '/kiln/out', '.app.tar.kiln-partial', 'app.tar']
+    assert render.discard_command(spec)[3:] == ['kiln', '/kiln/out/.app.tar.kiln-partial']
+    assert render.fetch_command(make_spec(**DEST))[3:] == ['kiln', '/kiln/out/image.tar']
+    assert render.release_command()[3:] == ['kiln', render.RELEASED]

@@ -1,7 +1,9 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Run the clone container's script with /bin/sh and git against local repositories."""
+"""The pod's shell scripts (pod/scripts.py): all listed for a linter and valid sh, the clone container's script run
+with /bin/sh and git against local repositories, and the execs of the receive and export containers run with a local
+sh."""
 
 from __future__ import annotations
 
@@ -14,9 +16,35 @@ import pytest
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import scripts
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import PVC, local_spec
 
-pytestmark = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),
-                                reason='needs git and /bin/sh')
+NEEDS_GIT = pytest.mark.skipif(shutil.which('git') is None or not os.path.exists('/bin/sh'),
+                               reason='needs git and /bin/sh')
+
+
+def test_every_script_of_the_module_is_listed_once():
+    defined = {name for name in vars(scripts) if name.endswith(('_SCRIPT', '_EXEC'))}
+    listed = [script for _name, script in scripts.SHELL_SCRIPTS]
+    assert sorted(listed) == sorted(getattr(scripts, name) for name in defined)
+    assert len({name for name, _script in scripts.SHELL_SCRIPTS}) == len(scripts.SHELL_SCRIPTS)
+
+
+@pytest.mark.skipif(not os.path.exists('/bin/sh'), reason='needs /bin/sh')
+@pytest.mark.parametrize('name, script', scripts.SHELL_SCRIPTS)
+def test_every_script_is_valid_sh(name, script):
+    done = subprocess.run(['/bin/sh', '-n', '-c', script], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, (name, done.stderr)
+
+
+def test_the_clone_script_names_the_paths_the_renderer_mounts():
+    assert scripts.GIT_SECRET_DIR in scripts.CLONE_SCRIPT and scripts.TERMINATION_LOG in scripts.CLONE_SCRIPT
+    clone = render.render_pod(make_spec(git=dict(repo='git@github.com:example/api.git', secret='deploy-key')))
+    (init,) = clone['spec']['initContainers']
+    assert init['command'] == ['/bin/sh', '-c', scripts.CLONE_SCRIPT]
+    assert {'name': 'git-secret', 'mountPath': scripts.GIT_SECRET_DIR, 'readOnly': True} in init['volumeMounts']
+
+
+# ---------------------------------------------------------------- the clone script
 
 GIT_ENV = {
     'GIT_AUTHOR_NAME': 'kiln', 'GIT_AUTHOR_EMAIL': 'kiln@example.invalid',
@@ -90,6 +118,7 @@ def run_clone(tmp_path, repo, version='HEAD', depth=1, submodules=False, transpo
     return done.returncode, log, done.stdout + done.stderr, src
 
 
+@NEEDS_GIT
 def test_head_shallow(tmp_path, origin):
     rc, log, output, src = run_clone(tmp_path, origin['url'])
     assert rc == 0, output
@@ -99,6 +128,7 @@ def test_head_shallow(tmp_path, origin):
     assert 'kiln clone: checked out ' + origin['head'] in output
 
 
+@NEEDS_GIT
 def test_full_history(tmp_path, origin):
     rc, log, output, src = run_clone(tmp_path, origin['url'], depth=0)
     assert rc == 0, output
@@ -106,6 +136,7 @@ def test_full_history(tmp_path, origin):
     assert git(src, 'rev-list', '--count', 'HEAD') == '3'
 
 
+@NEEDS_GIT
 def test_annotated_tag(tmp_path, origin):
     rc, log, output, src = run_clone(tmp_path, origin['url'], version='v1')
     assert rc == 0, output
@@ -113,23 +144,27 @@ def test_annotated_tag(tmp_path, origin):
     assert not (src / 'README').exists()
 
 
+@NEEDS_GIT
 def test_branch(tmp_path, origin):
     rc, log, output, src = run_clone(tmp_path, origin['url'], version='feature')
     assert (rc, log) == (0, origin['feature']), output
     assert (src / 'feature.txt').exists()
 
 
+@NEEDS_GIT
 def test_full_sha_of_an_older_commit(tmp_path, origin):
     rc, log, output, _src = run_clone(tmp_path, origin['url'], version=origin['second'])
     assert (rc, log) == (0, origin['second']), output
 
 
+@NEEDS_GIT
 def test_abbreviated_sha_falls_back_to_a_full_fetch(tmp_path, origin):
     rc, log, output, _src = run_clone(tmp_path, origin['url'], version=origin['first'][:10])
     assert (rc, log) == (0, origin['first']), output
     assert 'fetching all branches and tags' in output
 
 
+@NEEDS_GIT
 def test_missing_ref_fails_with_a_readable_message(tmp_path, origin):
     rc, log, output, _src = run_clone(tmp_path, origin['url'], version='no-such-branch')
     assert rc == 1
@@ -137,12 +172,14 @@ def test_missing_ref_fails_with_a_readable_message(tmp_path, origin):
     assert 'no-such-branch' in log.splitlines()[0].split(': ', 1)[1]
 
 
+@NEEDS_GIT
 def test_missing_commit_fails_with_a_readable_message(tmp_path, origin):
     rc, log, _output, _src = run_clone(tmp_path, origin['url'], version='deadbeefdeadbeef')
     assert rc == 1
     assert log.strip() == 'commit deadbeefdeadbeef (git.version) is not in ' + origin['url']
 
 
+@NEEDS_GIT
 def test_submodules(tmp_path, origin):
     rc, _log, output, src = run_clone(tmp_path, origin['url'], submodules=True)
     assert rc == 0, output
@@ -154,6 +191,7 @@ def test_submodules(tmp_path, origin):
     assert not (src / 'vendor' / 'sub' / 'lib.txt').exists()
 
 
+@NEEDS_GIT
 def test_ssh_needs_a_secret(tmp_path):
     rc, log, _output, _src = run_clone(tmp_path, 'git@git.example.invalid:team/app.git', transport='ssh')
     assert rc == 1
@@ -161,6 +199,7 @@ def test_ssh_needs_a_secret(tmp_path):
                            'in git.secret')
 
 
+@NEEDS_GIT
 def test_ssh_key_without_known_hosts_fails_clearly(tmp_path):
     rc, log, _output, _src = run_clone(tmp_path, 'git@git.example.invalid:team/app.git', transport='ssh',
                                        secret={'ssh-privatekey': 'not a real key\n'})
@@ -169,12 +208,14 @@ def test_ssh_key_without_known_hosts_fails_clearly(tmp_path):
                            "keys (ssh-keyscan HOST) under the key known_hosts")
 
 
+@NEEDS_GIT
 def test_https_secret_needs_a_token_or_username_and_password(tmp_path):
     rc, log, _output, _src = run_clone(tmp_path, 'http://127.0.0.1:9/app.git', secret={'username': 'only'})
     assert rc == 1
     assert log.strip() == "Secret 'creds' (git.secret) has neither a key token nor the keys username and password"
 
 
+@NEEDS_GIT
 @pytest.mark.parametrize('secret, expected', [
     ({'token': 'tok-123\n'}, 'username=x-access-token\npassword=tok-123\n'),
     ({'token': 'tok-123', 'username': 'oauth2'}, 'username=oauth2\npassword=tok-123\n'),
@@ -197,6 +238,7 @@ def test_credentials_are_read_from_the_secret_files_for_the_repository_host_only
     assert helper.stdout == expected
 
 
+@NEEDS_GIT
 @pytest.mark.parametrize('url, elsewhere', [
     ('https://builder@git.example.com:8443/team/app.git', 'https://git.example.com/team/app.git'),
     ('HTTPS://Git.Example.com/app.git', 'https://git.example.com:8443/app.git'),
@@ -230,12 +272,14 @@ def test_the_clone_offers_credentials_where_ls_remote_does(tmp_path, url, elsewh
     assert helper_for(elsewhere) == ''
 
 
+@NEEDS_GIT
 def test_the_commit_the_module_resolved_when_the_branch_did_not_move(tmp_path, origin):
     rc, log, output, _src = run_clone(tmp_path, origin['url'], version='main', extra_env={'KILN_GIT_COMMIT': origin['head']})
     assert (rc, log) == (0, origin['head']), output
     assert 'has moved' not in output
 
 
+@NEEDS_GIT
 def test_a_branch_that_moved_since_the_module_resolved_it(tmp_path, origin):
     rc, log, output, src = run_clone(tmp_path, origin['url'], version='main',
                                      extra_env={'KILN_GIT_COMMIT': origin['second']})
@@ -244,7 +288,42 @@ def test_a_branch_that_moved_since_the_module_resolved_it(tmp_path, origin):
     assert not (src / 'vendor').exists()
 
 
+@NEEDS_GIT
 def test_a_resolved_commit_that_is_gone(tmp_path, origin):
     rc, log, output, _src = run_clone(tmp_path, origin['url'], version='main', extra_env={'KILN_GIT_COMMIT': 'f' * 40})
     assert rc == 1, output
     assert 'commit ' + 'f' * 40 + ' (main when the build started) is not in' in log
+
+
+# ---------------------------------------------------------------- the execs of the receive and export containers
+
+def test_the_receive_exec_unpacks_exactly_the_bytes_it_is_told_and_marks_the_end(tmp_path):
+    """Run the script itself with a local sh: the tar, then bytes nobody must read (the exec cannot close stdin)."""
+    source = tmp_path / 'src'
+    source.mkdir()
+    (source / 'Dockerfile').write_text('FROM scratch\n')
+    archive = tmp_path / 'c.tar'
+    subprocess.run(['tar', '-c', '-f', str(archive), '-C', str(source), 'Dockerfile'], check=True)
+    data = archive.read_bytes()
+    target = tmp_path / 'workspace' / 'src' / 'web'
+    marker = tmp_path / 'received'
+    script = render.receive_command(local_spec(), len(data))[2]
+    process = subprocess.Popen(['/bin/sh', '-c', script, 'kiln', str(target), str(len(data)), str(marker)],
+                               stdin=subprocess.PIPE)
+    process.stdin.write(data)
+    process.stdin.flush()  # stdin stays open, as with the exec protocol
+    assert process.wait(timeout=20) == 0
+    process.stdin.close()
+    assert (target / 'Dockerfile').read_text() == 'FROM scratch\n'
+    assert marker.exists()
+
+
+def test_the_keep_exec_renames_only_a_checked_file(tmp_path):
+    (tmp_path / '.app.tar.kiln-partial').write_bytes(b'x' * 1000)
+    command = render.keep_command(make_spec(**PVC))
+    out = subprocess.run(command[:3] + ['kiln', str(tmp_path), '.app.tar.kiln-partial', 'app.tar'],
+                         capture_output=True, check=True).stdout.decode().split()
+    assert out[0] == '1000' and len(out[1]) == 64
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['app.tar']
+    missing = subprocess.run(command[:3] + ['kiln', str(tmp_path), '.other.kiln-partial', 'other.tar'], check=False)
+    assert missing.returncode != 0

@@ -1,6 +1,10 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""The classifier of pod statuses (pod/states.py), on statuses recorded from a real kubelet
+(fixtures/recorded, made by tests/lab/record_statuses.py) and written by hand, also those of the steps after Kaniko
+(sign, sbom)."""
+
 from __future__ import annotations
 
 import pytest
@@ -252,3 +256,50 @@ def test_a_container_that_never_started_is_described_by_its_waiting_message():
     text = states.describe(outcome, 'kiln clone: checked out d22d2c8403a194a70b2c8cfc0d0aa9dd00db070f')
     assert 'kiln clone' not in text
     assert text.startswith("Build failed: container 'main' could not start (ErrImagePull): rpc error: code = NotFound")
+
+
+# ---------------------------------------------------------------- the steps after Kaniko: sign and sbom
+
+def _pod(init, containers, phase='Running', spec_containers=('sign',)):
+    def statuses(items):
+        result = []
+        for name, state in items:
+            result.append({'name': name, 'state': state})
+        return result
+    return {'spec': {'containers': [{'name': name} for name in spec_containers]},
+            'status': {'phase': phase, 'initContainerStatuses': statuses(init), 'containerStatuses': statuses(containers)}}
+
+
+DONE = {'terminated': {'exitCode': 0, 'reason': 'Completed'}}
+
+
+SIGNED_DIGEST = 'sha256:' + 'ab' * 32
+KANIKO_DONE = {'terminated': {'exitCode': 0, 'reason': 'Completed',
+                              'message': 'registry:5000/app:1@{0}\n'.format(SIGNED_DIGEST)}}
+
+
+def test_the_build_succeeds_when_the_last_step_has_not_when_kaniko_has():
+    running = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', {'running': {}})])
+    assert states.classify(running).state == states.RUNNING
+    done = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', DONE)])
+    outcome = states.classify(done)
+    assert outcome.state == states.SUCCEEDED and outcome.container == 'sign'
+
+
+def test_a_wrong_password_fails_naming_the_sign_step_and_says_so():
+    failed = {'terminated': {'exitCode': 1, 'reason': 'Error', 'message':
+                             'Error: signing [registry:5000/app@sha256:ab]: getting signer: reading key: decrypt: '
+                             'encrypted: decryption failed\nmain.go:74: error during command execution'}}
+    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', failed)], phase='Failed')
+    outcome = states.classify(pod)
+    assert (outcome.state, outcome.container, outcome.exit_code) == (states.FAILED, 'sign', 1)
+    assert 'cosign.password' in outcome.hint and 'unsigned' in outcome.hint
+    text = states.describe(outcome, 'Error: signing [registry:5000/app@sha256:ab]: decrypt: encrypted: decryption failed')
+    assert text.startswith("Build failed in container 'sign' with exit code 1 (Error)")
+
+
+def test_a_failed_sbom_step_names_syft_image():
+    pull = {'waiting': {'reason': 'ErrImagePull', 'message': 'not found'}}
+    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', pull)], [('sign', {'waiting': {}})], phase='Pending')
+    outcome = states.classify(pod)
+    assert outcome.container == 'sbom' and 'syft_image' in outcome.hint

@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """A list of builds against the shared core/v1 fake and recorded pod statuses: order of results, failures
-named, skips without pods, everything checked before the first pod, cleanup of the whole run."""
+named, skips without pods, everything checked before the first pod, cleanup of the whole run, and no value of
+build_secrets in a pod, a result or a check-mode result."""
 
 from __future__ import annotations
 
+import base64
 import json
 import signal
 
@@ -13,8 +15,6 @@ import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results as run_results
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Resolver, Run
@@ -175,12 +175,6 @@ def test_the_run_log_holds_every_build(tmp_path):
     assert '==> builds[1] kaniko <==\nkaniko of kiln-build-2\n' in text
 
 
-def test_describe_item():
-    spec = make_spec(destinations=None, push=False, context_sub_path='dockercoins/rng')
-    assert run_results.describe_item(3, spec) == 'builds[3] (https://github.com/jpetazzo/container.training dockercoins/rng)'
-    assert render.run_selector('abc') == 'kiln.kaniko/run=abc'
-
-
 def test_of_several_bad_items_the_first_is_named():
     core = Core()
     items = specs('registry:5000/a:1') + [
@@ -223,3 +217,42 @@ def test_a_failed_platform_fails_the_build_and_its_sibling_pod_goes():
     assert error.details['digest'] is None and error.details['rc'] == 7
     assert created(core) == ['kiln-build-linux-arm64-1', 'kiln-build-linux-amd64-2']
     assert not core.pods  # the cancelled amd64 pod and the failed one (keep_pod never) are deleted
+
+
+# ---------------------------------------------------------------- build_secrets: their values reach nothing
+
+TOKEN = dict(id='token', secret='build-token', key='token')
+NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
+VALUE = 'kiln-test-build-secret-value-3f9a1c'
+
+
+def secret(**data):
+    return {'type': 'Opaque', 'data': {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
+
+
+def single(core, check_mode=False, **overrides):
+    return Run(core, [make_spec(**overrides)], items=False, resolver=None, check_mode=check_mode)
+
+
+def test_check_mode_shows_the_secret_names_and_keys_but_no_value():
+    core = Core(secrets={'build-token': secret(token=VALUE), 'pip-auth': secret(**{'.netrc': VALUE + '-netrc'})})
+    run = single(core, check_mode=True, build_secrets=[TOKEN, NETRC])
+    result = run.run()
+    assert result['changed'] is True and not core.called('create_pod')
+    volume = result['pod']['spec']['volumes'][-1]
+    assert [source['secret'] for source in volume['projected']['sources']] == [
+        {'name': 'build-token', 'items': [{'key': 'token', 'path': 'token'}]},
+        {'name': 'pip-auth', 'items': [{'key': '.netrc', 'path': 'netrc'}]}]
+    shown = json.dumps(result) + json.dumps(run.warnings)
+    assert VALUE not in shown and base64.b64encode(VALUE.encode()).decode() not in shown
+
+
+def test_a_build_with_build_secrets_puts_no_value_into_the_pod_or_the_result():
+    created = []
+    core = Core(secrets={'build-token': secret(token=VALUE)}, on={'create_pod': lambda: created.append(
+        json.dumps(list(core.pods.values())))})
+    run = single(core, build_secrets=[TOKEN])
+    result = run.run()
+    assert result['changed'] is True and created and '--secret=id=token,src=/kaniko/build-secrets/token' in created[0]
+    for shown in created + [json.dumps(result), json.dumps(run.warnings)]:
+        assert VALUE not in shown and base64.b64encode(VALUE.encode()).decode() not in shown

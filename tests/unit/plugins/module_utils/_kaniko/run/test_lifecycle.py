@@ -1,24 +1,24 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A build with a local context and a tarball, against the shared core/v1 fake: the context is sent once the receive
-container runs, a failed send or fetch ends the build clearly, a signal while sending deletes the pod, and the
-temporary tar never outlives the task."""
+"""The life of one build (lifecycle.Build) against the shared core/v1 fake: a local context is sent once the
+receive container runs, a failed send or fetch ends the build clearly, a signal while sending deletes the pod, the
+temporary tar never outlives the task; and what is left behind when a signal or an outage comes at a bad time."""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
-import time
-
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.client import ApiUnreachable
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.engine import KubernetesEngine
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed, BuildInterrupted
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare, waiter
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
@@ -26,6 +26,8 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble 
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
+    load_fixture,
+    make_spec,
     module_params,
 )
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait
@@ -173,3 +175,70 @@ def test_a_fetched_tarball_is_in_the_result(context, tmp_path, monkeypatch):
     assert result['local_context']['size'] == build.spec.local.size
     assert core.pods == {} and result['failed'] is False
     build.prepared.release()
+
+
+AUTH = [{'server': 'registry:5000', 'username': 'ci', 'password': 'not-a-password'}]
+
+
+def signal_self(signum):
+    return lambda: os.kill(os.getpid(), signum)
+
+
+def single(core, **overrides):
+    """The one build of a task without builds, as the module runs it."""
+    return Run(core, [make_spec(**overrides)], items=False, resolver=None)
+
+
+def started(core, **overrides):
+    """A prepared and started Build, and the warnings it gives."""
+    warnings = []
+    engine = KubernetesEngine(core, log_wait)
+    prepared = prepare.prepare(make_spec(**overrides), engine, SecretReader(core, warnings.append))
+    build = Build(prepared, engine, 'run1', time.monotonic, warnings.append)
+    build.start()
+    return build, warnings
+
+
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_while_the_pod_is_created_still_deletes_the_pod_and_the_secret(signum):
+    core = Core(on={'create_pod': signal_self(signum)})
+    run = single(core, registry_auth=AUTH)
+    with pytest.raises(BuildInterrupted) as caught:
+        run.run()
+    assert signal.Signals(signum).name in caught.value.message
+    assert core.pods == {} and core.secrets == {}
+    assert caught.value.details['pod_name'] == 'kiln-build-2'
+    deletions = [call for call, _name in core.calls if call.startswith('delete')]
+    assert deletions == ['delete_secret', 'delete_pod']
+    assert core.calls[-2:] == [('list_pods', 'kiln.kaniko/run=' + run.run_id),  # then whatever else the run made
+                               ('list_secrets', 'kiln.kaniko/run=' + run.run_id)]
+
+
+def test_a_second_signal_does_not_cut_the_cleanup_short():
+    core = Core(on={'create_pod': signal_self(signal.SIGINT), 'delete_secret': signal_self(signal.SIGTERM)})
+    with pytest.raises(BuildInterrupted):
+        single(core, registry_auth=AUTH).run()
+    assert core.pods == {} and core.secrets == {}
+
+
+def test_the_pod_is_still_deleted_when_the_secret_cannot_be():
+    def gone():
+        raise ApiUnreachable('Lost the Kubernetes API server at https://10.0.0.1:6443 for 120 s: refused')
+    core = Core(on={'delete_secret': gone})
+    build, warnings = started(core, registry_auth=AUTH)
+    build.abort()
+    assert core.pods == {}
+    assert warnings == ['Could not delete secret kiln-build-auth-1 in namespace builds: Lost the Kubernetes API '
+                        'server at https://10.0.0.1:6443 for 120 s: refused; the deletion of its pod removes it '
+                        '(it is owned by the pod)']
+
+
+def test_a_pod_past_its_deadline_is_deleted_even_with_keep_pod_on_failure():
+    core = Core()
+    build, _warnings = started(core, keep_pod='on_failure')
+    pod = load_fixture('recorded/deadline_exceeded.json')['pod']
+    build.finish(waiter.WaitResult(states.classify(pod), pod))
+    assert isinstance(build.error, BuildFailed)
+    assert build.result['reason'] == 'DeadlineExceeded'
+    assert build.result['pod_kept'] is False
+    assert core.pods == {}

@@ -1,25 +1,22 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Option build_secrets in the pod (volume, read-only mount in the kaniko container only, --secret, the feature
-flag), in a check-mode result, and against the cluster: a missing Secret or key refused before any pod."""
+"""What is checked of each build before any pod, against the shared core/v1 fake: the Secrets of build_secrets and
+their keys (a Secret that may not be read is mounted unchecked, with a warning), and log_path."""
 
 from __future__ import annotations
 
 import base64
-import json
 
 import pytest
+from kubernetes.client.exceptions import ApiException
 
-from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError, ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare as preparation
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import FULL, containers, validate
-
-from kubernetes.client.exceptions import ApiException
 
 TOKEN = dict(id='token', secret='build-token', key='token')
 NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
@@ -30,75 +27,8 @@ def secret(**data):
     return {'type': 'Opaque', 'data': {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
 
 
-def test_the_pod_with_build_secrets_matches_the_openapi_schema():
-    validate(render.render_pod(make_spec(build_secrets=[TOKEN, NETRC])))
-    validate(render.render_pod(make_spec(build_secrets=[TOKEN], **FULL), registry_secret_key=render.CONFIG_JSON))
-
-
-def test_one_projected_volume_holds_each_key_under_its_id_for_root_only():
-    volumes = render.render_pod(make_spec(build_secrets=[TOKEN, NETRC, dict(id='other', secret='build-token',
-                                                                            key='other')]))['spec']['volumes']
-    assert volumes[-1] == {'name': 'build-secrets', 'projected': {'defaultMode': 0o400, 'sources': [
-        {'secret': {'name': 'build-token', 'items': [{'key': 'token', 'path': 'token'}]}},
-        {'secret': {'name': 'pip-auth', 'items': [{'key': '.netrc', 'path': 'netrc'}]}},
-        {'secret': {'name': 'build-token', 'items': [{'key': 'other', 'path': 'other'}]}},
-    ]}}
-    assert [volume['name'] for volume in volumes].count('build-secrets') == 1
-
-
-def test_they_are_mounted_read_only_into_the_kaniko_container_only():
-    for overrides in ({}, dict(git=dict(repo='https://git.example.com/app.git', secret='git-token'))):
-        manifest = render.render_pod(make_spec(build_secrets=[TOKEN], **overrides))
-        mounts = {name: [m for m in c['volumeMounts'] if m['name'] == 'build-secrets']
-                  for name, c in containers(manifest).items()}
-        assert mounts == {'clone': [], 'kaniko': [{'name': 'build-secrets', 'mountPath': '/kaniko/build-secrets',
-                                                   'readOnly': True}]}
-
-
-def test_kaniko_is_told_each_id_and_file_and_gets_the_feature_flag():
-    kaniko = containers(render.render_pod(make_spec(build_secrets=[TOKEN, NETRC])))['kaniko']
-    secrets = [arg for arg in kaniko['args'] if arg.startswith('--secret')]
-    assert secrets == ['--secret=id=token,src=/kaniko/build-secrets/token',
-                       '--secret=id=netrc,src=/kaniko/build-secrets/netrc']
-    assert kaniko['env'] == [{'name': 'FF_KANIKO_RUN_MOUNT_SECRET', 'value': '1'}]
-
-
-def test_without_build_secrets_no_volume_no_flag_and_no_environment():
-    for spec in (make_spec(), make_spec(build_secrets=[]), make_spec(**FULL)):
-        manifest = render.render_pod(spec)
-        kaniko = containers(manifest)['kaniko']
-        assert 'env' not in kaniko
-        assert not [arg for arg in kaniko['args'] if arg.startswith('--secret')]
-        assert 'build-secrets' not in json.dumps(manifest)
-        assert 'FF_KANIKO_RUN_MOUNT_SECRET' not in json.dumps(manifest)
-
-
 def single(core, check_mode=False, **overrides):
     return Run(core, [make_spec(**overrides)], items=False, resolver=None, check_mode=check_mode)
-
-
-def test_check_mode_shows_the_secret_names_and_keys_but_no_value():
-    core = Core(secrets={'build-token': secret(token=VALUE), 'pip-auth': secret(**{'.netrc': VALUE + '-netrc'})})
-    run = single(core, check_mode=True, build_secrets=[TOKEN, NETRC])
-    result = run.run()
-    assert result['changed'] is True and not core.called('create_pod')
-    volume = result['pod']['spec']['volumes'][-1]
-    assert [source['secret'] for source in volume['projected']['sources']] == [
-        {'name': 'build-token', 'items': [{'key': 'token', 'path': 'token'}]},
-        {'name': 'pip-auth', 'items': [{'key': '.netrc', 'path': 'netrc'}]}]
-    shown = json.dumps(result) + json.dumps(run.warnings)
-    assert VALUE not in shown and base64.b64encode(VALUE.encode()).decode() not in shown
-
-
-def test_a_build_with_build_secrets_puts_no_value_into_the_pod_or_the_result():
-    created = []
-    core = Core(secrets={'build-token': secret(token=VALUE)}, on={'create_pod': lambda: created.append(
-        json.dumps(list(core.pods.values())))})
-    run = single(core, build_secrets=[TOKEN])
-    result = run.run()
-    assert result['changed'] is True and created and '--secret=id=token,src=/kaniko/build-secrets/token' in created[0]
-    for shown in created + [json.dumps(result), json.dumps(run.warnings)]:
-        assert VALUE not in shown and base64.b64encode(VALUE.encode()).decode() not in shown
 
 
 def test_a_missing_secret_is_refused_before_any_pod():
@@ -142,3 +72,42 @@ def test_a_secret_that_may_not_be_read_is_mounted_unchecked_with_a_warning():
     result = run.run()
     assert result['changed'] is True
     assert run.warnings[0].startswith("Could not read Secret 'build-token' (build_secrets[0].secret) to check it: ")
+
+
+def test_an_unwritable_log_path_is_named_with_the_fix(tmp_path):
+    core = Core()
+    with pytest.raises(ValidationError) as caught:
+        single(core, log_path=str(tmp_path / 'missing' / 'build.log')).run()
+    assert caught.value.message == ('log_path: cannot write {0}: No such file or directory; give a file in a directory '
+                                    'that exists and is writable'.format(tmp_path / 'missing' / 'build.log'))
+    assert not core.called('create_pod')
+
+
+class Resolver(object):
+    """Stands for RemoteResolver; the test replaces identify(), which would ask it."""
+
+
+def test_an_unwritable_log_path_fails_even_when_the_build_would_be_skipped(tmp_path, monkeypatch):
+    from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+    skip = build_key.Decision(build_key.FOUND, 'the registry holds it', commit='a' * 40, key='sha256:' + 'b' * 64)
+    monkeypatch.setattr(preparation, 'identify', lambda spec, resolver, lookup: skip)
+    core = Core()
+    run = Run(core, [make_spec(log_path=str(tmp_path / 'missing' / 'build.log'))], items=False, resolver=Resolver())
+    with pytest.raises(ValidationError) as caught:
+        run.run()
+    assert caught.value.message.startswith('log_path: cannot write ')
+    assert core.calls == []  # refused before the cluster is asked anything
+
+
+@pytest.mark.parametrize('make, reason', [
+    (lambda tmp: tmp, 'Is a directory'),
+    (lambda tmp: tmp / 'no' / 'such' / 'dir' / 'build.log', 'No such file or directory'),
+])
+def test_check_log_path(tmp_path, make, reason):
+    path = make(tmp_path)
+    with pytest.raises(ValidationError) as caught:
+        preparation.check_log_path(str(path))
+    assert caught.value.message == ('log_path: cannot write {0}: {1}; give a file in a directory that exists and '
+                                    'is writable'.format(path, reason))
+    preparation.check_log_path(str(tmp_path / 'build.log'))
+    assert not (tmp_path / 'build.log').exists()

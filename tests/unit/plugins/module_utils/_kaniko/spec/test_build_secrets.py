@@ -1,24 +1,24 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Option build_secrets from the parameters to the spec: the entries, the messages that refuse them (pinned),
---secret in extra_args, the items of builds, and the build key."""
+"""Option build_secrets (spec/build_secrets.py): the entries, the messages that refuse them (pinned), also in the
+items of builds; and what the pod gets of them (the volume, its read-only mount in the kaniko container only,
+--secret, the feature flag)."""
 
 from __future__ import annotations
 
-import dataclasses
+import json
 
 import pytest
-
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSecret
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec, module_params
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import FULL, containers, validate
 
 TOKEN = dict(id='token', secret='build-token', key='token')
 NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
@@ -81,22 +81,6 @@ def test_a_secret_or_key_that_cannot_be_is_refused(entry, message):
     assert str(refused(build_secrets=[entry])) == message
 
 
-@pytest.mark.parametrize('arg', ['--secret', '--secret=id=token,src=/kaniko/token'])
-def test_secret_in_extra_args_is_refused(arg):
-    error = refused(extra_args=['--push-retry=3', arg, 'id=token,src=/kaniko/token'])
-    assert str(error) == 'extra_args[1]: --secret is set through build_secrets, not extra_args'
-
-
-def test_an_item_inherits_the_top_level_list_or_replaces_it():
-    inherited, replaced, emptied = specs([{'destinations': ['registry:5000/a:1']},
-                                          {'destinations': ['registry:5000/b:1'], 'build_secrets': [NETRC]},
-                                          {'destinations': ['registry:5000/c:1'], 'build_secrets': []}],
-                                         build_secrets=[TOKEN])
-    assert [entry.id for entry in inherited.build_secrets] == ['token']
-    assert [entry.id for entry in replaced.build_secrets] == ['netrc']
-    assert emptied.build_secrets == ()
-
-
 @pytest.mark.parametrize('entry, message', [
     (dict(TOKEN, id='a,b'), "builds[0].build_secrets[1].id: 'a,b' " + ID_FIX),
     (dict(NETRC, id='token'), "builds[0].build_secrets[1].id: 'token' is also the id of build_secrets[0]; give each "
@@ -113,54 +97,44 @@ def test_an_item_s_entries_are_named_with_the_item(entry, message):
     assert str(error) == message
 
 
-def test_the_top_level_entries_need_all_three_names():
-    with pytest.raises(AssertionError) as caught:
-        module_params(namespace='builds', git=dict(repo='https://example.com/a.git'), destinations=['r:5000/a:1'],
-                      build_secrets=[dict(id='token', secret='build-token')])
-    assert 'missing required arguments: key found in build_secrets' in str(caught.value)
+def test_the_pod_with_build_secrets_matches_the_openapi_schema():
+    validate(render.render_pod(make_spec(build_secrets=[TOKEN, NETRC])))
+    validate(render.render_pod(make_spec(build_secrets=[TOKEN], **FULL), registry_secret_key=render.CONFIG_JSON))
 
 
-# The keys of builds without build_secrets, from before the option existed: images built then are still found.
-KEYS_WITHOUT_BUILD_SECRETS = [
-    (dict(), 'sha256:49adbf13639e6dfa3e376bc7a9862a830c370cf8fdb016860631aaf157a26507'),
-    (dict(build_args={'A': '1'}, labels={'x': 'y'}, target='t', platform='linux/arm64', extra_args=['--reproducible']),
-     'sha256:8db640fa221b1832947634f37b8a30248687b4c2dd2482871e0f73afb30121c2'),
-]
+def test_one_projected_volume_holds_each_key_under_its_id_for_root_only():
+    volumes = render.render_pod(make_spec(build_secrets=[TOKEN, NETRC, dict(id='other', secret='build-token',
+                                                                            key='other')]))['spec']['volumes']
+    assert volumes[-1] == {'name': 'build-secrets', 'projected': {'defaultMode': 0o400, 'sources': [
+        {'secret': {'name': 'build-token', 'items': [{'key': 'token', 'path': 'token'}]}},
+        {'secret': {'name': 'pip-auth', 'items': [{'key': '.netrc', 'path': 'netrc'}]}},
+        {'secret': {'name': 'build-token', 'items': [{'key': 'other', 'path': 'other'}]}},
+    ]}}
+    assert [volume['name'] for volume in volumes].count('build-secrets') == 1
 
 
-@pytest.mark.parametrize('overrides, key', KEYS_WITHOUT_BUILD_SECRETS)
-def test_a_build_without_build_secrets_keeps_its_key(overrides, key):
-    assert build_key.build_key(make_spec(**overrides), COMMIT) == key
-    assert build_key.build_key(make_spec(build_secrets=[], **overrides), COMMIT) == key
+def test_they_are_mounted_read_only_into_the_kaniko_container_only():
+    for overrides in ({}, dict(git=dict(repo='https://git.example.com/app.git', secret='git-token'))):
+        manifest = render.render_pod(make_spec(build_secrets=[TOKEN], **overrides))
+        mounts = {name: [m for m in c['volumeMounts'] if m['name'] == 'build-secrets']
+                  for name, c in containers(manifest).items()}
+        assert mounts == {'clone': [], 'kaniko': [{'name': 'build-secrets', 'mountPath': '/kaniko/build-secrets',
+                                                   'readOnly': True}]}
 
 
-def test_a_local_context_without_build_secrets_keeps_its_key():
-    spec = build_spec(module_params(namespace='builds', local_context=dict(path='/tmp'),
-                                    destinations=['registry:5000/rng:latest']))
-    spec = dataclasses.replace(spec, local=dataclasses.replace(spec.local, sha256='b' * 64))
-    assert build_key.build_key(spec, None) == 'sha256:76c6c94f45fc85757708d627e6120c913113deb49d2a77fdf9f180ed7daa47d6'
+def test_kaniko_is_told_each_id_and_file_and_gets_the_feature_flag():
+    kaniko = containers(render.render_pod(make_spec(build_secrets=[TOKEN, NETRC])))['kaniko']
+    secrets = [arg for arg in kaniko['args'] if arg.startswith('--secret')]
+    assert secrets == ['--secret=id=token,src=/kaniko/build-secrets/token',
+                       '--secret=id=netrc,src=/kaniko/build-secrets/netrc']
+    assert kaniko['env'] == [{'name': 'FF_KANIKO_RUN_MOUNT_SECRET', 'value': '1'}]
 
 
-@pytest.mark.parametrize('other', [
-    [dict(TOKEN, id='token2')],
-    [dict(TOKEN, secret='other-token')],
-    [dict(TOKEN, key='other')],
-    [TOKEN, NETRC],
-])
-def test_the_names_of_build_secrets_are_in_the_key(other):
-    with_token = build_key.build_key(make_spec(build_secrets=[TOKEN]), COMMIT)
-    assert with_token != build_key.build_key(make_spec(), COMMIT)
-    assert build_key.build_key(make_spec(build_secrets=other), COMMIT) != with_token
-
-
-def test_the_order_of_build_secrets_is_not():
-    assert (build_key.build_key(make_spec(build_secrets=[TOKEN, NETRC]), COMMIT)
-            == build_key.build_key(make_spec(build_secrets=[NETRC, TOKEN]), COMMIT))
-
-
-def test_the_option_holds_names_that_are_not_masked():
-    result = ArgumentSpecValidator(build.argument_spec()).validate(dict(
-        namespace='builds', git=dict(repo='https://example.com/a.git'), destinations=['r:5000/a:1'],
-        build_secrets=[TOKEN]))
-    assert not result.error_messages and not result._warnings
-    assert not {'token', 'build-token'} & set(result._no_log_values)
+def test_without_build_secrets_no_volume_no_flag_and_no_environment():
+    for spec in (make_spec(), make_spec(build_secrets=[]), make_spec(**FULL)):
+        manifest = render.render_pod(spec)
+        kaniko = containers(manifest)['kaniko']
+        assert 'env' not in kaniko
+        assert not [arg for arg in kaniko['args'] if arg.startswith('--secret')]
+        assert 'build-secrets' not in json.dumps(manifest)
+        assert 'FF_KANIKO_RUN_MOUNT_SECRET' not in json.dumps(manifest)

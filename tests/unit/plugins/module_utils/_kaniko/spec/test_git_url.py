@@ -7,7 +7,8 @@ The cases marked t5500 come from git's t/t5500-fetch-pack.sh (the loops over ``g
 --diag-url``, which prints how connect.c splits a URL), kept where our schemes cover them: git://
 and ssh:// with and without user, port and IPv6 host, and scp-like user@host:path; git's
 ssh+git:// and git+ssh://, file://, local paths and host:path without a user are refused here.
-test_the_same_split_as_git_itself runs those URLs through the git on this host.
+test_the_same_split_as_git_itself runs those URLs through the git on this host. Last, git.repo as the option that
+build_spec checks.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote, parse_git_remote
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 CLONABLE = "is not a URL the cluster can clone; use https://host/path, ssh://user@host/path, git://host/path or user@host:path"
 SCHEME = "is not supported in the cluster; use https://, ssh://, git:// or user@host:path"
@@ -189,3 +191,42 @@ def test_the_same_split_as_git_itself(tmp_path):
             assert (diag['userandhost'], diag['port']) == (user + remote.host, str(remote.port or 'NONE')), url
         else:  # git:// has no user: git leaves it in the host[:port], brackets and all
             assert diag['hostandport'] == user + remote.credential_scope[len('git://'):], url
+
+
+# ---------------------------------------------------------------------------------------------------- as the option git.repo
+
+def invalid(**overrides):
+    with pytest.raises(ValidationError) as caught:
+        make_spec(**overrides)
+    return caught.value
+
+
+@pytest.mark.parametrize('repo', [
+    'file:///srv/git/app.git',
+    'ftp://example.com/app.git',
+    'FILE:///srv/app',
+    '/srv/git/app.git',
+    './app',
+    'example.com:app.git',
+    'https://user:token@github.com/org/app.git',
+    'https:///nohost',
+    'https://github.com/org/app .git',
+])
+def test_git_urls_the_cluster_cannot_use_are_refused(repo):
+    assert invalid(git=dict(repo=repo)).option == 'git.repo'
+
+
+def test_unsupported_scheme_is_named():
+    assert "scheme 'file'" in str(invalid(git=dict(repo='file:///srv/app.git')))
+
+
+@pytest.mark.parametrize('repo', [
+    'https://github.com/jpetazzo/container.training',
+    'http://git.lab:3000/team/app.git',
+    'git://git.lab/app.git',
+    'ssh://git@git.lab:2222/team/app.git',
+    'git@github.com:example/api.git',
+    'https://builder@git.lab/app.git',
+])
+def test_git_urls(repo):
+    assert make_spec(git=dict(repo=repo)).git.repo.url == repo

@@ -199,3 +199,68 @@ def test_an_items_platform_replaces_the_top_level_platforms_and_the_other_way_ro
     assert second.platforms == () and second.platform == 'linux/arm64'
     only, = specs([dict(destinations=['registry:5000/c:1'], platforms=['linux/arm64'])], platform='linux/amd64')
     assert only.platforms == ('linux/arm64',) and only.platform is None
+
+
+# ---------------------------------------------------------------- local_context and tarball in the items
+
+SOURCE_TOP = dict(namespace='builds', git=dict(repo='https://github.com/jpetazzo/container.training'), insecure=True)
+
+
+def item_specs(builds, **top):
+    given = dict(SOURCE_TOP, builds=builds)
+    given.update(top)
+    params = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE,
+                                   required_one_of=build.REQUIRED_ONE_OF).validate(given).validated_parameters
+    return items.item_specs(params, build.build_options())[0]
+
+
+def test_an_item_s_local_context_replaces_the_top_level_git_and_back():
+    first, second = item_specs([dict(local_context=dict(path='/src/a'), destinations=['r:5000/a:1']),
+                                dict(destinations=['r:5000/b:1'])])
+    assert first.git is None and first.local.path == '/src/a'
+    assert second.local is None and second.git.repo.url == 'https://github.com/jpetazzo/container.training'
+    top = dict(SOURCE_TOP)
+    top.pop('git')
+    given = dict(top, local_context=dict(path='/src/top'), builds=[
+        dict(destinations=['r:5000/a:1']),
+        dict(git=dict(repo='https://example.com/b.git'), destinations=['r:5000/b:1'])])
+    params = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE,
+                                   required_one_of=build.REQUIRED_ONE_OF).validate(given).validated_parameters
+    first, second = items.item_specs(params, build.build_options())[0]
+    assert first.local.path == '/src/top' and second.local is None and second.git.repo.url == 'https://example.com/b.git'
+
+
+def test_two_items_may_not_write_the_same_tarball():
+    with pytest.raises(ValidationError) as caught:
+        item_specs([dict(destinations=['r:5000/a:1']), dict(destinations=['r:5000/b:1'])],
+                   tarball=dict(dest='/tmp/same.tar'))
+    assert caught.value.option == 'builds[1].tarball' and 'builds[0]' in caught.value.message
+    a, b = item_specs([dict(destinations=['r:5000/a:1'], tarball=dict(dest='/tmp/a.tar')),
+                       dict(destinations=['r:5000/b:1'], tarball=dict(pvc='c', path='b.tar'))])
+    assert a.tarball.dest == '/tmp/a.tar' and b.tarball.pvc == 'c'
+
+
+
+# ---------------------------------------------------------------- build_secrets in the items
+
+TOKEN = dict(id='token', secret='build-token', key='token')
+NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
+
+
+def secret_specs(builds, **top):
+    """The BuildSpecs of the items ``builds`` under the DockerCoins top level and ``top``."""
+    given = dict(namespace='builds', git=dict(repo='https://github.com/jpetazzo/container.training'), builds=builds)
+    given.update(top)
+    result = ArgumentSpecValidator(build.argument_spec(), mutually_exclusive=build.MUTUALLY_EXCLUSIVE).validate(given)
+    assert not result.error_messages, result.error_messages
+    return items.item_specs(result.validated_parameters, build.build_options())[0]
+
+
+def test_an_item_inherits_the_top_level_list_or_replaces_it():
+    inherited, replaced, emptied = secret_specs([{'destinations': ['registry:5000/a:1']},
+                                                 {'destinations': ['registry:5000/b:1'], 'build_secrets': [NETRC]},
+                                                 {'destinations': ['registry:5000/c:1'], 'build_secrets': []}],
+                                                build_secrets=[TOKEN])
+    assert [entry.id for entry in inherited.build_secrets] == ['token']
+    assert [entry.id for entry in replaced.build_secrets] == ['netrc']
+    assert emptied.build_secrets == ()

@@ -2,7 +2,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Options sign and sbom: their checks, the steps after Kaniko in the pod (order, privileges, where the key and
-its password come from), a pod that only signs, how such pods end, and what the result says."""
+its password come from), and a pod that only signs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps as supply
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import validate
@@ -159,70 +157,3 @@ def test_bad_sign_and_sbom_options_are_refused_naming_the_option(overrides, opti
         supply_spec(**overrides)
     assert raised.value.message.startswith(option + ':')
     assert text in raised.value.message
-
-
-def _pod(init, containers, phase='Running', spec_containers=('sign',)):
-    def statuses(items):
-        result = []
-        for name, state in items:
-            result.append({'name': name, 'state': state})
-        return result
-    return {'spec': {'containers': [{'name': name} for name in spec_containers]},
-            'status': {'phase': phase, 'initContainerStatuses': statuses(init), 'containerStatuses': statuses(containers)}}
-
-
-DONE = {'terminated': {'exitCode': 0, 'reason': 'Completed'}}
-KANIKO_DONE = {'terminated': {'exitCode': 0, 'reason': 'Completed',
-                              'message': 'registry:5000/app:1@{0}\n'.format(DIGEST)}}
-
-
-def test_the_build_succeeds_when_the_last_step_has_not_when_kaniko_has():
-    running = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', {'running': {}})])
-    assert states.classify(running).state == states.RUNNING
-    done = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', DONE)])
-    outcome = states.classify(done)
-    assert outcome.state == states.SUCCEEDED and outcome.container == 'sign'
-
-
-def test_a_wrong_password_fails_naming_the_sign_step_and_says_so():
-    failed = {'terminated': {'exitCode': 1, 'reason': 'Error', 'message':
-                             'Error: signing [registry:5000/app@sha256:ab]: getting signer: reading key: decrypt: '
-                             'encrypted: decryption failed\nmain.go:74: error during command execution'}}
-    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', failed)], phase='Failed')
-    outcome = states.classify(pod)
-    assert (outcome.state, outcome.container, outcome.exit_code) == (states.FAILED, 'sign', 1)
-    assert 'cosign.password' in outcome.hint and 'unsigned' in outcome.hint
-    text = states.describe(outcome, 'Error: signing [registry:5000/app@sha256:ab]: decrypt: encrypted: decryption failed')
-    assert text.startswith("Build failed in container 'sign' with exit code 1 (Error)")
-
-
-def test_a_failed_sbom_step_names_syft_image():
-    pull = {'waiting': {'reason': 'ErrImagePull', 'message': 'not found'}}
-    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', pull)], [('sign', {'waiting': {}})], phase='Pending')
-    outcome = states.classify(pod)
-    assert outcome.container == 'sbom' and 'syft_image' in outcome.hint
-
-
-def test_a_failure_after_the_push_reports_the_image_as_unsigned():
-    spec = supply_spec()
-    failed = {'terminated': {'exitCode': 1, 'reason': 'Error'}}
-    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', failed)], phase='Failed')
-    error = results.failure(states.classify(pod), {}, [], False, spec, pod)
-    assert error.details['digest'] == DIGEST and error.details['signed'] is False
-    assert error.details['image'] == 'registry:5000/app:1@' + DIGEST
-    plain = results.failure(states.classify(pod), {}, [], False, make_spec(), pod)
-    assert plain.details['digest'] is None and 'signed' not in plain.details
-
-
-def test_a_signed_build_gives_the_references_cosign_made():
-    spec = supply_spec()
-    pod = _pod([('clone', DONE), ('kaniko', KANIKO_DONE), ('sbom', DONE)], [('sign', DONE)], phase='Succeeded')
-    result = results.succeeded(spec, {}, pod, False)
-    tag = 'sha256-' + 'ab' * 32
-    assert result['signed'] is True
-    assert result['signatures'] == ['registry:5000/app:{0}.sig'.format(tag), 'mirror:5000/team/app:{0}.sig'.format(tag)]
-    assert result['attestations'] == ['registry:5000/app:{0}.att'.format(tag), 'mirror:5000/team/app:{0}.att'.format(tag)]
-    assert result['sbom']['predicate_type'] == 'https://spdx.dev/Document'
-    unsigned = results.succeeded(supply_spec(sign=None), {}, pod, False)
-    assert unsigned['signed'] is False and 'signatures' not in unsigned
-    assert unsigned['sbom']['references'][0].endswith('.sbom')

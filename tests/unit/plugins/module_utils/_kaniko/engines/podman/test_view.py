@@ -1,16 +1,18 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""container_status on what podman 4.3.1 really answered (fixtures/recorded/podman, made by
-tests/lab/record_podman.py): a container podman could not start, one it could not create, and ones that ran, read
-as the pod status that pod/states.py classifies, with podman's own words and the hint of the container form."""
+"""A build container as the pod status that pod/states.py classifies (view.py), on what podman 4.3.1 really answered
+(fixtures/recorded/podman, made by tests/lab/record_podman.py) and on states written by hand: a container podman could
+not start, one it could not create, ones that ran, with podman's own words and the hint of the container form."""
 
 from __future__ import annotations
 
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
 
 NAME = 'kiln-build-1a2b3c'
@@ -115,3 +117,70 @@ def test_podmans_words_are_its_last_error_line_and_no_more_than_a_screenful():
     assert view.podman_said('start', NAME, 125, '').endswith('status 125: it printed nothing')
     long_said = view.podman_said('start', NAME, 125, 'Error: ' + 'x' * 5000)
     assert long_said.endswith('x...') and len(long_said) < view.PODMAN_SAID_MAX + 100
+
+
+# ---------------------------------------------------------------- states written by hand: how each reads
+
+def inspect(status='exited', exit_code=0, oom=False, error=''):
+    return {'Status': status, 'ExitCode': exit_code, 'OOMKilled': oom, 'Error': error}
+
+
+def test_a_build_that_pushed_succeeded_with_the_digest_of_the_digest_file():
+    pod = view.view('kiln-build-1', False, view.terminated(0, message='c' * 40), view.from_inspect(inspect(), DIGEST))
+    outcome = states.classify(pod)
+    assert outcome.state == states.SUCCEEDED
+    assert results.ended('kiln-build-1', outcome, pod, 1.0, [], {})['commit'] == 'c' * 40
+    assert states.parse_termination(states.container_termination(pod, 'kaniko')['message'])[0] == 'sha256:' + 'a' * 64
+
+
+def test_a_failing_run_step_gives_its_exit_code():
+    pod = view.view('kiln-build-1', False, view.terminated(0), view.from_inspect(inspect(exit_code=3)))
+    outcome = states.classify(pod)
+    assert (outcome.state, outcome.container, outcome.exit_code, outcome.reason) == ('failed', 'kaniko', 3, 'Error')
+
+
+def test_out_of_memory_is_oomkilled_with_a_hint_for_this_form():
+    pod = view.view('kiln-build-1', True, view.terminated(0), view.from_inspect(inspect(exit_code=137, oom=True)))
+    outcome = view.explain(states.classify(pod))
+    assert (outcome.exit_code, outcome.reason) == (137, 'OOMKilled')
+    assert 'pod.resources' not in outcome.hint and '--compressed-caching=false' in outcome.hint
+
+
+def test_a_failed_clone_fails_in_container_clone():
+    pod = view.view('kiln-build-1', False, view.terminated(1, message="could not fetch 'nope' (git.version)"))
+    outcome = view.explain(states.classify(pod))
+    assert (outcome.container, outcome.exit_code) == ('clone', 1)
+    assert 'git.token' in outcome.hint and 'git.secret' not in outcome.hint
+
+
+@pytest.mark.parametrize('stderr, policy, reason', [
+    ('Error: ghcr.io/x:1: image not known', 'Never', 'ErrImageNeverPull'),
+    ('Error: initializing source docker://ghcr.io/x:1: manifest unknown', 'IfNotPresent', 'ErrImagePull'),
+    ('Error: invalid reference format', 'IfNotPresent', 'CreateContainerError'),
+])
+def test_a_container_podman_could_not_create_fails_at_once(stderr, policy, reason):
+    pod = view.view('kiln-build-1', False, view.terminated(0), view.create_failure('kiln-build-1', 125, stderr, policy))
+    outcome = view.explain(states.classify(pod))
+    assert (outcome.state, outcome.reason) == ('failed', reason)
+    assert outcome.message == 'podman create kiln-build-1 exited with status 125: ' + stderr
+    assert 'node' not in outcome.hint
+
+
+def test_a_container_that_could_not_start_and_one_that_runs():
+    started = view.from_inspect(inspect(status='created', error='runc create failed: setting rlimits'))
+    outcome = states.classify(view.view('n', False, view.terminated(0), started))
+    assert (outcome.state, outcome.reason) == ('failed', 'RunContainerError')
+    running = view.view('n', False, view.terminated(0), view.from_inspect(inspect(status='running')))
+    assert states.classify(running).state == states.RUNNING
+    assert states.classify(view.view('n', True, view.RUNNING)).state == states.RUNNING
+    assert states.container_running(view.view('n', True, view.RUNNING), render.RECEIVE)
+
+
+def test_a_container_removed_by_someone_else_is_deleted():
+    outcome = view.explain(states.classify(view.view('n', False, view.terminated(0), view.RUNNING, gone=True)))
+    assert outcome.reason == states.DELETED and outcome.message.startswith('container n')
+
+
+def test_a_container_that_still_runs_after_the_attach_ended_is_looked_at_again():
+    # The attach can end before podman has read the container's exit (or be killed): the build is not concluded.
+    assert view.from_inspect({'Status': 'running', 'StartedAt': '2026-12-07T03:58:45Z'}) is view.RUNNING
