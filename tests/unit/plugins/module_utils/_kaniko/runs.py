@@ -45,7 +45,7 @@ class Lookup(object):
         repository = ref.name
         if destination in self.built:
             return build_key.Existing(destination, repository, {'io.kiln.build-key': build_key.build_key(spec, COMMIT)},
-                               'sha256:' + 'f' * 64)
+                                      'sha256:' + 'f' * 64)
         return build_key.Existing(destination, repository)
 
 

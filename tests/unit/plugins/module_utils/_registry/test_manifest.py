@@ -75,7 +75,7 @@ def test_config_summary():
     # "Labels": null is what images without labels carry.
     assert manifests.config_summary(doc(CONFIG_ARM64))['labels'] == {}
     assert manifests.config_summary({}) == {'created': None, 'labels': {},
-                                    'platform': {'os': None, 'architecture': None, 'variant': None}}
+                                            'platform': {'os': None, 'architecture': None, 'variant': None}}
 
 
 def test_schema1_summary():

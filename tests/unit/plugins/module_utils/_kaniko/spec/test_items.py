@@ -240,7 +240,6 @@ def test_two_items_may_not_write_the_same_tarball():
     assert a.tarball.dest == '/tmp/a.tar' and b.tarball.pvc == 'c'
 
 
-
 # ---------------------------------------------------------------- build_secrets in the items
 
 TOKEN = dict(id='token', secret='build-token', key='token')
