@@ -7,8 +7,9 @@ install() writes a ``podman`` into a directory that runs this file with the test
 engine of kiln.kaniko.container_build asks (--version, info, create, start --attach, inspect, rm, ps) from one
 recording of tests/lab/record_podman.py (fixtures/recorded/podman/), as podman 4.3.1 answered: create, start
 and inspect with the recorded exit statuses and output, info and --version from a host recording. ``rm``
-forgets the container, after which inspect says what podman says of a container it does not have. Every call
-is appended to the file ``calls`` beside it, one JSON list per line.
+forgets the container, after which inspect says what podman says of a container it does not have; ``ps --filter
+label=KEY=VALUE`` lists the containers created with that label and not removed yet. Every call is appended to the
+file ``calls`` beside it, one JSON list per line.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class FakePodman(object):
         """The podman command of each call (create, start, inspect, ...), in order."""
         return [call[0] for call in self.calls()]
 
+    def containers(self):
+        """The names of the containers it created and that were not removed, as ``podman ps --all`` lists them."""
+        return sorted(_containers(self.directory))
+
     def remove_behind_the_engines_back(self):
         """As ``podman rm`` by someone else: the container is gone."""
         open(os.path.join(self.directory, 'removed'), 'w').close()
@@ -57,6 +62,35 @@ def install(directory, scenario, host='host'):
             sys.executable, os.path.abspath(__file__), os.path.abspath(directory)))
     os.chmod(path, 0o755)
     return FakePodman(directory)
+
+
+def _containers(directory, change=None):
+    """{name: {label: value}} of the containers created and not removed; ``change`` edits it first."""
+    path = os.path.join(directory, 'containers')
+    try:
+        with open(path) as handle:
+            found = json.load(handle)
+    except IOError:
+        found = {}
+    if change is not None:
+        change(found)
+        with open(path, 'w') as handle:
+            json.dump(found, handle)
+    return found
+
+
+def _created(directory, words):
+    options = dict(word[2:].split('=', 1) for word in words if word.startswith('--') and '=' in word)
+    labels = dict(word[len('--label='):].split('=', 1) for word in words if word.startswith('--label='))
+    _containers(directory, lambda found: found.update({options['name']: labels}))
+
+
+def _listed(directory, words):
+    wanted = [word[len('label='):].split('=', 1) for word in words if word.startswith('label=')]
+    for name, labels in sorted(_containers(directory).items()):
+        if all(labels.get(key) == value for key, value in wanted):
+            sys.stdout.write(name + '\n')
+    return 0
 
 
 def _answer(recorded):
@@ -89,15 +123,18 @@ def main(directory, words):
         return _answer(host['version'])
     with open(paths['recording']) as handle:
         recording = json.load(handle)
+    if command == 'create' and recording['create']['returncode'] == 0:
+        _created(directory, words)
     if command in ('create', 'start'):
         return _answer(recording[command])
     if command == 'inspect':
         return _inspect(directory, recording, words[-1])
     if command == 'rm':
         open(os.path.join(directory, 'removed'), 'w').close()
+        _containers(directory, lambda found: found.pop(words[-1], None))
         return 0
     if command == 'ps':
-        return 0
+        return _listed(directory, words)
     sys.stderr.write('Error: the fake podman does not know {0}\n'.format(' '.join(words)))
     return 125
 

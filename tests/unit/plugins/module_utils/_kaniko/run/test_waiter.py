@@ -1,0 +1,140 @@
+# Copyright (c) kiln.kaniko contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The wait for one build: the Scheduler with a single job, as every task without builds runs, driven by a
+scripted event source and a fake clock (no cluster, no sleeping). PodWait decides; the watch's own resumption
+(resourceVersion, 410 Gone) is tested in _k8s/test_watch.py."""
+
+from __future__ import annotations
+
+from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import MAX_WATCH_SECONDS, RELIST
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import scheduler
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.run.test_scheduler import Clock, Source, pod
+
+
+class OneJob(object):
+    """A build whose created pod is ``first``; ``waited`` is what the wait concluded."""
+
+    def __init__(self, first, timeout=1800, unschedulable_timeout=60, events=()):
+        self.first = first
+        self.namespace = 'builds'
+        self.timeout = timeout
+        self.unschedulable_timeout = unschedulable_timeout
+        self.event_list = list(events)
+        self.events_calls = 0
+        self.waited = None
+
+    def start(self):
+        return self.first
+
+    def events(self):
+        self.events_calls += 1
+        return self.event_list
+
+    def finish(self, waited):
+        self.waited = waited
+
+
+def wait(first, script=(), exists=None, **job):
+    """Run one job whose pod starts as ``first`` through the events of ``script`` ((offset, fixture or event))."""
+    clock = Clock()
+    events = [(at, item if isinstance(item, tuple) else ('builds', 'MODIFIED', pod('a', item)))
+              for at, item in script]
+    source = Source(clock, events)
+    if isinstance(first, str):
+        first = pod('a', first)
+    else:
+        first = dict(first, metadata=dict(first['metadata'], name='a', namespace='builds'))
+    one = OneJob(first, **job)
+    scheduler.Scheduler([one], 1, source, clock, exists=exists).run()
+    return one, clock, source
+
+
+def test_returns_as_soon_as_the_build_succeeded():
+    one, clock, source = wait('running', [(5, 'running'), (25, 'succeeded'), (26, 'running')])
+    assert one.waited.outcome.state == states.SUCCEEDED
+    assert len(source.script) == 1  # the event after success was never read
+    assert clock.now == 1025.0
+
+
+def test_failure_ends_the_wait_with_the_failing_container():
+    one, _clock, _source = wait('running', [(1, 'failed_run_exit7')])
+    outcome = one.waited.outcome
+    assert (outcome.state, outcome.container, outcome.exit_code) == (states.FAILED, 'kaniko', 7)
+
+
+def test_an_already_finished_pod_needs_no_watch():
+    one, _clock, source = wait('succeeded')
+    assert one.waited.outcome.state == states.SUCCEEDED
+    assert source.waits == []
+
+
+def test_a_new_list_without_the_pod_reports_deletion():
+    one, _clock, _source = wait('running', [(1, ('builds', RELIST, set()))], exists=lambda namespace, name: False)
+    assert one.waited.outcome.reason == states.DELETED
+
+
+def test_a_new_list_without_the_pod_that_still_exists_goes_on():
+    one, _clock, _source = wait('running', [(1, ('builds', RELIST, set())), (2, 'succeeded')],
+                                exists=lambda namespace, name: True)
+    assert one.waited.outcome.state == states.SUCCEEDED
+
+
+def test_deleted_event_fails_the_build_naming_the_pod():
+    one, _clock, _source = wait('running', [(1, ('builds', 'DELETED', pod('a', 'running')))])
+    outcome = one.waited.outcome
+    assert (outcome.state, outcome.reason) == (states.FAILED, states.DELETED)
+    assert states.describe(outcome).startswith('Build failed (Deleted): pod a was deleted by someone else')
+
+
+def test_timeout_is_enforced_with_the_injected_clock():
+    one, clock, source = wait('running', timeout=100)
+    assert (one.waited.outcome.state, one.waited.outcome.reason) == (states.FAILED, states.TIMEOUT)
+    assert clock.now == 1100.0
+    assert source.waits == [30, 30, 30, 10]
+    assert max(source.waits) <= MAX_WATCH_SECONDS
+
+
+def test_timeout_counts_while_events_keep_coming():
+    one, clock, _source = wait('running', [(second, 'running') for second in range(4, 44, 4)], timeout=20)
+    assert one.waited.outcome.reason == states.TIMEOUT
+    assert clock.now == 1020.0
+
+
+def test_unschedulable_fails_after_its_own_timeout():
+    one, clock, source = wait('unschedulable', unschedulable_timeout=45)
+    assert (one.waited.outcome.state, one.waited.outcome.reason) == (states.FAILED, states.UNSCHEDULABLE)
+    assert clock.now == 1045.0
+    assert source.waits == [30, 15]
+
+
+def test_unschedulable_clock_restarts_when_the_pod_gets_scheduled():
+    one, clock, _source = wait('unschedulable', [(40, 'running'), (45, 'unschedulable'), (85, 'succeeded')],
+                               unschedulable_timeout=45)
+    assert one.waited.outcome.state == states.SUCCEEDED
+    assert clock.now == 1085.0
+
+
+def test_fail_fast_waiting_reason_ends_the_wait():
+    one, clock, _source = wait('running', [(3, 'err_image_pull')])
+    assert one.waited.outcome.reason == 'ErrImagePull'
+    assert clock.now == 1003.0
+
+
+def test_missing_secret_volume_fails_from_the_events():
+    stuck = load_fixture('recorded/pending_missing_secret_volume.json')
+    one, clock, _source = wait(stuck['pod'], events=stuck['events'])
+    assert (one.waited.outcome.state, one.waited.outcome.reason) == (states.FAILED, states.MOUNT_FAILED)
+    assert 'secret "missing-secret" not found' in one.waited.outcome.message
+    assert clock.now == 1060.0
+    assert one.events_calls == 1
+
+
+def test_a_pod_that_is_slow_to_start_without_mount_warnings_keeps_waiting():
+    stuck = load_fixture('recorded/pending_missing_secret_volume.json')
+    one, _clock, _source = wait(stuck['pod'], [(99, 'succeeded')],
+                                events=[e for e in stuck['events'] if e.get('type') != 'Warning'])
+    assert one.waited.outcome.state == states.SUCCEEDED
+    assert one.events_calls >= 1
