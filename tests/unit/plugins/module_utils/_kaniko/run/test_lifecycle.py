@@ -107,7 +107,7 @@ def test_the_context_is_sent_once_when_the_receive_container_runs(context, monke
 def test_a_failed_send_ends_the_build_naming_the_container_and_the_hint(context, monkeypatch, no_tar_left_behind):
     def send_file(*args, **kwargs):
         raise TransferError('the API server refused the exec (forbidden): the module needs the permission '
-                                 'to create pods/exec in namespace builds')
+                            'to create pods/exec in namespace builds')
     monkeypatch.setattr(pod_exec, 'send_file', send_file)
     core = Core()
     run = local_run(core, context)

@@ -32,7 +32,7 @@ def owner_for(namespaces, owned=True, source='incluster', here=('awx', 'automati
     specs = [make_spec(namespace=namespace) for namespace in namespaces]
     warnings = [] if warnings is None else warnings
     return backend.job_pod_owner(dict(owned_by_job_pod=owned), job_core(), specs, warnings.append, where=lambda: here,
-                              source=lambda params: source)
+                                 source=lambda params: source)
 
 
 def test_builds_in_the_job_pods_namespace_get_it_as_owner():
