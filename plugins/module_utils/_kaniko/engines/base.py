@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 Warn = Callable[[str], None]
 Pod = Dict[str, Any]
 
-# The events of an engine's watch (Engine.watch), as (kind, namespace, object): 'ADDED', 'MODIFIED' and
+# The events of an engine's watch (Engine.watch), as (namespace, kind, object): 'ADDED', 'MODIFIED' and
 # 'DELETED' a pod as the API server's watch gives it, and these (the same words as _k8s/watch.py's PodWatch):
 SYNC = 'SYNC'          # a pod as a list returned it
 RELIST = 'RELIST'      # a namespace was listed again: the object is the set of pod names listed
