@@ -5,11 +5,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
+import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.plugins.modules import build
 
@@ -37,6 +40,32 @@ def make_spec(**overrides):
     params = dict(DOCKERCOINS_RNG)
     params.update(overrides)
     return build_spec(module_params(**params))
+
+
+def invalid(**overrides):
+    """The ValidationError that make_spec raises for ``overrides``."""
+    with pytest.raises(ValidationError) as caught:
+        make_spec(**overrides)
+    return caught.value
+
+
+def local(**overrides):
+    """The spec of a build of a local context (DOCKERCOINS_RNG without git)."""
+    params = dict(DOCKERCOINS_RNG, local_context=dict(path='/src/app'))
+    params.pop('git')
+    params.update(overrides)
+    return build_spec(module_params(**params))
+
+
+def packed(spec, sha='ab' * 32):
+    """``spec`` with its local context packed, as the preparation makes it."""
+    return dataclasses.replace(spec, local=dataclasses.replace(spec.local, size=1024, sha256=sha))
+
+
+# build_secrets entries, and a value that must reach nothing
+TOKEN = dict(id='token', secret='build-token', key='token')
+NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
+VALUE = 'kiln-test-build-secret-value-3f9a1c'
 
 
 def load_fixture(name):

@@ -6,6 +6,7 @@ resolver and the registry lookup."""
 
 from __future__ import annotations
 
+import base64
 import time
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko import edge
@@ -15,6 +16,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity impor
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import Unresolved
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.build_run import BuildRun
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import RunScript
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
 
 COMMIT = 'a' * 40
 
@@ -72,3 +74,13 @@ class Run(object):
             return edge.run_builds(self.build_run, self.items)
         finally:
             self.build_run.release()
+
+
+def secret(**data):
+    """A Secret of type Opaque as the API returns it (values base64)."""
+    return {'type': 'Opaque', 'data': {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
+
+
+def single(core, check_mode=False, **overrides):
+    """The one build of a task without builds, as the module runs it."""
+    return Run(core, [make_spec(**overrides)], items=False, resolver=None, check_mode=check_mode)

@@ -16,9 +16,12 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity impor
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
-    DOCKERCOINS_RNG,
+    NETRC,
+    TOKEN,
+    local,
     make_spec,
     module_params,
+    packed,
 )
 
 COMMIT = 'a' * 40
@@ -131,17 +134,6 @@ def test_registry_ca_is_not_part_of_the_build_key():
 
 # ---------------------------------------------------------------- a local context
 
-def local(**overrides):
-    params = dict(DOCKERCOINS_RNG, local_context=dict(path='/src/app'))
-    params.pop('git')
-    params.update(overrides)
-    return build_spec(module_params(**params))
-
-
-def packed(spec, sha='ab' * 32):
-    return dataclasses.replace(spec, local=dataclasses.replace(spec.local, size=1024, sha256=sha))
-
-
 def test_the_key_of_a_local_context_follows_its_hash_and_the_options():
     one = build_key.build_key(packed(local()), None)
     assert one == build_key.build_key(packed(local()), None)
@@ -166,10 +158,6 @@ def test_a_local_build_is_labelled_with_the_key_only():
 
 
 # ---------------------------------------------------------------- build_secrets
-
-TOKEN = dict(id='token', secret='build-token', key='token')
-NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
-
 
 # The keys of builds without build_secrets, from before the option existed: images built then are still found.
 KEYS_WITHOUT_BUILD_SECRETS = [

@@ -12,23 +12,11 @@ import tarfile
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import decide
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.decide import identify
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
-    DOCKERCOINS_RNG,
+    local,
     make_spec,
-    module_params,
+    packed,
 )
-
-
-def local(**overrides):
-    params = dict(DOCKERCOINS_RNG, local_context=dict(path='/src/app'))
-    params.pop('git')
-    params.update(overrides)
-    return build_spec(module_params(**params))
-
-
-def packed(spec, sha='ab' * 32):
-    return dataclasses.replace(spec, local=dataclasses.replace(spec.local, size=1024, sha256=sha))
 
 
 class Lookup(object):

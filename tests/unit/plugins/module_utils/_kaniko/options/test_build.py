@@ -9,9 +9,7 @@ import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import module_params
-
-TOKEN = dict(id='token', secret='build-token', key='token')
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import TOKEN, module_params
 
 
 def test_the_top_level_entries_need_all_three_names():

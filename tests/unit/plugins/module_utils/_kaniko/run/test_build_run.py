@@ -16,8 +16,13 @@ import pytest
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Resolver, Run
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    NETRC,
+    TOKEN,
+    VALUE,
+    make_spec,
+)
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Resolver, Run, secret, single
 
 
 def specs(*destinations, **overrides):
@@ -220,19 +225,6 @@ def test_a_failed_platform_fails_the_build_and_its_sibling_pod_goes():
 
 
 # ---------------------------------------------------------------- build_secrets: their values reach nothing
-
-TOKEN = dict(id='token', secret='build-token', key='token')
-NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
-VALUE = 'kiln-test-build-secret-value-3f9a1c'
-
-
-def secret(**data):
-    return {'type': 'Opaque', 'data': {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
-
-
-def single(core, check_mode=False, **overrides):
-    return Run(core, [make_spec(**overrides)], items=False, resolver=None, check_mode=check_mode)
-
 
 def test_check_mode_shows_the_secret_names_and_keys_but_no_value():
     core = Core(secrets={'build-token': secret(token=VALUE), 'pip-auth': secret(**{'.netrc': VALUE + '-netrc'})})

@@ -30,7 +30,7 @@ from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.hel
     make_spec,
     module_params,
 )
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait, single
 
 
 def receive_running(name='kiln-build-1'):
@@ -179,11 +179,6 @@ AUTH = [{'server': 'registry:5000', 'username': 'ci', 'password': 'not-a-passwor
 
 def signal_self(signum):
     return lambda: os.kill(os.getpid(), signum)
-
-
-def single(core, **overrides):
-    """The one build of a task without builds, as the module runs it."""
-    return Run(core, [make_spec(**overrides)], items=False, resolver=None)
 
 
 def started(core, **overrides):

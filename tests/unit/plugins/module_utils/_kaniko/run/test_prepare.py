@@ -6,8 +6,6 @@ their keys (a Secret that may not be read is mounted unchecked, with a warning),
 
 from __future__ import annotations
 
-import base64
-
 import pytest
 from kubernetes.client.exceptions import ApiException
 
@@ -15,20 +13,13 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnErr
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare as preparation
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run
-
-TOKEN = dict(id='token', secret='build-token', key='token')
-NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
-VALUE = 'kiln-test-build-secret-value-3f9a1c'
-
-
-def secret(**data):
-    return {'type': 'Opaque', 'data': {key: base64.b64encode(value.encode()).decode() for key, value in data.items()}}
-
-
-def single(core, check_mode=False, **overrides):
-    return Run(core, [make_spec(**overrides)], items=False, resolver=None, check_mode=check_mode)
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    NETRC,
+    TOKEN,
+    VALUE,
+    make_spec,
+)
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, secret, single
 
 
 def test_a_missing_secret_is_refused_before_any_pod():

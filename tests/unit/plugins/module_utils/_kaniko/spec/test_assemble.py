@@ -13,15 +13,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import Validat
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
+    invalid,
     make_spec,
     module_params,
 )
-
-
-def invalid(**overrides):
-    with pytest.raises(ValidationError) as caught:
-        make_spec(**overrides)
-    return caught.value
 
 
 def test_defaults_of_the_dockercoins_build():

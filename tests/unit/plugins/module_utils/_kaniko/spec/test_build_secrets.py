@@ -17,11 +17,9 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import ren
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSecret
 from ansible_collections.kiln.kaniko.plugins.modules import build
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import NETRC, TOKEN, make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_render import FULL, containers, validate
 
-TOKEN = dict(id='token', secret='build-token', key='token')
-NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
 COMMIT = 'a' * 40
 ID_FIX = ("is not an id Kaniko's --secret can take (it splits on ',' and '='); use letters, digits, '.', '_' "
           "and '-', not starting with '.' or '-', such as npm_token")

@@ -14,15 +14,11 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import mo
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
+    invalid,
+    local,
     make_spec,
     module_params,
 )
-
-
-def invalid(**overrides):
-    with pytest.raises(ValidationError) as caught:
-        make_spec(**overrides)
-    return caught.value
 
 
 @pytest.mark.parametrize('given, expected', [
@@ -345,13 +341,6 @@ def test_cache_values():
 
 
 # ---------------------------------------------------------------- local_context and tarball
-
-def local(**overrides):
-    params = dict(DOCKERCOINS_RNG, local_context=dict(path='/src/app'))
-    params.pop('git')
-    params.update(overrides)
-    return build_spec(module_params(**params))
-
 
 def refused(make, **overrides):
     with pytest.raises(ValidationError) as caught:

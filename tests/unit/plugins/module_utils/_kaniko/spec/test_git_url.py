@@ -20,7 +20,7 @@ import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.git_url import GitRemote, parse_git_remote
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import invalid, make_spec
 
 CLONABLE = "is not a URL the cluster can clone; use https://host/path, ssh://user@host/path, git://host/path or user@host:path"
 SCHEME = "is not supported in the cluster; use https://, ssh://, git:// or user@host:path"
@@ -194,12 +194,6 @@ def test_the_same_split_as_git_itself(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------------- as the option git.repo
-
-def invalid(**overrides):
-    with pytest.raises(ValidationError) as caught:
-        make_spec(**overrides)
-    return caught.value
-
 
 @pytest.mark.parametrize('repo', [
     'file:///srv/git/app.git',

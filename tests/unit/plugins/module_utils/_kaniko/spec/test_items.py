@@ -12,6 +12,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import items
 from ansible_collections.kiln.kaniko.plugins.modules import build
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import NETRC, TOKEN
 
 TOP = dict(
     namespace='builds',
@@ -241,10 +242,6 @@ def test_two_items_may_not_write_the_same_tarball():
 
 
 # ---------------------------------------------------------------- build_secrets in the items
-
-TOKEN = dict(id='token', secret='build-token', key='token')
-NETRC = dict(id='netrc', secret='pip-auth', key='.netrc')
-
 
 def secret_specs(builds, **top):
     """The BuildSpecs of the items ``builds`` under the DockerCoins top level and ``top``."""

@@ -14,12 +14,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import Clu
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.secrets import SecretReader
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run
-
-
-def single(core, **overrides):
-    """The one build of a task without builds, as the module runs it."""
-    return Run(core, [make_spec(**overrides)], items=False, resolver=None)
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import single
 
 
 @pytest.mark.parametrize('option, overrides', [
