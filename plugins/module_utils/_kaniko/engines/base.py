@@ -54,6 +54,16 @@ def pod_name(pod: Optional[Pod]) -> Optional[str]:
     return ((pod or {}).get('metadata') or {}).get('name')
 
 
+def watched(count: int) -> str:
+    """What the watch of a run of ``count`` builds follows, as messages name it."""
+    return 'the build pod' if count == 1 else 'the build pods'
+
+
+def lost_contact(exc: BaseException, count: int) -> str:
+    """The message of a run whose watch failed with ``exc``, an error its engine has no words of its own for."""
+    return 'Lost contact with {0}: {1}: {2}'.format(watched(count), type(exc).__name__, exc)
+
+
 @dataclass
 class Workload:
     """What the engine made for one build: the pod (or the container's pod view) as created, and the

@@ -19,7 +19,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnErr
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.core import REQUEST_TIMEOUT, CoreApi
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.errors import ClusterError, cluster_error, refusal
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodWatch
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import LogWriter, Warn, Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import LogWriter, Warn, Workload, lost_contact, watched
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import export, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import LogStreamer
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
@@ -197,10 +197,9 @@ class KubernetesEngine:
     @staticmethod
     def lost(exc: BaseException, count: int) -> ClusterError:
         """The ClusterError of a run whose watch or API server failed with ``exc``."""
-        what = 'the build pod' if count == 1 else 'the build pods'
         if ApiException is not None and isinstance(exc, ApiException):
-            return cluster_error(exc, ('run ' if count == 1 else 'follow ') + what)
-        return ClusterError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
+            return cluster_error(exc, ('run ' if count == 1 else 'follow ') + watched(count))
+        return ClusterError(lost_contact(exc, count))
 
     def close(self, warn: Warn) -> None:
         """Nothing to release: the run's objects are deleted by delete_run, the connection by the client."""

@@ -33,7 +33,7 @@ import time
 from typing import IO, Any, Callable, Collection, Iterable, Sequence, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import held_signals
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Event, LogWriter, Warn, Workload
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import Event, LogWriter, Warn, Workload, lost_contact
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import cli
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import host
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.podman import view
@@ -164,8 +164,7 @@ class ContainerEngine:
     @staticmethod
     def lost(exc: BaseException, count: int) -> EngineError:
         """The EngineError of a run whose watch failed with ``exc`` (podman could not be asked)."""
-        what = 'the build pod' if count == 1 else 'the build pods'
-        return EngineError('Lost contact with {0}: {1}: {2}'.format(what, type(exc).__name__, exc))
+        return EngineError(lost_contact(exc, count))
 
     def advance(self, box: _BuildContainer) -> bool:
         """Take ``box`` one step further if it can go; True when its pod status changed."""
