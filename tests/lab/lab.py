@@ -1,14 +1,30 @@
 #!/usr/bin/env python3
-"""kiln lab: `up`, `down`, `status`, `env`, `build` for the single-node cluster of tests/lab; `images supply|ee`
-builds and imports what only some tiers use (cosign and syft, the execution environment); `podman` loads its
-executor image into podman (kiln.kaniko.container_build)."""
+"""kiln lab: `up [--nodes N]`, `down`, `status`, `env`, `build` for the cluster of tests/lab (one node, this machine,
+unless asked for more: workers in network namespaces of their own); `node stop|start|cut|join NAME` for the fault
+tests; `inventory` prints the nodes as Ansible hosts; `images supply|ee` builds and imports what only some tiers use
+(cosign and syft, the execution environment); `podman` loads its executor image into podman
+(kiln.kaniko.container_build)."""
 
+import json
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kilnlab import build, cluster, podman  # noqa: E402
+from kilnlab import build, cluster, nodes, podman  # noqa: E402
+
+
+def _node_start(node):
+    nodes.start(node)
+    nodes.wait_ready(node, cluster.node_ready)
+    return 0
+
+
+# For the fault tests: a node lost (its processes and containers killed: `stop`), back (`start`), cut off the lab
+# network with its processes running (`cut`) and joined again (`join`).
+NODE_ACTIONS = {"stop": lambda node: nodes.stop(node) or 0, "start": _node_start,
+                "cut": lambda node: nodes.set_link(node, False) or 0,
+                "join": lambda node: nodes.set_link(node, True) or 0}
 
 
 def main(argv):
@@ -19,6 +35,14 @@ def main(argv):
                 "toolchain": build.go_binary,
                 "deps": build.ensure_packages,
                 "podman": podman.load}
+    if len(argv) == 4 and argv[1] == "up" and argv[2] == "--nodes" and argv[3].isdigit():
+        cluster.up(int(argv[3]))
+        return 0
+    if len(argv) == 4 and argv[1] == "node" and argv[2] in NODE_ACTIONS:
+        return NODE_ACTIONS[argv[2]](nodes.named(argv[3]))
+    if len(argv) == 2 and argv[1] == "inventory":
+        print(json.dumps(nodes.inventory(), indent=1))
+        return 0
     if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:
         # For fault tests: stop one component by its pid; `lab.py up` starts it again.
         return 0 if cluster.procs.stop(argv[2]) else 1
@@ -30,8 +54,10 @@ def main(argv):
         build.build_go(argv[2])
         return 0
     if len(argv) != 2 or argv[1] not in commands:
-        print("usage: lab.py {%s} | lab.py go {core,supply} | lab.py images {%s} ... | lab.py stop {%s}"
-              % (",".join(commands), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)), file=sys.stderr)
+        print("usage: lab.py {%s} | lab.py up --nodes N | lab.py node {%s} NAME | lab.py inventory | "
+              "lab.py go {core,supply} | lab.py images {%s} ... | lab.py stop {%s}"
+              % (",".join(commands), ",".join(NODE_ACTIONS), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)),
+              file=sys.stderr)
         return 2
     result = commands[argv[1]]()
     return result if isinstance(result, int) else 0

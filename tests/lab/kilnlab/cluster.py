@@ -6,7 +6,6 @@ import pwd
 import resource
 import secrets
 import shutil
-import signal
 import socket
 import ssl
 import struct
@@ -17,14 +16,15 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import build, ee, pki, procs
+from . import build, ee, nodes, pki, procs
 from .cmd import log, run
-from .config import (CONF, CONTAINERD_ROOT, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG,
-                     KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME, PIDS, PKI, REGISTRY_DATA, RUN, STATE,
-                     coredns_bin, cosign_bin, kube_bin, syft_bin)
+from .config import (CONF, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS,
+                     NET, NODE_NAME, NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, STATE, Node, coredns_bin, cosign_bin,
+                     kube_bin, syft_bin)
 
+INVENTORY = STATE / "inventory.yml"  # the nodes as Ansible hosts (`lab.py inventory`); JSON is YAML
 HOSTPATH_PV = Path("/tmp/hostpath_pv")  # where kube-controller-manager's hostPath provisioner puts volumes
-CERTS_D = Path(os.environ.get("KILN_LAB_CERTS_D", "/etc/containerd/certs.d"))
+CERTS_D = Node(1).certs_d
 ISOLATE_CHAIN = "KILN-LAB-ISOLATE"
 GIT_SSH_USER = "kiln-git"
 SSH_DIR = STATE / "ssh"
@@ -32,8 +32,10 @@ SECRETS_DIR = STATE / "secrets"
 REPOS_DIR = LAB_DIR / "repos"
 
 # Start order; lab-down stops in the reverse order.
-COMPONENTS = ("etcd", "kube-apiserver", "containerd", "kube-controller-manager", "kube-scheduler", "kubelet",
-              "kube-proxy", "coredns", "registry", "git-http", "git-ssh")
+CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "coredns", "registry",
+                 "git-http", "git-ssh")
+# What `lab.py stop NAME` stops: the control plane's processes and the first node's (containerd, kubelet, ...).
+COMPONENTS = CONTROL_PLANE + nodes.NODE_COMPONENTS
 
 
 # ---------------------------------------------------------------- helpers
@@ -208,100 +210,7 @@ def write_configs():
     nofile = min(hard if hard != resource.RLIM_INFINITY else 1048576, 1048576)
     spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
     _write(CONF / "base-runtime-spec.json", json.dumps(spec, indent=1))
-    _write(CONF / "containerd.toml", f"""version = 2
-root = "{CONTAINERD_ROOT}"
-state = "{RUN / 'containerd'}"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
-                    "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.zfs",
-                    "io.containerd.tracing.processor.v1.otlp", "io.containerd.internal.v1.tracing"]
-[grpc]
-  address = "{CONTAINERD_SOCK}"
-[ttrpc]
-  address = "{RUN / 'containerd' / 'containerd.sock.ttrpc'}"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "{CONTAINERD_ROOT / 'opt'}"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "{build.PAUSE_IMAGE}"
-  restrict_oom_score_adj = true
-  stream_server_address = "127.0.0.1"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      base_runtime_spec = "{CONF / 'base-runtime-spec.json'}"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-        BinaryName = "/usr/sbin/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "{CONF / 'cni'}"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "{CERTS_D}"
-""")
-    _write(CONF / "cni" / "10-kiln.conflist", json.dumps({
-        "cniVersion": "1.0.0",
-        "name": "kiln",
-        "plugins": [
-            {"type": "bridge", "bridge": NET.cni_bridge, "isGateway": True, "ipMasq": False, "hairpinMode": True,
-             "ipam": {"type": "host-local", "dataDir": str(RUN / "cni-ipam"),
-                      "ranges": [[{"subnet": NET.pod_cidr, "gateway": NET.pod_gateway}]],
-                      "routes": [{"dst": "0.0.0.0/0"}]}},
-            {"type": "portmap", "capabilities": {"portMappings": True}},
-        ],
-    }, indent=1))
-    # The lab registry answers for itself and for the public registries the lab's images are named after,
-    # over plain HTTP; there is no fallback to the real hosts, so nothing is fetched from outside.
-    lab = "http://" + NET.registry
-    # kiln.lab names the lab's own images: one that is missing is looked for in the lab registry too.
-    for host in (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "quay.io", "kiln.lab"):
-        _write(CERTS_D / host / "hosts.toml",
-               f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
     _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
-    eviction_hard = json.dumps({"memory.available": "200Mi", "nodefs.available": "2%", "imagefs.available": "2%",
-                                "nodefs.inodesFree": "2%"})
-    _write(CONF / "kubelet.yaml", f"""apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: {NET.node_ip}
-port: 10250
-readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
-healthzPort: 10248
-authentication:
-  anonymous: {{enabled: false}}
-  webhook: {{enabled: true}}
-  x509: {{clientCAFile: {PKI / 'ca.crt'}}}
-authorization: {{mode: Webhook}}
-tlsCertFile: {PKI / 'kubelet-server.crt'}
-tlsPrivateKeyFile: {PKI / 'kubelet-server.key'}
-containerRuntimeEndpoint: unix://{CONTAINERD_SOCK}
-cgroupDriver: cgroupfs
-failCgroupV1: false
-failSwapOn: false
-clusterDNS: [{NET.node_ip}]
-clusterDomain: {NET.cluster_domain}
-resolvConf: {CONF / 'resolv.conf'}
-serializeImagePulls: false
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-evictionHard: {eviction_hard}
-maxPods: 110
-nodeStatusUpdateFrequency: 4s
-syncFrequency: 10s
-fileCheckFrequency: 10s
-""")
-    _write(CONF / "kube-proxy.yaml", f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-clientConnection: {{kubeconfig: {PKI / 'kube-proxy.kubeconfig'}}}
-mode: iptables
-clusterCIDR: {NET.pod_cidr}
-hostnameOverride: {NODE_NAME}
-bindAddress: {NET.node_ip}
-healthzBindAddress: 127.0.0.1:10256
-metricsBindAddress: 127.0.0.1:10249
-nodePortAddresses: ["{NET.node_ip}/32"]
-conntrack: {{maxPerCore: 0}}
-""")
     _write(CONF / "Corefile", f""".:{NET.dns_port} {{
     bind {NET.node_ip}
     errors
@@ -414,11 +323,8 @@ def start_components():
     wait_for("kube-apiserver /readyz", lambda: http_status(NET.apiserver_url + "/readyz", ctx) == 200, 180,
              "kube-apiserver")
 
-    (RUN / "containerd").mkdir(parents=True, exist_ok=True)
-    procs.start("containerd", ["containerd", "--config", CONF / "containerd.toml"])
-    wait_for("containerd", lambda: CONTAINERD_SOCK.exists() and ctr("version", check=False).returncode == 0, 60,
-             "containerd")
-
+    first = Node(1)
+    nodes.start_containerd(first)
     procs.start("kube-controller-manager", [
         kube_bin("kube-controller-manager"),
         "--kubeconfig", _kubeconfig("controller-manager"),
@@ -437,9 +343,8 @@ def start_components():
         "--authorization-kubeconfig", _kubeconfig("scheduler"),
         "--bind-address", "127.0.0.1", "--leader-elect=false", "--profiling=false",
     ])
-    KUBELET_ROOT.mkdir(parents=True, exist_ok=True)
-    start_kubelet()
-    procs.start("kube-proxy", [kube_bin("kube-proxy"), "--config", CONF / "kube-proxy.yaml"])
+    nodes.start_kubelet(first)
+    nodes.start_proxy_and_ssh(first)
     procs.start("coredns", [coredns_bin(), "-conf", CONF / "Corefile"])
     REGISTRY_DATA.mkdir(parents=True, exist_ok=True)
     procs.start("registry", ["docker-registry", "serve", CONF / "registry.yml"])
@@ -447,39 +352,6 @@ def start_components():
                              "--listen", NET.node_ip, "--port", NET.git_http_port,
                              "--auth", SECRETS_DIR / "git-http-auth"])
     procs.start("git-ssh", ["/usr/sbin/sshd", "-D", "-e", "-f", CONF / "sshd_config"])
-
-
-def start_kubelet():
-    procs.start("kubelet", [
-        kube_bin("kubelet"), "--config", CONF / "kubelet.yaml", "--kubeconfig", _kubeconfig("kubelet-client"),
-        "--node-ip", NET.node_ip, "--hostname-override", NODE_NAME, "--root-dir", KUBELET_ROOT, "--v", "1",
-    ])
-
-
-KUBELET_STARTS = 4
-
-
-def wait_node_ready(timeout=120):
-    """Wait for the node to be Ready, starting the kubelet again when it exits, as systemd's Restart= does
-    for a kubelet on a real node. The kubelet exits by design when the CRI is not there yet: containerd serves
-    its socket before the CRI plugin has recovered its state ("server is not initialized yet")."""
-    deadline = time.monotonic() + timeout
-    starts = 1
-    while time.monotonic() < deadline:
-        if node_ready():
-            return
-        if not procs.pid_of("kubelet"):
-            if starts == KUBELET_STARTS:
-                raise SystemExit("lab: the kubelet exited %d times while waiting for node %s Ready; last lines of "
-                                 "%s:\n%s" % (starts, NODE_NAME, LOGS / "kubelet.log", procs.log_tail("kubelet")))
-            last = procs.log_tail("kubelet", lines=1).strip()
-            log("the kubelet exited (%s); starting it again" % last[-200:])
-            time.sleep(1)
-            start_kubelet()
-            starts += 1
-        time.sleep(0.5)
-    raise SystemExit("lab: timed out after %ds waiting for node %s Ready\n%s"
-                     % (timeout, NODE_NAME, procs.log_tail("kubelet")))
 
 
 BOOTSTRAP = """apiVersion: storage.k8s.io/v1
@@ -532,14 +404,10 @@ subjects:
 """
 
 
-def import_images(images):
-    listed = ctr("images", "ls", capture=True).stdout.splitlines()[1:]
-    have = {line.split()[0]: line.split()[2] for line in listed if line.split()}
-    for archive, digest, names in images.values():
-        if all(have.get(ref) == digest for ref in names):
-            continue
-        log("importing image %s" % names[0])
-        ctr("images", "import", "--snapshotter", "overlayfs", archive)
+def import_images(images, wanted=None):
+    """Import ``images`` into every node's containerd that lacks them."""
+    for node in wanted or nodes.all_nodes():
+        nodes.import_images(node, images)
 
 
 def _registry_digest(repo, tag):
@@ -592,8 +460,8 @@ def seed_repositories():
         shutil.rmtree(work)
 
 
-def node_ready():
-    out = kubectl("get", "node", NODE_NAME, "-o", "json", check=False)
+def node_ready(name=NODE_NAME):
+    out = kubectl("get", "node", name, "-o", "json", check=False)
     if out.returncode:
         return False
     conditions = json.loads(out.stdout)["status"].get("conditions", [])
@@ -615,6 +483,9 @@ def env_lines():
         "KILN_LAB_GIT_KNOWN_HOSTS": SSH_DIR / "known_hosts",
         "KILN_LAB_NODE_IP": NET.node_ip,
         "KILN_LAB_NODE_NAME": NODE_NAME,
+        # Every node by name (the first is this machine), and them as Ansible hosts (group kiln_nodes).
+        "KILN_LAB_NODES": ",".join(node.name for node in nodes.all_nodes()),
+        "KILN_LAB_INVENTORY": INVENTORY,
         "KILN_LAB_CA": PKI / "ca.crt",
         "KILN_LAB_KUBECTL": kube_bin("kubectl"),
         "KILN_LAB_CERTS_D": CERTS_D,
@@ -640,26 +511,34 @@ def integration_vars():
     print("---\n# Written by tests/lab/lab.py vars for the running lab.\n" + "\n".join(lines))
 
 
-def healthy():
-    """What answers, as {component: bool}."""
+def healthy(wanted=None):
+    """What answers, as {component: bool}: the control plane and every node of ``wanted`` (the lab's nodes)."""
     ctx = _ssl_context() if (PKI / "admin.crt").exists() else None
     result = {name: bool(procs.pid_of(name)) for name in COMPONENTS}
     result["api"] = ctx is not None and http_status(NET.apiserver_url + "/readyz", ctx) == 200
     result["node-ready"] = result["api"] and node_ready()
+    for node in (wanted or nodes.all_nodes())[1:]:
+        result.update(nodes.healthy(node, lambda name: result["api"] and node_ready(name)))
     result["dns"] = bool(result["coredns"] and dns_answers())
     result["registry-answers"] = http_status("http://%s/v2/" % NET.registry) == 200
     result["git-answers"] = http_status(NET.git_url + "/smoke.git/info/refs?service=git-upload-pack") == 200
     return result
 
 
-def up():
+def up(node_count=None):
+    """Bring the lab up with ``node_count`` nodes (None: as many as it had, 1 for a new one); on a lab that runs,
+    start what does not run, add the nodes it lacks and take away those beyond the count."""
     started = time.monotonic()
-    if all(healthy().values()):
+    if node_count is not None and os.geteuid() == 0:
+        nodes.set_count(node_count)
+    wanted = nodes.all_nodes()
+    extra = [node for node in nodes.workers_present() if node.index > len(wanted)]
+    if all(healthy(wanted).values()) and not extra:
         if os.geteuid() == 0:
-            # Images this checkout makes and the node lacks are imported without restarting anything.
-            import_images(build.build_core())
+            # Images this checkout makes and the nodes lack are imported without restarting anything.
+            import_images(build.build_core(), wanted)
         seed_repositories()  # same content, same commits: a no-op unless tests/lab/repos changed
-        log("the lab is already up (%.1fs)" % (time.monotonic() - started))
+        log("the lab is already up with %d node(s) (%.1fs)" % (len(wanted), time.monotonic() - started))
         print("\n".join(env_lines()))
         return
     if os.geteuid() != 0:
@@ -672,7 +551,7 @@ def up():
         # ones started again instead.
         log("a previous lab was left behind (%s, and none of its processes runs); taking it down first"
             % ", ".join(left))
-        down()
+        down(keep_count=True)
     images = build.build_core()
     log("built or reused everything in %.0fs; starting" % (time.monotonic() - started))
     t_start = time.monotonic()
@@ -680,10 +559,20 @@ def up():
     network_up()
     write_configs()
     ensure_git_ssh()
+    for node in wanted:
+        nodes.write_configs(node)
+        nodes.write_ssh_config(node)
     start_components()
-    import_images(images)
+    for node in extra:
+        remove_node(node)
+    for node in wanted[1:]:
+        nodes.network_up(node)
+        nodes.cgroups_up(node)
+        nodes.start(node)
+    import_images(images, wanted)
     kubectl("apply", "-f", "-", input=BOOTSTRAP)
-    wait_node_ready()
+    for node in wanted:
+        nodes.wait_ready(node, node_ready)
     wait_for("CoreDNS answers", lambda: bool(dns_answers()), 60, "coredns")
     # Pods are refused in a namespace until its default ServiceAccount exists.
     wait_for("the default ServiceAccount",
@@ -694,18 +583,35 @@ def up():
     seed_repositories()
     wait_for("git server answers",
              lambda: http_status(NET.git_url + "/smoke.git/info/refs?service=git-upload-pack") == 200, 30, "git-http")
-    down_now = [name for name, ok in healthy().items() if not ok]
+    down_now = [name for name, ok in healthy(wanted).items() if not ok]
     if down_now:
         raise SystemExit("lab: started, but these do not run or answer: %s (logs in %s)" % (", ".join(down_now), LOGS))
+    write_inventory()
     ENV_FILE.write_text("\n".join(env_lines()) + "\n")
-    log("the lab is up: started in %.1fs (%.0fs in all)" % (time.monotonic() - t_start, time.monotonic() - started))
+    log("the lab is up with %d node(s): started in %.1fs (%.0fs in all)"
+        % (len(wanted), time.monotonic() - t_start, time.monotonic() - started))
     print("\n".join(env_lines()))
 
 
+def write_inventory():
+    _write(INVENTORY, json.dumps(nodes.inventory(), indent=1) + "\n")
+
+
+def remove_node(node):
+    """Take a worker node away: its pods' objects with it (nothing is left to tear them down), then the node."""
+    log("taking node %s away" % node.name)
+    if procs.pid_of("kube-apiserver"):
+        kubectl("delete", "pods", "--all-namespaces", "--field-selector", "spec.nodeName=" + node.name,
+                "--grace-period=0", "--force", "--wait=false", check=False)
+    nodes.remove(node)
+    if procs.pid_of("kube-apiserver"):
+        kubectl("delete", "node", node.name, "--ignore-not-found", "--wait=false", check=False)
+
+
 def images(names):
-    """Build the extras ``names`` (build.EXTRAS: "supply", "ee") when missing and import them into the running lab;
-    a second call imports nothing. The execution-environment image is named after the collection's content, so
-    after a change of the collection this builds its top layer and imports it."""
+    """Build the extras ``names`` (build.EXTRAS: "supply", "ee") when missing and import them into the running lab's
+    nodes; a second call imports nothing. The execution-environment image is named after the collection's content,
+    so after a change of the collection this builds its top layer and imports it."""
     unknown = [name for name in names if name not in build.EXTRAS]
     if unknown or not names:
         raise SystemExit("lab: images takes %s, not %s" % (" ".join(sorted(build.EXTRAS)), " ".join(unknown)))
@@ -714,8 +620,9 @@ def images(names):
     made = {}
     for name in names:
         made.update(build.EXTRAS[name]())
-    if procs.pid_of("containerd"):
-        import_images(made)
+    running = [node for node in nodes.all_nodes() if procs.pid_of(node.component("containerd"))]
+    if running:
+        import_images(made, running)
     else:
         log("built %s; the lab is not up, so nothing was imported" % " ".join(names))
 
@@ -728,70 +635,35 @@ def _left_behind():
     return [str(path) for path in (ETCD_DATA, KUBELET_ROOT, RUN) if path.exists()]
 
 
-def _mounts_below(prefixes):
-    points = []
-    with open("/proc/self/mountinfo") as handle:
-        for line in handle:
-            point = line.split()[4].replace("\\040", " ")
-            if any(point == p or point.startswith(p.rstrip("/") + "/") for p in prefixes):
-                points.append(point)
-    return points
-
-
-def _task_pids():
-    """(container process, its shim) of every task our containerd's state still lists. containerd 1.6 keeps
-    no shim.pid in a task's bundle, only init.pid: the shim is that process's parent."""
-    pairs = []
-    for pidfile in (RUN / "containerd").glob("io.containerd.runtime.v2.task/*/*/init.pid"):
-        try:
-            init = int(pidfile.read_text().strip())
-            with open("/proc/%d/stat" % init) as handle:
-                shim = int(handle.read().rsplit(")", 1)[1].split()[1])
-        except (OSError, ValueError, IndexError):
-            continue  # the container has exited, and its shim with it
-        pairs.append((init, shim))
-    return pairs
-
-
-def down():
+def down(keep_count=False):
     started = time.monotonic()
+    first = Node(1)
+    workers = nodes.workers_present()
     api_up = procs.pid_of("kube-apiserver") and procs.pid_of("kubelet") and procs.pid_of("containerd")
     if api_up:
-        log("deleting pods so that the kubelet tears them down")
-        # Let the kubelet tear pods down through the CRI (network, netns, mounts), quickly.
+        log("deleting pods so that the kubelets tear them down")
+        # Let the kubelets tear pods down through the CRI (network, netns, mounts), quickly.
         kubectl("delete", "pods", "--all", "--all-namespaces", "--grace-period=0", "--force", "--wait=false",
                 check=False)
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            tasks = ctr("tasks", "ls", "-q", check=False).stdout.split()
-            if not tasks:
+            if not any(nodes.ctr(node, "tasks", "ls", "-q", check=False).stdout.split()
+                       for node in [first] + workers if procs.pid_of(node.component("containerd"))):
                 break
             time.sleep(0.5)
         log("pods gone after %.1fs" % (time.monotonic() - started))
-    for name in reversed(COMPONENTS):
-        if name == "containerd":
-            if procs.pid_of("containerd"):
-                # Whatever the kubelet did not remove goes now, by container id of our own containerd.
-                for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
-                    ctr("tasks", "kill", "--all", "--signal", "SIGKILL", task, check=False)
-                time.sleep(0.5)
-                for task in ctr("tasks", "ls", "-q", check=False).stdout.split():
-                    ctr("tasks", "rm", "-f", task, check=False)
-                for container in ctr("containers", "ls", "-q", check=False).stdout.split():
-                    ctr("containers", "rm", container, check=False)
-            # What is left goes after containerd, also when containerd was killed and its shims and their
-            # containers outlived it: the containers first, then their shims.
-            tasks = _task_pids()
-            procs.stop("containerd")
-            for init, _shim in tasks:
-                procs.stop_pid(init, timeout=5, sig=signal.SIGKILL)
-            for shim in sorted(set(shim for _init, shim in tasks)):
-                procs.stop_pid(shim, timeout=5)
-        elif procs.stop(name):
+    for node in workers:
+        remove_node(node)
+    # Whatever the kubelet did not remove goes now, by container id of our own containerd; then the node's processes,
+    # and the containers and shims that outlived a containerd that was killed.
+    nodes.clear_containers(first)
+    nodes.stop(first)
+    for name in reversed(CONTROL_PLANE):
+        if procs.stop(name):
             log("stopped %s" % name)
     if Path(kube_bin("kube-proxy")).exists():
         run(kube_bin("kube-proxy"), "--cleanup", check=False, capture_output=True)
-    for point in reversed(_mounts_below([str(STATE), str(RUN), str(KUBELET_ROOT)])):
+    for point in reversed(nodes.mounts_below([str(STATE), str(RUN), str(KUBELET_ROOT)])):
         run("umount", "-l", point, check=False, stderr=subprocess.DEVNULL)
     for netns in Path("/run/netns").glob("cni-*"):
         run("umount", "-l", netns, check=False, stderr=subprocess.DEVNULL)
@@ -800,9 +672,11 @@ def down():
         except OSError:
             pass
     network_down()
-    for path in (ETCD_DATA, KUBELET_ROOT, RUN, HOSTPATH_PV, STATE / "seed-work"):
+    for path in (ETCD_DATA, KUBELET_ROOT, RUN, HOSTPATH_PV, STATE / "seed-work", STATE / "nodes"):
         shutil.rmtree(path, ignore_errors=True)
-    left = _mounts_below([str(STATE), str(RUN)])
+    if not keep_count:
+        NODES_FILE.unlink(missing_ok=True)
+    left = nodes.mounts_below([str(STATE), str(RUN)])
     if left:
         raise SystemExit("lab: mounts left behind: %s" % left)
     log("the lab is down (%.1fs); cached builds kept in %s" % (time.monotonic() - started, build.CACHE))

@@ -73,6 +73,93 @@ class Net:
 
 NET = Net()
 NODE_NAME = "kiln-node"
+# At most this many nodes: this machine and workers in network namespaces of their own (tests/lab/kilnlab/nodes.py).
+MAX_NODES = 9
+POD_SUPERNET = "10.244.0.0/16"
+
+
+@dataclass(frozen=True)
+class Node:
+    """A node of the lab. The first is this machine (control plane and worker); each further one is a worker in a
+    network namespace of its own, on the lab bridge with the next address, with its own containerd (root, state,
+    socket, certs.d), kubelet (root dir, pod logs, cgroup root), kube-proxy, sshd and a /24 of pod addresses."""
+
+    index: int  # 1 is this machine
+
+    @property
+    def name(self):
+        return NODE_NAME if self.index == 1 else "%s-%d" % (NODE_NAME, self.index)
+
+    @property
+    def worker(self):
+        """True for a node in a network namespace of its own, False for this machine."""
+        return self.index > 1
+
+    @property
+    def ip(self):
+        parts = NET.node_ip.split(".")
+        return ".".join(parts[:3] + [str(int(parts[3]) + self.index - 1)])
+
+    @property
+    def pod_cidr(self):
+        return "10.244.%d.0/24" % (self.index - 1)
+
+    @property
+    def pod_gateway(self):
+        return "10.244.%d.1" % (self.index - 1)
+
+    @property
+    def netns(self):
+        return self.name if self.worker else None
+
+    @property
+    def veth(self):
+        """The host end of the worker's link to the lab bridge (its own end is eth0)."""
+        return "kv-%d" % self.index
+
+    @property
+    def state(self):
+        return STATE if not self.worker else STATE / "nodes" / self.name
+
+    @property
+    def run_dir(self):
+        return RUN if not self.worker else RUN / "nodes" / self.name
+
+    @property
+    def conf(self):
+        return self.state / "conf"
+
+    @property
+    def containerd_root(self):
+        return self.state / "containerd"
+
+    @property
+    def containerd_sock(self):
+        return self.run_dir / "containerd" / "containerd.sock"
+
+    @property
+    def kubelet_root(self):
+        return self.state / "kubelet"
+
+    @property
+    def certs_d(self):
+        return Path(os.environ.get("KILN_LAB_CERTS_D", "/etc/containerd/certs.d")) if not self.worker \
+            else self.state / "certs.d"
+
+    @property
+    def cgroup_root(self):
+        return "/" if not self.worker else "/" + self.name
+
+    def component(self, name):
+        """The name under which the lab records this node's process ``name`` (pid file, log)."""
+        return name if not self.worker else "%s.%s" % (self.name, name)
+
+
+def node_by_name(name):
+    for index in range(1, MAX_NODES + 1):
+        if Node(index).name == name:
+            return Node(index)
+    return None
 
 # Layout of the cache (kept by lab-down, keyed by version) and of the state (the running cluster).
 BIN = CACHE / "bin"
@@ -84,6 +171,7 @@ PKI = STATE / "pki"
 LOGS = STATE / "logs"
 ETCD_DATA = STATE / "etcd"
 CONTAINERD_ROOT = STATE / "containerd"
+NODES_FILE = STATE / "nodes.count"  # how many nodes `up` keeps, as `up --nodes N` last set it
 KUBELET_ROOT = STATE / "kubelet"
 REGISTRY_DATA = STATE / "registry"
 GIT_ROOT = Path(os.environ.get("KILN_LAB_GIT_ROOT") or STATE / "git")

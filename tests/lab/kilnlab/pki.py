@@ -5,7 +5,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .config import KUBECONFIG, NET, NODE_NAME, PKI
+from .config import KUBECONFIG, NET, PKI, Node
 
 
 def _openssl(*args, stdin=None):
@@ -78,10 +78,25 @@ def ensure():
     _issue("controller-manager", "/CN=system:kube-controller-manager", client=True)
     _issue("scheduler", "/CN=system:kube-scheduler", client=True)
     _issue("kube-proxy", "/CN=system:kube-proxy", client=True)
-    _issue("kubelet-client", "/O=system:nodes/CN=system:node:" + NODE_NAME, client=True)
-    _issue("kubelet-server", "/CN=" + NODE_NAME, server=True, sans=["IP:" + NET.node_ip, "DNS:" + NODE_NAME])
     _issue("coredns", "/CN=system:coredns", client=True)
-    for user in ("controller-manager", "scheduler", "kube-proxy", "kubelet-client", "coredns"):
+    for user in ("controller-manager", "scheduler", "kube-proxy", "coredns"):
         kubeconfig(PKI / (user + ".kubeconfig"), user)
+    ensure_node(Node(1))
     kubeconfig(KUBECONFIG, "admin")
     return Path(KUBECONFIG)
+
+
+def node_cert_name(node, kind):
+    """The file name (without suffix) of ``node``'s "kubelet-client" or "kubelet-server" certificate."""
+    return kind if not node.worker else "%s.%s" % (node.name, kind)
+
+
+def ensure_node(node):
+    """A node's kubelet certificates: a client one in group system:nodes (the Node authorizer and NodeRestriction
+    know it by its name) with its kubeconfig, and a server one for its address."""
+    client = node_cert_name(node, "kubelet-client")
+    _issue(client, "/O=system:nodes/CN=system:node:" + node.name, client=True)
+    _issue(node_cert_name(node, "kubelet-server"), "/CN=" + node.name, server=True,
+           sans=["IP:" + node.ip, "DNS:" + node.name])
+    if not (PKI / (client + ".kubeconfig")).exists():
+        kubeconfig(PKI / (client + ".kubeconfig"), client)
