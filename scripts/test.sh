@@ -77,7 +77,7 @@ python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages
 # shellcheck source=scripts/tools-env.sh
 (. scripts/tools-env.sh) >"$runs/tools-venv.log" 2>&1 &
 
-lab_tiers=(lab-up lab-smoke integration awx faults package faults-disruptive)
+lab_tiers=(lab-up lab-smoke integration awx faults package faults-disruptive nodes)
 # The lab lane: its own collection trees (the checks lane stages into the default ones at the same time),
 # each tier's output in $runs/NAME.log.
 lab_lane() {
@@ -98,12 +98,14 @@ lab_lane() {
         # faults that leave the shared lab components alone (each works in namespaces, containers and
         # directories of its own, and stages the collection into a tree of its own).
         KILN_COLLECTIONS=$KILN_COLLECTIONS-awx tier awx bash scripts/awx.sh &
-        KILN_COLLECTIONS=$KILN_COLLECTIONS-faults tier faults bash scripts/faults.sh -m "not disruptive" &
+        KILN_COLLECTIONS=$KILN_COLLECTIONS-faults tier faults bash scripts/faults.sh -m "not disruptive and not nodes" &
         tier integration bash scripts/integration.sh
         wait
         tier package bash scripts/package.sh
         # Last, alone: these stop and restart lab components (and always bring them back).
-        tier faults-disruptive bash scripts/faults.sh -m disruptive
+        tier faults-disruptive bash scripts/faults.sh -m "disruptive and not nodes"
+        # Then the lab grows to three nodes for the tests of builds across nodes and of a node lost.
+        tier nodes bash scripts/nodes.sh
     else
         for name in "${lab_tiers[@]:1}"; do
             echo "$name: could not run (no lab)" >"$runs/$name.status"

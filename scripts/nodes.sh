@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The tests that need a lab of several nodes: the lab grows to three nodes (this machine and two workers in
+# network namespaces of their own; `tests/lab/lab.py up --nodes 3`, seconds on a running lab), then the fault
+# tests marked `nodes` run on it (builds spread across nodes, placement on a real scheduler, a node lost,
+# cut off or drained mid-build). The lab keeps its three nodes afterwards; `lab.py up --nodes 1` takes the
+# workers away again. Extra arguments go to pytest (e.g. `-k spread`).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+python3 "$repo/tests/lab/lab.py" up --nodes "${KILN_LAB_TEST_NODES:-3}" >/dev/null
+exec bash "$repo/scripts/faults.sh" -m nodes "$@"
