@@ -2,10 +2,13 @@
 PYTHON ?= python3
 LAB := $(PYTHON) tests/lab/lab.py
 
-.PHONY: lab-up lab-down lab-env lab-status lab-build lab-smoke
+.PHONY: lab-up lab-nodes lab-down lab-env lab-status lab-build lab-smoke nodes
 
-lab-up:        ## build (first time) and start the single-node lab cluster; idempotent
+lab-up:        ## build (first time) and start the lab cluster (one node unless lab-nodes said more); idempotent
 	$(LAB) up
+
+lab-nodes:     ## the lab with N nodes (NODES=3): workers added to or taken from a running lab in seconds
+	$(LAB) up --nodes $(or $(NODES),3)
 
 lab-down:      ## stop everything the lab started; cached builds stay in ~/.cache/kiln
 	$(LAB) down
@@ -21,6 +24,9 @@ lab-build:     ## build or reuse the lab's binaries and images without starting 
 
 lab-smoke:     ## the lab's own pytest suite, on the running lab
 	bash scripts/lab-smoke.sh
+
+nodes:         ## the tests of builds across nodes and of a node lost, on a lab grown to three nodes
+	bash scripts/nodes.sh
 
 .PHONY: sanity units units-lowest
 
