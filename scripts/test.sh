@@ -5,7 +5,8 @@
 #   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time), and beside
 #            it builds ending with their job (ansible-runner, job pods) and the faults, bad input, secrets
 #            and pod security tests that leave the lab's components alone -> the collection as users get
-#            it -> the faults that stop and restart lab components (last, alone)
+#            it -> the faults that stop and restart lab components (alone) -> the lab grown to three nodes:
+#            builds across nodes, a node lost, cut off or drained (last)
 # The checks need no lab and the lab's tiers spend much of their time waiting for pods: together they keep
 # both cores busy. The checks print as they run; each lab tier prints when it has ended. cosign and syft
 # (for the signing target only) build after the lab's own binaries, beside the tiers.
