@@ -159,6 +159,10 @@ class Engine(Protocol):
     def nodes(self) -> List[Dict[str, Any]]:
         """The nodes builds may run on (raises KilnError when they cannot be listed)."""
 
+    def lost_node(self, name: str) -> Optional[Tuple[str, str]]:
+        """(cause, what the node says) when node ``name`` is lost or gone (pod/disruption.py's NODE_LOST,
+        NODE_DELETED), else None: it reports, or the engine cannot tell (it may not read nodes)."""
+
     def follow_logs(self, namespace: str, name: str, containers: Sequence[str], writer: Optional[LogWriter],
                     label: str, keep: int) -> LogFollower:
         """Follow the logs of ``containers`` into ``writer``, keeping the last ``keep`` lines."""

@@ -12,7 +12,7 @@ Every failure of one build is held in its result; an interruption is raised, for
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Sequence, cast
+from typing import Any, BinaryIO, Callable, Sequence, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
@@ -124,6 +124,10 @@ class Build:
 
     def events(self) -> list[dict[str, Any]]:
         return self.engine.events(self.namespace, self._created_name)
+
+    def node_check(self, node: str) -> Tuple[str, str] | None:
+        """What the engine knows of ``node`` when it is lost or gone (see waiter.PodWait), else None."""
+        return self.engine.lost_node(node)
 
     def on_running(self, pod: dict[str, Any]) -> states.Outcome | None:
         """Send the local context once the receive container runs (see waiter.PodWait); an Outcome if it failed."""

@@ -88,7 +88,7 @@ class Scheduler:
             if pod is None:
                 continue
             wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events,
-                           getattr(job, 'on_running', None))
+                           getattr(job, 'on_running', None), getattr(job, 'node_check', None))
             key = (job.namespace, pod_name(pod))
             self.running[key] = (job, wait)
             self.peak = max(self.peak, len(self.running))

@@ -225,6 +225,16 @@ class FakeCore(object):
             raise ApiException(status=self.nodes, reason='Forbidden')
         return Response({'items': self.nodes})
 
+    def read_node(self, name, **kwargs):
+        """A node of ``nodes`` by name (404 when there is none), or the HTTP status the nodes answer with."""
+        self._hook('read_node', name)
+        if isinstance(self.nodes, int):
+            raise ApiException(status=self.nodes, reason='Forbidden')
+        for node in self.nodes:
+            if node['metadata']['name'] == name:
+                return Response(node)
+        raise not_found()
+
     def list_namespaced_event(self, namespace, **kwargs):
         return Response({'items': self.event_items})
 
