@@ -176,6 +176,10 @@ class BuildSpec:
     # Set (run/prepare.py) when the registry holds this very build but lacks its signature or SBOM: the pod then
     # only adds those.
     supply_only: Optional[SupplyOnly] = None
+    # Set (run/lifecycle.py) when the build runs again: which pod of the build this is (1 for the first), and the
+    # nodes that were lost under the ones before, which the new pod keeps off.
+    attempt: int = 1
+    avoid_nodes: Tuple[str, ...] = ()
 
     @property
     def context_dir(self) -> str:
