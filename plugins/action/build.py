@@ -175,7 +175,7 @@ class ActionModule(ActionBase):
 
         saved_async = self._task.async_val
         saved_environment = self._task.environment
-        limit = async_limit(args, build.default('timeout'))
+        limit = async_limit(args, build.default('timeout'), default_retries=build.default('retries'))
         self._task.async_val = limit
         job = None
         over = True  # whether the job has ended, so that its files can go

@@ -117,6 +117,9 @@ class LogFollower(Protocol):
     def stop(self, grace: float = 0) -> None:
         """Stop following, after at most ``grace`` seconds."""
 
+    def lines(self) -> List[str]:
+        """The last lines read so far, without reading more (the logs of a pod whose node is lost cannot be)."""
+
 
 class EventSource(Protocol):
     """The events of a run (Engine.watch), for the Scheduler."""

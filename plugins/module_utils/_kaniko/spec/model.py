@@ -173,6 +173,8 @@ class BuildSpec:
     log_lines: int
     log_path: Optional[str]
     force: bool
+    # Times a build whose pod was lost through no fault of its own runs again as a new pod (pod/disruption.py).
+    retries: int
     # Set (run/prepare.py) when the registry holds this very build but lacks its signature or SBOM: the pod then
     # only adds those.
     supply_only: Optional[SupplyOnly] = None
