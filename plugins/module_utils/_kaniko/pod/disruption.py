@@ -24,7 +24,10 @@ Kubernetes says so in the pod itself, so no access to nodes is needed:
   the steps after Kaniko waits): for those the node itself tells (``node_check`` of run/waiter.py), where the
   module may read nodes, and the taint eviction otherwise.
 
-A container that had failed before the disruption failed on its own: that build's failure is its own.
+A container that had failed before the disruption failed on its own: that build's failure is its own. A
+DisruptionTarget counts once the pod is being deleted or has failed: one that stays on a running pod (a deletion
+that did not follow) is stale, and the disruption controller sets it to False after two minutes
+(pkg/controller/disruption/disruption.go, stalePodDisruptionTimeout).
 """
 
 from __future__ import annotations
@@ -131,10 +134,13 @@ def _failed_before(pod: Mapping[str, Any], since: str | None) -> bool:
 
 
 def loss(pod: Mapping[str, Any] | None) -> Loss | None:
-    """The Loss a DisruptionTarget condition of ``pod`` says, or None (none, or the build had failed first)."""
+    """The Loss a DisruptionTarget condition of ``pod`` says, or None (none, not acted on yet, or the build had
+    failed first)."""
     condition = _condition(pod or {}, DISRUPTION_TARGET) if pod else None
     if pod is None or condition is None or condition.get('status') != 'True':
         return None
+    if not (pod.get('metadata') or {}).get('deletionTimestamp') and (pod.get('status') or {}).get('phase') != 'Failed':
+        return None  # not yet, or stale
     if _failed_before(pod, condition.get('lastTransitionTime')):
         return None
     cause = condition.get('reason') or DELETED

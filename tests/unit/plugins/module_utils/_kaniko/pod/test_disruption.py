@@ -106,6 +106,16 @@ def test_a_build_that_had_failed_before_the_disruption_failed_on_its_own():
     assert disruption.loss(earlier).cause == 'EvictionByEvictionAPI'
 
 
+def test_a_disruption_counts_once_the_pod_is_deleted_or_has_failed():
+    # The deletion follows the condition at once; a condition left on a running pod is stale (the disruption
+    # controller sets it to False after two minutes).
+    pod = copy.deepcopy(recorded('evicted_by_api'))
+    del pod['metadata']['deletionTimestamp']
+    assert disruption.loss(pod) is None and states.classify(pod).state == states.RUNNING
+    pod['status']['phase'] = 'Failed'
+    assert disruption.loss(pod).cause == 'EvictionByEvictionAPI'
+
+
 def test_a_container_out_of_memory_failed_on_its_own_whenever_it_ended():
     pod = load_fixture('handwritten_failed_kaniko_oomkilled.json')
     pod['status']['conditions'] = [{'type': 'DisruptionTarget', 'status': 'True', 'reason': 'TerminationByKubelet',
