@@ -43,6 +43,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.heartbeat import HEARTBEAT_ENV, STOP
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.options import build
 from ansible_collections.kiln.kaniko.plugins.plugin_utils._build_progress import (
@@ -175,7 +176,7 @@ class ActionModule(ActionBase):
 
         saved_async = self._task.async_val
         saved_environment = self._task.environment
-        limit = async_limit(args, build.default('timeout'))
+        limit = async_limit(args, build.default('timeout'), default_retries=build.default('retries'))
         self._task.async_val = limit
         job = None
         over = True  # whether the job has ended, so that its files can go
@@ -235,7 +236,8 @@ class ActionModule(ActionBase):
                     results_file = None
                     wait = self.poll_interval * 2
             if cadence.due(now):
-                where = ', {0}'.format(follower.section) if follower.section and not self._names else ''
+                shown = follower.section and not self._names and not log_sections.is_retry(follower.section)
+                where = ', {0}'.format(follower.section) if shown else ''
                 display.display('[{0}] {1}: building for {2}{3}'.format(host, label, format_duration(now - started), where))
         if log_path:
             while True:  # the rest of a log longer than one chunk
@@ -305,7 +307,11 @@ class ActionModule(ActionBase):
 
     def _show_lines(self, host, short, lines):
         for section, line in lines:
-            display.v('[{0}] {1} | {2}'.format(host, section_source(section, short, self._names), line))
+            source = section_source(section, short, self._names)
+            if log_sections.is_retry(section):  # a build that runs again as a new pod: shown at any verbosity
+                display.display('[{0}] {1}: {2}'.format(host, source, line))
+            else:
+                display.v('[{0}] {1} | {2}'.format(host, source, line))
 
     def _forget_job(self, job, task_vars):
         """Remove the job's result file, as async_status in cleanup mode does (without a module run)."""

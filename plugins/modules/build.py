@@ -460,6 +460,28 @@ options:
         (a Secret that is missing or lacks a key), a state that Kubernetes never reports as a failure.
     type: int
     default: 60
+  retries:
+    description:
+      - How many times a build whose pod was lost through no fault of the build runs again, each time as a new pod
+        (named C(<name>-a2-...), C(<name>-a3-...)) with a O(timeout) of its own. V(0) never does.
+      - Lost through no fault of the build means that its node was lost (it stopped reporting to the API server, or
+        its node object was deleted), that the pod was evicted (through the Eviction API, as C(kubectl drain) and
+        the cluster autoscaler do, by a C(NoExecute) taint, or by the kubelet under node pressure or as the node
+        shut down), that the scheduler preempted it for a pod of higher priority, or that it was deleted by a
+        drain or by someone else. The module reads that in the pod itself (its C(DisruptionTarget) condition, or
+        the not-ready mark the node lifecycle controller sets on the pods of a node that stopped reporting, about
+        a minute after the node went away); where it may read nodes, it also asks about the node of a pod whose
+        init container runs, which cannot show that mark.
+      - A build that failed on its own (a C(RUN) step that exits non-zero, C(OOMKilled), a bad Dockerfile, an image
+        that cannot be pulled, an eviction for the pod's own ephemeral-storage or C(emptyDir) limits) never runs
+        again.
+      - The new pod keeps off the node that was lost (a required node affinity on the node's name, added to
+        O(pod.affinity)), unless the pod was preempted or deleted, which says nothing against its node. The lost
+        pod is deleted at once (grace period 0, as the kubelet of a lost node never confirms), with its Secret.
+      - Without retries left, the task fails naming the pod, its node and what happened. RV(attempts) lists each
+        pod of the build.
+    type: int
+    default: 0
   builds:
     description:
       - Several builds to run at once. Each item takes the options of a single build (O(git), O(context_sub_path),
@@ -813,6 +835,11 @@ manifests:
       description: Whether the platform's pod was left in the cluster.
       type: bool
       sample: false
+    attempts:
+      description: The pods of the platform, as RV(attempts) lists them (none when it was skipped).
+      type: list
+      elements: dict
+      sample: [{pod_name: kiln-build-linux-arm64-4kq9z, node: arm-1, reason: Completed, message: null}]
     failed:
       description: Set when the platform failed or was cancelled because another one failed.
       type: bool
@@ -867,9 +894,48 @@ reason:
   description:
     - Why the build ended, such as V(Completed), V(Error), V(OOMKilled), V(ErrImagePull), V(Unschedulable),
       V(FailedMount), V(DeadlineExceeded), V(Evicted), V(Timeout) or V(Deleted).
+    - For a pod lost through no fault of the build (see O(retries)), V(NodeLost) (its node stopped reporting),
+      V(NodeDeleted), or the reason Kubernetes gave in the pod's C(DisruptionTarget) condition
+      (V(EvictionByEvictionAPI), V(PreemptionByScheduler), V(DeletionByTaintManager), V(DeletionByPodGC)), or
+      the kubelet's (V(Evicted) under node pressure, V(Terminated) when the node shut down).
   returned: when the pod was created
   type: str
   sample: Completed
+attempts:
+  description:
+    - Each pod of the build, in order; more than one when a pod was lost through no fault of the build and
+      O(retries) ran the build again.
+  returned: when a pod of the build ended
+  type: list
+  elements: dict
+  contains:
+    pod_name:
+      description: The pod.
+      type: str
+      sample: kiln-build-x7k2p
+    node:
+      description: The node it ran on (none when it was never scheduled).
+      type: str
+      sample: worker-2
+    reason:
+      description: Why it ended, as RV(reason) says it.
+      type: str
+      sample: NodeLost
+    message:
+      description: What happened, naming the node for a lost pod.
+      type: str
+      sample: "node worker-2 stopped reporting to the API server: the node lifecycle controller marked the pod not
+        ready at 2026-11-24T10:04:31Z"
+  sample:
+    - pod_name: kiln-build-x7k2p
+      node: worker-2
+      reason: NodeLost
+      message: "node worker-2 stopped reporting to the API server: the node lifecycle controller marked the pod not
+        ready at 2026-11-24T10:04:31Z"
+    - pod_name: kiln-build-a2-q8w4z
+      node: worker-1
+      reason: Completed
+      message: null
 hint:
   description: What to look at to fix a failure.
   returned: failure

@@ -74,25 +74,29 @@ def section_source(section, default, names=()):
     return '{0} {1}'.format(default, platform) if platform else default
 
 
-def async_limit(args, default_timeout, margin=600):
-    """Seconds the async wrapper lets the module run: the build's own timeout(s) and a margin.
+def async_limit(args, default_timeout, margin=600, default_retries=0):
+    """Seconds the async wrapper lets the module run: the build's own timeout(s), once for each pod that
+    ``retries`` lets it run, and a margin.
 
     The module enforces its timeout itself and removes its pod; the wrapper's limit is only a
     backstop that kills the module (and so must never come first).
     """
     args = args or {}
 
-    def timeout_of(spec, fallback):
-        value = spec.get('timeout') if isinstance(spec, dict) else None
+    def number(spec, key, fallback, least):
+        value = spec.get(key) if isinstance(spec, dict) else None
         try:
-            return max(1, int(value))
+            return max(least, int(value))
         except (TypeError, ValueError):
             return fallback
 
-    total = timeout_of(args, default_timeout)
+    timeout = number(args, 'timeout', default_timeout, 1)
+    retries = number(args, 'retries', default_retries, 0)
+    total = timeout * (retries + 1)
     builds = args.get('builds')
     if isinstance(builds, list) and builds:
-        total = sum(timeout_of(build, total) for build in builds)
+        total = sum(number(build, 'timeout', timeout, 1) * (number(build, 'retries', retries, 0) + 1)
+                    for build in builds)
     return total + margin
 
 

@@ -196,6 +196,9 @@ class CoreApi:
     def list_node(self, **kwargs: Any) -> Response:
         return self._call('GET', '/api/v1/nodes', kwargs)
 
+    def read_node(self, name: str, **kwargs: Any) -> Response:
+        return self._call('GET', '/api/v1/nodes/' + quote(name, safe=''), kwargs)
+
     def read_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> Response:
         return self._call('GET', self._path(namespace, 'pods', name), kwargs)
 

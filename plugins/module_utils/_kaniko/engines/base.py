@@ -117,6 +117,9 @@ class LogFollower(Protocol):
     def stop(self, grace: float = 0) -> None:
         """Stop following, after at most ``grace`` seconds."""
 
+    def lines(self) -> List[str]:
+        """The last lines read so far, without reading more (the logs of a pod whose node is lost cannot be)."""
+
 
 class EventSource(Protocol):
     """The events of a run (Engine.watch), for the Scheduler."""
@@ -158,6 +161,10 @@ class Engine(Protocol):
 
     def nodes(self) -> List[Dict[str, Any]]:
         """The nodes builds may run on (raises KilnError when they cannot be listed)."""
+
+    def lost_node(self, name: str) -> Optional[Tuple[str, str]]:
+        """(cause, what the node says) when node ``name`` is lost or gone (pod/disruption.py's NODE_LOST,
+        NODE_DELETED), else None: it reports, or the engine cannot tell (it may not read nodes)."""
 
     def follow_logs(self, namespace: str, name: str, containers: Sequence[str], writer: Optional[LogWriter],
                     label: str, keep: int) -> LogFollower:

@@ -143,6 +143,7 @@ def build_options() -> dict[str, Any]:
         timeout=dict(type='int', default=1800),
         keep_pod=dict(type='str', default='on_failure', choices=['on_failure', 'always', 'never']),
         unschedulable_timeout=dict(type='int', default=60),
+        retries=dict(type='int', default=0),
         log_lines=dict(type='int', default=50),
         log_path=dict(type='path'),
         force=dict(type='bool', default=False),

@@ -4,7 +4,7 @@
 """The argument spec of kiln.kaniko.container_build: the one place where its options' defaults are written.
 
 It is kiln.kaniko.build's spec (options/build.py) without what only a cluster can honour (namespace, pod, the
-Secrets, builds, platforms, the clone image, keep_pod, unschedulable_timeout) and with what a host needs
+Secrets, builds, platforms, the clone image, keep_pod, unschedulable_timeout, retries) and with what a host needs
 instead: the git credentials and the CAs of registries as values and files of the host, and the network of
 the container. Options with the same name have the same meaning and the same default.
 """

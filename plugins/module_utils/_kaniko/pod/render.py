@@ -24,10 +24,10 @@ The scripts the containers and execs run are in pod/scripts.py; this module only
 from __future__ import annotations
 
 import base64
-import json
 import posixpath
 from typing import Any, cast
 
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import affinity
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.docker_config import docker_config
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import build_secrets
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
@@ -115,6 +115,11 @@ def pod_labels(spec: BuildSpec, run_id: str | None = None) -> dict[str, str]:
     if run_id:
         labels[RUN_LABEL] = run_id
     return labels
+
+
+def pod_prefix(spec: BuildSpec) -> str:
+    """The generateName of the build pod: ``<name>-``, and ``<name>-a2-`` for its second attempt (option retries)."""
+    return spec.name + ('-' if spec.attempt == 1 else '-a{0}-'.format(spec.attempt))
 
 
 def run_selector(run_id: str) -> str:
@@ -325,8 +330,9 @@ def _placement(spec: BuildSpec, pod_spec: dict[str, Any]) -> None:
         pod_spec['nodeSelector'] = dict(spec.pod.node_selector)
     if spec.pod.tolerations:
         pod_spec['tolerations'] = [dict(toleration) for toleration in spec.pod.tolerations]
-    if spec.pod.affinity:
-        pod_spec['affinity'] = json.loads(json.dumps(spec.pod.affinity))
+    placed = affinity.keep_off(spec.pod.affinity, spec.avoid_nodes)  # a pod of a build that runs again
+    if placed:
+        pod_spec['affinity'] = placed
     if spec.pod.priority_class:
         pod_spec['priorityClassName'] = spec.pod.priority_class
 
@@ -381,7 +387,7 @@ def render_pod(spec: BuildSpec, auth_secret_name: str | None = None, registry_se
         'apiVersion': 'v1',
         'kind': 'Pod',
         'metadata': {
-            'generateName': spec.name + '-',
+            'generateName': pod_prefix(spec),
             'namespace': spec.namespace,
             'labels': pod_labels(spec, run_id),
             'annotations': annotations,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_sections import clean_text
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import disruption
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.render import CLONE, EXPORT, KANIKO, RECEIVE
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply.steps import ATTACH, SBOM, SIGN
 
@@ -30,7 +31,7 @@ FAIL_FAST_WAITING = frozenset((
 
 TIMEOUT = 'Timeout'
 DEADLINE_EXCEEDED = 'DeadlineExceeded'
-DELETED = 'Deleted'
+DELETED = disruption.DELETED
 UNSCHEDULABLE = 'Unschedulable'
 # The module could not send the local context into the pod, or fetch the tarball out of it.
 CONTEXT_NOT_RECEIVED = 'ContextNotReceived'
@@ -51,7 +52,8 @@ _UNTRUSTED_CERTIFICATE_RE = re.compile(r'x509: certificate signed by unknown aut
 
 @dataclass(frozen=True)
 class Outcome:
-    """Where a build stands. For failures: which container, its exit code, reason, message, hint."""
+    """Where a build stands. For failures: which container, its exit code, reason, message, hint, and for a pod
+    lost through no fault of the build, the Loss (pod/disruption.py)."""
 
     state: str
     container: Optional[str] = None
@@ -59,13 +61,14 @@ class Outcome:
     reason: Optional[str] = None
     message: Optional[str] = None
     hint: Optional[str] = None
+    loss: Optional[disruption.Loss] = None
 
     @property
     def terminal(self) -> bool:
         return self.state != RUNNING
 
 
-def _hint(reason: str | None, container: str | None, message: str | None = None) -> str | None:
+def _hint(reason: str | None, container: str | None, message: str | None = None, lost: bool = False) -> str | None:
     image_option = _IMAGE_OPTION.get(container or '', 'the image options')
     if container == KANIKO and _UNTRUSTED_CERTIFICATE_RE.search(message or ''):
         return ("a registry's TLS certificate is not trusted: give the CA that signed it in registry_ca "
@@ -92,14 +95,17 @@ def _hint(reason: str | None, container: str | None, message: str | None = None)
         return 'the build did not finish in time: raise timeout'
     if reason == 'Evicted':
         return ('the node evicted the pod under resource pressure: set pod.resources.requests for '
-                'memory and ephemeral-storage')
+                'memory and ephemeral-storage' + (', or ' + disruption.retry_hint(reason) if lost else ''))
     if reason == MOUNT_FAILED:
         return ('a volume of the pod cannot be mounted: check that the Secrets named by git.secret and '
                 'registry_secret (and the Secrets and ConfigMaps of registry_ca) exist and hold the keys they '
                 'need, or raise unschedulable_timeout')
     if reason == DELETED:
         return ('something other than this task deleted the build pod (kubectl delete, a node drain, the '
-                "namespace's deletion): see the namespace's events, and run the build again")
+                "namespace's deletion): see the namespace's events, and run the build again, or "
+                + disruption.retry_hint(reason))
+    if lost:
+        return 'the build did not fail on its own: ' + disruption.retry_hint(reason or '')
     if reason == CONTEXT_NOT_RECEIVED:
         return ('the build context could not be sent into the pod: the module needs the permission to create '
                 'pods/exec in the namespace, and git_image needs sh, head and tar')
@@ -240,10 +246,16 @@ def classify(pod: Mapping[str, Any], now: float = 0.0, unschedulable_since: floa
 
     A pod that someone is deleting (it has a deletionTimestamp) has not failed on its own: the
     kubelet stops its containers, whose exit codes then only tell of the stop. It is reported as
-    deleted, unless its build had already succeeded.
+    deleted, unless its build had already succeeded; so is a pod that a DisruptionTarget condition says
+    is being stopped (pod/disruption.py), by its cause, unless it had failed on its own first.
     """
     outcome = _classify(pod, now, unschedulable_since, unschedulable_timeout)
-    if outcome.state != SUCCEEDED and (pod.get('metadata') or {}).get('deletionTimestamp'):
+    if outcome.state == SUCCEEDED:
+        return outcome
+    loss = disruption.loss(pod)
+    if loss is not None:
+        return lost(pod, loss)
+    if (pod.get('metadata') or {}).get('deletionTimestamp'):
         return deleted(pod)
     return outcome
 
@@ -299,8 +311,21 @@ def timed_out(pod: Mapping[str, Any] | None, timeout: float) -> Outcome:
                    message='the build did not finish within {0} s'.format(timeout), hint=_hint(TIMEOUT, container))
 
 
+def lost(pod: Mapping[str, Any] | None, loss: disruption.Loss) -> Outcome:
+    """The outcome of a build whose pod was lost through no fault of the build (``pod``, as last seen)."""
+    message = loss.said
+    if loss.cause == 'Evicted':  # the kubelet's message names the resource and what the build used
+        message = ((pod or {}).get('status') or {}).get('message') or message
+    return Outcome(FAILED, container=_active_container(pod) if pod else None, reason=loss.cause,
+                   message=clean_text(message) or None, hint=_hint(loss.cause, None, lost=True), loss=loss)
+
+
 def deleted(pod: Mapping[str, Any] | None = None) -> Outcome:
-    """The outcome of a build whose pod disappeared, or is being deleted (``pod``, as last seen)."""
+    """The outcome of a build whose pod disappeared, or is being deleted (``pod``, as last seen): by its
+    DisruptionTarget's cause when it has one."""
+    loss = disruption.loss(pod)
+    if loss is not None:
+        return lost(pod, loss)
     metadata = (pod or {}).get('metadata') or {}
     message = 'the pod was deleted by someone else'
     if metadata.get('name'):
@@ -308,7 +333,8 @@ def deleted(pod: Mapping[str, Any] | None = None) -> Outcome:
         if metadata.get('deletionTimestamp'):
             message += ' at {0}'.format(metadata['deletionTimestamp'])
     return Outcome(FAILED, container=_active_container(pod) if pod else None, reason=DELETED, message=message,
-                   hint=_hint(DELETED, None))
+                   hint=_hint(DELETED, None),
+                   loss=disruption.Loss(DELETED, metadata.get('name'), disruption.node_of(pod)))
 
 
 def parse_termination(message: str | None) -> tuple[str | None, list[str]]:
@@ -361,6 +387,14 @@ def describe(outcome: Outcome, last_log_line: str | None = None) -> str:
         text = 'Build failed (Deleted): {0}'.format(outcome.message)
         if outcome.container:
             text += " while in container '{0}'".format(outcome.container)
+    elif outcome.loss is not None:
+        loss = outcome.loss
+        text = 'Build pod {0} was lost ({1}): {2}'.format(loss.pod or '(not known)', outcome.reason, loss.what())
+        if outcome.message:
+            text += ': {0}'.format(outcome.message.splitlines()[-1].strip())
+        if outcome.container:
+            text += " (the build was in container '{0}')".format(outcome.container)
+        last_log_line = None
     elif outcome.reason in (CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
         text = "Build failed ({0}) in container '{1}': {2}".format(outcome.reason, outcome.container, outcome.message)
         last_log_line = None
@@ -376,8 +410,8 @@ def describe(outcome: Outcome, last_log_line: str | None = None) -> str:
     detail = None if outcome.reason in FAIL_FAST_WAITING else clean_text(last_log_line)
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
-    elif outcome.message and outcome.reason not in (TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, DELETED,
-                                                    CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
+    elif outcome.message and outcome.loss is None and outcome.reason not in (
+            TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
         lines = [line for line in outcome.message.splitlines() if line.strip()]
         if lines:
             text += ': {0}'.format(lines[-1].strip())

@@ -7,23 +7,29 @@ start: the engine creates the registry Secret and the pod (signals held meanwhil
 begins -> on each look while it runs: a local context is sent in once the receive container runs
 -> finish: the logs are read to their end, a tarball is brought out, run/results.py says what the
 result is and what is kept, and that is carried out -> abort: delete the Secret and the pod at once.
+A pod lost through no fault of the build (pod/disruption.py) is let go with its Secret at once, and, while
+retries allows, the Scheduler starts the build again as a new pod kept off the node that was lost (retry).
 Every failure of one build is held in its result; an interruption is raised, for the run to stop.
 """
 
 from __future__ import annotations
 
-from typing import Any, BinaryIO, Callable, Sequence, cast
+import dataclasses
+from typing import Any, BinaryIO, Callable, Sequence, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.context import archive
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control import log_sections
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.log_file import SectionWriter, writer_for
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import (
     Engine,
     LogFollower,
+    LogWriter,
     Warn,
     Workload,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildInterrupted, EngineError, TransferError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import disruption
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import execs
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
@@ -61,6 +67,10 @@ class Build:
         self.workload = Workload(spec.namespace)
         self.logs: LogFollower | None = None
         self.log_file: BinaryIO | None = None
+        # Where the logs of every pod of the build go, and under which prefix (set by the first start()).
+        self.writer: tuple[LogWriter | None, str] | None = None
+        # The pods of this build that were lost before the one that runs (results.attempt).
+        self.attempts: list[dict[str, Any]] = []
         self.started_at: float | None = None
         self.sent = False
         self.finished = False
@@ -85,7 +95,10 @@ class Build:
     def details(self) -> dict[str, Any]:
         """The result keys of this build while it has no result of its own."""
         duration = None if self.started_at is None else round(self.clock() - self.started_at, 1)
-        return results.not_finished(self.pod_name, self.prepared.identity(), duration)
+        result = results.not_finished(self.pod_name, self.prepared.identity(), duration)
+        if self.attempts:
+            result['attempts'] = list(self.attempts)
+        return result
 
     def _failed(self, exc: KilnError) -> None:
         result = self.details()
@@ -103,7 +116,8 @@ class Build:
         """Create the pod and follow its logs; return the created pod, or None when it could not be created
         (the failure is then in ``result``, and nothing is left behind)."""
         try:
-            self.log_file = open_log(self.spec.log_path)
+            if self.writer is None:  # the pods of a build that runs again write on in the same log
+                self.log_file = open_log(self.spec.log_path)
             with held_signals():
                 self.engine.create(self.spec, self.workload, self.prepared.registry_key, self.run_id)
         except KilnError as exc:
@@ -116,7 +130,9 @@ class Build:
             self._failed(exc)
             return None
         self.started_at = self.clock()
-        writer, label = (writer_for(self.log_file), '') if self.log_file else (self.run_log, self.label)
+        if self.writer is None:
+            self.writer = (writer_for(self.log_file), '') if self.log_file else (self.run_log, self.label)
+        writer, label = self.writer
         containers = render.log_containers(self.spec)
         self.logs = self.engine.follow_logs(self.namespace, self._created_name, containers, writer, label,
                                             self.spec.log_lines)
@@ -124,6 +140,32 @@ class Build:
 
     def events(self) -> list[dict[str, Any]]:
         return self.engine.events(self.namespace, self._created_name)
+
+    def node_check(self, node: str) -> Tuple[str, str] | None:
+        """What the engine knows of ``node`` when it is lost or gone (see waiter.PodWait), else None."""
+        return self.engine.lost_node(node)
+
+    def retry(self, waited: WaitResult) -> bool:
+        """Let go of a pod lost through no fault of the build (``waited.outcome.loss``) and, while retries
+        allows, make ready to run the build again: True when start() is to make the new pod (a fresh name, kept
+        off the node that was lost). The lost pod goes at once (grace 0: the kubelet of a lost node never
+        confirms), with its Secret; what ran in it is named in the result's attempts."""
+        loss = waited.outcome.loss
+        if loss is None or len(self.attempts) >= self.spec.retries:
+            return False
+        self.attempts.append(results.attempt(self.pod_name, waited.outcome, waited.pod))
+        self._cleanup(delete_pod=True, running=True)
+        avoid = self.spec.avoid_nodes
+        if loss.keep_off and loss.keep_off not in avoid:
+            avoid += (loss.keep_off,)
+        self.spec = dataclasses.replace(self.spec, attempt=len(self.attempts) + 1, avoid_nodes=avoid)
+        writer, label = self.writer or (None, '')
+        if writer is not None:  # the build action shows this line
+            writer.write(label + log_sections.RETRY, results.retry_line(self.attempts[-1], self.spec))
+        self.workload = Workload(self.spec.namespace)
+        self.logs = None
+        self.sent = False
+        return True
 
     def on_running(self, pod: dict[str, Any]) -> states.Outcome | None:
         """Send the local context once the receive container runs (see waiter.PodWait); an Outcome if it failed."""
@@ -140,7 +182,8 @@ class Build:
                 'could not send the build context ({0}) into the pod: {1}'.format(
                     archive.human_size(size), exc.message)))
         self.sent = True
-        self.prepared.release()
+        if len(self.attempts) >= self.spec.retries:  # no other pod will need it
+            self.prepared.release()
         return None
 
     def finish(self, waited: WaitResult) -> None:
@@ -175,14 +218,20 @@ class Build:
 
     def _conclude(self, waited: WaitResult) -> dict[str, Any]:
         duration = round(self.clock() - cast(float, self.started_at), 1)  # a build that ended had started
+        logs = cast(LogFollower, self.logs)
         try:
-            lines = cast(LogFollower, self.logs).finish()
+            if waited.outcome.loss is not None:  # what was followed: the node of a lost pod may not answer
+                logs.stop(grace=0)
+                lines = logs.lines()
+            else:
+                lines = logs.finish()
         except EngineError as exc:
             self._cleanup(delete_pod=True, running=False)
             exc.details.update(self.details())
             raise
         outcome, pod = waited.outcome, waited.pod or {}
         result = results.ended(self.pod_name, outcome, pod, duration, lines, self.prepared.identity())
+        result['attempts'] = self.attempts + [results.attempt(self.pod_name, outcome, waited.pod)]
         if outcome.state == states.SUCCEEDED and self.spec.tarball:
             outcome = self._export(result)
         retention = results.retention(self.spec, outcome, pod)
@@ -193,7 +242,10 @@ class Build:
             return results.succeeded(self.spec, result, pod, retention.keep)
         events = self._warning_events()
         self._cleanup(delete_pod=retention.delete, running=retention.running)
-        raise results.failure(self.engine.explain(outcome), result, events, retention.keep, self.spec, pod)
+        explained = self.engine.explain(outcome)
+        if outcome.loss is not None and self.attempts:
+            explained = dataclasses.replace(explained, hint=disruption.exhausted_hint(len(self.attempts) + 1))
+        raise results.failure(explained, result, events, retention.keep, self.spec, pod)
 
     def _export(self, result: dict[str, Any]) -> states.Outcome:
         """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;

@@ -35,7 +35,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 # The keys of a platform's result that its entry in ``manifests`` carries.
-_MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept')
+_MANIFEST_KEYS = ('digest', 'pod_name', 'duration', 'commit', 'build_key', 'skip_check', 'pod_kept', 'attempts')
 # The keys that say why a pod failed, which the build's result takes from the pod that failed it.
 FAILURE_KEYS = ('rc', 'container', 'reason', 'hint', 'log_lines', 'events')
 _SUPPLY_KEYS = ('signed', 'signatures', 'attestations', 'sbom')  # with sign or sbom (supply/steps.py)

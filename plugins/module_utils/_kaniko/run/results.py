@@ -15,6 +15,7 @@ from typing import Any, Mapping, Sequence, cast
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.errors import BuildFailed
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import UNAVAILABLE, Decision
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import disruption
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, LocalContext, Tarball
@@ -94,6 +95,28 @@ def ended(pod_name: str | None, outcome: states.Outcome, pod: Mapping[str, Any] 
     return result
 
 
+def attempt(pod_name: str | None, outcome: states.Outcome, pod: Mapping[str, Any] | None) -> dict[str, Any]:
+    """One pod of a build, as the result's attempts list it: its name, its node, why it ended, and what happened
+    (for a pod lost through no fault of the build, Kubernetes' words), or None."""
+    loss = outcome.loss
+    message = outcome.message
+    if loss is not None and loss.cause != disruption.DELETED:  # a deletion's message says it all
+        message = loss.what() + (': ' + outcome.message if outcome.message else '')
+    lines = [line.strip() for line in (message or '').splitlines() if line.strip()]
+    return dict(pod_name=pod_name, node=disruption.node_of(pod) or (loss.node if loss else None),
+                reason=outcome.reason, message=lines[-1] if lines else None)
+
+
+def retry_line(lost: Mapping[str, Any], spec: BuildSpec) -> str:
+    """What the log (and the build action) says when the build runs again after ``lost`` (an attempt)."""
+    line = 'pod {0} was lost ({1}): {2}; running the build again as a new pod, attempt {3} of {4}'.format(
+        lost['pod_name'], lost['reason'], lost['message'], spec.attempt, spec.retries + 1)
+    if spec.avoid_nodes:
+        line += ', kept off {0} {1}'.format('node' if len(spec.avoid_nodes) == 1 else 'nodes',
+                                            ', '.join(spec.avoid_nodes))
+    return line
+
+
 def retention(spec: BuildSpec, outcome: states.Outcome, pod: Mapping[str, Any] | None) -> Retention:
     """The Retention of a build that ended with ``outcome`` (after the tarball was brought out, if any)."""
     if outcome.state == states.SUCCEEDED:
@@ -103,11 +126,14 @@ def retention(spec: BuildSpec, outcome: states.Outcome, pod: Mapping[str, Any] |
     # (timeout, image pull error, unschedulable) could still build later.
     # A container that exited non-zero under restartPolicy Never has ended the pod too.
     # A build out of time (the task's timeout, or the pod's deadline) is deleted like an interrupted one.
+    # A pod lost through no fault of the build is deleted at once (its node's kubelet may never confirm), but
+    # one its kubelet ended and that stays (evicted under node pressure) is kept as a failed one is.
     pod = pod or {}
     finished = (((pod.get('status') or {}).get('phase') in ('Succeeded', 'Failed') or outcome.exit_code is not None)
-                and outcome.reason not in (states.TIMEOUT, states.DEADLINE_EXCEEDED))
+                and outcome.reason not in (states.TIMEOUT, states.DEADLINE_EXCEEDED)
+                and (outcome.loss is None or outcome.loss.stays))
     keep = finished and spec.keep_pod in ('always', 'on_failure')
-    release = bool(spec.tarball) and outcome.reason != states.DELETED and (
+    release = bool(spec.tarball) and outcome.loss is None and (
         keep or bool(cast(Tarball, spec.tarball).pvc)) and states.container_running(pod, render.EXPORT)
     # A pod someone else deleted is gone already: it is not deleted again.
     return Retention(keep=keep, delete=not keep and outcome.reason != states.DELETED, running=not finished,

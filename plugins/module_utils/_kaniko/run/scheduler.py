@@ -7,7 +7,9 @@ Scheduler is the loop, for one build as for many. It is pure apart from what it 
 jobs (start a pod, read its events, finish), an event source and a clock. It starts jobs while
 slots are free, hands each pod event to the PodWait of that pod, looks again at pods whose
 deadline or unschedulable threshold has come, and finishes a job as soon as its PodWait says it
-is over, after filling the freed slot. The real event sources are the engines' watches (engines/base.py).
+is over, after filling the freed slot. A job whose pod was lost through no fault of its own and that may run
+again (Build.retry) takes its own slot back first, with a new pod. The real event sources are the engines'
+watches (engines/base.py).
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ class Scheduler:
 
     A job has ``namespace``, ``timeout``, ``unschedulable_timeout``, ``start()`` (returns the
     created pod, or None when it could not start; the job then holds its failure), ``events()``
-    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` (see PodWait), ``error`` (set
+    (the pod's events), ``finish(wait_result)`` and optionally ``on_running(pod)`` and ``node_check`` (see
+    PodWait), ``retry(wait_result)`` (for a pod lost through no fault of the job: whether it is to start again;
+    it then starts before any other), ``error`` (set
     by a failed finish), and ``siblings`` with ``cancel(failed_job)``: the jobs given up on when one of them
     fails (the platforms of one build). ``source.next(seconds)`` returns
     (namespace, kind, object) or None after ``seconds``. ``exists(namespace, name)`` says
@@ -88,7 +92,7 @@ class Scheduler:
             if pod is None:
                 continue
             wait = PodWait(self.clock, job.timeout, job.unschedulable_timeout, job.events,
-                           getattr(job, 'on_running', None))
+                           getattr(job, 'on_running', None), getattr(job, 'node_check', None))
             key = (job.namespace, pod_name(pod))
             self.running[key] = (job, wait)
             self.peak = max(self.peak, len(self.running))
@@ -136,7 +140,7 @@ class Scheduler:
                 if event is not None:
                     ended = self._on_event(event)
                 ended += self._look_again(set(key for key, _result in ended))
-            done = [(self.running.pop(key)[0], result) for key, result in ended if key in self.running]
+            done = self._ended(ended)
             for job, result in done:
                 if result.outcome.state != states.SUCCEEDED:  # its siblings do not take the freed slot
                     self._cancel(job, pending_only=True)
@@ -145,6 +149,21 @@ class Scheduler:
                 job.finish(result)
                 if getattr(job, 'error', None) is not None:
                     self._cancel(job)
+
+    def _ended(self, ended: list[tuple[Key, WaitResult]]) -> list[tuple[Job, WaitResult]]:
+        """The jobs that ended, out of the running ones; those lost that run again go first in the queue."""
+        done, again = [], []
+        for key, result in ended:
+            if key not in self.running:
+                continue
+            job = self.running.pop(key)[0]
+            retry = getattr(job, 'retry', None)
+            if result.outcome.loss is not None and retry is not None and retry(result):
+                again.append(job)
+            else:
+                done.append((job, result))
+        self.pending.extendleft(reversed(again))
+        return done
 
     def _cancel(self, failed: Job, pending_only: bool = False) -> None:
         """Give up on the unfinished siblings of the ``failed`` job (the other platforms of its build): they

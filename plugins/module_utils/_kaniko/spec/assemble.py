@@ -139,8 +139,11 @@ def _limits(params: Mapping[str, Any]) -> dict[str, Any]:
             raise ValidationError(option, 'must be a positive number of seconds')
     if params['log_lines'] < 0:
         raise ValidationError('log_lines', 'must be 0 or more')
+    if params['retries'] < 0:
+        raise ValidationError('retries', 'must be 0 or more: the times a build whose pod was lost through no fault '
+                                         'of its own runs again (0: never)')
     return dict(timeout=params['timeout'], unschedulable_timeout=params['unschedulable_timeout'],
-                log_lines=params['log_lines'])
+                log_lines=params['log_lines'], retries=params['retries'])
 
 
 def build_spec(params: Mapping[str, Any], ca_source: CASource | None = None) -> BuildSpec:

@@ -84,7 +84,7 @@ def _credentials(git: Mapping[str, Any], transport: str) -> GitCredentials | Non
 def build_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters build_spec expects, from container_build's: the pod's options absent."""
     merged = dict(params)
-    merged.update(namespace=None, pod=None, keep_pod='never', unschedulable_timeout=params['timeout'],
+    merged.update(namespace=None, pod=None, keep_pod='never', unschedulable_timeout=params['timeout'], retries=0,
                   git_image=None, platforms=None, cross_build=False, registry_secret=None, build_secrets=None,
                   sign=None, sbom=None, cosign_image=None, syft_image=None)
     if params.get('git'):

@@ -173,9 +173,15 @@ class BuildSpec:
     log_lines: int
     log_path: Optional[str]
     force: bool
+    # Times a build whose pod was lost through no fault of its own runs again as a new pod (pod/disruption.py).
+    retries: int
     # Set (run/prepare.py) when the registry holds this very build but lacks its signature or SBOM: the pod then
     # only adds those.
     supply_only: Optional[SupplyOnly] = None
+    # Set (run/lifecycle.py) when the build runs again: which pod of the build this is (1 for the first), and the
+    # nodes that were lost under the ones before, which the new pod keeps off.
+    attempt: int = 1
+    avoid_nodes: Tuple[str, ...] = ()
 
     @property
     def context_dir(self) -> str:

@@ -481,3 +481,32 @@ def test_a_plain_run_ends_with_its_worker_when_ansible_playbook_is_gone(shown):
     end = FakeEnd.made[0]
     assert end.signals == ()  # the worker's own handlers stay: they end the module with the worker
     assert callable(end.on_orphan) and end.closed
+
+
+def test_a_build_that_runs_again_says_so_at_any_verbosity(shown):
+    retry = (b'==> kiln-retry <==\npod kiln-build-x was lost (NodeLost): node w2 stopped reporting to the API server; '
+             b'running the build again as a new pod, attempt 2 of 2, kept off node w2\n==> clone <==\nfetching\n')
+    job = Job(polls=4, chunks=[b'==> kaniko <==\nINFO step 1\n', retry])
+    action = make_action(job, args=dict(ARGS, retries=1))
+    limits = []
+    run_module = action._execute_module.side_effect
+
+    def execute_module(*args, **kwargs):
+        if kwargs.get('module_name') is None:
+            limits.append(action._task.async_val)
+        return run_module(*args, **kwargs)
+    action._execute_module.side_effect = execute_module
+    action.run(task_vars=dict(inventory_hostname='h', kiln_kaniko_progress_interval=1))
+    assert ('[h] rng:1.0: pod kiln-build-x was lost (NodeLost): node w2 stopped reporting to the API server; running '
+            'the build again as a new pod, attempt 2 of 2, kept off node w2') in shown.at(0)
+    assert '[h] rng:1.0 | fetching' in shown.at(1)
+    assert not [line for line in shown.at(0) if line.endswith('kiln-retry')]
+    assert limits == [2 * 1800 + 600]  # each pod may take its timeout
+
+
+def test_a_retry_in_a_list_of_builds_names_its_build(shown):
+    args = dict(namespace='builds', builds=[dict(destinations=['r/rng:1']), dict(destinations=['r/worker:1'])])
+    job = Job(polls=3, chunks=[b'==> builds[1] kiln-retry <==\npod p was lost (Deleted): gone; running it again\n'])
+    action = make_action(job, args=args)
+    action.run(task_vars=dict(inventory_hostname='h'))
+    assert '[h] worker:1: pod p was lost (Deleted): gone; running it again' in shown.at(0)

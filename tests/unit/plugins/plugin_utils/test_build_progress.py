@@ -54,6 +54,15 @@ def test_the_async_limit_leaves_the_module_its_own_timeout_first():
     assert async_limit(dict(timeout=100, builds=[dict(timeout=50), dict()]), 1800) == 50 + 100 + 600
 
 
+def test_the_async_limit_gives_each_pod_that_retries_allows_its_timeout():
+    assert build.default('retries') == 0
+    assert async_limit(dict(timeout=60, retries=2), 1800) == 3 * 60 + 600
+    assert async_limit(dict(timeout=60), 1800, default_retries=1) == 2 * 60 + 600
+    assert async_limit(dict(timeout=60, retries=-1), 1800) == 60 + 600  # the module refuses it before any pod
+    assert async_limit(dict(timeout=100, retries=1, builds=[dict(timeout=50, retries=0), dict()]), 1800) == (
+        50 + 2 * 100 + 600)
+
+
 def test_the_follower_returns_whole_lines_and_tracks_the_offset_and_section():
     follower = LogFollower()
     assert follower.feed(b'==> clone <==\nkiln clone: fetch') == []

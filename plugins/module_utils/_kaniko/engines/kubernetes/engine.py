@@ -22,6 +22,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import PodW
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.base import LogWriter, Warn, Workload, lost_contact, watched
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import export, pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes.logs import LogStreamer
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import disruption
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.states import Outcome
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
@@ -47,6 +48,8 @@ class KubernetesEngine:
         self.core = core
         self.log_wait = log_wait
         self.owner = owner
+        # Whether nodes may be read (lost_node): many users may not, and are not asked again once refused.
+        self.nodes_readable = True
 
     def check_namespace(self, namespace: str) -> None:
         try:
@@ -163,6 +166,29 @@ class KubernetesEngine:
         except ApiException as exc:
             raise EngineError(refusal(exc)) from exc
         return json.loads(response.data).get('items') or []
+
+    def lost_node(self, name: str) -> tuple[str, str] | None:
+        """(disruption.NODE_LOST, what its Ready condition says) when node ``name`` no longer reports (Ready
+        Unknown: the node lifecycle controller's word once node-monitor-grace-period passed without a word of its
+        kubelet), (disruption.NODE_DELETED, ...) when it is gone, else None: it reports, or it cannot be read.
+        The pod itself tells most losses (pod/disruption.py); this is asked only of pods that cannot."""
+        if not self.nodes_readable:
+            return None
+        try:
+            response = self.core.read_node(name, _preload_content=False, _request_timeout=REQUEST_TIMEOUT)
+        except ApiException as exc:
+            if exc.status == 404:
+                return disruption.NODE_DELETED, 'the API server has no node {0}'.format(name)
+            self.nodes_readable = exc.status not in (401, 403)
+            return None
+        except KilnError:  # the API server is out of reach: the watch says so
+            return None
+        for condition in (json.loads(response.data).get('status') or {}).get('conditions') or []:
+            if condition.get('type') == 'Ready' and condition.get('status') == 'Unknown':
+                return disruption.NODE_LOST, 'its Ready condition is Unknown since {0}: {1}'.format(
+                    condition.get('lastTransitionTime') or '(not known)',
+                    condition.get('message') or condition.get('reason') or 'the node does not report')
+        return None
 
     def events(self, namespace: str, name: str) -> list[dict[str, Any]]:
         """The events of pod ``name`` (dicts); raises EngineError with the API server's words."""

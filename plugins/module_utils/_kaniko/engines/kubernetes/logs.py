@@ -183,6 +183,10 @@ class LogStreamer:
         except ApiException as exc:
             raise EngineError(cluster_error(exc, 'read the log of pod {0}'.format(self.pod_name)).message) from exc
 
+    def lines(self) -> list[str]:
+        """The last lines followed so far."""
+        return list(self.tail)
+
     def _finish(self, grace: float) -> list[str]:
         self.stop(grace)
         if self._thread is not None and self._thread.is_alive():

@@ -162,6 +162,12 @@ class ContainerEngine:
         return []
 
     @staticmethod
+    def lost_node(name: str) -> tuple[str, str] | None:
+        """None: the build container runs on this host, which the module runs on too."""
+        del name
+        return None
+
+    @staticmethod
     def lost(exc: BaseException, count: int) -> EngineError:
         """The EngineError of a run whose watch failed with ``exc`` (podman could not be asked)."""
         return EngineError(lost_contact(exc, count))

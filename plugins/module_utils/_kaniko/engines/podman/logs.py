@@ -87,6 +87,11 @@ class ContainerLog:
         """The build is over or given up on: the engine ends its processes, which ends the pipes."""
         self.close_all(grace)
 
+    def lines(self) -> list[str]:
+        """The last lines read so far."""
+        with self._lock:
+            return list(self.tail)
+
     def finish(self, grace: float = 0) -> list[str]:
         """The last lines, once every reader has read its pipe to the end."""
         del grace

@@ -8,7 +8,9 @@ counter (kiln-build-1, kiln-build-auth-2, ...), as the API server gives them a s
 selectors of the form key=value are honoured, a missing object answers 404, and every call is
 recorded in ``calls`` as (call, name). What the cluster then does with a pod comes from the pods
 kubelets really reported (fixtures/recorded, written by tests/lab/record_statuses.py):
-``RunScript`` (below) hands them to the Scheduler as watch events, by each pod's first destination.
+``RunScript`` (below) hands them to the Scheduler as watch events, by each pod's first destination (and, for a
+build that runs again, by its attempt). Pods lost through no fault of the build that the lab cannot record yet are
+written by hand from the Kubernetes code that makes them (fixtures/README.md).
 
 Hooks: ``on`` maps a call name to a function run inside that call, after the call has taken effect
 (a signal that arrives while the answer is on its way back, an API server that goes away).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import signal
 import threading
 
@@ -120,6 +123,8 @@ class FakeCore(object):
              'spec': {}}]
         self.pods = {}
         self.secrets = {}
+        # The grace period of each deletion, by name (None: the object's own).
+        self.grace = {}
         self.calls = []
         self.counter = 0
         self.created_labels = []
@@ -172,6 +177,7 @@ class FakeCore(object):
                                                                       label_selector)]})
 
     def delete_namespaced_secret(self, name, namespace, **kwargs):
+        self.grace[name] = kwargs.get('grace_period_seconds')
         self.secrets.pop((namespace, name), None)
         self._hook('delete_secret', name)
 
@@ -216,6 +222,7 @@ class FakeCore(object):
                                    if where == namespace and _matches(pod['metadata'].get('labels'), label_selector)]})
 
     def delete_namespaced_pod(self, name, namespace, **kwargs):
+        self.grace[name] = kwargs.get('grace_period_seconds')
         self.pods.pop((namespace, name), None)
         self._hook('delete_pod', name)
 
@@ -224,6 +231,16 @@ class FakeCore(object):
         if isinstance(self.nodes, int):
             raise ApiException(status=self.nodes, reason='Forbidden')
         return Response({'items': self.nodes})
+
+    def read_node(self, name, **kwargs):
+        """A node of ``nodes`` by name (404 when there is none), or the HTTP status the nodes answer with."""
+        self._hook('read_node', name)
+        if isinstance(self.nodes, int):
+            raise ApiException(status=self.nodes, reason='Forbidden')
+        for node in self.nodes:
+            if node['metadata']['name'] == name:
+                return Response(node)
+        raise not_found()
 
     def list_namespaced_event(self, namespace, **kwargs):
         return Response({'items': self.event_items})
@@ -247,14 +264,33 @@ class FakeCore(object):
             yield kind, obj
 
 
+class Attempts(tuple):
+    """In a plan of RunScript: what each pod of a build goes through, its first pod's, then the next one's (option
+    retries), ...: Attempts(first, second, ...)."""
+
+    def __new__(cls, *plans):
+        return super(Attempts, cls).__new__(cls, plans)
+
+
+def attempt(pod):
+    """Which pod of its build ``pod`` is: 1, or N of the generateName '<name>-aN-'."""
+    match = re.search(r'-a(\d+)-$', pod['metadata'].get('generateName') or '')
+    return int(match.group(1)) if match else 1
+
+
 class RunScript(object):
     """The event source of a run (as _k8s/watch.py's PodWatch): each pod created in ``core`` ends as ``plan``
     says, by its first destination: a recorded fixture name (default 'succeeded'), a pod (a dict), 'signal'
-    (SIGTERM arrives instead), or a list of those it goes through. Made by ``factory``, as BuildRun's watch_factory."""
+    (SIGTERM arrives instead), or a list of those it goes through; Attempts of those for the pods of a build that
+    runs again. Made by ``factory``, as BuildRun's watch_factory. With a ``clock`` (a fake one, as the BuildRun's),
+    a wait with no step left lets its time pass instead, up to ``idle`` times in a row."""
 
-    def __init__(self, core, plan=None):
+    def __init__(self, core, plan=None, clock=None, idle=20):
         self.core = core
         self.plan = dict(plan or {})
+        self.clock = clock
+        self.idle = idle
+        self.idled = 0
         self.steps = {}
         self.namespaces = None
         self.selector = None
@@ -270,11 +306,12 @@ class RunScript(object):
     def stop(self):
         self.stopped = True
 
-    def next(self, _seconds):
+    def next(self, seconds):
         for (namespace, name), created in list(self.core.pods.items()):  # in the order they were created
             steps = self.steps.setdefault((namespace, name), self._steps(created))
             if not steps:
                 continue
+            self.idled = 0
             step = steps.pop(0)
             if step == 'signal':
                 os.kill(os.getpid(), signal.SIGTERM)
@@ -283,8 +320,14 @@ class RunScript(object):
             pod.setdefault('metadata', {}).update(name=name, namespace=namespace)
             created['status'] = copy.deepcopy(pod['status'])  # what the API server now holds
             return (namespace, 'MODIFIED', pod)
+        if self.clock is not None and self.idled < self.idle:
+            self.idled += 1
+            self.clock.now += seconds
+            return None
         raise AssertionError('the scheduler waits for an event that cannot come')
 
     def _steps(self, created):
         step = self.plan.get(first_destination(created), 'succeeded')
+        if isinstance(step, Attempts):
+            step = step[attempt(created) - 1]
         return list(step) if isinstance(step, (list, tuple)) else [step]

@@ -102,6 +102,12 @@ def test_patch_takes_its_content_type_and_names_are_quoted():
     assert pool.sent[0]['headers']['Content-Type'] == 'application/merge-patch+json'
 
 
+def test_a_node_is_read_by_its_name():
+    api, pool = core_api([Answer(200, b'{"metadata": {"name": "worker 2"}}')])
+    assert json.loads(api.read_node('worker 2').data)['metadata']['name'] == 'worker 2'
+    assert (pool.sent[0]['method'], pool.sent[0]['url']) == ('GET', 'https://api.example:6443/api/v1/nodes/worker%202')
+
+
 def test_an_error_answer_is_an_api_exception_with_the_servers_message():
     answer = Answer(404, b'{"kind": "Status", "message": "pods \\"x\\" not found", "code": 404}')
     api, _pool = core_api([answer])

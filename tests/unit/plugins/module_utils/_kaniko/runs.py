@@ -57,7 +57,7 @@ class Run(object):
     def __init__(self, core, specs, plan=None, built=(), check_mode=False, max_concurrent=2, resolver=None,
                  items=True, **kwargs):
         self.core = core
-        self.watch = RunScript(core, plan)
+        self.watch = RunScript(core, plan, clock=kwargs.get('clock'))
         self.warnings = []
         self.items = items
         self.build_run = BuildRun(KubernetesEngine(core, log_wait), specs, max_concurrent, SecretReader(core, self.warnings.append),

@@ -414,3 +414,23 @@ def test_tarball_pvc_pod_writes_a_partial_file_in_the_claims_folder():
     assert mount in kaniko['volumeMounts'] and mount in containers(manifest)['export']['volumeMounts']
     volumes = {v['name']: v for v in manifest['spec']['volumes']}
     assert volumes['out'] == {'name': 'out', 'persistentVolumeClaim': {'claimName': 'artifacts'}}
+
+
+def test_a_pod_of_a_build_that_runs_again_has_a_fresh_name_and_keeps_off_the_lost_nodes():
+    spec = dataclasses.replace(make_spec(**FULL), attempt=3, avoid_nodes=('worker-2', 'worker-5'))
+    manifest = render.render_pod(spec, registry_secret_key=render.CONFIG_JSON)
+    validate(manifest)
+    assert manifest['metadata']['generateName'] == 'api-a3-'
+    assert render.render_pod(make_spec(**FULL))['metadata']['generateName'] == 'api-'
+    required = manifest['spec']['affinity']['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution']
+    assert required['nodeSelectorTerms'] == [{
+        'matchExpressions': [{'key': 'pool', 'operator': 'In', 'values': ['builders']}],
+        'matchFields': [{'key': 'metadata.name', 'operator': 'NotIn', 'values': ['worker-2', 'worker-5']}]}]
+    assert spec.pod.affinity['nodeAffinity']['requiredDuringSchedulingIgnoredDuringExecution'] == FULL['pod'][
+        'affinity']['node_affinity']['requiredDuringSchedulingIgnoredDuringExecution']  # the spec's is untouched
+
+
+def test_the_longest_name_still_leaves_room_for_the_suffix_of_an_attempt():
+    spec = dataclasses.replace(make_spec(name='b' * 52), attempt=100)
+    assert len(render.pod_prefix(spec)) + 5 <= 63  # the API server adds 5 characters
+    validate(render.render_pod(spec))

@@ -23,6 +23,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import sta
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import prepare, waiter
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.assemble import build_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import Attempts
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     DOCKERCOINS_RNG,
@@ -30,6 +31,7 @@ from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.hel
     make_spec,
     module_params,
 )
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.run.test_scheduler import Clock
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Run, log_wait, single
 
 
@@ -234,3 +236,144 @@ def test_a_pod_past_its_deadline_is_deleted_even_with_keep_pod_on_failure():
     assert build.result['reason'] == 'DeadlineExceeded'
     assert build.result['pod_kept'] is False
     assert core.pods == {}
+
+
+# A build lost through no fault of its own (option retries): pods written by hand from the Kubernetes code that
+# makes them (fixtures/README.md), until the lab of several nodes records them.
+
+def handwritten(name, **ready):
+    pod = load_fixture('handwritten_{0}.json'.format(name))['pod']
+    for condition in pod['status']['conditions']:
+        if condition['type'] in ready:
+            condition['status'] = ready[condition['type']]
+    return pod
+
+
+def retried(core, plan, tmp_path=None, clock=None, **overrides):
+    """The task of one build (registry_auth: a Secret for each pod) whose pods go through ``plan``."""
+    params = dict(registry_auth=AUTH, **overrides)
+    if tmp_path is not None:
+        params['log_path'] = str(tmp_path / 'build.log')
+    kwargs = dict(clock=clock) if clock is not None else {}
+    return Run(core, [make_spec(**params)], plan={'registry:5000/rng:latest': plan}, items=False, resolver=None,
+               **kwargs)
+
+
+def test_an_evicted_build_runs_again_as_a_new_pod_kept_off_the_node(tmp_path):
+    core = Core()
+    created = []
+    core.on['create_pod'] = lambda: created.append(max(core.pods.values(), key=lambda pod: pod['metadata']['name']))
+    run = retried(core, Attempts(['evicted_by_api'], 'succeeded'), tmp_path, retries=2)
+    result = run.run()
+    assert result['changed'] is True and result['digest'] and result['pod_name'] == 'kiln-build-a2-4'
+    first, second = result['attempts']
+    assert first == dict(pod_name='kiln-build-2', node='kiln-node', reason='EvictionByEvictionAPI',
+                         message='the pod was evicted from node kiln-node through the Eviction API (kubectl drain, '
+                                 'the cluster autoscaler): Eviction API: evicting')
+    assert second == dict(pod_name='kiln-build-a2-4', node='kiln-node', reason='Completed', message=None)
+    # The lost pod went at once, with its Secret; the new pod has a Secret of its own, which went too.
+    assert core.grace['kiln-build-2'] == 0
+    assert core.called('delete_secret') == ['kiln-build-auth-1', 'kiln-build-auth-3']
+    assert core.pods == {} and core.secrets == {}
+    manifest = created[1]
+    assert manifest['metadata']['generateName'] == 'kiln-build-a2-'
+    assert manifest['spec']['affinity'] == {'nodeAffinity': {'requiredDuringSchedulingIgnoredDuringExecution': {
+        'nodeSelectorTerms': [{'matchFields': [{'key': 'metadata.name', 'operator': 'NotIn',
+                                                'values': ['kiln-node']}]}]}}}
+    log = (tmp_path / 'build.log').read_text()
+    assert ('==> kiln-retry <==\npod kiln-build-2 was lost (EvictionByEvictionAPI): the pod was evicted from node '
+            'kiln-node through the Eviction API (kubectl drain, the cluster autoscaler): Eviction API: evicting; '
+            'running the build again as a new pod, attempt 2 of 3, kept off node kiln-node\n==> clone <==') in log
+
+
+def test_without_retries_a_lost_node_fails_the_build_naming_pod_node_and_what_happened():
+    core = Core()
+    clock = Clock()
+    marked = handwritten('node_lost_marked')
+    run = retried(core, [handwritten('node_lost_marked', Ready='True'), marked], clock=clock)
+    with pytest.raises(BuildFailed) as caught:
+        run.run()
+    assert caught.value.message == (
+        'Build pod kiln-build-2 was lost (NodeLost): node kiln-worker-2 stopped reporting to the API server: the node '
+        "lifecycle controller marked the pod not ready at 2026-11-24T10:05:02Z (the build was in container 'kaniko') "
+        '(hint: the build did not fail on its own: set retries to run it again as a new pod, kept off that node)')
+    details = caught.value.details
+    assert (details['reason'], details['pod_kept'], details['attempts']) == ('NodeLost', False, [dict(
+        pod_name='kiln-build-2', node='kiln-worker-2', reason='NodeLost',
+        message='node kiln-worker-2 stopped reporting to the API server: the node lifecycle controller marked the pod '
+                'not ready at 2026-11-24T10:05:02Z')])
+    assert clock.now - 1000 <= 2 * 15  # the mark stayed 15 s; the log of a lost node is not read again
+    assert core.grace['kiln-build-2'] == 0 and core.pods == {} and core.secrets == {}
+    assert 'read_node' not in [call for call, _name in core.calls]
+
+
+def test_a_build_whose_every_pod_was_lost_says_so_and_runs_no_more():
+    core = Core()
+    run = retried(core, Attempts([handwritten('preempted')], [handwritten('taint_evicted')]), retries=1)
+    with pytest.raises(BuildFailed) as caught:
+        run.run()
+    assert caught.value.message.startswith('Build pod kiln-build-a2-4 was lost (DeletionByTaintManager): node '
+                                           'kiln-worker-2 has a NoExecute taint')
+    assert caught.value.details['hint'] == (
+        "the build did not fail on its own, but each of its 2 pods was lost: see the nodes and the namespace's "
+        'events, or raise retries')
+    assert [attempt['reason'] for attempt in caught.value.details['attempts']] == [
+        'PreemptionByScheduler', 'DeletionByTaintManager']
+    assert len(core.called('create_pod')) == 2 and core.pods == {} and core.secrets == {}
+
+
+@pytest.mark.parametrize('fixture', ['recorded/failed_run_exit7.json', 'recorded/oomkilled.json',
+                                     'recorded/err_image_pull.json', 'recorded/evicted_emptydir_limit.json'])
+def test_a_build_that_failed_on_its_own_never_runs_again(fixture):
+    core = Core()
+    pod = load_fixture(fixture)
+    run = retried(core, [pod.get('pod', pod)], retries=3)
+    with pytest.raises(BuildFailed) as caught:
+        run.run()
+    assert len(core.called('create_pod')) == 1
+    assert len(caught.value.details['attempts']) == 1
+
+
+def test_the_node_of_a_pod_in_its_clone_is_asked_about_where_nodes_may_be_read():
+    lost = {'metadata': {'name': 'kiln-worker-2'}, 'status': {'conditions': [
+        {'type': 'Ready', 'status': 'Unknown', 'reason': 'NodeStatusUnknown',
+         'message': 'Kubelet stopped posting node status.', 'lastTransitionTime': '2026-11-24T10:00:50Z'}]}}
+    core = Core(nodes=[lost])
+    clock = Clock()
+    run = retried(core, Attempts([handwritten('node_lost_clone')], 'succeeded'), clock=clock, retries=1)
+    result = run.run()
+    assert result['attempts'][0] == dict(
+        pod_name='kiln-build-2', node='kiln-worker-2', reason='NodeLost',
+        message='node kiln-worker-2 stopped reporting to the API server: its Ready condition is Unknown since '
+                '2026-11-24T10:00:50Z: Kubelet stopped posting node status.')
+    assert core.called('read_node') == ['kiln-worker-2']
+
+
+def test_nodes_refused_once_are_not_asked_about_again():
+    core = Core(nodes=403)
+    clock = Clock()
+    run = retried(core, [handwritten('node_lost_clone')], clock=clock, timeout=100)
+    with pytest.raises(BuildFailed) as caught:
+        run.run()
+    assert caught.value.details['reason'] == states.TIMEOUT
+    assert core.called('read_node') == ['kiln-worker-2']
+
+
+def test_a_local_context_is_sent_again_into_the_pod_of_a_build_that_runs_again(context, monkeypatch,
+                                                                               no_tar_left_behind):
+    sent = []
+
+    def send_file(core, namespace, pod, container, command, path, size, timeout=None):
+        with open(path, 'rb') as handle:
+            sent.append((pod, len(handle.read())))
+    monkeypatch.setattr(pod_exec, 'send_file', send_file)
+    core = Core()
+    evicted = load_fixture('recorded/evicted_by_api.json')['pod']
+    run = Run(core, [local_spec(context, retries=1)], items=False, resolver=None,
+              plan={'registry:5000/rng:latest': Attempts([receive_running(), evicted], [receive_running(), 'succeeded'])})
+    result = run.run()
+    size = run.build_run.prepared[0].spec.local.size
+    assert sent == [('kiln-build-1', size), ('kiln-build-a2-2', size)]
+    assert [attempt['reason'] for attempt in result['attempts']] == ['EvictionByEvictionAPI', 'Completed']
+    run.build_run.release()
+    assert list(no_tar_left_behind.iterdir()) == []

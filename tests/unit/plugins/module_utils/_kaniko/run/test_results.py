@@ -6,10 +6,12 @@ unsigned), and an item of builds described."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import render
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import make_spec
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_states import DONE, KANIKO_DONE, _pod
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.supply.test_steps import DIGEST, supply_spec
 
@@ -43,3 +45,41 @@ def test_a_signed_build_gives_the_references_cosign_made():
     unsigned = results.succeeded(supply_spec(sign=None), {}, pod, False)
     assert unsigned['signed'] is False and 'signatures' not in unsigned
     assert unsigned['sbom']['references'][0].endswith('.sbom')
+
+
+def lost(name):
+    pod = load_fixture('{0}.json'.format(name))['pod']
+    return states.classify(pod), pod
+
+
+def test_each_pod_of_a_build_is_an_attempt_with_its_node_and_what_happened():
+    outcome, pod = lost('recorded/evicted_by_api')
+    assert results.attempt('kiln-build-x', outcome, pod) == dict(
+        pod_name='kiln-build-x', node='kiln-node', reason='EvictionByEvictionAPI',
+        message='the pod was evicted from node kiln-node through the Eviction API (kubectl drain, the cluster '
+                'autoscaler): Eviction API: evicting')
+    failed = load_fixture('recorded/failed_run_exit7.json')['pod']
+    attempt = results.attempt('kiln-build-y', states.classify(failed), failed)
+    assert attempt['reason'] == 'Error' and attempt['node'] == 'kiln-node'
+    assert attempt['message'].endswith('exit status 7')  # the last line of Kaniko's words
+    assert results.attempt('kiln-build-z', states.deleted(), None) == dict(
+        pod_name='kiln-build-z', node=None, reason='Deleted', message='the pod was deleted by someone else')
+
+
+def test_a_lost_pod_is_deleted_at_once_unless_its_kubelet_ended_it():
+    spec = make_spec(keep_pod='always')
+    for name in ('recorded/evicted_by_api', 'handwritten_node_deleted', 'handwritten_preempted',
+                 'handwritten_taint_evicted', 'handwritten_node_lost_marked'):
+        outcome, pod = lost(name)
+        assert results.retention(spec, outcome, pod) == results.Retention(keep=False, delete=True, running=True), name
+    outcome, pod = lost('handwritten_node_shutdown')  # Failed by its kubelet, which still answers: kept as a failure is
+    assert results.retention(spec, outcome, pod) == results.Retention(keep=True, delete=False, running=False)
+
+
+def test_the_line_of_a_build_that_runs_again():
+    outcome, pod = lost('recorded/evicted_by_api')
+    spec = dataclasses.replace(make_spec(retries=2), attempt=2, avoid_nodes=('kiln-node',))
+    assert results.retry_line(results.attempt('kiln-build-x', outcome, pod), spec) == (
+        'pod kiln-build-x was lost (EvictionByEvictionAPI): the pod was evicted from node kiln-node through the '
+        'Eviction API (kubectl drain, the cluster autoscaler): Eviction API: evicting; running the build again as a '
+        'new pod, attempt 2 of 3, kept off node kiln-node')

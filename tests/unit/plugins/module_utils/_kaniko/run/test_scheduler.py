@@ -238,3 +238,63 @@ def test_a_platform_that_succeeds_cancels_nothing():
     group[0].siblings, group[1].siblings = [group[1]], [group[0]]
     run(group, [(1, event('amd64', 'succeeded')), (2, event('arm64', 'succeeded'))])
     assert not [entry for entry in log if entry[0] == 'cancel']
+
+
+class RetryJob(Job):
+    """A job that runs again (as ``<name>-a2``, ...) while ``retries`` allows, after a pod lost through no fault
+    of its own."""
+
+    def __init__(self, log, name, retries=1, **kwargs):
+        super().__init__(log, name, **kwargs)
+        self.retries = retries
+        self.attempt = 1
+        self.lost = []
+
+    def start(self):
+        name = self.name if self.attempt == 1 else '{0}-a{1}'.format(self.name, self.attempt)
+        self.log.append(('start', name))
+        return pod(name, 'pending', self.namespace)
+
+    def retry(self, waited):
+        self.log.append(('retry', self.name, waited.outcome.reason))
+        if len(self.lost) >= self.retries:
+            return False
+        self.lost.append(waited.outcome)
+        self.attempt += 1
+        return True
+
+
+def lost(name, fixture='recorded/evicted_by_api', namespace='builds'):
+    item = load_fixture('{0}.json'.format(fixture))['pod']
+    item['metadata'].update(name=name, namespace=namespace)
+    return (namespace, 'MODIFIED', item)
+
+
+def test_a_lost_pod_runs_again_in_its_own_slot_before_the_builds_that_wait():
+    log = []
+    jobs = [RetryJob(log, 'a'), Job(log, 'b')]
+    scheduler, _clock, _source = run(jobs, [(1, lost('a')), (2, event('a', 'succeeded')),
+                                            (3, event('a-a2', 'succeeded')), (4, event('b', 'succeeded'))],
+                                     max_concurrent=1)
+    assert log == [('start', 'a'), ('retry', 'a', 'EvictionByEvictionAPI'), ('start', 'a-a2'),
+                   ('start', 'b'), ('finish', 'a', 'Completed'), ('finish', 'b', 'Completed')]
+    assert scheduler.peak == 1
+    assert [outcome.loss.node for outcome in jobs[0].lost] == ['kiln-node']
+
+
+def test_a_pod_lost_once_too_often_ends_its_build():
+    log = []
+    job = RetryJob(log, 'a', retries=1)
+    run([job], [(1, lost('a', 'handwritten_preempted')), (2, lost('a-a2', 'handwritten_node_deleted'))])
+    assert log == [('start', 'a'), ('retry', 'a', 'PreemptionByScheduler'), ('start', 'a-a2'),
+                   ('retry', 'a', 'DeletionByPodGC'), ('finish', 'a', 'DeletionByPodGC')]
+    assert job.outcome.loss.cause == 'DeletionByPodGC'
+
+
+def test_a_pod_deleted_by_someone_else_is_lost_too_but_a_failure_is_never_retried():
+    log = []
+    jobs = [RetryJob(log, 'a', retries=0), RetryJob(log, 'b')]
+    run(jobs, [(1, event('a', 'running', kind='DELETED')), (2, event('b', 'failed_run_exit7'))])
+    assert ('retry', 'a', states.DELETED) in log and ('finish', 'a', states.DELETED) in log
+    assert not [entry for entry in log if entry[:2] == ('retry', 'b')]
+    assert ('finish', 'b', 'Error') in log

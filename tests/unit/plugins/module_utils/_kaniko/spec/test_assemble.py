@@ -98,6 +98,15 @@ def test_log_lines_must_not_be_negative():
     assert invalid(log_lines=-1).option == 'log_lines'
 
 
+def test_retries_must_not_be_negative():
+    error = invalid(retries=-1)
+    assert error.option == 'retries'
+    assert error.message == ('retries: must be 0 or more: the times a build whose pod was lost through no fault of '
+                             'its own runs again (0: never)')
+    assert make_spec().retries == 0 and make_spec(retries=2).retries == 2
+    assert (make_spec().attempt, make_spec().avoid_nodes) == (1, ())
+
+
 @pytest.mark.parametrize('name', ['Kiln', 'kiln_build', '-kiln', 'k' * 53])
 def test_name_prefix_is_a_short_dns_label(name):
     assert invalid(name=name).option == 'name'

@@ -40,6 +40,7 @@ def test_the_spec_and_the_build_key_are_those_of_build():
     spec, credentials = spec_of()
     pod_spec = make_spec()
     assert credentials is None and spec.namespace is None and spec.keep_pod == 'never'
+    assert spec.retries == 0  # a build container of the module's own host is never lost to a node
     assert build_key(spec, 'c' * 40) == build_key(pod_spec, 'c' * 40)
     assert cli.kaniko_args(spec)[:3] == render.kaniko_args(pod_spec)[:3]
 

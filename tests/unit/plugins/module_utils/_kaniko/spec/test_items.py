@@ -55,6 +55,7 @@ def test_items_inherit_and_override():
     assert (rng.git.version, worker.git.version) == ('main', 'v2')
     assert (rng.git.depth, worker.git.depth) == (1, 1)
     assert (rng.timeout, worker.timeout) == (1800, 60)
+    assert (rng.retries, worker.retries) == (0, 0)
     assert rng.build_args == (('PYTHON_VERSION', '3.12'),)
     assert worker.build_args == (('DEBUG', '1'), ('PYTHON_VERSION', '3.12'))   # dictionaries merge key by key
     assert worker.labels == (('team', 'workers'),)
@@ -86,6 +87,7 @@ def test_defaults_apply_when_neither_level_sets_an_option():
     ([dict(destinations=['registry:5000/a:1'], dockerfile='../x')], 'builds[0].dockerfile'),
     ([dict(destinations=['registry:5000/a:1']), dict(destinations=['registry:5000/b:1'], timeout=0)],
      'builds[1].timeout'),
+    ([dict(destinations=['registry:5000/a:1'], retries=-2)], 'builds[0].retries'),
     ([dict(destinations=['registry:5000/a:1']), dict(destinations=['registry:5000/b:1']),
       dict(push=True, destinations=[])], 'builds[2].destinations'),
     ([dict(destinations=['registry:5000/a:1']), dict(destinations=['registry:5000/a:1'])], 'builds[1].destinations[0]'),

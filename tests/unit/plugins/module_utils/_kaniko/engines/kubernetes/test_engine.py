@@ -20,3 +20,26 @@ def test_the_engine_gives_the_owner_to_pods_of_its_namespace_only():
     other = engine.create(make_spec(namespace='builds'), Workload('builds'), '.dockerconfigjson', 'r1')
     assert mine.pod['metadata']['ownerReferences'] == [OWNER]
     assert 'ownerReferences' not in other.pod['metadata']
+
+
+def node(name, ready):
+    return {'metadata': {'name': name}, 'status': {'conditions': [
+        {'type': 'MemoryPressure', 'status': 'Unknown'},
+        {'type': 'Ready', 'status': ready, 'reason': 'NodeStatusUnknown', 'message': 'Kubelet stopped posting node status.',
+         'lastTransitionTime': '2026-11-24T10:00:50Z'}]}}
+
+
+def test_a_node_is_lost_when_its_ready_condition_is_unknown_and_gone_when_it_is_not_there():
+    engine = KubernetesEngine(FakeCore(nodes=[node('w1', 'True'), node('w2', 'Unknown'), node('w3', 'False')]))
+    assert engine.lost_node('w1') is None
+    assert engine.lost_node('w2') == ('NodeLost', 'its Ready condition is Unknown since 2026-11-24T10:00:50Z: '
+                                                  'Kubelet stopped posting node status.')
+    assert engine.lost_node('w3') is None  # its kubelet reports, and says it is not ready
+    assert engine.lost_node('w4') == ('NodeDeleted', 'the API server has no node w4')
+
+
+def test_nodes_refused_are_not_asked_for_again():
+    core = FakeCore(nodes=403)
+    engine = KubernetesEngine(core)
+    assert engine.lost_node('w1') is None and engine.lost_node('w1') is None
+    assert core.called('read_node') == ['w1']
