@@ -14,17 +14,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kilnlab import build, cluster, nodes, podman  # noqa: E402
 
 
-def _node_start(node):
-    nodes.start(node)
+def _node_back(node, start):
+    """Start a node's processes again or join it to the network again; return once it is Ready and the node
+    controller has lifted the taints it set while the node was gone (a pod would not be scheduled there before)."""
+    if start:
+        nodes.start(node)
+    else:
+        nodes.set_link(node, True)
     nodes.wait_ready(node, cluster.node_ready)
+    cluster.wait_for("node %s without the node controller's taints" % node.name,
+                     lambda: not cluster.node_taints(node.name, "node.kubernetes.io/"), 60)
     return 0
 
 
 # For the fault tests: a node lost (its processes and containers killed: `stop`), back (`start`), cut off the lab
 # network with its processes running (`cut`) and joined again (`join`).
-NODE_ACTIONS = {"stop": lambda node: nodes.stop(node) or 0, "start": _node_start,
-                "cut": lambda node: nodes.set_link(node, False) or 0,
-                "join": lambda node: nodes.set_link(node, True) or 0}
+NODE_ACTIONS = {"stop": lambda node: nodes.stop(node) or 0, "start": lambda node: _node_back(node, True),
+                "cut": lambda node: nodes.set_link(node, False) or 0, "join": lambda node: _node_back(node, False)}
 
 
 def main(argv):

@@ -468,6 +468,14 @@ def node_ready(name=NODE_NAME):
     return any(c["type"] == "Ready" and c["status"] == "True" for c in conditions)
 
 
+def node_taints(name, prefix=""):
+    """The keys of the taints on node ``name`` that start with ``prefix``."""
+    out = kubectl("get", "node", name, "-o", "json", check=False)
+    if out.returncode:
+        return []
+    return [t["key"] for t in json.loads(out.stdout)["spec"].get("taints") or [] if t["key"].startswith(prefix)]
+
+
 def env_lines():
     user, _, password = (SECRETS_DIR / "git-http-auth").read_text().strip().partition(":")
     values = {
