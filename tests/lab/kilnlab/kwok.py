@@ -6,7 +6,9 @@ through the stages below, Running and then Succeeded, with the termination messa
 write (the clone's commit, Kaniko's name@digest lines), so that kiln.kaniko.build reads a fake build as it reads
 a real one. It serves their logs too (a few fixed lines), over TLS on the lab's address, as a kubelet does for
 the API server. Everything else is the real lab: API server, scheduler, controllers; kwok's nodes are the only
-imitation. `lab.py kwok down` deletes the fake nodes and every pod bound to them, and stops kwok.
+imitation. kwok talks to the API server as a user of its own, whose writes on pods a FlowSchema counts apart
+(what a kubelet would write for them). `lab.py kwok down` deletes the fake nodes and every pod bound to them, and
+kwok's user, and stops kwok.
 
 The fake nodes carry the taint kwok.x-k8s.io/node=fake:NoSchedule: only a pod that tolerates it lands there, so
 the lab's own pods and every test that does not ask for fake nodes never see them.
@@ -38,6 +40,12 @@ SERVER_PORT = 10350
 # The pods of fake nodes get addresses from a range no real pod, Service or node uses; nothing is routed there.
 POD_CIDR = "10.250.0.0/16"
 LEASE_SECONDS = 40
+# kwok's own user (a client certificate of the lab's CA, cluster-admin), so that the API server can tell its
+# requests apart: a FlowSchema of its own counts its writes on pods (apiserver_flowcontrol_dispatched_requests_total),
+# what a kubelet would write for them; exempt, as the admin user is, so that nothing of kwok's waits in a queue.
+USER = "kiln-lab-kwok"
+POD_WRITES = "kiln-lab-kwok-pod-writes"
+KUBECONFIG_FILE = KWOK_DIR / "kwok.kubeconfig"
 # Per-pod annotations that change how long a stage waits (a Go duration, e.g. "1h"): a test that must see its
 # pods bound before they end sets the second.
 RUNNING_AFTER = "kwok.kiln.lab/running-after"
@@ -216,10 +224,37 @@ def _write_config(running_ms, succeeded_ms):
 
 # ---------------------------------------------------------------- the API server
 
+def _identity_objects():
+    """kwok's ClusterRoleBinding and its FlowSchemas: its writes on pods, and the rest."""
+    subject = [{"kind": "User", "user": {"name": USER}}]
+    every = {"apiGroups": ["*"], "resources": ["*"], "namespaces": ["*"], "clusterScope": True}
+
+    def flow_schema(name, precedence, rules):
+        return {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": name},
+                "spec": {"priorityLevelConfiguration": {"name": "exempt"}, "matchingPrecedence": precedence,
+                         "rules": [dict(rules, subjects=subject)]}}
+    return [
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": USER},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": USER}]},
+        flow_schema(POD_WRITES, 100, {"resourceRules": [dict(
+            every, verbs=["create", "update", "patch", "delete", "deletecollection"], apiGroups=[""],
+            resources=["pods", "pods/status"], clusterScope=False)]}),
+        flow_schema(USER, 101, {"resourceRules": [dict(every, verbs=["*"])],
+                                "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}),
+    ]
+
+
+def _identity():
+    pki._issue(USER, "/CN=" + USER, client=True)
+    pki.kubeconfig(KUBECONFIG_FILE, USER)
+    kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": _identity_objects()}))
+
+
 def command():
     """kwok's command line: the options as flags, so that the rest keep kwok's defaults (a KwokConfiguration in the
     file got none of them, in kwok v0.8.0), and the stages and the logs in the file."""
-    return [kwok_bin(), "--config", CONFIG, "--kubeconfig", KUBECONFIG,
+    return [kwok_bin(), "--config", CONFIG, "--kubeconfig", KUBECONFIG_FILE,
             "--manage-nodes-with-annotation-selector", "%s=fake" % ANNOTATION,
             "--node-ip", NET.node_ip, "--node-port", SERVER_PORT,
             "--server-address", "%s:%d" % (NET.node_ip, SERVER_PORT),
@@ -317,6 +352,7 @@ def up(count, archs, running_ms=200, succeeded_ms=1000):
         raise SystemExit("lab: %s is not built: run `lab.py go kwok` first" % kwok_bin())
     KWOK_DIR.mkdir(parents=True, exist_ok=True)
     pki._issue("kwok-server", "/CN=kiln-lab-kwok", server=True, sans=["IP:" + NET.node_ip])
+    _identity()
     _write_config(running_ms, succeeded_ms)
     # Another command line or configuration (other stage delays) takes a new kwok.
     started_with, wanted = KWOK_DIR / "kwok.started", " ".join(map(str, command())) + "\n" + CONFIG.read_text()
@@ -369,6 +405,8 @@ def down():
     if names:
         _remove(names)
     procs.stop(PROCESS)
+    for item in _identity_objects():
+        kubectl("delete", item["kind"].lower(), item["metadata"]["name"], "--ignore-not-found")
     left_nodes = sorted(fake_nodes())
     deadline = time.monotonic() + 60
     while left_nodes or (names and _pods_on(names)):
