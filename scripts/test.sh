@@ -90,8 +90,9 @@ lab_lane() {
         echo "lab: the Go builds failed; lab up tries again:"
         tail -20 "$runs/go.log"
     fi
-    # cosign and syft, for build_supply: after the lab's own builds, beside its tiers (integration waits for them).
-    python3 tests/lab/lab.py go supply >"$runs/go-supply.log" 2>&1 &
+    # cosign and syft, for build_supply: after the lab's own builds, beside its tiers (integration waits for them);
+    # then kwok, for the faults' fake nodes (their fixture waits for it).
+    { python3 tests/lab/lab.py go supply && python3 tests/lab/lab.py go kwok; } >"$runs/go-supply.log" 2>&1 &
     tier lab-up python3 tests/lab/lab.py up
     if python3 tests/lab/lab.py status >/dev/null 2>&1; then
         tier lab-smoke bash scripts/lab-smoke.sh

@@ -3,7 +3,8 @@
 unless asked for more: workers in network namespaces of their own); `node stop|start|cut|join NAME` for the fault
 tests; `inventory` prints the nodes as Ansible hosts; `images supply|ee` builds and imports what only some tiers use
 (cosign and syft, the execution environment); `podman` loads its executor image into podman
-(kiln.kaniko.container_build)."""
+(kiln.kaniko.container_build); `kwok up N|down|status` adds fake nodes of other architectures (kilnlab/kwok.py),
+for placement tests and the scale bench."""
 
 import json
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kilnlab import build, cluster, nodes, podman  # noqa: E402
+from kilnlab import build, cluster, kwok, nodes, podman  # noqa: E402
 
 
 def _node_back(node, start):
@@ -56,12 +57,15 @@ def main(argv):
         # What some tiers need beyond the core: cosign and syft ("supply"), the execution environment ("ee").
         cluster.images(argv[2:])
         return 0
-    if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply"):
+    if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply", "kwok"):
         build.build_go(argv[2])
         return 0
+    if len(argv) >= 3 and argv[1] == "kwok":
+        return kwok.main(argv[2:])
     if len(argv) != 2 or argv[1] not in commands:
         print("usage: lab.py {%s} | lab.py up --nodes N | lab.py node {%s} NAME | lab.py inventory | "
-              "lab.py go {core,supply} | lab.py images {%s} ... | lab.py stop {%s}"
+              "lab.py go {core,supply,kwok} | lab.py images {%s} ... | lab.py stop {%s} | "
+              "lab.py kwok {up N [--arch A,B],down,status}"
               % (",".join(commands), ",".join(NODE_ACTIONS), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)),
               file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import os
+import ssl
 import time
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -192,6 +193,36 @@ def patient(client: k8s_client.ApiClient, clock: Callable[[], float] = time.mono
     return rest.request
 
 
+# What urllib3 loads into a new TLS context for each connection it opens, unless it is given one context.
+_TLS_FILES = ('ca_certs', 'ca_cert_data', 'cert_file', 'key_file')
+
+
+def share_tls(client: k8s_client.ApiClient) -> None:
+    """One TLS context for every connection of ``client``, with its CA and client certificate loaded once.
+
+    Given the files, urllib3 builds a context for each connection it opens and loads them into it again, over a
+    millisecond of CPU each time, and a run of many builds opens a connection for each build's log stream (cut when
+    the build ends). A proxy keeps urllib3's own way, and so do files that cannot be loaded: the first request then
+    fails, saying so, as it did before."""
+    pool = client.rest_client.pool_manager
+    settings = pool.connection_pool_kw
+    if type(pool) is not urllib3.PoolManager or settings.get('ssl_context') is not None:
+        return
+    context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=settings.get('cert_reqs'))
+    try:
+        if settings.get('ca_certs') or settings.get('ca_cert_data'):
+            context.load_verify_locations(cafile=settings.get('ca_certs'), cadata=settings.get('ca_cert_data'))
+        elif context.verify_mode != ssl.CERT_NONE:
+            context.load_default_certs()  # what urllib3 does without a CA
+        if settings.get('cert_file'):
+            context.load_cert_chain(settings['cert_file'], settings.get('key_file'))
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return
+    for key in _TLS_FILES:
+        settings.pop(key, None)
+    settings['ssl_context'] = context
+
+
 def _load_kubeconfig(params: Mapping[str, Any], configuration: k8s_client.Configuration) -> None:
     kubeconfig = params.get('kubeconfig')
     context = params.get('context')
@@ -251,5 +282,6 @@ def api_client(params: Mapping[str, Any]) -> k8s_client.ApiClient:
         client.set_default_header('Impersonate-User', params['impersonate_user'])
     for group in params.get('impersonate_groups') or []:
         client.set_default_header(_RepeatableHeader('Impersonate-Group'), group)
+    share_tls(client)
     patient(client)
     return client

@@ -192,7 +192,7 @@ def _kaniko_checked(go, src):
 def _go_build_module(go, target, module, version, package, ldflags=(), tags=()):
     """Build `package` of `module@version` in a wrapper module of our own (as for the core), so the
     proxy's version list is never needed (`go install pkg@version` asks for it). Stripped, with `ldflags`, `tags`,
-    and unoptimised: only the supply tools are built this way (_tool_builds says why)."""
+    and unoptimised: only the tools some tiers use are built this way (_tool_builds and _kwok_build say why)."""
     with locked(target.parent.name):
         if not target.exists():
             _go_build(go, target, module, version, package, ldflags, tags)
@@ -233,6 +233,20 @@ def _tool_builds():
          {"ldflags": ["-X", "main.version=" + syft.lstrip("v")],
           "tags": ("containers_image_openpgp", "exclude_graphdriver_btrfs")}),
     ]
+
+
+def kwok_bin():
+    return BIN / ("kwok-" + VERSIONS["KWOK_VERSION"]) / "kwok"
+
+
+def _kwok_build():
+    """_go_build_module's arguments for kwok, the controller of the lab's fake nodes (tests/lab/kilnlab/kwok.py).
+    Its Makefile sets pkg/consts.Version (else kwok reports "" as its version in the nodes it makes). Unoptimised
+    as cosign and syft (v0.8.0, measured cold: 157 CPU-seconds optimised, 113 without): it spends its time
+    waiting on the API server."""
+    module, version = VERSIONS["KWOK_MODULE"], VERSIONS["KWOK_VERSION"]
+    return (kwok_bin(), module, version, module + "/cmd/kwok",
+            {"ldflags": ["-X", "%s/pkg/consts.Version=%s" % (module, version)]})
 
 
 def _pause(go):
@@ -527,10 +541,13 @@ EXTRAS = {"supply": build_supply, "ee": build_ee}
 def build_go(which="core"):
     """The Go builds alone, no image and no Debian package: most of a cold start, which scripts/demo.sh and
     scripts/test.sh begin first, beside the installing of the Debian packages; ``which`` is "core" (what `up`
-    needs) or "supply" (cosign and syft)."""
+    needs), "supply" (cosign and syft) or "kwok" (the fake nodes' controller, for the tiers that use fake nodes)."""
     go = go_binary()
     if which == "supply":
         _tool_binaries(go)
+    elif which == "kwok":
+        build = _kwok_build()
+        _go_build_module(go, *build[:4], **build[4])
     else:
         build_core_binaries(go)
 

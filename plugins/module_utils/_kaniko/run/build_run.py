@@ -36,7 +36,13 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.looku
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import multiarch
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import results
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.lifecycle import Build
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared, check_log_path, open_log, prepare
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import (
+    NamespaceChecks,
+    Prepared,
+    check_log_path,
+    open_log,
+    prepare,
+)
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.scheduler import Scheduler
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
@@ -105,11 +111,12 @@ class BuildRun:
             if group.multi:  # its platforms write to it side by side (each unit has no log_path of its own)
                 check_log_path(group.spec.log_path)
         failed: dict[int, KilnError] = {}
+        namespaces = NamespaceChecks(self.engine)
 
         def one(unit: int) -> None:
             try:
                 self.prepared[unit] = prepare(self.units[unit], self.engine, self.secrets, self.resolver,
-                                              self.lookup, self.warn_for(unit))
+                                              self.lookup, self.warn_for(unit), namespaces)
             except KilnError as exc:
                 failed[unit] = exc
 

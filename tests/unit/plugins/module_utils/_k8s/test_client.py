@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s import client
@@ -79,6 +81,54 @@ def test_explicit_host(tmp_path):
     api = client.api_client({'host': 'https://10.0.0.1:6443/', 'api_key': 'tok', 'validate_certs': False})
     assert api.configuration.host == 'https://10.0.0.1:6443'
     assert api.configuration.verify_ssl is False
+
+
+def _certificate(directory):
+    """A self-signed certificate and its key, as PEM files in ``directory``: (certificate path, key path)."""
+    pytest.importorskip('cryptography')
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kiln-unit')])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+                   .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+    cert_path, key_path = directory / 'client.crt', directory / 'client.key'
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return str(cert_path), str(key_path)
+
+
+def test_every_connection_shares_one_tls_context_loaded_once(tmp_path):
+    cert, key = _certificate(tmp_path)
+    api = client.api_client({'host': 'https://10.0.0.1:6443', 'ca_cert': cert, 'client_cert': cert, 'client_key': key})
+    settings = api.rest_client.pool_manager.connection_pool_kw
+    # urllib3 loads nothing per connection: no file is left for it, the context holds the CA and the client certificate.
+    assert not set(settings) & {'ca_certs', 'ca_cert_data', 'cert_file', 'key_file'}
+    context = settings['ssl_context']
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.cert_store_stats()['x509_ca'] == 1
+
+
+def test_without_verification_the_shared_context_verifies_nothing(tmp_path):
+    path = tmp_path / 'config'
+    path.write_text(KUBECONFIG)
+    api = client.api_client({'kubeconfig': str(path)})
+    assert api.rest_client.pool_manager.connection_pool_kw['ssl_context'].verify_mode == ssl.CERT_NONE
+
+
+def test_files_that_cannot_be_loaded_are_left_to_urllib3_and_the_first_request(tmp_path):
+    bad = tmp_path / 'ca.crt'
+    bad.write_text('not a certificate')
+    api = client.api_client({'host': 'https://10.0.0.1:6443', 'ca_cert': str(bad), 'api_key': 'tok'})
+    settings = api.rest_client.pool_manager.connection_pool_kw
+    assert settings['ca_certs'] == str(bad) and settings.get('ssl_context') is None
 
 
 def test_a_bad_context_is_named(tmp_path):

@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import not_found
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
     NETRC,
     TOKEN,
@@ -118,6 +119,26 @@ def test_every_item_is_checked_before_the_first_pod():
                                     "create it there, or correct the name")
     assert caught.value.details['option'] == 'builds[1].registry_secret'
     assert not created(core)
+
+
+def test_each_namespace_is_asked_for_once_however_many_builds_it_has():
+    core = Core()
+    items = specs('registry:5000/a:1', 'registry:5000/b:1', 'registry:5000/c:1') + [
+        make_spec(destinations=['registry:5000/d:1'], namespace='other')]
+    run, _watch, _warnings = runner(core, items)
+    run.run()
+    assert sorted(core.called('read_namespace')) == ['builds', 'other']
+
+
+def test_a_missing_namespace_is_asked_for_once_and_fails_its_first_build():
+    def missing():
+        raise not_found()
+    core = Core(on={'read_namespace': missing})
+    run, _watch, _warnings = runner(core, specs('registry:5000/a:1', 'registry:5000/b:1', 'registry:5000/c:1'))
+    with pytest.raises(KilnError) as caught:
+        run.run()
+    assert caught.value.message == "builds[0].namespace: 'builds' does not exist; create it first"
+    assert core.called('read_namespace') == ['builds'] and not created(core)
 
 
 def test_without_git_on_the_module_host_it_builds_and_says_why():

@@ -377,3 +377,17 @@ def test_a_local_context_is_sent_again_into_the_pod_of_a_build_that_runs_again(c
     assert [attempt['reason'] for attempt in result['attempts']] == ['EvictionByEvictionAPI', 'Completed']
     run.build_run.release()
     assert list(no_tar_left_behind.iterdir()) == []
+
+
+def test_an_ended_build_keeps_its_pod_s_name_and_lets_go_of_the_rest():
+    core = Core()
+    build, _warnings = started(core)
+    created = build.workload.pod
+    assert created['spec'] and build.logs is not None
+    pod = load_fixture('recorded/succeeded.json')['pod']
+    pod['metadata']['name'] = build.pod_name
+    build.finish(waiter.WaitResult(states.classify(pod), pod))
+    assert build.result['failed'] is False and build.result['pod_name'] == created['metadata']['name']
+    # A run holds every build to its end: an ended one holds no pod manifest and no log follower.
+    assert build.workload.pod == {'metadata': {'name': created['metadata']['name'], 'namespace': build.namespace}}
+    assert build.pod_name == created['metadata']['name'] and build.logs is None
