@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from . import build, ee, nodes, pki, procs
+from . import build, ee, kwok, nodes, pki, procs
 from .cmd import log, run
 from .config import (CONF, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS,
                      NET, NODE_NAME, NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, STATE, Node, coredns_bin, cosign_bin,
@@ -660,6 +660,8 @@ def down(keep_count=False):
                 break
             time.sleep(0.5)
         log("pods gone after %.1fs" % (time.monotonic() - started))
+    if procs.stop(kwok.PROCESS):  # its fake nodes go with etcd's data
+        log("stopped kwok")
     for node in workers:
         remove_node(node)
     # Whatever the kubelet did not remove goes now, by container id of our own containerd; then the node's processes,
