@@ -14,8 +14,9 @@ Kubernetes has said so. evicted_by_api and
 evicted_emptydir_limit touch nothing but their own pod. The others need a lab of several nodes: they stop, drain
 or delete the node named by KILN_LAB_RECORD_NODE (never the one the API server runs on) with ``lab.py node stop``
 and ``lab.py node start``, and are skipped without it; preempted fills that node with pods of its own first.
-Until they are recorded, the unit tests read pods written by hand from the Kubernetes code
-(fixtures/handwritten_*.json, see fixtures/README.md).
+Each of those also records ``node``, the node object as the module's node check reads it ({} once deleted).
+A node shutdown is not among them (it needs a kubelet with shutdownGracePeriod, under systemd): the unit tests read
+it written by hand (fixtures/handwritten_node_shutdown.json, see fixtures/README.md).
 """
 
 import json

@@ -9,8 +9,9 @@ selectors of the form key=value are honoured, a missing object answers 404, and 
 recorded in ``calls`` as (call, name). What the cluster then does with a pod comes from the pods
 kubelets really reported (fixtures/recorded, written by tests/lab/record_statuses.py):
 ``RunScript`` (below) hands them to the Scheduler as watch events, by each pod's first destination (and, for a
-build that runs again, by its attempt). Pods lost through no fault of the build that the lab cannot record yet are
-written by hand from the Kubernetes code that makes them (fixtures/README.md).
+build that runs again, by its attempt). Pods lost through no fault of the build, and their nodes, are recorded too,
+on the lab of three nodes; the few it cannot make (a node shutdown) are written by hand from the Kubernetes code
+that makes them (fixtures/README.md).
 
 Hooks: ``on`` maps a call name to a function run inside that call, after the call has taken effect
 (a signal that arrives while the answer is on its way back, an API server that goes away).

@@ -3,9 +3,9 @@
 
 """Pods lost through no fault of the build (pod/disruption.py), told apart from builds that failed on their own.
 
-The lost pods are written by hand from the Kubernetes code that makes them (fixtures/README.md names the file of
-each) until tests/lab/record_statuses.py records them on a lab of several nodes; the failures are those a kubelet
-really reported (fixtures/recorded)."""
+Both are what Kubernetes really reported (fixtures/recorded, written by tests/lab/record_statuses.py): the lost pods
+on the lab of three nodes (Kubernetes 1.36.2), each on its node kiln-node-3. A node shutdown, which the lab cannot
+make, and an eviction under node pressure are still written by hand (fixtures/README.md)."""
 
 from __future__ import annotations
 
@@ -17,11 +17,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import dis
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture
 
-NODE = 'kiln-worker-2'
-
-
-def handwritten(name):
-    return load_fixture('handwritten_{0}.json'.format(name))['pod']
+NODE = 'kiln-node-3'
 
 
 def recorded(name):
@@ -39,19 +35,21 @@ def test_an_eviction_through_the_eviction_api_as_a_kubelet_reported_it():
     assert outcome.message == 'Eviction API: evicting'
 
 
-@pytest.mark.parametrize('name, reason, keep_off, said', [
-    ('preempted', 'PreemptionByScheduler', None, 'default-scheduler: preempting to accommodate a higher priority pod'),
-    ('taint_evicted', 'DeletionByTaintManager', NODE, 'Taint manager: deleting due to NoExecute taint'),
-    ('node_deleted', 'DeletionByPodGC', NODE, 'PodGC: node no longer exists'),
-    ('node_shutdown', 'Terminated', NODE, 'Pod was terminated in response to imminent node shutdown.'),
+@pytest.mark.parametrize('name, reason, node, keep_off, said', [
+    ('recorded/preempted', 'PreemptionByScheduler', NODE, None,
+     'default-scheduler: preempting to accommodate a higher priority pod'),
+    ('recorded/taint_evicted', 'DeletionByTaintManager', NODE, NODE, 'Taint manager: deleting due to NoExecute taint'),
+    ('recorded/node_deleted', 'DeletionByPodGC', NODE, NODE, 'PodGC: node no longer exists'),
+    ('handwritten_node_shutdown', 'Terminated', 'kiln-worker-2', 'kiln-worker-2',
+     'Pod was terminated in response to imminent node shutdown.'),
 ])
-def test_a_disruption_target_names_the_cause_the_pod_and_its_node(name, reason, keep_off, said):
-    pod = handwritten(name)
+def test_a_disruption_target_names_the_cause_the_pod_and_its_node(name, reason, node, keep_off, said):
+    pod = load_fixture(name + '.json')['pod']
     outcome = states.classify(pod)
     assert (outcome.state, outcome.reason, outcome.exit_code) == (states.FAILED, reason, None)
     loss = outcome.loss
     assert (loss.cause, loss.pod, loss.node, loss.keep_off, loss.said) == (
-        reason, pod['metadata']['name'], NODE, keep_off, said)
+        reason, pod['metadata']['name'], node, keep_off, said)
     assert outcome.message == said
     assert 'retries' in outcome.hint
 
@@ -124,18 +122,18 @@ def test_a_container_out_of_memory_failed_on_its_own_whenever_it_ended():
 
 
 def test_the_node_controllers_mark_is_ready_false_beside_containers_ready_true():
-    marked = handwritten('node_lost_marked')
+    marked = recorded('node_lost_marked')
     assert disruption.marked(marked) and not disruption.unmarkable(marked)
     assert states.classify(marked).state == states.RUNNING  # the waiter confirms it over time
     loss = disruption.node_lost(marked)
     assert (loss.cause, loss.node, loss.keep_off) == ('NodeLost', NODE, NODE)
-    assert loss.said == 'the node lifecycle controller marked the pod not ready at 2026-11-24T10:05:02Z'
-    events = load_fixture('handwritten_node_lost_marked.json')['events']
+    assert loss.said == 'the node lifecycle controller marked the pod not ready at 2026-12-07T16:45:04Z'
+    events = load_fixture('recorded/node_lost_marked.json')['events']
     assert states.warning_messages(events) == ['NodeNotReady: Node is not ready']
 
 
 def test_a_pod_whose_ready_is_false_already_cannot_show_the_mark():
-    clone = handwritten('node_lost_clone')
+    clone = recorded('node_lost_clone')
     assert disruption.unmarkable(clone) and not disruption.marked(clone)
     assert not disruption.unmarkable(recorded('unschedulable'))  # on no node
     assert not disruption.unmarkable(recorded('succeeded'))
@@ -143,13 +141,13 @@ def test_a_pod_whose_ready_is_false_already_cannot_show_the_mark():
 
 
 def test_a_lost_build_is_described_with_its_pod_its_node_and_what_happened():
-    outcome = states.lost(handwritten('node_lost_marked'), disruption.node_lost(handwritten('node_lost_marked')))
+    outcome = states.lost(recorded('node_lost_marked'), disruption.node_lost(recorded('node_lost_marked')))
     assert states.describe(outcome, 'INFO[0010] RUN make') == (
-        'Build pod node-lost-marked was lost (NodeLost): node kiln-worker-2 stopped reporting to the API server: the '
-        "node lifecycle controller marked the pod not ready at 2026-11-24T10:05:02Z (the build was in container "
+        'Build pod node-lost-marked was lost (NodeLost): node kiln-node-3 stopped reporting to the API server: the '
+        "node lifecycle controller marked the pod not ready at 2026-12-07T16:45:04Z (the build was in container "
         "'kaniko') (hint: the build did not fail on its own: set retries to run it again as a new pod, kept off "
         "that node)")
-    preempted = states.classify(handwritten('preempted'))
+    preempted = states.classify(recorded('preempted'))
     assert preempted.hint == 'the build did not fail on its own: set retries to run it again as a new pod'
 
 

@@ -238,11 +238,12 @@ def test_a_pod_past_its_deadline_is_deleted_even_with_keep_pod_on_failure():
     assert core.pods == {}
 
 
-# A build lost through no fault of its own (option retries): pods written by hand from the Kubernetes code that
-# makes them (fixtures/README.md), until the lab of several nodes records them.
+# A build lost through no fault of its own (option retries): pods as the lab of three nodes recorded them
+# (fixtures/README.md).
 
-def handwritten(name, **ready):
-    pod = load_fixture('handwritten_{0}.json'.format(name))['pod']
+def recorded(name, **ready):
+    """The recorded pod ``name``, with the conditions named in ``ready`` set to that status."""
+    pod = load_fixture('recorded/{0}.json'.format(name))['pod']
     for condition in pod['status']['conditions']:
         if condition['type'] in ready:
             condition['status'] = ready[condition['type']]
@@ -289,19 +290,19 @@ def test_an_evicted_build_runs_again_as_a_new_pod_kept_off_the_node(tmp_path):
 def test_without_retries_a_lost_node_fails_the_build_naming_pod_node_and_what_happened():
     core = Core()
     clock = Clock()
-    marked = handwritten('node_lost_marked')
-    run = retried(core, [handwritten('node_lost_marked', Ready='True'), marked], clock=clock)
+    marked = recorded('node_lost_marked')
+    run = retried(core, [recorded('node_lost_marked', Ready='True'), marked], clock=clock)
     with pytest.raises(BuildFailed) as caught:
         run.run()
     assert caught.value.message == (
-        'Build pod kiln-build-2 was lost (NodeLost): node kiln-worker-2 stopped reporting to the API server: the node '
-        "lifecycle controller marked the pod not ready at 2026-11-24T10:05:02Z (the build was in container 'kaniko') "
+        'Build pod kiln-build-2 was lost (NodeLost): node kiln-node-3 stopped reporting to the API server: the node '
+        "lifecycle controller marked the pod not ready at 2026-12-07T16:45:04Z (the build was in container 'kaniko') "
         '(hint: the build did not fail on its own: set retries to run it again as a new pod, kept off that node)')
     details = caught.value.details
     assert (details['reason'], details['pod_kept'], details['attempts']) == ('NodeLost', False, [dict(
-        pod_name='kiln-build-2', node='kiln-worker-2', reason='NodeLost',
-        message='node kiln-worker-2 stopped reporting to the API server: the node lifecycle controller marked the pod '
-                'not ready at 2026-11-24T10:05:02Z')])
+        pod_name='kiln-build-2', node='kiln-node-3', reason='NodeLost',
+        message='node kiln-node-3 stopped reporting to the API server: the node lifecycle controller marked the pod '
+                'not ready at 2026-12-07T16:45:04Z')])
     assert clock.now - 1000 <= 2 * 15  # the mark stayed 15 s; the log of a lost node is not read again
     assert core.grace['kiln-build-2'] == 0 and core.pods == {} and core.secrets == {}
     assert 'read_node' not in [call for call, _name in core.calls]
@@ -309,11 +310,11 @@ def test_without_retries_a_lost_node_fails_the_build_naming_pod_node_and_what_ha
 
 def test_a_build_whose_every_pod_was_lost_says_so_and_runs_no_more():
     core = Core()
-    run = retried(core, Attempts([handwritten('preempted')], [handwritten('taint_evicted')]), retries=1)
+    run = retried(core, Attempts(['preempted'], ['taint_evicted']), retries=1)
     with pytest.raises(BuildFailed) as caught:
         run.run()
     assert caught.value.message.startswith('Build pod kiln-build-a2-4 was lost (DeletionByTaintManager): node '
-                                           'kiln-worker-2 has a NoExecute taint')
+                                           'kiln-node-3 has a NoExecute taint')
     assert caught.value.details['hint'] == (
         "the build did not fail on its own, but each of its 2 pods was lost: see the nodes and the namespace's "
         'events, or raise retries')
@@ -335,28 +336,25 @@ def test_a_build_that_failed_on_its_own_never_runs_again(fixture):
 
 
 def test_the_node_of_a_pod_in_its_clone_is_asked_about_where_nodes_may_be_read():
-    lost = {'metadata': {'name': 'kiln-worker-2'}, 'status': {'conditions': [
-        {'type': 'Ready', 'status': 'Unknown', 'reason': 'NodeStatusUnknown',
-         'message': 'Kubelet stopped posting node status.', 'lastTransitionTime': '2026-11-24T10:00:50Z'}]}}
-    core = Core(nodes=[lost])
+    core = Core(nodes=[load_fixture('recorded/node_lost_clone.json')['node']])  # its node, as the lab recorded it
     clock = Clock()
-    run = retried(core, Attempts([handwritten('node_lost_clone')], 'succeeded'), clock=clock, retries=1)
+    run = retried(core, Attempts([recorded('node_lost_clone')], 'succeeded'), clock=clock, retries=1)
     result = run.run()
     assert result['attempts'][0] == dict(
-        pod_name='kiln-build-2', node='kiln-worker-2', reason='NodeLost',
-        message='node kiln-worker-2 stopped reporting to the API server: its Ready condition is Unknown since '
-                '2026-11-24T10:00:50Z: Kubelet stopped posting node status.')
-    assert core.called('read_node') == ['kiln-worker-2']
+        pod_name='kiln-build-2', node='kiln-node-3', reason='NodeLost',
+        message='node kiln-node-3 stopped reporting to the API server: its Ready condition is Unknown since '
+                '2026-12-07T16:45:59Z: Kubelet stopped posting node status.')
+    assert core.called('read_node') == ['kiln-node-3']
 
 
 def test_nodes_refused_once_are_not_asked_about_again():
     core = Core(nodes=403)
     clock = Clock()
-    run = retried(core, [handwritten('node_lost_clone')], clock=clock, timeout=100)
+    run = retried(core, [recorded('node_lost_clone')], clock=clock, timeout=100)
     with pytest.raises(BuildFailed) as caught:
         run.run()
     assert caught.value.details['reason'] == states.TIMEOUT
-    assert core.called('read_node') == ['kiln-worker-2']
+    assert core.called('read_node') == ['kiln-node-3']
 
 
 def test_a_local_context_is_sent_again_into_the_pod_of_a_build_that_runs_again(context, monkeypatch,

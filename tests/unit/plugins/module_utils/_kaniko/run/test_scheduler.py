@@ -285,7 +285,7 @@ def test_a_lost_pod_runs_again_in_its_own_slot_before_the_builds_that_wait():
 def test_a_pod_lost_once_too_often_ends_its_build():
     log = []
     job = RetryJob(log, 'a', retries=1)
-    run([job], [(1, lost('a', 'handwritten_preempted')), (2, lost('a-a2', 'handwritten_node_deleted'))])
+    run([job], [(1, lost('a', 'recorded/preempted')), (2, lost('a-a2', 'recorded/node_deleted'))])
     assert log == [('start', 'a'), ('retry', 'a', 'PreemptionByScheduler'), ('start', 'a-a2'),
                    ('retry', 'a', 'DeletionByPodGC'), ('finish', 'a', 'DeletionByPodGC')]
     assert job.outcome.loss.cause == 'DeletionByPodGC'

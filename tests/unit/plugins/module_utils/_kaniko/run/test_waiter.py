@@ -140,8 +140,11 @@ def test_a_pod_that_is_slow_to_start_without_mount_warnings_keeps_waiting():
     assert one.events_calls >= 1
 
 
-def handwritten(name, **ready):
-    item = load_fixture('handwritten_{0}.json'.format(name))['pod']
+def recorded(name, **ready):
+    """The recorded pod ``name`` as the build's pod 'a', with the conditions named in ``ready`` set to that status
+    (the pod of node_lost_marked with Ready True is that pod before its node stopped: the node lifecycle
+    controller's mark changes nothing else)."""
+    item = load_fixture('recorded/{0}.json'.format(name))['pod']
     item['metadata'].update(name='a', namespace='builds')
     for condition in item['status']['conditions']:
         if condition['type'] in ready:
@@ -171,38 +174,39 @@ def node_wait(first, script=(), answers=(), timeout=1800):
 
 
 def test_a_node_that_stopped_reporting_is_named_once_the_mark_has_stayed():
-    running = handwritten('node_lost_marked', Ready='True')
-    one, clock = node_wait(running, [(60, handwritten('node_lost_marked'))])
+    running = recorded('node_lost_marked', Ready='True')
+    one, clock = node_wait(running, [(60, recorded('node_lost_marked'))])
     outcome = one.waited.outcome
     assert (outcome.state, outcome.reason, outcome.loss.node, outcome.container) == (
-        states.FAILED, 'NodeLost', 'kiln-worker-2', 'kaniko')
+        states.FAILED, 'NodeLost', 'kiln-node-3', 'kaniko')
     assert clock.now == 1000 + 60 + 15
     assert one.asked == []  # the pod said it: the node was not asked about
 
 
 def test_a_mark_that_its_kubelet_writes_back_is_no_loss():
-    running = handwritten('node_lost_marked', Ready='True')
-    one, _clock = node_wait(running, [(60, handwritten('node_lost_marked')), (70, running),
+    running = recorded('node_lost_marked', Ready='True')
+    one, _clock = node_wait(running, [(60, recorded('node_lost_marked')), (70, running),
                                       (200, pod('a', 'succeeded'))])
     assert one.waited.outcome.state == states.SUCCEEDED
 
 
 def test_the_node_of_a_pod_that_cannot_show_the_mark_is_asked_about():
-    lost = ('NodeLost', 'its Ready condition is Unknown since 2026-11-24T10:00:50Z: Kubelet stopped posting node status.')
-    one, clock = node_wait(handwritten('node_lost_clone'), answers=[None, lost])
+    # What the Kubernetes engine says of the node recorded with node_lost_clone (engines/kubernetes/test_engine.py).
+    lost = ('NodeLost', 'its Ready condition is Unknown since 2026-12-07T16:45:59Z: Kubelet stopped posting node status.')
+    one, clock = node_wait(recorded('node_lost_clone'), answers=[None, lost])
     outcome = one.waited.outcome
-    assert (outcome.reason, outcome.container, outcome.loss.keep_off) == ('NodeLost', 'clone', 'kiln-worker-2')
+    assert (outcome.reason, outcome.container, outcome.loss.keep_off) == ('NodeLost', 'clone', 'kiln-node-3')
     assert outcome.message.startswith('its Ready condition is Unknown')
-    assert one.asked == ['kiln-worker-2', 'kiln-worker-2']
+    assert one.asked == ['kiln-node-3', 'kiln-node-3']
     assert clock.now == 1000 + 2 * 15
 
 
 def test_without_an_answer_about_the_node_the_build_waits_for_its_pod():
-    one, _clock = node_wait(handwritten('node_lost_clone'), [(100, pod('a', 'succeeded'))])
+    one, _clock = node_wait(recorded('node_lost_clone'), [(100, pod('a', 'succeeded'))])
     assert one.waited.outcome.state == states.SUCCEEDED
     assert len(one.asked) == 6  # every 15 s while the clone ran
 
 
 def test_an_evicted_pod_ends_the_wait_at_once():
-    one, clock = node_wait(handwritten('node_lost_marked', Ready='True'), [(30, pod('a', 'evicted_by_api'))])
+    one, clock = node_wait(recorded('node_lost_marked', Ready='True'), [(30, pod('a', 'evicted_by_api'))])
     assert (one.waited.outcome.reason, clock.now) == ('EvictionByEvictionAPI', 1030)
