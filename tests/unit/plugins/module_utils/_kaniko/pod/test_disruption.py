@@ -35,11 +35,33 @@ def test_an_eviction_through_the_eviction_api_as_a_kubelet_reported_it():
     assert outcome.message == 'Eviction API: evicting'
 
 
+def test_a_drained_pod_that_its_kubelet_ended_is_still_the_drains_loss():
+    # kubectl drain, recorded once the kubelet had stopped the pod: phase Failed, Ready and ContainersReady False
+    # (PodFailed), and Kaniko ended by the stop with exit code 2, in the very second the DisruptionTarget came.
+    pod = recorded('drained')
+    condition = [item for item in pod['status']['conditions'] if item['type'] == 'DisruptionTarget'][0]
+    kaniko = pod['status']['containerStatuses'][0]['state']['terminated']
+    assert (pod['status']['phase'], kaniko['exitCode']) == ('Failed', 2)
+    assert kaniko['finishedAt'] == condition['lastTransitionTime']  # stopped by the drain, not failed before it
+    assert not disruption.marked(pod) and not disruption.unmarkable(pod)
+    outcome = states.classify(pod)
+    assert (outcome.state, outcome.reason, outcome.container, outcome.exit_code, outcome.message) == (
+        states.FAILED, 'EvictionByEvictionAPI', 'kaniko', None, 'Eviction API: evicting')
+    assert (outcome.loss.node, outcome.loss.keep_off, outcome.loss.stays) == (NODE, NODE, False)
+    # Kaniko's words (its termination message, the log of a build the stop cut short) say nothing of the build.
+    assert states.describe(outcome, 'sleeping') == (
+        'Build pod drained was lost (EvictionByEvictionAPI): the pod was evicted from node kiln-node-3 through the '
+        "Eviction API (kubectl drain, the cluster autoscaler): Eviction API: evicting (the build was in container "
+        "'kaniko') (hint: the build did not fail on its own: set retries to run it again as a new pod, kept off that "
+        'node)')
+
+
 @pytest.mark.parametrize('name, reason, node, keep_off, said', [
     ('recorded/preempted', 'PreemptionByScheduler', NODE, None,
      'default-scheduler: preempting to accommodate a higher priority pod'),
     ('recorded/taint_evicted', 'DeletionByTaintManager', NODE, NODE, 'Taint manager: deleting due to NoExecute taint'),
     ('recorded/node_deleted', 'DeletionByPodGC', NODE, NODE, 'PodGC: node no longer exists'),
+    ('recorded/drained', 'EvictionByEvictionAPI', NODE, NODE, 'Eviction API: evicting'),
     ('handwritten_node_shutdown', 'Terminated', 'kiln-worker-2', 'kiln-worker-2',
      'Pod was terminated in response to imminent node shutdown.'),
 ])

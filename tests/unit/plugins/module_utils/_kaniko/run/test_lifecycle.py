@@ -287,6 +287,20 @@ def test_an_evicted_build_runs_again_as_a_new_pod_kept_off_the_node(tmp_path):
             'running the build again as a new pod, attempt 2 of 3, kept off node kiln-node\n==> clone <==') in log
 
 
+def test_a_drained_build_runs_again_though_its_kubelet_ended_the_pod_failed():
+    # kubectl drain, recorded: the kubelet had stopped the pod (phase Failed, Kaniko's exit code 2) before the module
+    # looked. It is the drain's doing: not kept as a failure is, even with keep_pod on_failure.
+    core = Core()
+    run = retried(core, Attempts(['drained'], 'succeeded'), keep_pod='on_failure', retries=1)
+    result = run.run()
+    assert result['attempts'][0] == dict(
+        pod_name='kiln-build-2', node='kiln-node-3', reason='EvictionByEvictionAPI',
+        message='the pod was evicted from node kiln-node-3 through the Eviction API (kubectl drain, the cluster '
+                'autoscaler): Eviction API: evicting')
+    assert result['attempts'][1]['reason'] == 'Completed'
+    assert core.grace['kiln-build-2'] == 0
+
+
 def test_without_retries_a_lost_node_fails_the_build_naming_pod_node_and_what_happened():
     core = Core()
     clock = Clock()

@@ -69,7 +69,7 @@ def test_each_pod_of_a_build_is_an_attempt_with_its_node_and_what_happened():
 def test_a_lost_pod_is_deleted_at_once_unless_its_kubelet_ended_it():
     spec = make_spec(keep_pod='always')
     for name in ('recorded/evicted_by_api', 'recorded/node_deleted', 'recorded/preempted', 'recorded/taint_evicted',
-                 'recorded/node_lost_marked'):
+                 'recorded/node_lost_marked', 'recorded/drained'):  # drained: Failed, but by the drain
         outcome, pod = lost(name)
         assert results.retention(spec, outcome, pod) == results.Retention(keep=False, delete=True, running=True), name
     outcome, pod = lost('handwritten_node_shutdown')  # Failed by its kubelet, which still answers: kept as a failure is

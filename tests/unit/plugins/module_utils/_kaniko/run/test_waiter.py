@@ -7,6 +7,8 @@ scripted event source and a fake clock (no cluster, no sleeping). PodWait decide
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.kiln.kaniko.plugins.module_utils._k8s.watch import MAX_WATCH_SECONDS, RELIST
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod import states
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import scheduler
@@ -207,6 +209,7 @@ def test_without_an_answer_about_the_node_the_build_waits_for_its_pod():
     assert len(one.asked) == 6  # every 15 s while the clone ran
 
 
-def test_an_evicted_pod_ends_the_wait_at_once():
-    one, clock = node_wait(recorded('node_lost_marked', Ready='True'), [(30, pod('a', 'evicted_by_api'))])
+@pytest.mark.parametrize('fixture', ['evicted_by_api', 'drained'])
+def test_an_evicted_pod_ends_the_wait_at_once(fixture):
+    one, clock = node_wait(recorded('node_lost_marked', Ready='True'), [(30, pod('a', fixture))])
     assert (one.waited.outcome.reason, clock.now) == ('EvictionByEvictionAPI', 1030)
