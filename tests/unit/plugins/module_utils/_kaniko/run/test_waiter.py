@@ -145,7 +145,7 @@ def test_a_pod_that_is_slow_to_start_without_mount_warnings_keeps_waiting():
 def recorded(name, **ready):
     """The recorded pod ``name`` as the build's pod 'a', with the conditions named in ``ready`` set to that status
     (the pod of node_lost_marked with Ready True is that pod before its node stopped: the node lifecycle
-    controller's mark changes nothing else)."""
+    controller's mark changes nothing else, as the watch of node_stopped_watch shows)."""
     item = load_fixture('recorded/{0}.json'.format(name))['pod']
     item['metadata'].update(name='a', namespace='builds')
     for condition in item['status']['conditions']:
@@ -183,6 +183,20 @@ def test_a_node_that_stopped_reporting_is_named_once_the_mark_has_stayed():
         states.FAILED, 'NodeLost', 'kiln-node-3', 'kaniko')
     assert clock.now == 1000 + 60 + 15
     assert one.asked == []  # the pod said it: the node was not asked about
+
+
+def test_a_pod_watched_while_its_node_stopped_is_lost_once_the_mark_has_stayed():
+    # A pod (busybox, not a build) watched on the lab while its node kiln-node-3 stopped: the mark came 47 s after
+    # the pod got ready (16:05:35 to 16:06:22), with Ready alone changed, and nothing followed it.
+    before, after = [dict(item, metadata=dict(item['metadata'], name='a', namespace='builds'))
+                     for item in load_fixture('recorded/node_stopped_watch.json')['pods']]
+    assert [condition for condition in before['status']['conditions'] if condition['type'] != 'Ready'] == [
+        condition for condition in after['status']['conditions'] if condition['type'] != 'Ready']
+    one, clock = node_wait(before, [(47, after)])
+    outcome = one.waited.outcome
+    assert (outcome.reason, outcome.loss.node, outcome.container) == ('NodeLost', 'kiln-node-3', 'c')
+    assert outcome.message == 'the node lifecycle controller marked the pod not ready at 2026-12-07T16:06:22Z'
+    assert clock.now == 1000 + 47 + 15 and one.asked == []
 
 
 def test_a_mark_that_its_kubelet_writes_back_is_no_loss():
