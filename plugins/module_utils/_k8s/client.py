@@ -206,6 +206,9 @@ def share_tls(client: k8s_client.ApiClient) -> None:
     fails, saying so, as it did before."""
     pool = client.rest_client.pool_manager
     settings = pool.connection_pool_kw
+    # The plain PoolManager only: its subclasses are the proxies (ProxyManager, urllib3.contrib.socks'
+    # SOCKSProxyManager), which keep urllib3's own way; isinstance() would let them through.
+    # pylint: disable-next=unidiomatic-typecheck
     if type(pool) is not urllib3.PoolManager or settings.get('ssl_context') is not None:
         return
     context = urllib3.util.ssl_.create_urllib3_context(cert_reqs=settings.get('cert_reqs'))
