@@ -2,7 +2,8 @@
 # ansible-test integration on the running lab cluster (make lab-up), from fresh copies of the
 # git-tracked collection files: every target runs to its end, KILN_INTEGRATION_JOBS (default 2) at a time,
 # each in its own ansible-test process, and a table gives each one's result and seconds (scripts/run_targets.py).
-# Arguments: target names (default: all), and after them options for ansible-test (e.g. -v).
+# Arguments: target names (default: all but those that need several nodes, alias nodes; --nodes: those), and after
+# them options for ansible-test (e.g. -v).
 set -euo pipefail
 # shellcheck source=scripts/test-env.sh
 . "$(dirname "$0")/test-env.sh"

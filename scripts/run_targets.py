@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run ansible-test integration targets on the lab, several at a time, each one to its end.
 
-    run_targets.py --tree DIR [--tree DIR ...] [--python VERSION] [TARGET ...] [ANSIBLE_TEST_FLAGS ...]
+    run_targets.py --tree DIR [--tree DIR ...] [--python VERSION] [--nodes] [TARGET ...] [ANSIBLE_TEST_FLAGS ...]
 
 Each --tree is a staged ansible_collections/kiln/kaniko of its own (scripts/integration.sh makes them): one
 worker a tree, so that two ansible-test processes never share tests/output. Every target runs, whatever
@@ -10,6 +10,10 @@ $KILN_CACHE/integration-times.json, else scripts/integration-times.json), so tha
 together. A target that needs an extra of the lab (NEEDS: cosign and syft for build_supply) waits until
 `lab.py images NAME` has it, which begins at once, beside the other targets. At the end a table: each
 target's result and seconds, then "N passed, M failed".
+
+Targets with the alias `nodes` need a lab of several nodes and fail on a smaller one: without target names they
+are left out, and the run says so; --nodes runs them (scripts/nodes.sh, once the lab has three nodes), and so
+does naming them.
 """
 
 import argparse
@@ -30,15 +34,25 @@ NEEDS = {"build_supply": "supply"}
 TAIL = 60
 
 
-def targets_in(tree):
-    """The runnable targets of a staged tree: not hidden, disabled or unsupported (ansible-test's aliases)."""
-    found = []
+def aliases_of(tree):
+    """Each target directory of a staged tree with the words of its aliases file (ansible-test's aliases)."""
+    found = {}
     for path in sorted((Path(tree) / "tests" / "integration" / "targets").iterdir()):
         aliases = path / "aliases"
-        words = set(aliases.read_text().split()) if aliases.is_file() else set()
-        if path.is_dir() and not words & {"hidden", "disabled", "unsupported"}:
-            found.append(path.name)
+        if path.is_dir():
+            found[path.name] = set(aliases.read_text().split()) if aliases.is_file() else set()
     return found
+
+
+def targets_in(tree):
+    """The runnable targets of a staged tree: not hidden, disabled or unsupported."""
+    return [name for name, words in aliases_of(tree).items() if not words & {"hidden", "disabled", "unsupported"}]
+
+
+def node_targets(tree):
+    """The runnable targets that need a lab of several nodes (alias `nodes`)."""
+    aliases = aliases_of(tree)
+    return [name for name in targets_in(tree) if "nodes" in aliases[name]]
 
 
 class Needs:
@@ -113,6 +127,7 @@ def main(argv):
     parser.add_argument("--times", default=str(Path(os.environ.get("KILN_CACHE") or Path.home() / ".cache" / "kiln")
                                                / "integration-times.json"))
     parser.add_argument("--python", help="ansible-test's --python")
+    parser.add_argument("--nodes", action="store_true", help="run the targets that need several nodes (alias nodes)")
     parser.add_argument("targets", nargs="*")
     args, extra = parser.parse_known_args(argv)
     if args.python:
@@ -122,7 +137,19 @@ def main(argv):
     if unknown:
         print("integration: no target %s (there are: %s)" % (", ".join(unknown), " ".join(available)), file=sys.stderr)
         return 2
-    wanted = args.targets or available
+    several = node_targets(args.tree[0])
+    left = []  # not run, and said so
+    if args.targets:
+        wanted = args.targets
+    elif args.nodes:
+        wanted = several
+    else:
+        wanted = [t for t in available if t not in several]
+        left = several
+    left_note = "integration: left out, as they need a lab of several nodes (scripts/nodes.sh runs them): %s" % (
+        " ".join(left))
+    if left:
+        print(left_note, flush=True)
     times = {}
     for known in (BASELINE, Path(args.times)):  # this machine's last run over the baseline
         try:
@@ -183,6 +210,8 @@ def main(argv):
         print("%-24s %-7s %6.0f" % (name, "passed" if rc == 0 else "FAILED", seconds))
     print("integration: %d workers, %.0fs in all" % (len(args.tree), time.monotonic() - started))
     print("%d passed, %d failed" % (len(passed), len(order) - len(passed)))
+    if left:
+        print(left_note)
     return 0 if len(passed) == len(order) else 1
 
 
