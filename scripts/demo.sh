@@ -5,7 +5,8 @@
 #
 # Installs what it needs (Debian packages, a venv from PyPI under ~/.cache/kiln), brings the lab up
 # (python3 tests/lab/lab.py up; seconds when it already runs), runs kiln.kaniko.lab from a copy of
-# this checkout with the lab's settings, and prints the summary with the images' digests. It leaves
+# this checkout with the lab's settings and its nodes as the inventory (each node trusts the registry,
+# however many the lab has), and prints the summary with the images' digests. It leaves
 # the app running; run it again and nothing changes (changed=0: the builds are skipped).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,19 +38,20 @@ fi
 grep '^lab: ' "$up_log" || true
 rm -f "$up_log"
 eval "$(python3 tests/lab/lab.py env)"
+[ -f "${KILN_LAB_INVENTORY:-}" ] || {
+    echo "demo: the lab has no inventory of its nodes (${KILN_LAB_INVENTORY:-unset}); a lab started by an older" \
+        "checkout writes none: python3 tests/lab/lab.py down, then bash scripts/demo.sh" >&2
+    exit 1
+}
 
 # The lab's settings; the playbook itself knows nothing of the lab.
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-become=true
-[ "$(id -u)" = 0 ] && become=false
 cat >"$work/lab-vars.yml" <<VARS
-# The cluster, and its node: this machine, whose containerd reads $KILN_LAB_CERTS_D on every pull.
+# The cluster, and its nodes: the hosts of group kiln_nodes in $KILN_LAB_INVENTORY, reached over SSH as root,
+# each with the certs.d its containerd reads on every pull (so no restart).
 kiln_kubeconfig: $KUBECONFIG
-kiln_node_hosts: localhost
-kiln_node_become: $become
-kiln_registry_trust_certs_d: $KILN_LAB_CERTS_D
-kiln_registry_trust_restart_command: ""
+kiln_node_become: false
 # The lab is plain Kubernetes.
 kiln_registry_route: false
 # Nothing is pulled from the internet: Docker Hub base images (FROM busybox) come from the lab's mirror.
@@ -64,13 +66,14 @@ VARS
 echo "==== ansible-playbook kiln.kaniko.lab"
 status=0
 ANSIBLE_COLLECTIONS_PATH=$KILN_COLLECTIONS ANSIBLE_FORCE_COLOR=${ANSIBLE_FORCE_COLOR:-$([ -t 1 ] && echo 1 || echo 0)} \
-    ansible-playbook kiln.kaniko.lab -e "@$work/lab-vars.yml" "$@" 2>&1 | tee "$work/demo.log" || status=$?
+    ansible-playbook kiln.kaniko.lab -i "$KILN_LAB_INVENTORY" -e "@$work/lab-vars.yml" "$@" 2>&1 | tee "$work/demo.log" || status=$?
 [ "$status" -eq 0 ] || { echo "demo: the playbook failed ($status)" >&2; exit "$status"; }
 
 echo
 echo "==== summary"
 sed -n '/TASK \[Summary\]/,/^}/p' "$work/demo.log" | tail -n +2 | grep -E '^\s+"' | tail -4 | sed -E 's/^ +"//; s/",?$//' | sed 's/\x1b\[[0-9;]*m//g'
-grep -E '^localhost +:' "$work/demo.log" | sed 's/\x1b\[[0-9;]*m//g'
+# The PLAY RECAP: localhost and each node (colours taken out first, as the run may have had them).
+sed 's/\x1b\[[0-9;]*m//g' "$work/demo.log" | grep -E '^[^ ]+ +: ok='
 cat <<EOF2
 
 The app runs in namespace kiln-dockercoins; see it with
