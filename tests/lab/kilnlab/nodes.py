@@ -33,11 +33,12 @@ MIRRORED = (NET.registry, "docker.io", "registry.k8s.io", "ghcr.io", "gcr.io", "
 
 
 def count():
-    """How many nodes the lab keeps: what `up --nodes N` last said, else $KILN_LAB_NODES, else 1."""
+    """How many nodes the lab keeps: what `up --nodes N` last said, else $KILN_LAB_NODE_COUNT, else 1. (The lab's
+    environment names its nodes in KILN_LAB_NODES, which a shell that read `lab.py env` hands on to this.)"""
     try:
         wanted = int(NODES_FILE.read_text())
     except (OSError, ValueError):
-        wanted = int(os.environ.get("KILN_LAB_NODES") or 1)
+        wanted = int(os.environ.get("KILN_LAB_NODE_COUNT") or 1)
     return max(1, min(wanted, MAX_NODES))
 
 
