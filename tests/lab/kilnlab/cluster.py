@@ -17,17 +17,16 @@ import urllib.request
 from pathlib import Path
 
 from . import build, ee, kwok, nodes, pki, procs
-from .cmd import log, run
-from .config import (CONF, CONTAINERD_SOCK, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS,
-                     NET, NODE_NAME, NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, STATE, Node, coredns_bin, cosign_bin,
-                     kube_bin, syft_bin)
+from .cmd import log, run, write_file
+from .config import (CONF, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME,
+                     NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, SSH_DIR, STATE, Node, coredns_bin, cosign_bin, kube_bin,
+                     syft_bin)
 
 INVENTORY = STATE / "inventory.yml"  # the nodes as Ansible hosts (`lab.py inventory`); JSON is YAML
 HOSTPATH_PV = Path("/tmp/hostpath_pv")  # where kube-controller-manager's hostPath provisioner puts volumes
 CERTS_D = Node(1).certs_d
 ISOLATE_CHAIN = "KILN-LAB-ISOLATE"
 GIT_SSH_USER = "kiln-git"
-SSH_DIR = STATE / "ssh"
 SECRETS_DIR = STATE / "secrets"
 REPOS_DIR = LAB_DIR / "repos"
 
@@ -42,11 +41,6 @@ COMPONENTS = CONTROL_PLANE + nodes.NODE_COMPONENTS
 
 def kubectl(*args, check=True, capture=True, input=None):
     return run(kube_bin("kubectl"), "--kubeconfig", KUBECONFIG, *args, check=check, input=input,
-               capture_output=capture, text=True)
-
-
-def ctr(*args, check=True, capture=True):
-    return run("ctr", "--address", CONTAINERD_SOCK, "--namespace", "k8s.io", *args, check=check,
                capture_output=capture, text=True)
 
 
@@ -193,15 +187,6 @@ def network_down():
 
 # ---------------------------------------------------------------- configuration files
 
-def _write(path, text, mode=0o644):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    path.chmod(mode)
-    return path
-
-
 def write_configs():
     CONF.mkdir(parents=True, exist_ok=True)
     # containerd: cgroupfs (cgroup v1 hybrid host), runc, CNI bridge, certs.d for registry hosts.
@@ -209,9 +194,9 @@ def write_configs():
     spec = json.loads(run("ctr", "oci", "spec", capture_output=True, text=True).stdout)
     nofile = min(hard if hard != resource.RLIM_INFINITY else 1048576, 1048576)
     spec["process"]["rlimits"] = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
-    _write(CONF / "base-runtime-spec.json", json.dumps(spec, indent=1))
-    _write(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
-    _write(CONF / "Corefile", f""".:{NET.dns_port} {{
+    write_file(CONF / "base-runtime-spec.json", json.dumps(spec, indent=1))
+    write_file(CONF / "resolv.conf", "nameserver %s\n" % NET.node_ip)
+    write_file(CONF / "Corefile", f""".:{NET.dns_port} {{
     bind {NET.node_ip}
     errors
     health 127.0.0.1:18080
@@ -228,8 +213,8 @@ def write_configs():
     SECRETS_DIR.chmod(0o700)
     http_secret = SECRETS_DIR / "registry-http-secret"
     if not http_secret.exists():
-        _write(http_secret, secrets.token_hex(16), 0o600)
-    _write(CONF / "registry.yml", f"""version: 0.1
+        write_file(http_secret, secrets.token_hex(16), 0o600)
+    write_file(CONF / "registry.yml", f"""version: 0.1
 log:
   level: info
   fields: {{service: kiln-lab-registry}}
@@ -242,7 +227,7 @@ http:
 """)
     git_auth = SECRETS_DIR / "git-http-auth"
     if not git_auth.exists():
-        _write(git_auth, "kiln:%s\n" % secrets.token_urlsafe(18), 0o600)
+        write_file(git_auth, "kiln:%s\n" % secrets.token_urlsafe(18), 0o600)
 
 
 def ensure_git_ssh():
@@ -261,11 +246,11 @@ def ensure_git_ssh():
     for key in ("host_ed25519", "client_ed25519"):
         if not (SSH_DIR / key).exists():
             run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kiln-lab-" + key, "-f", SSH_DIR / key)
-    _write(SSH_DIR / "authorized_keys", (SSH_DIR / "client_ed25519.pub").read_text(), 0o644)
+    write_file(SSH_DIR / "authorized_keys", (SSH_DIR / "client_ed25519.pub").read_text(), 0o644)
     host_pub = (SSH_DIR / "host_ed25519.pub").read_text().split()
-    _write(SSH_DIR / "known_hosts", "[%s]:%d %s %s\n" % (NET.node_ip, NET.git_ssh_port, host_pub[0], host_pub[1]))
-    _write(GIT_ROOT / ".gitconfig", "[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
-    _write(CONF / "sshd_config", f"""Port {NET.git_ssh_port}
+    write_file(SSH_DIR / "known_hosts", "[%s]:%d %s %s\n" % (NET.node_ip, NET.git_ssh_port, host_pub[0], host_pub[1]))
+    write_file(GIT_ROOT / ".gitconfig", "[safe]\n\tdirectory = *\n[uploadpack]\n\tallowAnySHA1InWant = true\n")
+    write_file(CONF / "sshd_config", f"""Port {NET.git_ssh_port}
 ListenAddress {NET.node_ip}
 HostKey {SSH_DIR / 'host_ed25519'}
 PidFile none
@@ -433,7 +418,7 @@ def push_base_images(images):
         if _registry_digest(repo, tag) == digest:
             continue
         log("pushing %s to the lab registry" % ref)
-        ctr("images", "push", "--plain-http", "%s/%s" % (NET.registry, repo_tag), ref)
+        nodes.ctr(Node(1), "images", "push", "--plain-http", "%s/%s" % (NET.registry, repo_tag), ref)
 
 
 def seed_repositories():
@@ -606,7 +591,7 @@ def up(node_count=None):
 
 
 def write_inventory():
-    _write(INVENTORY, json.dumps(nodes.inventory(), indent=1) + "\n")
+    write_file(INVENTORY, json.dumps(nodes.inventory(), indent=1) + "\n")
 
 
 def remove_node(node):

@@ -171,6 +171,7 @@ PKI = STATE / "pki"
 LOGS = STATE / "logs"
 ETCD_DATA = STATE / "etcd"
 CONTAINERD_ROOT = STATE / "containerd"
+SSH_DIR = STATE / "ssh"  # keys of the git server's sshd and of the nodes' own
 NODES_FILE = STATE / "nodes.count"  # how many nodes `up` keeps, as `up --nodes N` last set it
 KUBELET_ROOT = STATE / "kubelet"
 REGISTRY_DATA = STATE / "registry"

@@ -17,15 +17,14 @@ import time
 from pathlib import Path
 
 from . import build, pki, procs
-from .cmd import log, run
-from .config import (CONF, LOGS, MAX_NODES, NET, NODES_FILE, PKI, POD_SUPERNET, STATE, Node, kube_bin,
+from .cmd import log, run, write_file
+from .config import (CONF, LOGS, MAX_NODES, NET, NODES_FILE, PKI, POD_SUPERNET, SSH_DIR, Node, kube_bin,
                      node_by_name)
 
 # A node's own processes, in start order; `stop` stops them in the reverse order.
 NODE_COMPONENTS = ("containerd", "kubelet", "kube-proxy", "node-ssh")
 KUBELET_STARTS = 4
 CGROUP = Path("/sys/fs/cgroup")
-SSH_DIR = STATE / "ssh"
 # The lab registry answers for itself and for the public registries the lab's images are named after, over
 # plain HTTP; there is no fallback to the real hosts, so nothing is fetched from outside. kiln.lab names the
 # lab's own images: one that is missing is looked for in the lab registry too.
@@ -74,15 +73,6 @@ def _in_node(node, argv):
 def ctr(node, *args, check=True):
     return run("ctr", "--address", node.containerd_sock, "--namespace", "k8s.io", *args, check=check,
                capture_output=True, text=True)
-
-
-def _write(path, text, mode=0o644):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    path.chmod(mode)
-    return path
 
 
 # ---------------------------------------------------------------- network
@@ -177,7 +167,7 @@ def write_configs(node):
     """containerd's, the CNI's, the kubelet's and kube-proxy's configuration of ``node``, and its certs.d."""
     conf = node.conf
     run_dir = node.run_dir
-    _write(conf / "containerd.toml", f"""version = 2
+    write_file(conf / "containerd.toml", f"""version = 2
 root = "{node.containerd_root}"
 state = "{run_dir / 'containerd'}"
 disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs",
@@ -208,7 +198,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".registry]
     config_path = "{node.certs_d}"
 """)
-    _write(conf / "cni" / "10-kiln.conflist", json.dumps({
+    write_file(conf / "cni" / "10-kiln.conflist", json.dumps({
         "cniVersion": "1.0.0",
         "name": "kiln",
         "plugins": [
@@ -221,10 +211,10 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     }, indent=1))
     lab = "http://" + NET.registry
     for host in MIRRORED:
-        _write(node.certs_d / host / "hosts.toml",
+        write_file(node.certs_d / host / "hosts.toml",
                f'server = "{lab}"\n\n[host."{lab}"]\n  capabilities = ["pull", "resolve", "push"]\n')
     _write_kubelet_config(node)
-    _write(conf / "kube-proxy.yaml", f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
+    write_file(conf / "kube-proxy.yaml", f"""apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 clientConnection: {{kubeconfig: {PKI / 'kube-proxy.kubeconfig'}}}
 mode: iptables
@@ -246,7 +236,7 @@ def _write_kubelet_config(node):
     cert = pki.node_cert_name(node, "kubelet-server")
     # A worker's pods log under its own directory: two kubelets would each clean up the other's pod logs.
     pod_logs = "podLogsDir: %s\n" % (node.state / "pod-logs") if node.worker else ""
-    _write(node.conf / "kubelet.yaml", f"""apiVersion: kubelet.config.k8s.io/v1beta1
+    write_file(node.conf / "kubelet.yaml", f"""apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: {node.ip}
 port: 10250
@@ -285,8 +275,8 @@ def write_ssh_config(node):
     for key in ("node_host_ed25519", "node_ed25519"):
         if not (SSH_DIR / key).exists():
             run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "kiln-lab-" + key, "-f", SSH_DIR / key)
-    _write(SSH_DIR / "node_authorized_keys", (SSH_DIR / "node_ed25519.pub").read_text(), 0o600)
-    _write(node.conf / "node-sshd_config", f"""Port 22
+    write_file(SSH_DIR / "node_authorized_keys", (SSH_DIR / "node_ed25519.pub").read_text(), 0o600)
+    write_file(node.conf / "node-sshd_config", f"""Port 22
 ListenAddress {node.ip}
 HostKey {SSH_DIR / 'node_host_ed25519'}
 PidFile none
@@ -300,7 +290,7 @@ X11Forwarding no
 """)
     host_pub = (SSH_DIR / "node_host_ed25519.pub").read_text().split()
     lines = "".join("%s %s %s\n" % (other.ip, host_pub[0], host_pub[1]) for other in all_nodes(MAX_NODES))
-    _write(SSH_DIR / "node_known_hosts", lines)
+    write_file(SSH_DIR / "node_known_hosts", lines)
     Path("/run/sshd").mkdir(exist_ok=True)
 
 
