@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import build, ee, kwok, nodes, pki, procs
 from .cmd import log, run, write_file
+from .procs import wait_for
 from .config import (CONF, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME,
                      NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, SSH_DIR, STATE, Node, coredns_bin, cosign_bin, kube_bin,
                      syft_bin)
@@ -58,19 +59,6 @@ def http_status(url, context=None, timeout=2.0):
         return err.code
     except (OSError, urllib.error.URLError):
         return None
-
-
-def wait_for(what, check, timeout, component=None, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if component and not procs.pid_of(component):
-            raise SystemExit("lab: %s exited while waiting for %s; last lines of %s:\n%s"
-                             % (component, what, LOGS / (component + ".log"), procs.log_tail(component)))
-        time.sleep(interval)
-    tail = procs.log_tail(component) if component else ""
-    raise SystemExit("lab: timed out after %ds waiting for %s\n%s" % (timeout, what, tail))
 
 
 def dns_answers(name="kubernetes.default.svc." + NET.cluster_domain, server=NET.node_ip):

@@ -307,8 +307,9 @@ def start_containerd(node):
     (node.run_dir / "containerd").mkdir(parents=True, exist_ok=True)
     procs.start(node.component("containerd"),
                 _in_node(node, ["containerd", "--config", node.conf / "containerd.toml"]))
-    _wait(node, "containerd",
-          lambda: node.containerd_sock.exists() and ctr(node, "version", check=False).returncode == 0, 60)
+    procs.wait_for("containerd of " + node.name,
+                   lambda: node.containerd_sock.exists() and ctr(node, "version", check=False).returncode == 0, 60,
+                   node.component("containerd"))
 
 
 def start_proxy_and_ssh(node):
@@ -325,18 +326,6 @@ def start_kubelet(node):
         kube_bin("kubelet"), "--config", node.conf / "kubelet.yaml", "--kubeconfig", kubeconfig,
         "--node-ip", node.ip, "--hostname-override", node.name, "--root-dir", node.kubelet_root, "--v", "1",
     ]))
-
-
-def _wait(node, what, check, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if not procs.pid_of(node.component(what)):
-            raise SystemExit("lab: %s of %s exited; last lines of %s:\n%s" % (
-                what, node.name, LOGS / (node.component(what) + ".log"), procs.log_tail(node.component(what))))
-        time.sleep(0.2)
-    raise SystemExit("lab: timed out after %ds waiting for %s of %s" % (timeout, what, node.name))
 
 
 def wait_ready(node, ready, timeout=120):

@@ -93,3 +93,17 @@ def log_tail(name, lines=30):
         return "".join((LOGS / (name + ".log")).read_text(errors="replace").splitlines(True)[-lines:])
     except OSError:
         return ""
+
+
+def wait_for(what, check, timeout, component=None, interval=0.2):
+    """Wait until ``check()``; say so at once when the lab's process ``component`` exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if component and not pid_of(component):
+            raise SystemExit("lab: %s exited while waiting for %s; last lines of %s:\n%s"
+                             % (component, what, LOGS / (component + ".log"), log_tail(component)))
+        time.sleep(interval)
+    tail = log_tail(component) if component else ""
+    raise SystemExit("lab: timed out after %ds waiting for %s\n%s" % (timeout, what, tail))
