@@ -256,7 +256,12 @@ def _galaxy(stage, *args):
 def _core_layer(stage, core):
     root = _mkdirs(stage, "core")
     parent = _mkdirs(root, COLLECTIONS + "/ansible_collections/kubernetes")
-    shutil.copytree(core, parent / "core", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    try:
+        shutil.copytree(core, parent / "core", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    except shutil.Error as err:  # every file it could not copy, with why: say the first of them
+        failed = err.args[0]
+        raise SystemExit("lab: could not copy %d file(s) of kubernetes.core from %s into the image, first:\n%s"
+                         % (len(failed), core, "\n".join("  %s: %s" % (src, why) for src, _, why in failed[:5])))
     return oci.layer_from_dir(root, stage / "core.layer")
 
 
