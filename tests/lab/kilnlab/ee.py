@@ -257,7 +257,9 @@ def _core_layer(stage, core):
     root = _mkdirs(stage, "core")
     parent = _mkdirs(root, COLLECTIONS + "/ansible_collections/kubernetes")
     try:
-        shutil.copytree(core, parent / "core", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        # Links stay links: one that dangles or points back into the tree is not followed.
+        shutil.copytree(core, parent / "core", symlinks=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     except shutil.Error as err:  # every file it could not copy, with why: say the first of them
         failed = err.args[0]
         raise SystemExit("lab: could not copy %d file(s) of kubernetes.core from %s into the image, first:\n%s"
