@@ -262,8 +262,9 @@ def _core_layer(stage, core):
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     except shutil.Error as err:  # every file it could not copy, with why: say the first of them
         failed = err.args[0]
+        reasons = "\n".join("  %s: %s" % (src, why) for src, _, why in failed[:5])
         raise SystemExit("lab: could not copy %d file(s) of kubernetes.core from %s into the image, first:\n%s"
-                         % (len(failed), core, "\n".join("  %s: %s" % (src, why) for src, _, why in failed[:5])))
+                         % (len(failed), core, reasons)) from None
     return oci.layer_from_dir(root, stage / "core.layer")
 
 
