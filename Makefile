@@ -28,7 +28,7 @@ lab-smoke:     ## the lab's own pytest suite, on the running lab
 nodes:         ## the tests of builds across nodes and of a node lost, on a lab grown to three nodes
 	bash scripts/nodes.sh
 
-.PHONY: sanity units units-lowest
+.PHONY: sanity units units-lowest units-2.21
 
 sanity:        ## ansible-test sanity on a fresh copy of the collection (venv in ~/.cache/kiln)
 	bash scripts/sanity.sh
@@ -39,6 +39,10 @@ units:         ## ansible-test units (pytest, no cluster) on a fresh copy of the
 units-lowest:  ## units and sanity on the lowest ansible-core meta/runtime.yml claims (venv-lowest in ~/.cache/kiln)
 	KILN_CORE=lowest bash scripts/units.sh
 	KILN_CORE=lowest bash scripts/sanity.sh
+
+units-2.21:    ## units and sanity on ansible-core 2.21, in a Debian trixie root with Python 3.13 (lab.py root)
+	KILN_CORE=2.21 bash scripts/units.sh
+	KILN_CORE=2.21 bash scripts/sanity.sh
 
 .PHONY: test integration
 

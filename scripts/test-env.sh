@@ -3,9 +3,14 @@
 #
 #   KILN_CACHE   where the venv and the collection tree live (default ~/.cache/kiln)
 #   KILN_PYTHON  the Python version ansible-test runs with (default 3.11)
-#   KILN_CORE    which ansible-core: unset for the one requirements.txt pins (venv $KILN_CACHE/venv), or
+#   KILN_CORE    which ansible-core: unset for the one requirements.txt pins (venv $KILN_CACHE/venv),
 #                "lowest" for the oldest that meta/runtime.yml claims (tests/requirements-lowest.txt, its
-#                kubernetes.core from tests/requirements-lowest-nodeps.txt; venv $KILN_CACHE/venv-lowest)
+#                kubernetes.core from tests/requirements-lowest-nodeps.txt; venv $KILN_CACHE/venv-lowest), or
+#                "2.21", the newest, which needs a newer Python than this machine's: the script that sources this
+#                file runs again, with its arguments, in a Debian trixie root with Python 3.13 and the venv
+#                /opt/kiln/venv of tests/requirements-2.21.txt (`lab.py root`, tests/lab/kilnlab/coreroot.py: made
+#                once with debootstrap and cached under $KILN_CACHE/rootfs; the checkout and $KILN_CACHE are
+#                mounted at the same paths inside)
 #
 # After sourcing: the venv is active, KILN_REPO points at the git checkout and
 # kiln_stage_collection copies the tracked files into an ansible_collections tree.
@@ -16,9 +21,19 @@ KILN_PYTHON=${KILN_PYTHON:-3.11}
 case ${KILN_CORE:-} in
     '') KILN_REQUIREMENTS=$KILN_REPO/requirements.txt ;;
     lowest) KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-lowest.txt ;;
-    *) echo "test-env: KILN_CORE is '$KILN_CORE'; leave it unset or set it to lowest" >&2; return 1 ;;
+    2.21) KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-2.21.txt ;;
+    *) echo "test-env: KILN_CORE is '$KILN_CORE'; leave it unset or set it to lowest or 2.21" >&2; return 1 ;;
 esac
-KILN_VENV=$KILN_CACHE/venv${KILN_CORE:+-$KILN_CORE}
+if [ "${KILN_CORE:-}" = 2.21 ] && [ -z "${KILN_ROOT:-}" ]; then
+    # The sourcing script again, inside the root (KILN_ROOT, the root's venv, is set there); sourced from no
+    # script (an interactive shell), there is nothing to run again.
+    case $0 in
+        *.sh) exec python3 "$KILN_REPO/tests/lab/lab.py" root "$KILN_REQUIREMENTS" \
+            bash "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")" "$@" ;;
+        *) echo "test-env: KILN_CORE=2.21 runs scripts (KILN_CORE=2.21 bash scripts/units.sh)" >&2; return 1 ;;
+    esac
+fi
+KILN_VENV=${KILN_ROOT:-$KILN_CACHE/venv${KILN_CORE:+-$KILN_CORE}}
 # Engineers and CI running tiers side by side give each its own tree (KILN_COLLECTIONS=...).
 KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections${KILN_CORE:+-$KILN_CORE}}
 export KILN_REPO KILN_CACHE KILN_PYTHON KILN_CORE KILN_REQUIREMENTS KILN_VENV KILN_COLLECTIONS
@@ -44,24 +59,30 @@ kiln_venv() {
 }
 
 # With KILN_CORE=lowest, the venv's ansible-core must be the release line meta/runtime.yml names in
-# requires_ansible, so that the claim and the tier that tests it cannot drift apart.
-kiln_check_lowest() {
-    [ "${KILN_CORE:-}" = lowest ] || return 0
-    "$KILN_VENV/bin/python" - "$KILN_REPO/meta/runtime.yml" <<'PY'
+# requires_ansible, so that the claim and the tier that tests it cannot drift apart; with KILN_CORE=X.Y, X.Y.
+kiln_check_core() {
+    [ -n "${KILN_CORE:-}" ] || return 0
+    "$KILN_VENV/bin/python" - "$KILN_REPO/meta/runtime.yml" "$KILN_CORE" "$KILN_REQUIREMENTS" <<'PY'
+import os
 import re
 import sys
 
 import yaml
 from ansible.release import __version__
 
-with open(sys.argv[1]) as handle:
-    claim = str(yaml.safe_load(handle)['requires_ansible'])
-floor = re.fullmatch(r'>=\s*(\d+)\.(\d+)(?:\.\d+)?', claim.strip())
-if not floor:
-    sys.exit("test-env: requires_ansible '{0}' is not of the form >=X.Y.Z".format(claim))
-if tuple(__version__.split('.')[:2]) != floor.groups():
-    sys.exit('test-env: meta/runtime.yml claims ansible-core {0} but tests/requirements-lowest.txt installs {1}; '
-             'pin the same release line in both'.format(claim, __version__))
+runtime, core, requirements = sys.argv[1:]
+if core == 'lowest':
+    with open(runtime) as handle:
+        claim = str(yaml.safe_load(handle)['requires_ansible'])
+    floor = re.fullmatch(r'>=\s*(\d+)\.(\d+)(?:\.\d+)?', claim.strip())
+    if not floor:
+        sys.exit("test-env: requires_ansible '{0}' is not of the form >=X.Y.Z".format(claim))
+    want, why = floor.groups(), 'meta/runtime.yml claims ansible-core {0}'.format(claim)
+else:
+    want, why = tuple(core.split('.')), 'KILN_CORE is {0}'.format(core)
+if tuple(__version__.split('.')[:2]) != want:
+    sys.exit('test-env: {0} but {1} installs {2}; pin the same release line in both'.format(
+        why, os.path.relpath(requirements, os.path.dirname(os.path.dirname(runtime))), __version__))
 PY
 }
 
@@ -139,6 +160,6 @@ kiln_ansible_test() {
     return "$rc"
 }
 
-kiln_venv && kiln_check_lowest && kiln_get_pip || { echo "test-env: could not prepare $KILN_VENV" >&2; return 1; }
+kiln_venv && kiln_check_core && kiln_get_pip || { echo "test-env: could not prepare $KILN_VENV" >&2; return 1; }
 PATH=$KILN_VENV/bin:$PATH
 export PATH

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh Debian bookworm machine or a warm one, in two lanes side by side:
 #   checks:  sanity -> units -> units and sanity on the lowest ansible-core meta/runtime.yml claims
+#            -> units and sanity on the newest ansible-core (2.21, in a Debian trixie root with Python 3.13)
 #            -> oracle (the differential test against the Go code) -> lint -> execution environment
 #   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time), and beside
 #            it builds ending with their job (ansible-runner, job pods) and the faults, bad input, secrets
@@ -57,6 +58,12 @@ children_cpu() {
 # Units and sanity again on the oldest ansible-core that meta/runtime.yml claims (its own venv).
 lowest_core() {
     KILN_CORE=lowest bash scripts/units.sh && KILN_CORE=lowest bash scripts/sanity.sh
+}
+
+# And on the newest, which needs Python 3.12 or later: both run in a Debian trixie root (`lab.py root`, made once
+# with debootstrap and cached) with its Python 3.13 and a venv of tests/requirements-2.21.txt.
+newest_core() {
+    KILN_CORE=2.21 bash scripts/units.sh && KILN_CORE=2.21 bash scripts/sanity.sh
 }
 
 lab_down() {
@@ -123,6 +130,7 @@ lane=$!
 tier sanity bash scripts/sanity.sh
 tier units bash scripts/units.sh
 tier units-lowest lowest_core
+tier units-2.21 newest_core
 tier oracle bash scripts/oracle.sh
 tier lint bash scripts/lint.sh
 tier execution-environment bash scripts/ee.sh
@@ -138,7 +146,7 @@ for name in "${lab_tiers[@]}"; do
     fi
 done
 
-for name in sanity units units-lowest oracle lint execution-environment "${lab_tiers[@]}"; do
+for name in sanity units units-lowest units-2.21 oracle lint execution-environment "${lab_tiers[@]}"; do
     line=$(cat "$runs/$name.status" 2>/dev/null || echo "$name: could not run")
     summary+=("$line")
     case $line in

@@ -4,7 +4,8 @@ unless asked for more: workers in network namespaces of their own); `node stop|s
 tests; `inventory` prints the nodes as Ansible hosts; `images supply|ee` builds and imports what only some tiers use
 (cosign and syft, the execution environment); `podman` loads its executor image into podman
 (kiln.kaniko.container_build); `kwok up N|down|status` adds fake nodes of other architectures (kilnlab/kwok.py),
-for placement tests and the scale bench."""
+for placement tests and the scale bench; `root REQUIREMENTS COMMAND...` runs a command in the Debian root of a newer
+Python with a venv of REQUIREMENTS (kilnlab/coreroot.py: the tests on the newest ansible-core)."""
 
 import json
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from kilnlab import build, cluster, kwok, nodes, podman  # noqa: E402
+from kilnlab import build, cluster, coreroot, kwok, nodes, podman  # noqa: E402
 
 
 def _node_back(node, start):
@@ -60,12 +61,14 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply", "kwok"):
         build.build_go(argv[2])
         return 0
+    if len(argv) >= 3 and argv[1] == "root":
+        return coreroot.enter(argv[2:])
     if len(argv) >= 3 and argv[1] == "kwok":
         return kwok.main(argv[2:])
     if len(argv) != 2 or argv[1] not in commands:
         print("usage: lab.py {%s} | lab.py up --nodes N | lab.py node {%s} NAME | lab.py inventory | "
               "lab.py go {core,supply,kwok} | lab.py images {%s} ... | lab.py stop {%s} | "
-              "lab.py kwok {up N [--arch A,B],down,status}"
+              "lab.py kwok {up N [--arch A,B],down,status} | lab.py root REQUIREMENTS COMMAND..."
               % (",".join(commands), ",".join(NODE_ACTIONS), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)),
               file=sys.stderr)
         return 2
