@@ -146,14 +146,15 @@ for path in sys.stdin.read().split("\0"):
 }
 
 # ansible-test with its arguments, failing when it passed but warned that a test did not run: a required
-# program missing (shellcheck), a test or a Python skipped. A skipped test is not a passed one.
+# program missing (shellcheck), a test or a Python skipped, or a unit test that pytest skipped (its summary
+# names each: "SKIPPED [1] file:line: reason"). A skipped test is not a passed one.
 kiln_ansible_test() {
-    local out rc=0
+    local out rc=0 skipped='^(WARNING: (Required program|Skipping|.* skipped|Excluding)|SKIPPED \[)'
     out=$(mktemp)
     ansible-test "$@" 2>&1 | tee "$out" || rc=$?
-    if [ "$rc" -eq 0 ] && grep -E '^WARNING: (Required program|Skipping|.* skipped|Excluding)' "$out" >/dev/null; then
+    if [ "$rc" -eq 0 ] && grep -E "$skipped" "$out" >/dev/null; then
         echo "ansible-test passed, but some tests did not run:" >&2
-        grep -E '^WARNING: (Required program|Skipping|.* skipped|Excluding)' "$out" | sort -u >&2
+        grep -E "$skipped" "$out" | sort -u >&2
         rc=1
     fi
     rm -f "$out"
