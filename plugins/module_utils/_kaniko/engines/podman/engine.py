@@ -63,6 +63,20 @@ def _limits() -> tuple[cli.Limit, cli.Limit]:
     return (resource.getrlimit(resource.RLIMIT_NOFILE), resource.getrlimit(resource.RLIMIT_NPROC))
 
 
+def _check_context_members(members: list[tarfile.TarInfo]) -> None:
+    """Refuse what the context tar of ``context/archive.py`` never holds and what would write outside the context
+    directory: absolute names, '..', hard links, devices, and an entry under a symbolic link of the same tar (a link
+    to /etc, then link/passwd)."""
+    links: set[str] = set()
+    for member in members:
+        parts = member.name.rstrip('/').split('/')
+        under_link = any('/'.join(parts[:n]) in links for n in range(1, len(parts)))
+        if member.name.startswith('/') or '..' in parts or member.islnk() or member.isdev() or under_link:
+            raise TransferError('unexpected entry {0!r} in the context tar'.format(member.name))
+        if member.issym():
+            links.add('/'.join(parts))
+
+
 class _BuildContainer:
     """One build container, as far as the engine has taken it."""
 
@@ -260,11 +274,14 @@ class ContainerEngine:
             os.makedirs(target, 0o755, exist_ok=True)
             with tarfile.open(path, 'r:') as archive:
                 members = archive.getmembers()
-                for member in members:
-                    parts = member.name.split('/')
-                    if member.name.startswith('/') or '..' in parts or member.islnk() or member.isdev():
-                        raise TransferError('unexpected entry {0!r} in the context tar'.format(member.name))
-                archive.extractall(target, members)
+                _check_context_members(members)
+                # Checked above, and unpacked as the pod's `tar -x` does: modes kept, symbolic links to absolute
+                # paths kept (Kaniko copies them as links). Python 3.14's default filter, 'data', would refuse those
+                # links and clear modes; Pythons that have filters warn when none is named.
+                if hasattr(tarfile, 'fully_trusted_filter'):
+                    archive.extractall(target, members, filter='fully_trusted')
+                else:
+                    archive.extractall(target, members)
         except (OSError, tarfile.TarError) as exc:
             raise TransferError('could not unpack it: {0}'.format(exc)) from exc
         box.log.line(render.RECEIVE, 'kiln receive: build context received')
@@ -330,7 +347,7 @@ class ContainerEngine:
 
     def _run(self, words: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
         try:
-            return subprocess.run([cast(str, self.podman)] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
+                return subprocess.run([cast(str, self.podman)] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, timeout=timeout, start_new_session=True, check=False)
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, '', 'podman {0}: no answer within {1} s'.format(

@@ -17,6 +17,7 @@ import shutil
 import stat
 import subprocess
 import tarfile
+import warnings
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -316,6 +317,55 @@ def test_a_context_tar_with_an_entry_that_leaves_the_context_is_refused(tmp_path
         assert "unexpected entry '../escaped'" in caught.value.message
         assert not engine.boxes[name].received
         assert not os.path.exists(os.path.join(engine.boxes[name].workdir, cli.SOURCE, '..', 'escaped'))
+    finally:
+        engine.close(None)
+
+
+def test_an_entry_under_a_symbolic_link_of_the_same_tar_is_refused(tmp_path):
+    """A link to a folder outside, then a file through it: each entry alone passes the name checks."""
+    engine = ContainerEngine('/nonexistent/podman', None, 'host', limits=lambda: LIMITS)
+    name = engine.create(local_spec(tmp_path), Workload(None), None, RUN_ID).pod_name
+    outside = tmp_path / 'outside'
+    outside.mkdir()
+    path = tmp_path / 'evil.tar'
+    with tarfile.open(str(path), 'w') as archive:
+        link = tarfile.TarInfo('sub/out')
+        link.type = tarfile.SYMTYPE
+        link.linkname = str(outside)
+        archive.addfile(link)
+        member = tarfile.TarInfo('sub/out/planted')
+        member.size = 1
+        archive.addfile(member, io.BytesIO(b'x'))
+    try:
+        with pytest.raises(TransferError) as caught:
+            engine.send_file(None, name, render.RECEIVE, None, str(path), os.path.getsize(str(path)))
+        assert "unexpected entry 'sub/out/planted'" in caught.value.message
+        assert not (outside / 'planted').exists()
+    finally:
+        engine.close(None)
+
+
+def test_a_symbolic_link_to_an_absolute_path_and_modes_are_kept(tmp_path):
+    """As the pod's `tar -x` keeps them, and not as Python 3.14's default filter would ('data': refused, cleared)."""
+    engine = ContainerEngine('/nonexistent/podman', None, 'host', limits=lambda: LIMITS)
+    name = engine.create(local_spec(tmp_path), Workload(None), None, RUN_ID).pod_name
+    path = tmp_path / 'context.tar'
+    with tarfile.open(str(path), 'w') as archive:
+        link = tarfile.TarInfo('sh')
+        link.type = tarfile.SYMTYPE
+        link.linkname = '/bin/sh'
+        archive.addfile(link)
+        member = tarfile.TarInfo('shared')
+        member.size = 1
+        member.mode = 0o775
+        archive.addfile(member, io.BytesIO(b'x'))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', DeprecationWarning)
+            engine.send_file(None, name, render.RECEIVE, None, str(path), os.path.getsize(str(path)))
+        source = os.path.join(engine.boxes[name].workdir, cli.SOURCE)
+        assert os.readlink(os.path.join(source, 'sh')) == '/bin/sh'
+        assert os.stat(os.path.join(source, 'shared')).st_mode & 0o777 == 0o775
     finally:
         engine.close(None)
 
