@@ -345,9 +345,15 @@ class ContainerEngine:
 
     # ------------------------------------------------------------------ podman
 
+    # subprocess, not AnsibleModule.run_command (which ansible-test 2.21's pylint asks modules and module_utils for):
+    # run_command has no timeout, which a podman hung on its store needs, and cannot start podman in a process group
+    # of its own (setsid), which keeps a Ctrl-C of the play from killing podman before the build's cleanup runs; and
+    # the attached build container and the host's clone must run while the scheduler advances the other builds, where
+    # run_command waits for its command's end.
     def _run(self, words: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> subprocess.CompletedProcess[str]:
         try:
-                return subprocess.run([cast(str, self.podman)] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
+            # pylint: disable-next=ansible-bad-function
+            return subprocess.run([cast(str, self.podman)] + list(words), stdin=subprocess.DEVNULL, capture_output=True,
                                   text=True, timeout=timeout, start_new_session=True, check=False)
         except subprocess.TimeoutExpired as exc:
             return subprocess.CompletedProcess(exc.cmd, 124, '', 'podman {0}: no answer within {1} s'.format(
@@ -356,6 +362,7 @@ class ContainerEngine:
     @staticmethod
     def _popen(command: list[str], env: dict[str, str] | None = None,
                cwd: str | None = None) -> subprocess.Popen[bytes]:
+        # pylint: disable-next=ansible-bad-function
         return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 env=env, cwd=cwd, start_new_session=True)
 
