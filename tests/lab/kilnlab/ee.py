@@ -3,8 +3,9 @@ made here without a container engine and without pulling an image (docs/awx.md s
 
 Three layers, bottom to top, so that a change of the collection costs seconds and not a new base:
 
-  base             Debian minbase (debootstrap) with python3 and git, and the venv /opt/kiln-ee with the pinned
-                   ansible-core, ansible-runner and kubernetes client of tests/lab/ee-requirements.txt,
+  base             Debian EE_IMAGE_SUITE (trixie: Python 3.13, which the current ansible-core needs) minbase
+                   (debootstrap) with python3 and git, and the venv /opt/kiln-ee with the pinned ansible-core,
+                   ansible-runner and kubernetes client of tests/lab/ee-requirements.txt,
                    pip-installed by the image's own python3 in a chroot so that compiled wheels match its libc
                    and Python; the root filesystem is cached in ROOTFS and its layer in IMAGES, keyed by
                    base_key()
@@ -30,9 +31,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import oci
+from . import oci, rootfs
 from .cmd import log, run
-from .config import CACHE, DEBIAN_MIRROR, IMAGES, LAB_DIR, REPO_DIR, ROOTFS, VERSIONS
+from .config import CACHE, IMAGES, LAB_DIR, REPO_DIR, ROOTFS, VERSIONS
 
 REPOSITORY = "kiln.lab/ee"
 REQUIREMENTS = LAB_DIR / "ee-requirements.txt"
@@ -43,6 +44,7 @@ COLLECTIONS = "usr/share/ansible/collections"  # where ansible-builder installs 
 RUNNER_UID = 1000
 PROJECT_VENV = CACHE / "venv"
 BASE_FORMAT = "1"  # bump when _finish_base changes what the base holds
+SUITE = VERSIONS["EE_IMAGE_SUITE"]
 KEEP_SECONDS = 24 * 3600  # archives of other collection states unused this long are removed (rebuilt in seconds)
 
 CONFIG = {
@@ -62,10 +64,9 @@ def _sha256(data):
 
 def base_key():
     """What the base is made of: suite, packages, revision, the pinned Python packages and BASE_FORMAT."""
-    inputs = [VERSIONS["DEBIAN_SUITE"], VERSIONS["EE_IMAGE_PACKAGES"], VERSIONS["EE_IMAGE_REV"], BASE_FORMAT,
-              REQUIREMENTS.read_text()]
+    inputs = [SUITE, VERSIONS["EE_IMAGE_PACKAGES"], VERSIONS["EE_IMAGE_REV"], BASE_FORMAT, REQUIREMENTS.read_text()]
     digest = _sha256("\0".join(inputs).encode())[:12]
-    return "%s-%s-%s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["EE_IMAGE_REV"], digest)
+    return "%s-%s-%s" % (SUITE, VERSIONS["EE_IMAGE_REV"], digest)
 
 
 @contextmanager
@@ -80,50 +81,32 @@ def _locked():
 # ---------------------------------------------------------------- base
 
 def _chroot_env():
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root", "LANG": "C.UTF-8",
-           # The machine's CA bundle, so that pip trusts what the machine's own pip trusts (a mirror, a proxy).
-           "PIP_CERT": "/tmp/host-ca.crt", "PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
-           "PIP_DEFAULT_TIMEOUT": "180",
-           # pip compiles each module; with SOURCE_DATE_EPOCH set the .pyc files are checked by hash, not by
-           # the source's mtime, which the layer sets to 0 and would make every .pyc stale.
-           "SOURCE_DATE_EPOCH": "0"}
-    for name in ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_TRUSTED_HOST",
-                 "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
+    # pip compiles each module; with SOURCE_DATE_EPOCH set the .pyc files are checked by hash, not by the source's
+    # mtime, which the layer sets to 0 and would make every .pyc stale.
+    return rootfs.passed_env({"PIP_NO_CACHE_DIR": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+                              "PIP_DEFAULT_TIMEOUT": "180", "SOURCE_DATE_EPOCH": "0"})
 
 
 def _install_python_packages(root):
     shutil.copy2(REQUIREMENTS, root / "tmp" / "ee-requirements.txt")
-    shutil.copy2("/etc/ssl/certs/ca-certificates.crt", root / "tmp" / "host-ca.crt")
-    shutil.copy2("/etc/resolv.conf", root / "etc" / "resolv.conf")
     env = _chroot_env()
-    run("mount", "-t", "proc", "proc", root / "proc")
-    try:
-        run("chroot", root, "/usr/bin/python3", "-m", "venv", VENV, env=env)
-        # Wheels only: the image has no compiler, and a wheel is what ansible-builder's pip would pick too.
-        run("chroot", root, VENV + "/bin/python", "-m", "pip", "install", "--quiet", "--only-binary=:all:",
-            "-r", "/tmp/ee-requirements.txt", env=env)
-        # Debian compiled its own modules at install time, timestamp-checked: again by hash (see SOURCE_DATE_EPOCH).
-        run("chroot", root, "/usr/bin/python3", "-m", "compileall", "-q", "-f", "--invalidation-mode", "checked-hash",
-            "/usr/lib/python%s" % _python_version(root), env=env, stdout=subprocess.DEVNULL)
-    finally:
-        run("umount", root / "proc")
-    for leftover in ("tmp/ee-requirements.txt", "tmp/host-ca.crt", "etc/resolv.conf"):
-        (root / leftover).unlink()
-
-
-def _python_version(root):
-    names = sorted(p.name for p in (root / "usr" / "lib").glob("python3.*") if p.is_dir())
-    return names[-1][len("python"):]
+    # Entered as rootfs.command enters a root: /proc and the machine's resolv.conf and CA bundle (which pip then
+    # trusts, as the machine's own pip does: a mirror, a proxy) mounted for the command only.
+    run(*rootfs.command(root, ["/usr/bin/python3", "-m", "venv", VENV], env=env))
+    # Wheels only: the image has no compiler, and a wheel is what ansible-builder's pip would pick too.
+    run(*rootfs.command(root, [VENV + "/bin/python", "-m", "pip", "install", "--quiet", "--only-binary=:all:",
+                               "-r", "/tmp/ee-requirements.txt"], env=env))
+    # Debian compiled its own modules at install time, timestamp-checked: again by hash (see SOURCE_DATE_EPOCH).
+    run(*rootfs.command(root, ["/usr/bin/python3", "-m", "compileall", "-q", "-f", "--invalidation-mode",
+                               "checked-hash", "/usr/lib/python%s" % rootfs.python_version(root)], env=env),
+        stdout=subprocess.DEVNULL)
+    (root / "tmp" / "ee-requirements.txt").unlink()
+    # The machine's, which debootstrap copied in: a container runtime gives the image's containers their own.
+    (root / "etc" / "resolv.conf").unlink(missing_ok=True)
 
 
 def _finish_base(root):
-    for junk in ("var/cache/apt", "var/lib/apt/lists", "usr/share/doc", "usr/share/man", "usr/share/locale",
-                 "var/log", "usr/share/info"):
-        shutil.rmtree(root / junk, ignore_errors=True)
-        (root / junk).mkdir(parents=True, exist_ok=True)
+    rootfs.trim(root)
     with open(root / "etc" / "passwd", "a") as passwd:
         passwd.write("runner:x:%d:0:ansible-runner:/runner:/bin/bash\n" % RUNNER_UID)
     runner = root / "runner"
@@ -140,12 +123,9 @@ def _base_rootfs(key):
     if (tmp / "proc" / "self").exists():
         run("umount", tmp / "proc")  # left mounted by a build that was killed
     shutil.rmtree(tmp, ignore_errors=True)
-    started = time.monotonic()
-    log("debootstrap %s minbase with %s" % (VERSIONS["DEBIAN_SUITE"], VERSIONS["EE_IMAGE_PACKAGES"]))
-    run("debootstrap", "--variant=minbase", "--include=" + VERSIONS["EE_IMAGE_PACKAGES"], VERSIONS["DEBIAN_SUITE"],
-        tmp, DEBIAN_MIRROR, stdout=subprocess.DEVNULL)
+    rootfs.debootstrap(SUITE, VERSIONS["EE_IMAGE_PACKAGES"], tmp)
     pip_started = time.monotonic()
-    log("debootstrap took %.0fs; pip-installing %s into %s" % (pip_started - started, REQUIREMENTS.name, VENV))
+    log("pip-installing %s into %s" % (REQUIREMENTS.name, VENV))
     _install_python_packages(tmp)
     log("pip took %.0fs" % (time.monotonic() - pip_started))
     _finish_base(tmp)
@@ -296,7 +276,7 @@ def _prune(keep):
 def _history(core):
     core_version = json.loads((core / "MANIFEST.json").read_text())["collection_info"]["version"]
     return ["debootstrap %s minbase with %s; venv %s of %s"
-            % (VERSIONS["DEBIAN_SUITE"], VERSIONS["EE_IMAGE_PACKAGES"], VENV, REQUIREMENTS.name),
+            % (SUITE, VERSIONS["EE_IMAGE_PACKAGES"], VENV, REQUIREMENTS.name),
             "kubernetes.core %s from the project venv" % core_version,
             "kiln.kaniko from the checkout: ansible-galaxy collection build, then install"]
 
