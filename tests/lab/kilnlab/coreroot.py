@@ -29,6 +29,7 @@ from .config import CACHE, REPO_DIR, ROOTFS, RUN, STATE, VERSIONS
 
 VENV = "/opt/kiln/venv"
 FORMAT = "1"  # bump when _make changes what a root holds
+KEEP_SECONDS = 24 * 3600  # roots of other requirements unused this long are removed when a new one is made
 
 
 def _requirements_text(requirements):
@@ -101,7 +102,18 @@ def ensure(requirements):
         with locked(root.name):
             if not root.exists():
                 _make(root, requirements)
+                _prune(root)
+    os.utime(root)  # in use: kept by _prune
     return root
+
+
+def _prune(keep):
+    """Remove the roots of other requirements (a pin changed) that nothing entered for KEEP_SECONDS."""
+    now = time.time()
+    for old in ROOTFS.glob("core-*"):
+        if old != keep and old.is_dir() and not old.name.endswith(".tmp") and now - old.stat().st_mtime > KEEP_SECONDS:
+            log("removing the root %s, unused for a day" % old.name)
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def enter(argv):
