@@ -18,8 +18,8 @@ from pathlib import Path
 
 from . import ee, oci
 from .cmd import log, run
-from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, core_bin_dir, cosign_bin,
-                     kaniko_bin, syft_bin)
+from .config import (BIN, CACHE, DEBIAN_MIRROR, IMAGES, ROOTFS, SRC, VERSIONS, core_bin_dir, cosign3_bin,
+                     cosign_bin, kaniko_bin, regctl_bin, syft_bin)
 
 KUBE_COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy", "kubectl")
 
@@ -217,22 +217,28 @@ def _go_build(go, target, module, version, package, ldflags, tags):
 
 
 def _tool_builds():
-    """_go_build_module's (target, module, version, package, {more}) for cosign and syft, which sign, attest and
-    make SBOMs. The build's main module is our wrapper, so `version` prints what the linker flags of the tool's
-    release say: cosign's Makefile sets sigs.k8s.io/release-utils/version (else "devel"), syft's .goreleaser.yaml
-    main.version without the "v" (else "[not provided]") and builds with these tags. Both compile unoptimised:
-    a few commands a run, on small images, for which optimising cost a fifth more compile time (cosign,
-    measured cold: 389 CPU-seconds optimised, 311 without optimisation and inlining)."""
-    cosign, syft = VERSIONS["COSIGN_VERSION"], VERSIONS["SYFT_VERSION"]
+    """_go_build_module's (target, module, version, package, {more}) for cosign (both majors), syft and regctl, which
+    sign, attest, make SBOMs and read back what the collection attaches. The build's main module is our wrapper, so
+    `version` prints what the linker flags of the tool's release say: cosign's Makefile sets
+    sigs.k8s.io/release-utils/version (else "devel"), syft's .goreleaser.yaml main.version without the "v" (else
+    "[not provided]") and builds with these tags, regclient's Makefile internal/version.vcsTag. All compile
+    unoptimised: a few commands a run, on small images, for which optimising cost a fifth more compile time
+    (cosign, measured cold: 389 CPU-seconds optimised, 311 without optimisation and inlining)."""
+    syft = VERSIONS["SYFT_VERSION"]
     release_utils = "sigs.k8s.io/release-utils/version"
-    return [
-        (cosign_bin(), VERSIONS["COSIGN_MODULE"], cosign, VERSIONS["COSIGN_MODULE"] + "/cmd/cosign",
-         {"ldflags": ["-X", "%s.gitVersion=%s" % (release_utils, cosign),
-                      "-X", "%s.gitTreeState=clean" % release_utils]}),
-        (syft_bin(), VERSIONS["SYFT_MODULE"], syft, VERSIONS["SYFT_MODULE"] + "/cmd/syft",
-         {"ldflags": ["-X", "main.version=" + syft.lstrip("v")],
-          "tags": ("containers_image_openpgp", "exclude_graphdriver_btrfs")}),
-    ]
+    builds = []
+    for target, module, version in ((cosign_bin(), VERSIONS["COSIGN_MODULE"], VERSIONS["COSIGN_VERSION"]),
+                                    (cosign3_bin(), VERSIONS["COSIGN3_MODULE"], VERSIONS["COSIGN3_VERSION"])):
+        builds.append((target, module, version, module + "/cmd/cosign",
+                       {"ldflags": ["-X", "%s.gitVersion=%s" % (release_utils, version),
+                                    "-X", "%s.gitTreeState=clean" % release_utils]}))
+    builds.append((syft_bin(), VERSIONS["SYFT_MODULE"], syft, VERSIONS["SYFT_MODULE"] + "/cmd/syft",
+                   {"ldflags": ["-X", "main.version=" + syft.lstrip("v")],
+                    "tags": ("containers_image_openpgp", "exclude_graphdriver_btrfs")}))
+    regclient, regclient_version = VERSIONS["REGCLIENT_MODULE"], VERSIONS["REGCLIENT_VERSION"]
+    builds.append((regctl_bin(), regclient, regclient_version, regclient + "/cmd/regctl",
+                   {"ldflags": ["-X", "%s/internal/version.vcsTag=%s" % (regclient, regclient_version)]}))
+    return builds
 
 
 def kwok_bin():
@@ -509,7 +515,7 @@ def build_tool_images():
 
 
 def _tool_binaries(go):
-    """cosign and syft, some 1,300 s of CPU for the two: their two `go build`s side by side."""
+    """cosign (both majors), syft and regctl, some 1,300 s of CPU for cosign 2 and syft: two `go build`s at a time."""
     with ThreadPoolExecutor(2) as pool:
         for done in [pool.submit(_go_build_module, go, *build[:4], **build[4]) for build in _tool_builds()]:
             done.result()  # raises the failure of either build, once both have ended

@@ -20,8 +20,8 @@ from . import build, ee, kwok, nodes, pki, procs
 from .cmd import log, run, write_file
 from .procs import wait_for
 from .config import (CONF, ENV_FILE, ETCD_DATA, GIT_ROOT, KUBECONFIG, KUBELET_ROOT, LAB_DIR, LOGS, NET, NODE_NAME,
-                     NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, SSH_DIR, STATE, Node, coredns_bin, cosign_bin, kube_bin,
-                     syft_bin)
+                     NODES_FILE, PIDS, PKI, REGISTRY_DATA, RUN, SSH_DIR, STATE, Node, coredns_bin, cosign3_bin,
+                     cosign_bin, kube_bin, regctl_bin, syft_bin)
 
 INVENTORY = STATE / "inventory.yml"  # the nodes as Ansible hosts (`lab.py inventory`); JSON is YAML
 HOSTPATH_PV = Path("/tmp/hostpath_pv")  # where kube-controller-manager's hostPath provisioner puts volumes
@@ -476,6 +476,8 @@ def env_lines():
         "KILN_LAB_CERTS_D": CERTS_D,
         # On the host, for tests that check what a build signed or attested (`cosign verify`, syft's SBOMs).
         "KILN_LAB_COSIGN": cosign_bin(),
+        "KILN_LAB_COSIGN3": cosign3_bin(),
+        "KILN_LAB_REGCTL": regctl_bin(),
         "KILN_LAB_SYFT": syft_bin(),
     }
     ee_image = ee.image_name()  # the image this checkout's collection makes; none without the project venv

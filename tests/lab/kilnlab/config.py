@@ -206,5 +206,13 @@ def cosign_bin():
     return BIN / ("cosign-" + VERSIONS["COSIGN_VERSION"]) / "cosign"
 
 
+def cosign3_bin():
+    return BIN / ("cosign-" + VERSIONS["COSIGN3_VERSION"]) / "cosign"
+
+
+def regctl_bin():
+    return BIN / ("regctl-" + VERSIONS["REGCLIENT_VERSION"]) / "regctl"
+
+
 def syft_bin():
     return BIN / ("syft-" + VERSIONS["SYFT_VERSION"]) / "syft"
