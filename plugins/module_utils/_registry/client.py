@@ -1,7 +1,9 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A client of the OCI distribution API over ansible.module_utils.urls: it reads, and writes manifests.
+"""A client of the OCI distribution API over ansible.module_utils.urls: it reads, writes manifests and blobs, and
+asks the OCI 1.1 referrers API (``referrers``: None where the registry has none, and the caller reads the
+referrers tag schema instead, as _registry/referrers.py does).
 
 Authentication follows the registry's challenge: Basic with the credentials given, or Bearer with a
 token fetched from the challenge's realm for the challenge's service and scope (anonymously when
@@ -32,7 +34,12 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     RegistryError,
     RegistryUnreachable,
 )
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import ACCEPT, load_json, sha256_digest
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import (
+    ACCEPT,
+    OCI_INDEX,
+    load_json,
+    sha256_digest,
+)
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_TAG_PAGES = 1000
@@ -256,6 +263,12 @@ class RegistryClient:
     def put_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> str:
         """Store the manifest ``body`` (bytes) of ``media_type`` under ``reference`` (a tag or its digest);
         return its digest."""
+        return self.store_manifest(repository, reference, body, media_type)[0]
+
+    def store_manifest(self, repository: str, reference: str, body: bytes, media_type: str) -> tuple[str, str | None]:
+        """put_manifest, and the ``OCI-Subject`` header of the answer: the digest of the manifest's subject when the
+        registry has indexed it for its referrers API, else None (OCI distribution spec 1.1, pushing manifests
+        with subject)."""
         response = self.request('PUT', '/v2/%s/manifests/%s' % (repository, quote(reference, safe=':')),
                                 scope='repository:%s:pull,push' % repository, data=body, content_type=media_type)
         if response.status not in (200, 201):
@@ -265,7 +278,46 @@ class RegistryClient:
         if header and header != digest:
             raise RegistryError('%s stored the manifest %s of %s under the digest %s, not %s'
                                 % (self.address, reference, repository, header, digest))
+        return digest, response.header('OCI-Subject')
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        """Whether the repository holds the blob ``digest`` (HEAD)."""
+        response = self.request('HEAD', '/v2/%s/blobs/%s' % (repository, digest),
+                                scope='repository:%s:pull' % repository)
+        if response.status == 404:
+            return False
+        if response.status != 200:
+            raise self._unexpected(response, 'looking for the blob %s of %s' % (digest, repository))
+        return True
+
+    def put_blob(self, repository: str, data: bytes) -> str:
+        """Store ``data`` (bytes) as a blob of the repository unless it holds it already: a POST that opens an
+        upload, then one PUT of the whole content with its digest (the monolithic upload); return its digest."""
+        digest = sha256_digest(data)
+        if self.has_blob(repository, digest):
+            return digest
+        scope = 'repository:%s:pull,push' % repository
+        opened = self.request('POST', '/v2/%s/blobs/uploads/' % repository, scope=scope, data=b'')
+        location = opened.header('Location')
+        if opened.status != 202 or not location:
+            raise self._unexpected(opened, 'opening an upload to %s' % repository)
+        url = urljoin(self.address + '/', location)
+        url += ('&' if '?' in url else '?') + urlencode({'digest': digest})
+        response = self.request('PUT', url, scope=scope, data=data, content_type='application/octet-stream')
+        if response.status != 201:
+            raise self._unexpected(response, 'uploading the blob %s to %s' % (digest, repository))
         return digest
+
+    def referrers(self, repository: str, digest: str) -> dict[str, Any] | None:
+        """The image index the referrers API gives for the manifest ``digest``, or None when the registry has no
+        referrers API (it answers 404, as distribution 2.8 and 3.1 do, or 405/400 for the unknown route)."""
+        response = self.request('GET', '/v2/%s/referrers/%s' % (repository, digest),
+                                scope='repository:%s:pull' % repository, accept=OCI_INDEX)
+        if response.status in (400, 404, 405):
+            return None
+        if response.status != 200:
+            raise self._unexpected(response, 'asking for the referrers of %s in %s' % (digest, repository))
+        return load_json(response.body, 'referrers index')
 
     def get_blob(self, repository: str, digest: str) -> bytes:
         """The content of a blob, checked against its sha256 digest."""

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import email.message
 import io
+import json
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,10 +47,19 @@ class FakeRegistry(object):
     """Serves ``content`` ({path: (headers list, body)}) under http(s)://<host>.
 
     auth: None (anonymous), 'basic' (htpasswd-style) or 'bearer' (token service at /token on the same host).
+    A value of content may also be (status, headers list, body): an answer recorded from a real registry
+    (recorded_content reads them from a fixture of tests/lab/record_referrers.py).
+
+    Blobs are uploaded as a registry takes them (POST to open an upload, PUT with the digest), and manifests
+    are stored under their tag and digest. referrers_api: False answers the referrers API as distribution 2.8
+    and 3.1 do (404, "404 page not found"); True lists the stored manifests whose subject is the digest, and
+    answers a PUT of such a manifest with the OCI-Subject header.
     """
 
-    def __init__(self, content, auth=None, users=None, host='registry.test:5000', scheme='https'):
+    def __init__(self, content, auth=None, users=None, host='registry.test:5000', scheme='https', referrers_api=False):
         self.content = content
+        self.referrers_api = referrers_api
+        self.uploads = 0
         self.auth = auth
         self.users = users or {}
         self.base = '%s://%s' % (scheme, host)
@@ -87,7 +97,8 @@ class FakeRegistry(object):
         scope = None
         if path.startswith('/v2/') and path != '/v2/':
             repository = path[4:].rsplit('/manifests/', 1)[0].rsplit('/blobs/', 1)[0].rsplit('/tags/', 1)[0]
-            scope = 'repository:%s:%s' % (repository, 'pull,push' if method == 'PUT' else 'pull')
+            repository = repository.rsplit('/referrers/', 1)[0]
+            scope = 'repository:%s:%s' % (repository, 'pull,push' if method in ('PUT', 'POST') else 'pull')
         if self.auth == 'basic' and authorization not in [basic(u, p) for u, p in self.users.items()]:
             self._fail(url, 401, [('WWW-Authenticate', self._challenge())],
                        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
@@ -96,8 +107,15 @@ class FakeRegistry(object):
             if token not in self.issued or (scope and scope not in self.issued[token][1]):
                 self._fail(url, 401, [('WWW-Authenticate', self._challenge(scope))],
                            b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
+        if method == 'POST' and path.endswith('/blobs/uploads/'):
+            self.uploads += 1
+            return FakeResponse(url, 202, headers_of([('Location', '%suploads-%d' % (path, self.uploads))]), b'')
+        if method == 'PUT' and '/blobs/uploads/' in path:
+            return self._put_blob(url, path, parts.query, kwargs.get('data') or b'')
         if method == 'PUT':
             return self._put(url, path, headers, kwargs.get('data') or b'')
+        if '/referrers/' in path and path not in self.content:
+            return self._referrers(url, path)
         key = path + ('?' + parts.query if parts.query else '')
         if key not in self.content:
             self._fail(url, 404, [('Content-Type', 'application/json')],
@@ -105,14 +123,51 @@ class FakeRegistry(object):
         answer = self.content[key]
         if isinstance(answer, int):
             self._fail(url, answer, [], b'{"errors":[{"code":"UNKNOWN","message":"boom"}]}')
-        response_headers, body = answer
-        return FakeResponse(url, 200, headers_of(response_headers), body)
+        status = 200
+        if len(answer) == 3:
+            status, response_headers, body = answer
+            if status >= 400:
+                self._fail(url, status, response_headers, body)
+        else:
+            response_headers, body = answer
+        return FakeResponse(url, status, headers_of(response_headers), b'' if method == 'HEAD' else body)
+
+    def _put_blob(self, url, path, query, body):
+        digest = parse_qs(query).get('digest', [''])[0]
+        if digest != 'sha256:' + hashlib.sha256(body).hexdigest():
+            self._fail(url, 400, [], b'{"errors":[{"code":"DIGEST_INVALID","message":"provided digest did not match"}]}')
+        repository = path.rsplit('/blobs/uploads/', 1)[0]
+        self.content['%s/blobs/%s' % (repository, digest)] = ([('Docker-Content-Digest', digest)], body)
+        self.written.append((path, 'blob', body))
+        return FakeResponse(url, 201, headers_of([('Docker-Content-Digest', digest)]), b'')
+
+    def _referrers(self, url, path):
+        if not self.referrers_api:
+            self._fail(url, 404, [('Content-Type', 'text/plain; charset=utf-8')], b'404 page not found\n')
+        repository, digest = path.rsplit('/referrers/', 1)
+        manifests = []
+        for key, answer in sorted(self.content.items()):
+            if not (isinstance(key, str) and key.startswith(repository + '/manifests/sha256:')) or len(answer) != 2:
+                continue
+            try:
+                doc = json.loads(answer[1])
+            except ValueError:
+                continue
+            if isinstance(doc, dict) and (doc.get('subject') or {}).get('digest') == digest:
+                entry = {'mediaType': doc.get('mediaType'), 'digest': key.rsplit('/', 1)[1], 'size': len(answer[1]),
+                         'artifactType': doc.get('artifactType') or doc['config'].get('mediaType')}
+                if doc.get('annotations'):
+                    entry['annotations'] = doc['annotations']
+                manifests.append(entry)
+        body = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.index.v1+json',
+                           'manifests': manifests}).encode()
+        return FakeResponse(url, 200, headers_of([('Content-Type', 'application/vnd.oci.image.index.v1+json')]), body)
 
     def _put(self, url, path, headers, body):
         """Store a manifest under its tag and its digest, as a registry does; ``put`` in content answers
         with that status instead."""
         if '/manifests/' not in path:
-            raise AssertionError('only manifests are written: %s' % url)
+            raise AssertionError('only manifests and uploads are written: %s' % url)
         refused = self.content.get(('PUT', path))
         if isinstance(refused, int):
             self._fail(url, refused, [], b'{"errors":[{"code":"DENIED","message":"requested access to the resource is denied"}]}')
@@ -122,4 +177,21 @@ class FakeRegistry(object):
         self.content[path] = answer
         self.content[repository + '/manifests/' + digest] = answer
         self.written.append((path, headers.get('Content-Type'), body))
-        return FakeResponse(url, 201, headers_of([('Docker-Content-Digest', digest)]), b'')
+        response_headers = [('Docker-Content-Digest', digest)]
+        subject = (json.loads(body).get('subject') or {}).get('digest')
+        if self.referrers_api and subject:
+            response_headers.append(('OCI-Subject', subject))
+        return FakeResponse(url, 201, headers_of(response_headers), b'')
+
+
+def recorded_content(fixture, repository=None):
+    """A FakeRegistry's content from a fixture of tests/lab/record_referrers.py: each recorded answer under its path
+    (the repository renamed to ``repository`` when given), the registry's 404s as they were."""
+    content = {'/v2/': ([], b'{}')}
+    for path, answer in fixture['answers'].items():
+        if repository:
+            path = path.replace('/v2/%s/' % fixture['repository'], '/v2/%s/' % repository, 1)
+        body = base64.b64decode(answer['body'])
+        headers = [tuple(item) for item in answer['headers']]
+        content[path] = (headers, body) if answer['status'] == 200 else (answer['status'], headers, body)
+    return content
