@@ -63,7 +63,8 @@ attributes:
 requirements:
   - kubernetes >= 24.2.0 (Python library)
   - git, on the host that runs the module, to skip builds whose image exists (optional)
-  - For O(local_context) and O(tarball), the permission to create C(pods/exec) in O(namespace)
+  - For O(local_context), O(tarball) and O(sbom) without O(sign), the permission to create C(pods/exec) in
+    O(namespace)
 options:
   namespace:
     description:
@@ -262,8 +263,10 @@ options:
   sign:
     description:
       - Sign the pushed image with L(cosign,https://github.com/sigstore/cosign) in the build pod, after Kaniko, by
-        digest, in the repository of every destination, with the key pair of a Secret. The signature is stored the way
-        cosign stores it (the tag C(sha256-<hex>.sig) of the repository) and checks with
+        digest, in the repository of every destination, with the key pair of a Secret. The signature is stored under
+        cosign's legacy tag C(sha256-<hex>.sig) of the repository, with cosign 2 and with cosign 3 alike (cosign 3 is
+        told so with C(--new-bundle-format=false --use-signing-config=false)), because that is what C(cosign verify) of
+        both majors checks with a key alone, as in
         C(cosign verify --key cosign.pub --insecure-ignore-tlog=true <image>@<digest>).
       - The key stays in the cluster. C(cosign.key) is a file of a Secret volume of the C(sign) container only;
         C(cosign.password) reaches cosign as C(COSIGN_PASSWORD) through a C(secretKeyRef), so the pod spec holds the
@@ -276,7 +279,8 @@ options:
         says so); the image was pushed, and the result gives its RV(digest) with RV(signed=false). A run again
         signs it without rebuilding.
       - When the registry holds the build already (the build is skipped), the module looks for its signature by this
-        key (verifying it with C(cosign.pub)) and, with O(sbom), its attestation; when one lacks, a pod of the
+        key (verifying it with C(cosign.pub)) and, with O(sbom), its attestation, under cosign's legacy tags and among
+        the image's OCI referrers (cosign 3's Sigstore bundles, made by another signer); when one lacks, a pod of the
         C(sbom) and C(sign) steps only adds it (C(changed=true), no rebuild); when none lacks, nothing changes.
       - With O(platforms), each platform's image is signed in its own pod.
       - Needs O(push) (not O(tarball)).
@@ -295,9 +299,14 @@ options:
         pod, after Kaniko (the C(sbom) container), from the registry, by digest.
       - With O(sign), it is attached as a signed in-toto attestation (C(cosign attest --type spdxjson) or
         C(--type cyclonedx)) to the image in every destination's repository (the tag C(sha256-<hex>.att)), which
-        C(cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true) checks. Without
-        O(sign), it is attached unsigned (C(cosign attach sbom), the tag C(sha256-<hex>.sbom)), in the C(attach)
-        container.
+        C(cosign verify-attestation --type spdxjson --key cosign.pub --insecure-ignore-tlog=true) checks.
+      - Without O(sign), the module attaches it unsigned, itself, as an OCI artifact that refers to the image (a
+        manifest with C(subject) and C(artifactType) C(application/spdx+json) or C(application/vnd.cyclonedx+json),
+        the SBOM its layer) in every destination's repository; where the registry has no OCI 1.1 referrers API it is
+        listed under the fallback tag C(sha256-<hex>). C(cosign tree) (cosign 3), C(regctl artifact list) and
+        C(oras discover) find it. The C(attach) container holds the SBOM beside C(sbom) until the module has read it
+        through C(pods/exec) (the permission to create C(pods/exec) in O(namespace) is needed); the module pushes
+        it with the credentials it reads the registry with.
       - Needs O(push) (not O(tarball)).
     type: dict
     suboptions:
@@ -324,14 +333,15 @@ options:
     default: docker.io/alpine/git:2.49.1
   cosign_image:
     description:
-      - The image of the C(sign) and C(attach) containers (O(sign), O(sbom)). It must have C(cosign) and C(sh) in its
+      - The image of the C(sign) container (O(sign)). It must have C(cosign) (2.6 or later, or 3) and C(sh) in its
         C(PATH), as the C(-dev) variants of cosign's images do, and run as the user 65532.
     type: str
     default: ghcr.io/sigstore/cosign/cosign:v2.6.5-dev
   syft_image:
     description:
-      - The image of the C(sbom) container (O(sbom)). It must have C(syft) and C(sh) in its C(PATH), as the C(-debug)
-        variants of syft's images do.
+      - The image of the C(sbom) container (O(sbom)), and of the C(attach) container beside it (O(sbom) without
+        O(sign)). It must have C(syft) and C(sh) in its C(PATH), and C(cat), C(sha256sum) and C(sleep), as the
+        C(-debug) variants of syft's images do.
     type: str
     default: docker.io/anchore/syft:v1.57.2-debug
   image_pull_policy:
@@ -537,7 +547,7 @@ notes:
   - "Needs these permissions in O(namespace): pods (create, get, list, watch, delete), pods/log (get),
     events (list), secrets (get; and create, patch, delete with O(registry_auth); list with O(builds)), configmaps
     (get, with O(registry_ca) naming ConfigMaps), namespaces (get) is used if allowed; pods/exec (create) with
-    O(local_context) or O(tarball)."
+    O(local_context), O(tarball), or O(sbom) without O(sign)."
   - With O(local_context), the tar of the context is written to a temporary file on the host that runs the module
     (in C(TMPDIR)) and removed once the pod has it; it takes up to O(local_context.max_size) there meanwhile.
   - "Multi-arch: Kaniko builds one platform per run and cannot write an index, so with O(platforms) the module
@@ -1033,8 +1043,10 @@ attestations:
   sample: [registry:5000/rng:sha256-3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1.att]
 sbom:
   description:
-    - With O(sbom), the SBOM's format, where it is in each destination's repository (C(.att) signed, C(.sbom) not),
-      the attestation's predicate type, and, with O(sbom.dest), the file and its C(sha256).
+    - With O(sbom), the SBOM's format, where it is in each destination's repository (signed, C(.att); unsigned, the
+      artifact C(<repository>@<digest>) that refers to the image, or cosign's C(.sbom) tag where an earlier version
+      of the collection attached it), the attestation's predicate type (signed) or the artifact's media type
+      (unsigned), and, with O(sbom.dest), the file and its C(sha256).
   returned: with O(sbom), on success
   type: dict
   sample:
@@ -1042,6 +1054,7 @@ sbom:
     dest: /srv/sboms/rng.spdx.json
     sha256: 9f2c1e0b7d6a5c4b3a29180706f5e4d3c2b1a09f8e7d6c5b4a3928170605f4e3
     predicate_type: https://spdx.dev/Document
+    media_type: null
     references: [registry:5000/rng:sha256-3b1e8c59a0f4f3b6fe2c6c7a7f0a56d5ba0d8ac8bd2c1c0e7e4c43b2d8cbd8e1.att]
 results:
   description:

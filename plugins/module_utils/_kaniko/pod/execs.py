@@ -6,7 +6,8 @@ argument list out.
 
 receive_command unpacks a local context in the receive container; with a tarball, fetch_command and
 keep_command bring it out of the export container or check it on the claim, discard_command removes what is
-left of a partial one, release_command lets the export container end. Each runs one of pod/scripts.py's *_EXEC
+left of a partial one, release_command lets the export container end; with an unsigned SBOM,
+sbom_sha256_command and sbom_command read it out of the attach container and release_sbom_command lets that end. Each runs one of pod/scripts.py's *_EXEC
 scripts with /bin/sh -c and gives the script its values as arguments, never inside the script.
 """
 
@@ -24,6 +25,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.pod.scripts im
     RELEASE_EXEC,
     RELEASED,
 )
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import (
     OUT_DIR,
     BuildSpec,
@@ -60,3 +62,18 @@ def discard_command(spec: BuildSpec) -> list[str]:
 def release_command() -> list[str]:
     """The exec that lets the export container end (so that a kept pod ends too)."""
     return _sh(RELEASE_EXEC, RELEASED)
+
+
+def sbom_sha256_command() -> list[str]:
+    """The exec in the attach container that prints the sha256 of the SBOM syft wrote."""
+    return _sh(steps.SHA256_EXEC, steps.SBOM_FILE)
+
+
+def sbom_command() -> list[str]:
+    """The exec in the attach container that writes the SBOM to stdout."""
+    return _sh(steps.HAND_OVER_EXEC, steps.SBOM_FILE)
+
+
+def release_sbom_command() -> list[str]:
+    """The exec that lets the attach container end (so that a kept pod ends too)."""
+    return _sh(steps.RELEASE_EXEC, steps.RELEASED)

@@ -36,12 +36,14 @@ UNSCHEDULABLE = 'Unschedulable'
 # The module could not send the local context into the pod, or fetch the tarball out of it.
 CONTEXT_NOT_RECEIVED = 'ContextNotReceived'
 TARBALL_NOT_FETCHED = 'TarballNotFetched'
+# The module could not read the unsigned SBOM out of the attach container.
+SBOM_NOT_FETCHED = 'SbomNotFetched'
 
 MOUNT_FAILED = 'FailedMount'
 _VOLUME_WARNINGS = ('FailedMount', 'FailedAttachVolume')
 
 _IMAGE_OPTION = {CLONE: 'git_image', RECEIVE: 'git_image', EXPORT: 'git_image', KANIKO: 'executor_image',
-                 SBOM: 'syft_image', SIGN: 'cosign_image', ATTACH: 'cosign_image'}
+                 SBOM: 'syft_image', SIGN: 'cosign_image', ATTACH: 'syft_image'}
 # What cosign says when cosign.password does not open cosign.key.
 _DECRYPT_RE = re.compile(r'decrypt|incorrect password|invalid password', re.I)
 _DIGEST_LINE_RE = re.compile(r'^(?P<name>\S+)@(?P<digest>sha256:[0-9a-f]{64})$')
@@ -112,6 +114,9 @@ def _hint(reason: str | None, container: str | None, message: str | None = None,
     if reason == TARBALL_NOT_FETCHED:
         return ('the tarball could not be brought out of the pod: the module needs the permission to create '
                 'pods/exec in the namespace, and git_image needs sh, stat, cat and sha256sum')
+    if reason == SBOM_NOT_FETCHED:
+        return ('the SBOM could not be read out of the pod: the module needs the permission to create pods/exec in '
+                'the namespace, and syft_image needs sh, cat and sha256sum')
     if container == CLONE:
         return 'the source could not be fetched: check git.repo, git.version and git.secret'
     if container == SIGN and _DECRYPT_RE.search(message or ''):
@@ -158,11 +163,13 @@ def container_running(pod: Mapping[str, Any], name: str) -> bool:
 
 
 def final_container(pod: Mapping[str, Any]) -> str:
-    """The container whose success is the build's: the last supply step when the pod has any, else Kaniko."""
+    """The container whose success is the build's: the last supply step when the pod has any (sbom, which attach
+    runs beside to hold the SBOM for the module), else Kaniko."""
     names = [item.get('name') for item in (pod.get('spec') or {}).get('containers') or [] if isinstance(item, dict)]
-    for name in (SIGN, ATTACH):
-        if name in names:
-            return name
+    if SIGN in names:
+        return SIGN
+    if ATTACH in names:
+        return SBOM
     return KANIKO
 
 
@@ -395,7 +402,7 @@ def describe(outcome: Outcome, last_log_line: str | None = None) -> str:
         if outcome.container:
             text += " (the build was in container '{0}')".format(outcome.container)
         last_log_line = None
-    elif outcome.reason in (CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
+    elif outcome.reason in (CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED, SBOM_NOT_FETCHED):
         text = "Build failed ({0}) in container '{1}': {2}".format(outcome.reason, outcome.container, outcome.message)
         last_log_line = None
     elif outcome.exit_code is not None and outcome.container:
@@ -411,7 +418,7 @@ def describe(outcome: Outcome, last_log_line: str | None = None) -> str:
     if detail:
         text += ': last log line: {0}'.format(detail.strip())
     elif outcome.message and outcome.loss is None and outcome.reason not in (
-            TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED):
+            TIMEOUT, UNSCHEDULABLE, MOUNT_FAILED, CONTEXT_NOT_RECEIVED, TARBALL_NOT_FETCHED, SBOM_NOT_FETCHED):
         lines = [line for line in outcome.message.splitlines() if line.strip()]
         if lines:
             text += ': {0}'.format(lines[-1].strip())

@@ -45,7 +45,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare im
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.scheduler import Scheduler
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
-from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps, check
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import attach, check, steps
 
 # Builds prepared side by side: their checks and registry lookups are short requests, mostly waiting.
 PREPARE_THREADS = 8
@@ -178,6 +178,7 @@ class BuildRun:
                 exc.details['results'] = self._by_build(exc.details.get('results') or outcomes, partial=True)
                 raise
         if not self.check_mode:
+            self._sbom_artifacts({unit: build.sbom_document for unit, build in builds}, outcomes)
             self._sbom_files(outcomes)
         concluded = cast(List[Dict[str, Any]], self._by_build(outcomes))  # every unit has its outcome now
         if not self.check_mode:
@@ -220,6 +221,25 @@ class BuildRun:
                 self.failures.setdefault(group.index, BuildFailed(result['msg'], result))
             else:
                 result['changed'] = True
+
+    def _sbom_artifacts(self, documents: dict[int, bytes | None], outcomes: Sequence[dict[str, Any] | None]) -> None:
+        """Attach the unsigned SBOM each build's pod handed over (supply/attach.py), or find where the registry holds
+        it, into the result's sbom.references."""
+        for unit, prepared in enumerate(self._ready()):
+            spec, result = prepared.spec, outcomes[unit]
+            if not (spec.sbom and not spec.sign and result and not result.get('failed') and result.get('digest')):
+                continue
+            lookup = cast(RegistryLookup, self.lookup)  # edge.run gives one
+            try:
+                document = documents.get(unit)
+                found = (attach.attach(spec, lookup, result['digest'], document) if document is not None
+                         else attach.existing(spec, lookup, result['digest']))
+            except KilnError as exc:
+                result.update(failed=True, msg=exc.message)
+                if not self.group_of[unit].multi:
+                    self.failures.setdefault(self.group_of[unit].index, exc)
+                continue
+            result['sbom'] = dict(result.get('sbom') or {}, references=found)
 
     def _sbom_files(self, outcomes: Sequence[dict[str, Any] | None]) -> None:
         """Write the SBOM of each build with sbom.dest that has its image (built, or held already) to that file."""

@@ -5,7 +5,7 @@
 
 start: the engine creates the registry Secret and the pod (signals held meanwhile), the log follow
 begins -> on each look while it runs: a local context is sent in once the receive container runs
--> finish: the logs are read to their end, a tarball is brought out, run/results.py says what the
+-> finish: the logs are read to their end, a tarball or an unsigned SBOM is brought out, run/results.py says what the
 result is and what is kept, and that is carried out -> abort: delete the Secret and the pod at once.
 A pod lost through no fault of the build (pod/disruption.py) is let go with its Secret at once, and, while
 retries allows, the Scheduler starts the build again as a new pod kept off the node that was lost (retry).
@@ -15,6 +15,7 @@ Every failure of one build is held in its result; an interruption is raised, for
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any, BinaryIO, Callable, Sequence, Tuple, cast
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
@@ -37,6 +38,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import res
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared, open_log
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.waiter import WaitResult
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import Tarball
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.control.signals import (
     held_signals,
     ignored_signals,
@@ -76,6 +78,8 @@ class Build:
         self.finished = False
         self.result: dict[str, Any] | None = None
         self.error: KilnError | None = None
+        # The unsigned SBOM read out of the attach container (sbom without sign), for supply/attach.py.
+        self.sbom_document: bytes | None = None
         # The builds of the other platforms of the same build (run/build_run.py sets them).
         self.siblings: Sequence[Build] = ()
 
@@ -243,9 +247,13 @@ class Build:
         result['attempts'] = self.attempts + [results.attempt(self.pod_name, outcome, waited.pod)]
         if outcome.state == states.SUCCEEDED and self.spec.tarball:
             outcome = self._export(result)
+        if outcome.state == states.SUCCEEDED and steps.hands_over(self.spec):
+            outcome = self._hand_over(result)
         retention = results.retention(self.spec, outcome, pod)
         if retention.release_export:
             self._release_export(discard=retention.discard_partial)
+        if retention.release_sbom:
+            self._release(steps.ATTACH, execs.release_sbom_command())
         if outcome.state == states.SUCCEEDED:
             self._cleanup(delete_pod=retention.delete, running=False)
             return results.succeeded(self.spec, result, pod, retention.keep)
@@ -276,6 +284,37 @@ class Build:
             exc.details.update(result)
             raise
         return states.Outcome(states.SUCCEEDED)
+
+    def _hand_over(self, result: dict[str, Any]) -> states.Outcome:
+        """Read the unsigned SBOM out of the attach container into ``sbom_document``, checked against the sha256
+        the container computes; return the outcome (a failed one when that could not be done)."""
+        try:
+            with raise_on_signals():
+                expected = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
+                                           execs.sbom_sha256_command()).strip()
+                document = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
+                                           execs.sbom_command()).encode('utf-8')
+            if hashlib.sha256(document).hexdigest() != expected:
+                raise TransferError('read {0} bytes whose sha256 is not the {1!r} of the file syft wrote'.format(
+                    len(document), expected[:64]))
+        except TransferError as exc:
+            outcome = states.transfer_failed(steps.ATTACH, states.SBOM_NOT_FETCHED,
+                                             'could not read the SBOM: {0}'.format(exc.message))
+            result.update(rc=None, container=outcome.container, reason=outcome.reason)
+            return outcome
+        except KilnError as exc:  # interrupted
+            self._cleanup(delete_pod=True, running=True)
+            exc.details.update(result)
+            raise
+        self.sbom_document = document
+        return states.Outcome(states.SUCCEEDED)
+
+    def _release(self, container: str, command: list[str]) -> None:
+        """Let a container that waits for the module end (in a pod that stays)."""
+        try:
+            self.engine.run(self.namespace, self._created_name, container, command)
+        except TransferError as exc:
+            self.warn('Could not tidy the {0} container of pod {1}: {2}'.format(container, self.pod_name, exc.message))
 
     def _release_export(self, discard: bool) -> None:
         """Let the export container of a pod that stays end; first remove a partial tarball from the claim."""

@@ -35,6 +35,7 @@ class Retention:
     running: bool = False
     release_export: bool = False
     discard_partial: bool = False
+    release_sbom: bool = False
 
 
 def identity(spec: BuildSpec, decision: Decision | None, context_root: str | None = None) -> dict[str, Any]:
@@ -121,7 +122,8 @@ def retention(spec: BuildSpec, outcome: states.Outcome, pod: Mapping[str, Any] |
     """The Retention of a build that ended with ``outcome`` (after the tarball was brought out, if any)."""
     if outcome.state == states.SUCCEEDED:
         keep = spec.keep_pod == 'always'
-        return Retention(keep=keep, delete=not keep, release_export=bool(spec.tarball) and keep)
+        return Retention(keep=keep, delete=not keep, release_export=bool(spec.tarball) and keep,
+                         release_sbom=steps.hands_over(spec) and keep)
     # Only a pod that has ended is kept: one given up on while pending or running
     # (timeout, image pull error, unschedulable) could still build later.
     # A container that exited non-zero under restartPolicy Never has ended the pod too.
@@ -136,8 +138,10 @@ def retention(spec: BuildSpec, outcome: states.Outcome, pod: Mapping[str, Any] |
     release = bool(spec.tarball) and outcome.loss is None and (
         keep or bool(cast(Tarball, spec.tarball).pvc)) and states.container_running(pod, render.EXPORT)
     # A pod someone else deleted is gone already: it is not deleted again.
+    release_sbom = steps.hands_over(spec) and outcome.loss is None and keep and states.container_running(
+        pod, steps.ATTACH)
     return Retention(keep=keep, delete=not keep and outcome.reason != states.DELETED, running=not finished,
-                     release_export=release, discard_partial=release)
+                     release_export=release, discard_partial=release, release_sbom=release_sbom)
 
 
 def pushed(spec: BuildSpec, pod: Mapping[str, Any] | None) -> tuple[str | None, list[str]]:

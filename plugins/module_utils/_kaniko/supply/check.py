@@ -3,14 +3,24 @@
 
 """Whether the registry holds what sign and sbom add to an image, made with sign.key_secret's key.
 
-For a build the registry holds already (the skip): the signature under ``<repository>:sha256-<hex>.sig``
-must have a layer whose simple-signing payload names this digest and whose signature verifies with
-cosign.pub; the SBOM, signed, under ``.att``, a DSSE envelope of an in-toto statement about this digest
-with sbom.format's predicate type, its signature verifying over DSSE's pre-authentication encoding;
-unsigned, under ``.sbom``, a layer of the format's media type. These are the formats cosign writes and
-``cosign verify`` and ``cosign verify-attestation`` read (pkg/cosign, pkg/oci/static, pkg/types in
-sigstore/cosign). Verifying needs the cryptography library, which ansible-core itself depends on; without
-it a signature that is there counts, unverified, and the module warns.
+For a build the registry holds already (the skip), each is looked for in the two ways cosign stores it and in
+the one the collection writes (docs/security.md, "Signatures, attestations and SBOMs in the registry"):
+
+- cosign's legacy tags of the image's repository (what cosign 2 writes, and what the collection has either major
+  write): ``sha256-<hex>.sig``, a layer whose simple-signing payload names this digest and whose signature
+  verifies with cosign.pub; ``.att``, a DSSE envelope of an in-toto statement about this digest with sbom.format's
+  predicate type, its signature verifying over DSSE's pre-authentication encoding; ``.sbom``, a layer of the
+  format's media type (``cosign attach sbom``, before this collection wrote SBOMs itself);
+- OCI 1.1 referrers (the registry's referrers API, else the fallback tag ``sha256-<hex>``, _registry/referrers.py):
+  cosign 3's Sigstore bundles (artifactType application/vnd.dev.sigstore.bundle.v0.3+json), whose DSSE envelope
+  is checked as an ``.att`` layer is (a signature is the statement of predicate type
+  https://sigstore.dev/cosign/sign/v1), and the unsigned SBOM the collection attaches (supply/attach.py), an
+  artifact of the format's media type whose layer is the SBOM.
+
+These are the formats cosign writes and ``cosign verify`` and ``cosign verify-attestation`` read (pkg/cosign,
+pkg/oci/static, pkg/types in sigstore/cosign; fixtures/cosign_v*.json hold what v2.6.5 and v3.1.3 wrote).
+Verifying needs the cryptography library, which ansible-core itself depends on; without it a signature that
+is there counts, unverified, and the module warns.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.looku
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import steps
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry import referrers
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
@@ -45,6 +56,10 @@ SIMPLE_SIGNING = 'application/vnd.dev.cosign.simplesigning.v1+json'
 SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature'
 DSSE_ENVELOPE = 'application/vnd.dsse.envelope.v1+json'
 PREDICATE_ANNOTATION = 'predicateType'
+# cosign 3's Sigstore bundles as OCI referrers (pkg/oci/remote in sigstore/cosign v3), and what it signs.
+BUNDLE = 'application/vnd.dev.sigstore.bundle.v0.3+json'
+BUNDLE_PREDICATE_ANNOTATION = 'dev.sigstore.bundle.predicateType'
+SIGN_PREDICATE = 'https://sigstore.dev/cosign/sign/v1'
 # cosign attach sbom's media types for --input-format json (pkg/types in sigstore/cosign).
 SBOM_MEDIA_TYPES = {'spdx-json': 'text/spdx+json', 'cyclonedx-json': 'application/vnd.cyclonedx+json'}
 
@@ -103,9 +118,8 @@ def _verified(result: bool | None, unverified: list[bool]) -> bool:
     return result
 
 
-def signed(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None,
-           unverified: list[bool]) -> bool:
-    """True when a signature of ``digest`` by ``public_key`` is stored with ``ref``'s repository."""
+def _legacy_signed(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None,
+                   unverified: list[bool]) -> bool:
     for layer in _layers(client, ref, digest, 'sig'):
         annotations = layer.get('annotations') or {}
         if layer.get('mediaType') != SIMPLE_SIGNING or SIGNATURE_ANNOTATION not in annotations:
@@ -121,34 +135,91 @@ def signed(client: RegistryClient, ref: ImageReference, digest: str, public_key:
     return False
 
 
+def _envelopes(client: RegistryClient, ref: ImageReference, digest: str, predicate_type: str) -> list[Any]:
+    """The DSSE envelopes that claim ``predicate_type`` about ``digest``: ``.att`` layers, then cosign 3 bundles."""
+    found = []
+    for layer in _layers(client, ref, digest, 'att'):
+        if layer.get('mediaType') == DSSE_ENVELOPE and \
+                (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) == predicate_type:
+            found.append(_json(client.get_blob(ref.repository, layer.get('digest'))))
+    for artifact in referrers.artifacts(client, ref.repository, digest, (BUNDLE,)):
+        annotations = artifact.manifest.get('annotations') or {}
+        if annotations.get(BUNDLE_PREDICATE_ANNOTATION) not in (None, predicate_type):
+            continue
+        for layer in artifact.manifest.get('layers') or []:
+            if isinstance(layer, dict) and layer.get('mediaType') == BUNDLE:
+                bundle = _json(client.get_blob(ref.repository, str(layer.get('digest'))))
+                found.append(bundle.get('dsseEnvelope') if isinstance(bundle, dict) else None)
+    return [envelope for envelope in found if isinstance(envelope, dict)]
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
+
+
+def _statement(envelope: Any, digest: str, predicate_type: str) -> tuple[Any, bytes] | None:
+    """(statement, payload) of ``envelope`` when it is an in-toto statement of ``predicate_type`` about
+    ``digest``, else None."""
+    try:
+        payload = _b64(envelope['payload'])
+        statement = json.loads(payload)
+        subjects = [subject['digest'].get('sha256') for subject in statement.get('subject') or []]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if statement.get('predicateType') != predicate_type or digest.split(':', 1)[-1] not in subjects:
+        return None
+    return statement, payload
+
+
+def _signed_envelope(envelope: Any, digest: str, predicate_type: str, public_key: str | None,
+                     unverified: list[bool]) -> bool:
+    found = _statement(envelope, digest, predicate_type)
+    if found is None:
+        return False
+    try:
+        payload_type = envelope['payloadType']
+        signatures = [_b64(item.get('sig')) for item in envelope.get('signatures') or []]
+    except (KeyError, TypeError, AttributeError):
+        return False
+    return any(_verified(verify(public_key, sig, pae(payload_type, found[1])), unverified) for sig in signatures)
+
+
+def signed(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None,
+           unverified: list[bool]) -> bool:
+    """True when a signature of ``digest`` by ``public_key`` is stored with ``ref``'s repository: cosign's ``.sig``
+    tag, or a cosign 3 bundle that refers to it."""
+    if _legacy_signed(client, ref, digest, public_key, unverified):
+        return True
+    return any(_signed_envelope(envelope, digest, SIGN_PREDICATE, public_key, unverified)
+               for envelope in _envelopes(client, ref, digest, SIGN_PREDICATE))
+
+
 def attested(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None, predicate_type: str,
              unverified: list[bool]) -> bool:
     """True when a signed attestation of ``predicate_type`` about ``digest`` is stored with ``ref``'s repository."""
-    hex_digest = digest.split(':', 1)[-1]
-    for layer in _layers(client, ref, digest, 'att'):
-        if layer.get('mediaType') != DSSE_ENVELOPE or \
-                (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) != predicate_type:
-            continue
-        try:
-            envelope = json.loads(client.get_blob(ref.repository, layer.get('digest')))
-            payload = _b64(envelope['payload'])
-            statement = json.loads(payload)
-            subjects = [subject['digest'].get('sha256') for subject in statement.get('subject') or []]
-            payload_type = envelope['payloadType']
-            signatures = [_b64(item.get('sig')) for item in envelope.get('signatures') or []]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-        if statement.get('predicateType') != predicate_type or hex_digest not in subjects:
-            continue
-        if any(_verified(verify(public_key, sig, pae(payload_type, payload)), unverified) for sig in signatures):
-            return True
-    return False
+    return any(_signed_envelope(envelope, digest, predicate_type, public_key, unverified)
+               for envelope in _envelopes(client, ref, digest, predicate_type))
+
+
+def sbom_artifacts(client: RegistryClient, ref: ImageReference, digest: str,
+                   sbom_format: str) -> list[referrers.Artifact]:
+    """The unsigned SBOMs of ``sbom_format`` that refer to ``digest`` as OCI artifacts (supply/attach.py)."""
+    types = (steps.FORMATS[sbom_format][3], SBOM_MEDIA_TYPES[sbom_format])
+    return [artifact for artifact in referrers.artifacts(client, ref.repository, digest, types)
+            if any(isinstance(layer, dict) and layer.get('mediaType') in types
+                   for layer in artifact.manifest.get('layers') or [])]
 
 
 def attached(client: RegistryClient, ref: ImageReference, digest: str, sbom_format: str) -> bool:
-    """True when an SBOM of ``sbom_format`` is attached (unsigned) to ``digest`` in ``ref``'s repository."""
-    return any(layer.get('mediaType') == SBOM_MEDIA_TYPES[sbom_format]
-               for layer in _layers(client, ref, digest, 'sbom'))
+    """True when an SBOM of ``sbom_format`` is attached (unsigned) to ``digest`` in ``ref``'s repository: as an OCI
+    artifact that refers to it, or under cosign's ``.sbom`` tag."""
+    if any(layer.get('mediaType') == SBOM_MEDIA_TYPES[sbom_format]
+           for layer in _layers(client, ref, digest, 'sbom')):
+        return True
+    return bool(sbom_artifacts(client, ref, digest, sbom_format))
 
 
 def missing(spec: BuildSpec, lookup: RegistryLookup, digest: str, public_key: str | None,
@@ -188,13 +259,14 @@ def sbom_document(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> bytes
     ref = spec.destination_refs[0]
     client = lookup.client(spec, ref)
     if spec.sign:
-        for layer in _layers(client, ref, digest, 'att'):
-            if (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) != sbom.predicate_type:
-                continue
-            envelope = json.loads(client.get_blob(ref.repository, layer.get('digest')))
-            statement = json.loads(_b64(envelope.get('payload')))
-            return (json.dumps(statement.get('predicate'), indent=1, sort_keys=True) + '\n').encode('utf-8')
+        for envelope in _envelopes(client, ref, digest, sbom.predicate_type):
+            found = _statement(envelope, digest, sbom.predicate_type)
+            if found is not None:
+                return (json.dumps(found[0].get('predicate'), indent=1, sort_keys=True) + '\n').encode('utf-8')
         return None
+    for artifact in sbom_artifacts(client, ref, digest, sbom.format):
+        for layer in artifact.manifest.get('layers') or []:
+            return client.get_blob(ref.repository, layer.get('digest'))
     for layer in _layers(client, ref, digest, 'sbom'):
         if layer.get('mediaType') == SBOM_MEDIA_TYPES[sbom.format]:
             return client.get_blob(ref.repository, layer.get('digest'))

@@ -8,11 +8,18 @@ With either option Kaniko becomes an init container, and after it run, in order:
 - ``sbom`` (syft_image): ``syft scan`` of the pushed image by digest, into the shared ``supply`` volume;
 - ``sign`` (cosign_image): ``cosign sign`` of every destination's repository by digest with the key of
   Secret sign.key_secret, then, with sbom, ``cosign attest`` of the SBOM as a signed in-toto attestation;
-  or ``attach`` (sbom without sign): ``cosign attach sbom``, the SBOM stored unsigned next to the image.
+- or, for sbom without sign, ``attach`` (syft_image) beside ``sbom``: it holds the SBOM until the module has
+  read it through exec (pods/exec, as a tarball is brought out) and attached it with its own registry client as
+  an OCI artifact that refers to the image (supply/attach.py), then ends. The SBOM is not secret; the
+  registry credentials the module pushes it with are those it reads the registry with anyway, and never enter
+  the pod beyond what Kaniko already mounts.
 
 They find the digest in the file Kaniko writes with --digest-file (or, in a pod that only signs an image the
-registry already holds, in KILN_DIGEST). cosign stores what it makes the way it always does, under tags of
-the image's repository: ``sha256-<hex>.sig``, ``.att`` and ``.sbom`` (supply/check.py reads them back).
+registry already holds, in KILN_DIGEST). cosign stores signatures and attestations under its legacy tags of the
+image's repository, ``sha256-<hex>.sig`` and ``.att``, with either major: cosign 3 is told so
+(``--new-bundle-format=false --use-signing-config=false``, flags cosign 2.6 takes too), because cosign 2 cannot
+verify cosign 3's Sigstore bundles with a key alone, while cosign 3 verifies the legacy tags (docs/security.md).
+supply/check.py reads back both forms, and the SBOM artifact.
 
 The key stays in the cluster: cosign.key is a file of a Secret volume, cosign.password reaches cosign as
 COSIGN_PASSWORD through a secretKeyRef (the pod spec holds only the reference), and the module reads only
@@ -55,10 +62,14 @@ KEYS = (KEY, PASSWORD, PUBLIC_KEY)
 # syft and cosign run as this user, without capabilities, on a read-only root file system.
 SUPPLY_UID = 65532
 
-# sbom.format -> (cosign attest --type, the attestation's predicateType, cosign attach sbom --type).
+# The attach container ends once this file exists; the module's exec makes it after reading the SBOM.
+RELEASED = SUPPLY_DIR + '/released'
+
+# sbom.format -> (cosign attest --type, the attestation's predicateType, cosign attach sbom --type, the media type
+# of the unsigned SBOM's artifact and layer: IANA's application/spdx+json, CycloneDX's own).
 FORMATS = {
-    'spdx-json': ('spdxjson', 'https://spdx.dev/Document', 'spdx'),
-    'cyclonedx-json': ('cyclonedx', 'https://cyclonedx.org/bom', 'cyclonedx'),
+    'spdx-json': ('spdxjson', 'https://spdx.dev/Document', 'spdx', 'application/spdx+json'),
+    'cyclonedx-json': ('cyclonedx', 'https://cyclonedx.org/bom', 'cyclonedx', 'application/vnd.cyclonedx+json'),
 }
 
 
@@ -81,6 +92,10 @@ class Sbom:
     @property
     def predicate_type(self) -> str:
         return FORMATS[self.format][1]
+
+    @property
+    def media_type(self) -> str:
+        return FORMATS[self.format][3]
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,12 @@ def wanted(spec: Spec) -> bool:
     return bool(spec.sign or spec.sbom)
 
 
+def hands_over(spec: Spec) -> bool:
+    """True when the pod holds an unsigned SBOM for the module to attach (sbom without sign)."""
+    only = spec.supply_only
+    return bool(spec.sbom and not spec.sign and (only is None or only.attest))
+
+
 def steps(spec: Spec) -> tuple[str, ...]:
     """The names of the supply containers of ``spec``'s pod, in the order they run."""
     only = spec.supply_only
@@ -141,7 +162,7 @@ def steps(spec: Spec) -> tuple[str, ...]:
     if spec.sbom:
         names.append(SBOM)
     names.append(SIGN if spec.sign else ATTACH)
-    return tuple(names)
+    return tuple(names)  # ATTACH runs beside SBOM (place)
 
 
 def supply_only(spec: Spec, digest: str, images: Iterable[str], sign: bool, attest: bool) -> SupplyOnly:
@@ -173,10 +194,12 @@ def references(spec: Spec, digest: str) -> dict[str, Any]:
     if spec.sign:
         result['signatures'] = ['{0}:{1}'.format(name, tag_for(digest, 'sig')) for name in names]
     if spec.sbom:
-        suffix = 'att' if spec.sign else 'sbom'
+        # The unsigned SBOM's artifact has a digest of its own, which supply/attach.py fills in.
         result['sbom'] = dict(format=spec.sbom.format, dest=spec.sbom.dest,
                               predicate_type=spec.sbom.predicate_type if spec.sign else None,
-                              references=['{0}:{1}'.format(name, tag_for(digest, suffix)) for name in names])
+                              media_type=None if spec.sign else spec.sbom.media_type,
+                              references=['{0}:{1}'.format(name, tag_for(digest, 'att')) for name in names]
+                              if spec.sign else [])
         if spec.sign:
             result['attestations'] = list(result['sbom']['references'])
     return result
@@ -193,25 +216,37 @@ syft scan "registry:$1@$digest" -o "$KILN_SBOM_FORMAT=$KILN_SBOM_FILE"
 echo "kiln sbom: $(wc -c <"$KILN_SBOM_FILE") bytes"
 '''
 
-# $@: the repositories to sign in (or attach the SBOM to). KILN_STEPS: sign, attest and attach, as needed.
-# KILN_COSIGN_FLAGS is split into words on purpose (it holds flags only, and no file name patterns).
+# $@: the repositories to sign in. KILN_STEPS: sign and attest, as needed. KILN_COSIGN_FLAGS is split into words on
+# purpose (it holds flags only, and no file name patterns). The first three flags keep cosign 3 to cosign's legacy
+# tags and without a transparency log (cosign 3 refuses --tlog-upload=false alone: "not supported with
+# --signing-config or --use-signing-config"); cosign 2.6 takes them as they are.
 COSIGN_SCRIPT = r'''# shellcheck disable=SC2086
 set -euf
 digest=${KILN_DIGEST:-$(cat "$KILN_DIGEST_FILE")}
 mkdir -p "$HOME" "$TMPDIR"
+legacy="--new-bundle-format=false --use-signing-config=false --tlog-upload=false"
 for repo in "$@"; do
   for step in $KILN_STEPS; do
     echo "kiln $step: $repo@$digest"
     case $step in
-      sign) cosign sign --yes --key "$KILN_COSIGN_KEY" --tlog-upload=false $KILN_COSIGN_FLAGS "$repo@$digest" ;;
-      attest) cosign attest --yes --key "$KILN_COSIGN_KEY" --tlog-upload=false --type "$KILN_ATTESTATION_TYPE" \
+      sign) cosign sign --yes --key "$KILN_COSIGN_KEY" $legacy $KILN_COSIGN_FLAGS "$repo@$digest" ;;
+      attest) cosign attest --yes --key "$KILN_COSIGN_KEY" $legacy --type "$KILN_ATTESTATION_TYPE" \
         --predicate "$KILN_SBOM_FILE" $KILN_COSIGN_FLAGS "$repo@$digest" ;;
-      attach) cosign attach sbom --sbom "$KILN_SBOM_FILE" --type "$KILN_SBOM_TYPE" --input-format json \
-        $KILN_COSIGN_FLAGS "$repo@$digest" ;;
     esac
   done
 done
 '''
+
+# Beside syft: hold the SBOM until the module has read it (an exec of HAND_OVER_EXEC), then end (RELEASE_EXEC).
+# Bounded by the pod's activeDeadlineSeconds.
+ATTACH_SCRIPT = r'''set -eu
+until [ -e "$1" ]; do sleep 0.5; done
+echo "kiln attach: released"
+'''
+# Run through exec in the attach container, the file as $1: its sha256, then (a second exec) its bytes.
+SHA256_EXEC = 'sha256sum "$1" | cut -d " " -f 1'
+HAND_OVER_EXEC = 'exec cat "$1"'
+RELEASE_EXEC = 'touch "$1"'
 
 
 # ---------------------------------------------------------------- the containers
@@ -296,8 +331,8 @@ def _cosign_steps(spec: Spec) -> list[str]:
     names = []
     if sign:
         names.append('sign')
-    if attest:
-        names.append('attest' if spec.sign else 'attach')
+    if attest and spec.sign:
+        names.append('attest')
     return names
 
 
@@ -314,16 +349,26 @@ def cosign_container(spec: Spec, registry_secret: str | None) -> dict[str, Any]:
         mounts.append({'name': COSIGN_VOLUME, 'mountPath': COSIGN_DIR, 'readOnly': True})
     if spec.sbom:
         env.append({'name': 'KILN_ATTESTATION_TYPE', 'value': spec.sbom.attestation_type})
-        env.append({'name': 'KILN_SBOM_TYPE', 'value': FORMATS[spec.sbom.format][2]})
-    name = SIGN if spec.sign else ATTACH
-    return _container(spec, name, spec.cosign_image, COSIGN_SCRIPT, repositories(spec), env, mounts)
+    return _container(spec, SIGN, spec.cosign_image, COSIGN_SCRIPT, repositories(spec), env, mounts)
+
+
+def attach_container(spec: Spec) -> dict[str, Any]:
+    """The container that holds the unsigned SBOM for the module (syft_image: its shell, and pulled already)."""
+    return _container(spec, ATTACH, spec.syft_image, ATTACH_SCRIPT, [RELEASED],
+                      [{'name': 'HOME', 'value': SUPPLY_DIR + '/home'}], [{'name': SUPPLY_VOLUME, 'mountPath': SUPPLY_DIR}])
 
 
 def containers(spec: Spec, registry_secret: str | None) -> list[dict[str, Any]]:
-    """The supply containers of the pod, in the order they run: every one but the last is an init container."""
+    """The supply containers of the pod, in the order they run: every one but the last is an init container, but
+    for attach, which runs beside sbom."""
     result = []
     for name in steps(spec):
-        result.append(sbom_container(spec, registry_secret) if name == SBOM else cosign_container(spec, registry_secret))
+        if name == SBOM:
+            result.append(sbom_container(spec, registry_secret))
+        elif name == ATTACH:
+            result.append(attach_container(spec))
+        else:
+            result.append(cosign_container(spec, registry_secret))
     return result
 
 
@@ -351,14 +396,15 @@ def place(spec: Spec, pod_spec: dict[str, Any], registry_secret: str | None) -> 
     if not wanted(spec):
         return
     supply = containers(spec, registry_secret)
+    last = 2 if hands_over(spec) else 1  # sbom and attach side by side, else the last step alone
     if spec.supply_only is not None:
-        pod_spec['initContainers'] = supply[:-1]
+        pod_spec['initContainers'] = supply[:-last]
     else:
         kaniko = pod_spec['containers'][0]
         kaniko['args'] = kaniko['args'] + ['--digest-file=' + DIGEST_FILE]
         kaniko['volumeMounts'] = kaniko['volumeMounts'] + [{'name': SUPPLY_VOLUME, 'mountPath': SUPPLY_DIR}]
-        pod_spec['initContainers'] = pod_spec['initContainers'] + [kaniko] + supply[:-1]
-    pod_spec['containers'] = supply[-1:]
+        pod_spec['initContainers'] = pod_spec['initContainers'] + [kaniko] + supply[:-last]
+    pod_spec['containers'] = supply[-last:]
     volumes_ = pod_spec['volumes'] + volumes(spec)
     used = _mounted(pod_spec)
     pod_spec['volumes'] = [volume for volume in volumes_ if volume['name'] in used]

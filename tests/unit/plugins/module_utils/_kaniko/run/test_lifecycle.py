@@ -7,6 +7,7 @@ temporary tar never outlives the task; and what is left behind when a signal or 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import time
@@ -403,3 +404,60 @@ def test_an_ended_build_keeps_its_pod_s_name_and_lets_go_of_the_rest():
     # A run holds every build to its end: an ended one holds no pod manifest and no log follower.
     assert build.workload.pod == {'metadata': {'name': created['metadata']['name'], 'namespace': build.namespace}}
     assert build.pod_name == created['metadata']['name'] and build.logs is None
+
+
+def sbom_held(name='kiln-build-1'):
+    """syft done, and the attach container holding its SBOM for the module."""
+    return {'metadata': {'name': name}, 'spec': {'containers': [{'name': 'sbom'}, {'name': 'attach'}]},
+            'status': {'phase': 'Running', 'initContainerStatuses': [
+                {'name': 'receive', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}},
+                {'name': 'kaniko', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed',
+                                                            'message': 'r:5000/a@sha256:' + 'a' * 64}}}],
+                'containerStatuses': [
+                {'name': 'sbom', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}},
+                {'name': 'attach', 'state': {'running': {}}}]}}
+
+
+SBOM_BYTES = b'{"spdxVersion":"SPDX-2.3","name":"app","packages":[]}\n'
+
+
+def exec_answers(monkeypatch, sha256):
+    """pod_exec.run answering the attach container's execs; returns the commands it was given."""
+    seen = []
+
+    def run(core, namespace, pod, container, command, timeout=None):
+        seen.append((container, command))
+        if 'sha256sum' in command[2]:
+            return sha256 + '\n'
+        if 'cat' in command[2]:
+            return SBOM_BYTES.decode()
+        return ''
+    monkeypatch.setattr(pod_exec, 'run', run)
+    return seen
+
+
+@pytest.mark.parametrize('keep_pod, released', [('never', False), ('always', True)])
+def test_the_unsigned_sbom_is_read_out_of_the_attach_container(context, monkeypatch, keep_pod, released):
+    seen = exec_answers(monkeypatch, hashlib.sha256(SBOM_BYTES).hexdigest())
+    core = Core()
+    build = local_build(core, context, sbom=dict(format='spdx-json'), destinations=['app:1'], keep_pod=keep_pod)
+    build.finish(waiter.WaitResult(states.classify(sbom_held()), sbom_held()))
+    assert build.result['failed'] is False and build.sbom_document == SBOM_BYTES
+    assert [container for container, _command in seen] == ['attach'] * (3 if released else 2)
+    assert [command[-1] for _container, command in seen] == ['/kiln/supply/sbom.json'] * 2 + (
+        ['/kiln/supply/released'] if released else [])
+    assert (core.pods == {}) is not released
+    build.prepared.release()
+
+
+def test_an_sbom_that_differs_from_what_syft_wrote_fails_the_build_naming_attach(context, monkeypatch):
+    exec_answers(monkeypatch, '0' * 64)
+    core = Core()
+    build = local_build(core, context, sbom=dict(format='spdx-json'), destinations=['app:1'])
+    build.finish(waiter.WaitResult(states.classify(sbom_held()), sbom_held()))
+    assert isinstance(build.error, BuildFailed) and build.sbom_document is None
+    assert build.error.message.startswith("Build failed (SbomNotFetched) in container 'attach': could not read the "
+                                          "SBOM: read 54 bytes whose sha256 is not the '0000")
+    assert 'syft_image needs sh, cat and sha256sum' in build.error.message
+    assert core.pods == {}
+    build.prepared.release()

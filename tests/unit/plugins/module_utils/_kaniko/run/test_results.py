@@ -15,6 +15,8 @@ from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.hel
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.pod.test_states import DONE, KANIKO_DONE, _pod
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.supply.test_steps import DIGEST, supply_spec
 
+RUNNING = {'running': {'startedAt': '2026-12-07T19:00:00Z'}}
+
 
 def test_describe_item():
     spec = make_spec(destinations=None, push=False, context_sub_path='dockercoins/rng')
@@ -42,9 +44,26 @@ def test_a_signed_build_gives_the_references_cosign_made():
     assert result['signatures'] == ['registry:5000/app:{0}.sig'.format(tag), 'mirror:5000/team/app:{0}.sig'.format(tag)]
     assert result['attestations'] == ['registry:5000/app:{0}.att'.format(tag), 'mirror:5000/team/app:{0}.att'.format(tag)]
     assert result['sbom']['predicate_type'] == 'https://spdx.dev/Document'
-    unsigned = results.succeeded(supply_spec(sign=None), {}, pod, False)
+    held = _pod([('clone', DONE), ('kaniko', KANIKO_DONE)], [('sbom', DONE), ('attach', RUNNING)], phase='Running',
+                spec_containers=('sbom', 'attach'))
+    unsigned = results.succeeded(supply_spec(sign=None), {}, held, False)
     assert unsigned['signed'] is False and 'signatures' not in unsigned
-    assert unsigned['sbom']['references'][0].endswith('.sbom')
+    # The artifact's digest is known once the module has attached it (supply/attach.py fills the references).
+    assert unsigned['sbom']['references'] == [] and unsigned['sbom']['media_type'] == 'application/spdx+json'
+
+
+def test_a_kept_pod_whose_attach_container_holds_the_sbom_has_it_released():
+    held = _pod([('clone', DONE), ('kaniko', KANIKO_DONE)], [('sbom', DONE), ('attach', RUNNING)], phase='Running',
+                spec_containers=('sbom', 'attach'))
+    assert states.classify(held).state == states.SUCCEEDED and states.classify(held).container == 'sbom'
+    assert results.retention(supply_spec(sign=None, keep_pod='always'), states.classify(held), held).release_sbom
+    assert not results.retention(supply_spec(sign=None), states.classify(held), held).release_sbom
+    failed = {'terminated': {'exitCode': 1, 'reason': 'Error'}}
+    broken = _pod([('clone', DONE), ('kaniko', KANIKO_DONE)], [('sbom', failed), ('attach', RUNNING)], spec_containers=('sbom', 'attach'),
+                  phase='Running')
+    outcome = states.classify(broken)
+    assert outcome.state == states.FAILED and outcome.container == 'sbom'
+    assert results.retention(supply_spec(sign=None, keep_pod='on_failure'), outcome, broken).release_sbom
 
 
 def lost(name):

@@ -1,9 +1,11 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Whether the registry holds a build's signature and SBOM, on what cosign itself wrote: the fixture is the
+"""Whether the registry holds a build's signature and SBOM, on what cosign itself wrote: the fixtures are the
 registry's answers after `cosign sign`, `cosign attest --type spdxjson` and `cosign attach sbom` of one image by
-the lab's build of cosign v2.6.5 (fixtures/cosign_v2.6.5.json says how it was made)."""
+the lab's build of cosign v2.6.5 (fixtures/cosign_v2.6.5.json says how it was made), after cosign v3.1.3 signed
+and attested an image and an index in each of its ways on a registry with and one without the referrers API, and
+after the collection attached an SBOM artifact (fixtures/README.md)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,10 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.looku
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import check
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import load_fixture, make_spec
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import (
+    FakeRegistry,
+    recorded_content,
+)
 
 FIXTURE = load_fixture('cosign_v2.6.5.json')
 DIGEST = FIXTURE['digest']
@@ -133,3 +138,50 @@ def test_without_the_public_key_a_signature_there_counts_and_the_module_says_it_
     warnings = []
     assert check.missing(spec(), lookup_on(registry()), DIGEST, None, warnings.append) == (False, False)
     assert len(warnings) == 1 and 'without verifying' in warnings[0] and 'cosign.pub' in warnings[0]
+
+
+V3_FIXTURES = ('cosign_v3.1.3_bundles_distribution_2.8.json', 'cosign_v3.1.3_bundles_referrers_api.json',
+               'cosign_v3.1.3_legacy_distribution_2.8.json')
+
+
+def recorded_lookup(name):
+    fixture = load_fixture(name)
+    return fixture, lookup_on(FakeRegistry(recorded_content(fixture, REPOSITORY)))
+
+
+@pytest.mark.parametrize('name', V3_FIXTURES)
+def test_what_cosign_3_wrote_is_found_for_an_image_and_an_index_in_each_of_its_ways(name):
+    fixture, lookup = recorded_lookup(name)
+    for digest in fixture['digests']:
+        assert check.missing(spec(), lookup, digest, fixture['public_key']) == (False, False)
+        assert check.missing(spec(), lookup, digest, other_key()) == (True, True)
+        wanted = spec(sbom=dict(format='cyclonedx-json'))
+        assert check.missing(wanted, lookup, digest, fixture['public_key']) == (False, True)
+
+
+@pytest.mark.parametrize('name', V3_FIXTURES)
+def test_the_sbom_cosign_3_attested_is_its_predicate(name):
+    fixture, lookup = recorded_lookup(name)
+    document = check.sbom_document(spec(), lookup, fixture['digests'][0])
+    assert json.loads(document) == {'spdxVersion': 'SPDX-2.3', 'name': 'x', 'packages': []}
+
+
+def test_a_bundle_about_another_digest_does_not_count():
+    fixture, lookup = recorded_lookup('cosign_v3.1.3_bundles_referrers_api.json')
+    image, index = fixture['digests']
+    fake = FakeRegistry(recorded_content(fixture, REPOSITORY))
+    # The index's referrers answered for the image: bundles whose statements are about the index.
+    fake.content['/v2/team/app/referrers/' + image] = fake.content['/v2/team/app/referrers/' + index]
+    assert check.missing(spec(), lookup_on(fake), image, fixture['public_key']) == (True, True)
+
+
+@pytest.mark.parametrize('name', ('sbom_artifact_distribution_2.8.json', 'sbom_artifact_referrers_api.json',
+                                  'cosign_v3.1.3_bundles_distribution_2.8.json'))
+def test_the_sbom_artifact_the_collection_attached_is_found_and_read(name):
+    fixture, lookup = recorded_lookup(name)
+    unsigned = spec(sign=None)
+    for digest in fixture['digests']:
+        assert check.missing(unsigned, lookup, digest, None) == (False, False)
+        assert check.missing(spec(sign=None, sbom=dict(format='cyclonedx-json')), lookup, digest, None) == (
+            False, True)
+        assert json.loads(check.sbom_document(unsigned, lookup, digest))['spdxVersion'] == 'SPDX-2.3'

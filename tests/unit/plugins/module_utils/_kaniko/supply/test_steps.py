@@ -44,15 +44,33 @@ def test_sign_and_sbom_run_after_kaniko_which_becomes_an_init_container():
     assert {'name': 'supply', 'mountPath': supply.SUPPLY_DIR} in kaniko['volumeMounts']
 
 
-def test_without_sign_the_sbom_is_attached_unsigned_and_no_key_is_mounted():
+def test_without_sign_the_sbom_is_held_beside_syft_for_the_module_and_cosign_does_not_run():
     manifest = render.render_pod(supply_spec(sign=None))
     validate(manifest)
-    assert names(manifest['spec']['containers']) == ['attach']
-    attach = manifest['spec']['containers'][0]
-    env = dict((item['name'], item.get('value')) for item in attach['env'])
-    assert env['KILN_STEPS'] == 'attach'
-    assert 'COSIGN_PASSWORD' not in env
+    assert names(manifest['spec']['initContainers']) == ['clone', 'kaniko']
+    assert names(manifest['spec']['containers']) == ['sbom', 'attach']
+    attach = manifest['spec']['containers'][1]
+    assert attach['image'] == manifest['spec']['containers'][0]['image']  # syft_image: no cosign without sign
+    assert attach['command'][-1] == supply.RELEASED
+    assert [mount['name'] for mount in attach['volumeMounts']] == ['supply']  # no registry credentials
+    assert [item['name'] for item in attach['env']] == ['HOME']
     assert 'cosign-key' not in [volume['name'] for volume in manifest['spec']['volumes']]
+    assert supply.hands_over(supply_spec(sign=None)) and not supply.hands_over(supply_spec())
+
+
+def test_a_pod_that_only_adds_the_unsigned_sbom_runs_syft_and_holds_it():
+    spec = supply_spec(sign=None)
+    only = supply.supply_only(spec, 'sha256:' + 'ab' * 32, ['registry:5000/app@sha256:' + 'ab' * 32],
+                              sign=False, attest=True)
+    manifest = render.render_pod(dataclasses.replace(spec, supply_only=only))
+    validate(manifest)
+    assert names(manifest['spec']['initContainers']) == []
+    assert names(manifest['spec']['containers']) == ['sbom', 'attach']
+
+
+def test_cosign_is_kept_to_its_legacy_tags_without_a_transparency_log_with_either_major():
+    assert 'legacy="--new-bundle-format=false --use-signing-config=false --tlog-upload=false"' in supply.COSIGN_SCRIPT
+    assert supply.COSIGN_SCRIPT.count('$legacy') == 2 and 'attach sbom' not in supply.COSIGN_SCRIPT
 
 
 def test_sign_alone_has_no_sbom_step():
