@@ -287,6 +287,7 @@ KANIKO_IMAGES = ("ghcr.io/osscontainertools/kaniko:" + VERSIONS["KANIKO_VERSION"
                  "gcr.io/kaniko-project/executor:v1.24.0")
 REGISTRY_IMAGES = ("docker.io/library/registry:2.8.3", "docker.io/library/registry:2")
 COSIGN_IMAGES = ("ghcr.io/sigstore/cosign/cosign:%s-dev" % VERSIONS["COSIGN_VERSION"],)
+COSIGN3_IMAGES = ("ghcr.io/sigstore/cosign/cosign:%s-dev" % VERSIONS["COSIGN3_VERSION"],)
 SYFT_IMAGES = ("docker.io/anchore/syft:%s-debug" % VERSIONS["SYFT_VERSION"],)
 
 
@@ -370,17 +371,17 @@ def _busybox_root(name="busybox"):
     return root
 
 
-def _tool_root(name, binary):
+def _tool_root(name, binary, command=None):
     """An image for pods that run `sh -c` scripts around one tool, as the upstream -dev and -debug images
-    allow: busybox's shell and applets, the tool in /usr/local/bin, the CA bundle, HOME /root, and their
-    user nonroot (65532), as which the collection runs the tools."""
+    allow: busybox's shell and applets, the tool in /usr/local/bin (as ``command``, else ``name``), the CA bundle,
+    HOME /root, and their user nonroot (65532), as which the collection runs the tools."""
     def build():
         root = _busybox_root(name)
         _etc(root, users=(("root", 0, "/root", "/bin/sh"), ("nonroot", 65532, "/home/nonroot", "/bin/sh")))
         (root / "home" / "nonroot").mkdir(parents=True)
         os.chown(root / "home" / "nonroot", 65532, 65532)
         (root / "usr" / "local" / "bin").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(binary, root / "usr" / "local" / "bin" / name)
+        shutil.copy2(binary, root / "usr" / "local" / "bin" / (command or name))
         (root / "etc" / "ssl" / "certs").mkdir(parents=True)
         shutil.copy2("/etc/ssl/certs/ca-certificates.crt", root / "etc" / "ssl" / "certs" / "ca-certificates.crt")
         (root / "etc" / "nsswitch.conf").write_text("hosts: files dns\n")
@@ -504,14 +505,16 @@ def build_images(pause):
 
 
 def build_tool_images():
-    """cosign's and syft's images, as _make_images returns them. Their shell is busybox's: a new one, a new image."""
+    """cosign's (both majors) and syft's images, as _make_images returns them. Their shell is busybox's: a new one, a
+    new image."""
     busybox = _deb_version("busybox-static")
-    tools = (("cosign", VERSIONS["COSIGN_VERSION"], COSIGN_IMAGES, cosign_bin()),
-             ("syft", VERSIONS["SYFT_VERSION"], SYFT_IMAGES, syft_bin()))
-    return _make_images([(name, "%s-%s" % (version, busybox), names, _tool_root(name, binary),
-                          {"Entrypoint": ["/usr/local/bin/" + name],
+    tools = (("cosign", "cosign", VERSIONS["COSIGN_VERSION"], COSIGN_IMAGES, cosign_bin()),
+             ("cosign3", "cosign", VERSIONS["COSIGN3_VERSION"], COSIGN3_IMAGES, cosign3_bin()),
+             ("syft", "syft", VERSIONS["SYFT_VERSION"], SYFT_IMAGES, syft_bin()))
+    return _make_images([(name, "%s-%s" % (version, busybox), names, _tool_root(name, binary, command),
+                          {"Entrypoint": ["/usr/local/bin/" + command],
                            "Env": ["PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME=/root"]})
-                         for name, version, names, binary in tools])
+                         for name, command, version, names, binary in tools])
 
 
 def _tool_binaries(go):
@@ -529,7 +532,8 @@ def build_core():
 
 
 def build_supply():
-    """cosign's and syft's binaries and images, for the targets that sign, attest and make SBOMs."""
+    """cosign's (both majors), syft's and regctl's binaries, and the images of cosign and syft, for the targets that
+    sign, attest, make SBOMs and read back what the collection attached."""
     ensure_packages()
     _tool_binaries(go_binary())
     return build_tool_images()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # sign and sbom on the lab cluster, run at -vvv. The key pair is made by cosign itself into a Secret
-# (cosign generate-key-pair k8s://<namespace>/<name>); the playbook builds, signs and attests; then the lab's
-# cosign checks the signature and the SPDX attestation of the built digest with cosign.pub, and must refuse
-# the same source pushed unsigned elsewhere. The password must reach neither the playbook's output, the
+# (cosign generate-key-pair k8s://<namespace>/<name>); the playbook builds, signs and attests (with cosign 2 in
+# the pod, and once with cosign 3); then the lab's cosign v2 and v3 each check the signatures and the SPDX
+# attestations with cosign.pub, and must refuse the same source pushed unsigned elsewhere; regctl and cosign 3's
+# tree read the unsigned SBOM the module attached as an OCI artifact. The password must reach neither the playbook's output, the
 # module results, the kept pods nor the events, while each of those shows what it should (the scan can see).
 set -eu
 set -o pipefail
@@ -11,13 +12,19 @@ out=$(mktemp -d)
 config=../../integration_config.yml
 value() { python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' "$config" "$1"; }
 cosign=$(value kiln_lab_cosign)
+cosign3=$(value kiln_lab_cosign3)
+regctl=$(value kiln_lab_regctl)
 kubectl=$(value kiln_lab_kubectl)
 registry=$(value kiln_lab_registry)
 KUBECONFIG=$(value kiln_lab_kubeconfig)
 export KUBECONFIG
 ns="kiln-it-supply-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')"
 trap '"$kubectl" delete namespace "$ns" --wait=false >/dev/null 2>&1 || true; rm -rf "$out"' EXIT
-[ -x "$cosign" ] || { echo "build_supply: no cosign at '$cosign' (tests/lab builds it)" >&2; exit 1; }
+for tool in "$cosign" "$cosign3" "$regctl"; do
+    [ -x "$tool" ] || { echo "build_supply: no $tool (tests/lab builds it: lab.py go supply)" >&2; exit 1; }
+done
+KILN_TEST_COSIGN3_VERSION=$("$cosign3" version 2>/dev/null | awk '$1 == "GitVersion:" {print $2}')
+export KILN_TEST_COSIGN3_VERSION
 
 # Long and random, so that nothing else matches it and Ansible's masking of no_log values cannot hide it:
 # the build module never knows it.
@@ -57,20 +64,53 @@ check() {  # check <what> <want: pass|fail> command...
         failures=$((failures + 1))
     fi
 }
-check "cosign verify of the signed build" pass "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$signed"
-check "cosign verify-attestation --type spdxjson of the signed build" pass \
-    "$cosign" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$signed"
-check "cosign verify of the same source pushed unsigned" fail \
-    "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$unsigned"
-# The index, then each platform's image, on one line without a newline (so read says it reached the end).
+app3="$registry/$ns/app3@$(cat "$out/app3.digest")"
 read -r -a digests <"$out/multi.digests" || [ "${#digests[@]}" -gt 0 ]
-for digest in "${digests[@]}"; do
-    check "cosign verify of $registry/$ns/multi@${digest:0:19}" pass \
-        "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$registry/$ns/multi@$digest"
+# Each cosign, each form: what the collection signs must verify with cosign 2 and cosign 3 alike.
+for verifier in "$cosign" "$cosign3"; do
+    v=$("$verifier" version 2>/dev/null | awk '$1 == "GitVersion:" {print $2}')
+    start=$(date +%s%N)
+    check "$v: cosign verify of the signed build" pass "$verifier" verify --key "$out/cosign.pub" "${flags[@]}" "$signed"
+    check "$v: cosign verify-attestation --type spdxjson of the signed build" pass \
+        "$verifier" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$signed"
+    check "$v: cosign verify of the same source pushed unsigned" fail \
+        "$verifier" verify --key "$out/cosign.pub" "${flags[@]}" "$unsigned"
+    # The index, then each platform's image.
+    for digest in "${digests[@]}"; do
+        check "$v: cosign verify of $registry/$ns/multi@${digest:0:19}" pass \
+            "$verifier" verify --key "$out/cosign.pub" "${flags[@]}" "$registry/$ns/multi@$digest"
+    done
+    check "$v: cosign verify of the build signed later" pass \
+        "$verifier" verify --key "$out/cosign.pub" "${flags[@]}" "$late"
+    check "$v: cosign verify-attestation of the SBOM added later" pass \
+        "$verifier" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$late"
+    check "$v: cosign verify of the build cosign 3 signed in the pod" pass \
+        "$verifier" verify --key "$out/cosign.pub" "${flags[@]}" "$app3"
+    check "$v: cosign verify-attestation of the build cosign 3 attested in the pod" pass \
+        "$verifier" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$app3"
+    echo "build_supply: $v verified $((5 + ${#digests[@]} + 2)) cases in $(( ($(date +%s%N) - start) / 1000000 )) ms"
 done
-check "cosign verify of the build signed later" pass "$cosign" verify --key "$out/cosign.pub" "${flags[@]}" "$late"
-check "cosign verify-attestation of the SBOM added later" pass \
-    "$cosign" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$late"
+
+# The unsigned SBOM: an OCI artifact that refers to the image, read by clients other than the collection.
+sbom_image="$registry/$ns/sbom@$(cat "$out/sbom.digest")"
+sbom_ref=$(cat "$out/sbom.reference")
+reg() {  # regctl with a configuration of its own: plain HTTP for the lab registry, nowhere else
+    HOME="$out/regctl-home" "$regctl" "$@"
+}
+mkdir -p "$out/regctl-home"
+reg registry set --tls disabled "$registry" >/dev/null
+listed() {
+    reg artifact list "$sbom_image" --filter-artifact-type application/spdx+json \
+        --format '{{range .Descriptors}}{{.Digest}}{{"\n"}}{{end}}' | grep -qx "${sbom_ref#*@}"
+}
+in_tree() {
+    "$cosign3" tree --allow-http-registry --allow-insecure-registry "$sbom_image" 2>&1 \
+        | grep -qF "via OCI referrer: $sbom_ref"
+}
+check "regctl artifact list finds the SBOM artifact the module named" pass listed
+reg artifact get --subject "$sbom_image" --filter-artifact-type application/spdx+json >"$out/regctl-sbom.json" || true
+check "regctl artifact get gives the SBOM sbom.dest holds" pass cmp "$out/regctl-sbom.json" "$out/unsigned-sbom.json"
+check "cosign 3's tree shows it via OCI referrer" pass in_tree
 # The attestation's predicate is the SBOM the module wrote to sbom.dest.
 "$cosign" verify-attestation --type spdxjson --key "$out/cosign.pub" "${flags[@]}" "$signed" 2>/dev/null \
     | head -1 | python3 -c '
