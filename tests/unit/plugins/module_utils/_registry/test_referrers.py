@@ -51,14 +51,18 @@ def test_a_reference_that_is_no_digest_has_no_fallback_tag():
         referrers.fallback_tag('latest')
 
 
-def test_distribution_2_8_has_no_referrers_api_and_the_fallback_tag_lists_cosign_3_bundles():
-    fixture, fake = recorded('cosign_v3.1.3_bundles_distribution_2.8.json')
+@pytest.mark.parametrize('name, types', [
+    ('cosign_v3.1.3_bundles_distribution_2.8.json', [BUNDLE, BUNDLE, SPDX]),  # and the collection's SBOM
+    ('cosign_v3.1.3_bundles_distribution_3.1.2.json', [BUNDLE, BUNDLE]),
+])
+def test_distribution_has_no_referrers_api_and_the_fallback_tag_lists_cosign_3_bundles(name, types):
+    fixture, fake = recorded(name)
     client = client_of(fake)
     image = fixture['digests'][0]
     assert client.referrers('w3', image) is None  # 404 "404 page not found", the router's own
     found = referrers.referrers(client, 'w3', image)
     assert found.source == referrers.TAG
-    assert [item['artifactType'] for item in found.descriptors] == [BUNDLE, BUNDLE, SPDX]
+    assert [item['artifactType'] for item in found.descriptors] == types
     bundles = referrers.artifacts(client, 'w3', image, (BUNDLE,))
     assert len(bundles) == 2
     predicate_types = sorted(item.manifest['annotations']['dev.sigstore.bundle.predicateType'] for item in bundles)
@@ -86,7 +90,8 @@ def test_an_artifact_that_names_another_subject_is_not_one_of_its_referrers():
 
 
 def test_what_the_collection_attached_is_what_was_recorded():
-    for name in ('sbom_artifact_distribution_2.8.json', 'sbom_artifact_referrers_api.json'):
+    for name in ('sbom_artifact_distribution_2.8.json', 'sbom_artifact_distribution_3.1.2.json',
+                 'sbom_artifact_referrers_api.json'):
         fixture, fake = recorded(name)
         client = client_of(fake)
         for digest in fixture['digests']:

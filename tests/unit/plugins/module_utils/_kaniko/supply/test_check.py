@@ -140,8 +140,8 @@ def test_without_the_public_key_a_signature_there_counts_and_the_module_says_it_
     assert len(warnings) == 1 and 'without verifying' in warnings[0] and 'cosign.pub' in warnings[0]
 
 
-V3_FIXTURES = ('cosign_v3.1.3_bundles_distribution_2.8.json', 'cosign_v3.1.3_bundles_referrers_api.json',
-               'cosign_v3.1.3_legacy_distribution_2.8.json')
+V3_FIXTURES = ('cosign_v3.1.3_bundles_distribution_2.8.json', 'cosign_v3.1.3_bundles_distribution_3.1.2.json',
+               'cosign_v3.1.3_bundles_referrers_api.json', 'cosign_v3.1.3_legacy_distribution_2.8.json')
 
 
 def recorded_lookup(name):
@@ -175,8 +175,8 @@ def test_a_bundle_about_another_digest_does_not_count():
     assert check.missing(spec(), lookup_on(fake), image, fixture['public_key']) == (True, True)
 
 
-@pytest.mark.parametrize('name', ('sbom_artifact_distribution_2.8.json', 'sbom_artifact_referrers_api.json',
-                                  'cosign_v3.1.3_bundles_distribution_2.8.json'))
+@pytest.mark.parametrize('name', ('sbom_artifact_distribution_2.8.json', 'sbom_artifact_distribution_3.1.2.json',
+                                  'sbom_artifact_referrers_api.json', 'cosign_v3.1.3_bundles_distribution_2.8.json'))
 def test_the_sbom_artifact_the_collection_attached_is_found_and_read(name):
     fixture, lookup = recorded_lookup(name)
     unsigned = spec(sign=None)
