@@ -7,7 +7,7 @@ Each --tree is a staged ansible_collections/kiln/kaniko of its own (scripts/inte
 worker a tree, so that two ansible-test processes never share tests/output. Every target runs, whatever
 another did, in its own ansible-test process; the longest first (times of this machine's last run, kept in
 $KILN_CACHE/integration-times.json, else scripts/integration-times.json), so that the two workers end
-together. A target that needs an extra of the lab (NEEDS: cosign and syft for build_supply) waits until
+together. A target that needs an extra of the lab (NEEDS: cosign, syft and regctl for build_supply) waits until
 `lab.py images NAME` has it, which begins at once, beside the other targets. At the end a table: each
 target's result and seconds, then "N passed, M failed".
 

@@ -2,7 +2,7 @@
 """kiln lab: `up [--nodes N]`, `down`, `status`, `env`, `build` for the cluster of tests/lab (one node, this machine,
 unless asked for more: workers in network namespaces of their own); `node stop|start|cut|join NAME` for the fault
 tests; `inventory` prints the nodes as Ansible hosts; `images supply|ee` builds and imports what only some tiers use
-(cosign and syft, the execution environment); `podman` loads its executor image into podman
+(cosign 2 and 3, syft and regctl, the execution environment); `podman` loads its executor image into podman
 (kiln.kaniko.container_build); `kwok up N|down|status` adds fake nodes of other architectures (kilnlab/kwok.py),
 for placement tests and the scale bench; `root REQUIREMENTS COMMAND...` runs a command in the Debian root of a newer
 Python with a venv of REQUIREMENTS (kilnlab/coreroot.py: the tests on the newest ansible-core)."""
@@ -55,7 +55,7 @@ def main(argv):
         # For fault tests: stop one component by its pid; `lab.py up` starts it again.
         return 0 if cluster.procs.stop(argv[2]) else 1
     if len(argv) >= 3 and argv[1] == "images" and all(name in build.EXTRAS for name in argv[2:]):
-        # What some tiers need beyond the core: cosign and syft ("supply"), the execution environment ("ee").
+        # What some tiers need beyond the core: cosign, syft and regctl ("supply"), the execution environment ("ee").
         cluster.images(argv[2:])
         return 0
     if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply", "kwok"):
