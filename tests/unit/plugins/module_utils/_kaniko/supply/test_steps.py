@@ -7,7 +7,9 @@ its password come from), and a pod that only signs."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
+import subprocess
 
 import pytest
 
@@ -175,3 +177,22 @@ def test_bad_sign_and_sbom_options_are_refused_naming_the_option(overrides, opti
         supply_spec(**overrides)
     assert raised.value.message.startswith(option + ':')
     assert text in raised.value.message
+
+
+def test_the_attach_container_holds_until_released_and_the_execs_hand_the_sbom_over(tmp_path):
+    sbom, released = tmp_path / 'sbom.json', tmp_path / 'released'
+    sbom.write_bytes(b'{"spdxVersion":"SPDX-2.3"}\n')
+    holder = subprocess.Popen(['/bin/sh', '-c', supply.ATTACH_SCRIPT, 'kiln', str(released)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.poll() is None
+        digest = subprocess.run(['/bin/sh', '-c', supply.SHA256_EXEC, 'kiln', str(sbom)], capture_output=True,
+                                text=True, check=True).stdout.strip()
+        document = subprocess.run(['/bin/sh', '-c', supply.HAND_OVER_EXEC, 'kiln', str(sbom)], capture_output=True,
+                                  check=True).stdout
+        assert digest == hashlib.sha256(document).hexdigest() and document == sbom.read_bytes()
+        subprocess.run(['/bin/sh', '-c', supply.RELEASE_EXEC, 'kiln', str(released)], check=True)
+        assert holder.wait(timeout=10) == 0 and holder.stdout.read() == 'kiln attach: released\n'
+    finally:
+        holder.kill()
+        holder.wait()
