@@ -135,13 +135,19 @@ def _legacy_signed(client: RegistryClient, ref: ImageReference, digest: str, pub
     return False
 
 
-def _envelopes(client: RegistryClient, ref: ImageReference, digest: str, predicate_type: str) -> list[Any]:
-    """The DSSE envelopes that claim ``predicate_type`` about ``digest``: ``.att`` layers, then cosign 3 bundles."""
+def _legacy_envelopes(client: RegistryClient, ref: ImageReference, digest: str, predicate_type: str) -> list[Any]:
+    """The DSSE envelopes of the ``.att`` layers that claim ``predicate_type`` about ``digest``."""
     found = []
     for layer in _layers(client, ref, digest, 'att'):
         if layer.get('mediaType') == DSSE_ENVELOPE and \
                 (layer.get('annotations') or {}).get(PREDICATE_ANNOTATION) == predicate_type:
             found.append(_json(client.get_blob(ref.repository, layer.get('digest'))))
+    return [envelope for envelope in found if isinstance(envelope, dict)]
+
+
+def _bundle_envelopes(client: RegistryClient, ref: ImageReference, digest: str, predicate_type: str) -> list[Any]:
+    """The DSSE envelopes of the cosign 3 bundles that refer to ``digest`` and claim ``predicate_type``."""
+    found = []
     for artifact in referrers.artifacts(client, ref.repository, digest, (BUNDLE,)):
         annotations = artifact.manifest.get('annotations') or {}
         if annotations.get(BUNDLE_PREDICATE_ANNOTATION) not in (None, predicate_type):
@@ -194,14 +200,18 @@ def signed(client: RegistryClient, ref: ImageReference, digest: str, public_key:
     if _legacy_signed(client, ref, digest, public_key, unverified):
         return True
     return any(_signed_envelope(envelope, digest, SIGN_PREDICATE, public_key, unverified)
-               for envelope in _envelopes(client, ref, digest, SIGN_PREDICATE))
+               for envelope in _bundle_envelopes(client, ref, digest, SIGN_PREDICATE))
 
 
 def attested(client: RegistryClient, ref: ImageReference, digest: str, public_key: str | None, predicate_type: str,
              unverified: list[bool]) -> bool:
-    """True when a signed attestation of ``predicate_type`` about ``digest`` is stored with ``ref``'s repository."""
-    return any(_signed_envelope(envelope, digest, predicate_type, public_key, unverified)
-               for envelope in _envelopes(client, ref, digest, predicate_type))
+    """True when a signed attestation of ``predicate_type`` about ``digest`` is stored with ``ref``'s repository: under
+    cosign's ``.att`` tag (asked first: what the collection writes), or as a cosign 3 bundle that refers to it."""
+    for envelopes in (_legacy_envelopes, _bundle_envelopes):
+        if any(_signed_envelope(envelope, digest, predicate_type, public_key, unverified)
+               for envelope in envelopes(client, ref, digest, predicate_type)):
+            return True
+    return False
 
 
 def sbom_artifacts(client: RegistryClient, ref: ImageReference, digest: str,
@@ -259,10 +269,11 @@ def sbom_document(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> bytes
     ref = spec.destination_refs[0]
     client = lookup.client(spec, ref)
     if spec.sign:
-        for envelope in _envelopes(client, ref, digest, sbom.predicate_type):
-            found = _statement(envelope, digest, sbom.predicate_type)
-            if found is not None:
-                return (json.dumps(found[0].get('predicate'), indent=1, sort_keys=True) + '\n').encode('utf-8')
+        for envelopes in (_legacy_envelopes, _bundle_envelopes):
+            for envelope in envelopes(client, ref, digest, sbom.predicate_type):
+                found = _statement(envelope, digest, sbom.predicate_type)
+                if found is not None:
+                    return (json.dumps(found[0].get('predicate'), indent=1, sort_keys=True) + '\n').encode('utf-8')
         return None
     for artifact in sbom_artifacts(client, ref, digest, sbom.format):
         for layer in artifact.manifest.get('layers') or []:

@@ -185,3 +185,10 @@ def test_the_sbom_artifact_the_collection_attached_is_found_and_read(name):
         assert check.missing(spec(sign=None, sbom=dict(format='cyclonedx-json')), lookup, digest, None) == (
             False, True)
         assert json.loads(check.sbom_document(unsigned, lookup, digest))['spdxVersion'] == 'SPDX-2.3'
+
+
+def test_legacy_tags_that_answer_spare_the_referrers_lookup():
+    fake = registry()
+    assert check.missing(spec(), lookup_on(fake), DIGEST, PUBLIC_KEY) == (False, False)
+    assert not [url for _method, url, _headers, _kwargs in fake.requests if '/referrers/' in url or url.endswith(
+        '/manifests/' + DIGEST.replace(':', '-'))]
