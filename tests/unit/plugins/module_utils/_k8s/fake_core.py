@@ -96,9 +96,11 @@ def _matches(labels, selector):
 
 
 def first_destination(pod):
-    for arg in pod['spec']['containers'][0].get('args') or []:
-        if arg.startswith('--destination='):
-            return arg.split('=', 1)[1]
+    """Kaniko's first --destination, whether Kaniko is the pod's container or (before sign and sbom) an init one."""
+    for container in pod['spec']['containers'][:1] + (pod['spec'].get('initContainers') or []):
+        for arg in container.get('args') or []:
+            if arg.startswith('--destination='):
+                return arg.split('=', 1)[1]
     return None
 
 

@@ -8,22 +8,34 @@ build_secrets in a pod, a result or a check-mode result."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import signal
 
 import pytest
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import KilnError
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.engines.kubernetes import pod_exec
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity import build_key
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import FakeCore as Core
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._k8s.fake_core import not_found
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.helpers import (
+    DOCKERCOINS_RNG,
     NETRC,
     TOKEN,
     VALUE,
     make_spec,
 )
-from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import Resolver, Run, secret, single
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._kaniko.runs import (
+    Lookup,
+    Resolver,
+    Run,
+    secret,
+    single,
+)
+from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import FakeRegistry
 
 
 def specs(*destinations, **overrides):
@@ -269,3 +281,46 @@ def test_a_build_with_build_secrets_puts_no_value_into_the_pod_or_the_result():
     assert result['changed'] is True and created and '--secret=id=token,src=/kaniko/build-secrets/token' in created[0]
     for shown in created + [json.dumps(result), json.dumps(run.warnings)]:
         assert VALUE not in shown and base64.b64encode(VALUE.encode()).decode() not in shown
+
+
+class RegistryOn(Lookup):
+    """The destinations hold nothing yet; the registry client answers from ``fake`` (a FakeRegistry)."""
+
+    def __init__(self, fake):
+        super().__init__()
+        self.fake = fake
+
+    def client(self, spec, ref):
+        return RegistryClient(ref.api_host, insecure=True, opener=self.fake)
+
+
+def test_the_sbom_the_pod_handed_over_is_attached_by_the_module_as_an_artifact(monkeypatch):
+    image = b'{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{},"layers":[]}'
+    digest = sha256_digest(image)
+    fake = FakeRegistry({'/v2/rng/manifests/' + digest: (
+        [('Content-Type', 'application/vnd.oci.image.manifest.v1+json')], image)}, host='registry:5000', scheme='http')
+    document = b'{"spdxVersion":"SPDX-2.3","name":"rng","packages":[]}\n'
+
+    def exec_run(core, namespace, pod, container, command, timeout=None):
+        assert container == 'attach'
+        return hashlib.sha256(document).hexdigest() if 'sha256sum' in command[2] else document.decode()
+    monkeypatch.setattr(pod_exec, 'run', exec_run)
+    held = {'spec': {'containers': [{'name': 'sbom'}, {'name': 'attach'}]}, 'status': {
+        'phase': 'Running',
+        'initContainerStatuses': [
+            {'name': 'clone', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}},
+            {'name': 'kaniko', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed',
+                                                        'message': 'registry:5000/rng:latest@' + digest}}}],
+        'containerStatuses': [{'name': 'sbom', 'state': {'terminated': {'exitCode': 0, 'reason': 'Completed'}}},
+                              {'name': 'attach', 'state': {'running': {}}}]}}
+    run = Run(Core(), [make_spec(**dict(DOCKERCOINS_RNG, sbom=dict(format='spdx-json')))],
+              plan={'registry:5000/rng:latest': [held]}, items=False, resolver=None)
+    run.build_run.lookup = RegistryOn(fake)
+    result = run.run()
+    assert result['changed'] and not result.get('failed') and result['signed'] is False
+    (reference,) = result['sbom']['references']
+    assert reference.startswith('registry:5000/rng@sha256:')
+    artifact = json.loads(fake.content['/v2/rng/manifests/' + reference.split('@')[1]][1])
+    assert artifact['subject']['digest'] == digest and artifact['artifactType'] == 'application/spdx+json'
+    assert fake.content['/v2/rng/blobs/' + sha256_digest(document)][1] == document
+    assert '/v2/rng/manifests/sha256-' + digest[7:] in fake.content  # no referrers API: the fallback tag
