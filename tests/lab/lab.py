@@ -58,7 +58,7 @@ def main(argv):
         # What some tiers need beyond the core: cosign, syft and regctl ("supply"), the execution environment ("ee").
         cluster.images(argv[2:])
         return 0
-    if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "supply", "kwok"):
+    if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "registry", "supply", "kwok"):
         build.build_go(argv[2])
         return 0
     if len(argv) >= 3 and argv[1] == "root":
@@ -67,7 +67,7 @@ def main(argv):
         return kwok.main(argv[2:])
     if len(argv) != 2 or argv[1] not in commands:
         print("usage: lab.py {%s} | lab.py up --nodes N | lab.py node {%s} NAME | lab.py inventory | "
-              "lab.py go {core,supply,kwok} | lab.py images {%s} ... | lab.py stop {%s} | "
+              "lab.py go {core,registry,supply,kwok} | lab.py images {%s} ... | lab.py stop {%s} | "
               "lab.py kwok {up N [--arch A,B],down,status} | lab.py root REQUIREMENTS COMMAND..."
               % (",".join(commands), ",".join(NODE_ACTIONS), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)),
               file=sys.stderr)

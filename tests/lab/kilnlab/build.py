@@ -255,6 +255,26 @@ def _kwok_build():
             {"ldflags": ["-X", "%s/pkg/consts.Version=%s" % (module, version)]})
 
 
+def registry3_bin():
+    return BIN / ("registry-" + VERSIONS["DISTRIBUTION_VERSION"]) / "registry"
+
+
+def _registry3_build():
+    """_go_build_module's arguments for distribution 3's registry, the image the registry role deploys by default.
+    Its Makefile sets version.version (else "v3.1.1+unknown", the last tag written into version.go, is what
+    `registry --version` says). Unoptimised as the tools: the registry spends its time on disk, the network and
+    sha256 (assembly, which -N -l leaves alone), and serves a few images a test."""
+    module, version = VERSIONS["DISTRIBUTION_MODULE"], VERSIONS["DISTRIBUTION_VERSION"]
+    return (registry3_bin(), module, version, module + "/cmd/registry",
+            {"ldflags": ["-X", "%s/version.version=%s" % (module, version),
+                         "-X", "%s/version.mainpkg=%s" % (module, module)]})
+
+
+def build_registry3(go):
+    build = _registry3_build()
+    _go_build_module(go, *build[:4], **build[4])
+
+
 def _pause(go):
     pause = BIN / ("pause-" + VERSIONS["KUBERNETES_VERSION"]) / "pause"
     if not pause.exists():
@@ -267,10 +287,11 @@ def _pause(go):
 
 
 def build_binaries(go):
-    """The cluster's binaries and the executor; returns the pause binary. The core's `go build` and the git
-    image's debootstrap (network, not CPU) run side by side."""
+    """The cluster's binaries, the executor and distribution 3's registry; returns the pause binary. The core's
+    `go build` and the git image's debootstrap (network, not CPU) run side by side, the registry's build after
+    the debootstrap."""
     with ThreadPoolExecutor(2) as pool:
-        jobs = [pool.submit(build_core_binaries, go), pool.submit(_git_base)]
+        jobs = [pool.submit(build_core_binaries, go), pool.submit(_git_base), pool.submit(build_registry3, go)]
         for job in jobs:
             job.result()
     return _pause(go)
@@ -285,7 +306,11 @@ BUSYBOX_IMAGES = ("docker.io/library/busybox:1.35", "docker.io/library/busybox:l
 GIT_IMAGES = ("docker.io/alpine/git:2.49.1", "kiln.lab/git:rev%s" % VERSIONS["GIT_IMAGE_REV"])
 KANIKO_IMAGES = ("ghcr.io/osscontainertools/kaniko:" + VERSIONS["KANIKO_VERSION"],
                  "gcr.io/kaniko-project/executor:v1.24.0")
+# The registry role's default (distribution 3) and the image that its kiln_registry_distribution "2" selects (Debian's
+# 2.8). Docker Hub's registry:3.1.2 is distribution v3.1.2; registry:2.8.3 stays there for 2.8.
 REGISTRY_IMAGES = ("docker.io/library/registry:2.8.3", "docker.io/library/registry:2")
+REGISTRY3_IMAGES = ("docker.io/library/registry:%s" % VERSIONS["DISTRIBUTION_VERSION"].lstrip("v"),
+                    "docker.io/library/registry:3")
 COSIGN_IMAGES = ("ghcr.io/sigstore/cosign/cosign:%s-dev" % VERSIONS["COSIGN_VERSION"],)
 COSIGN3_IMAGES = ("ghcr.io/sigstore/cosign/cosign:%s-dev" % VERSIONS["COSIGN3_VERSION"],)
 SYFT_IMAGES = ("docker.io/anchore/syft:%s-debug" % VERSIONS["SYFT_VERSION"],)
@@ -466,6 +491,27 @@ def _registry_root():
     return root
 
 
+# The configuration of Docker Hub's registry 3 image (distribution/distribution-library-image's config-example.yml
+# without its debug server and debug log level), where that image has it.
+REGISTRY3_CONFIG = REGISTRY_CONFIG.replace("storage:\n", "storage:\n  delete:\n    enabled: true\n")
+
+
+def _registry3_root():
+    """Docker Hub's registry 3 layout: /bin/registry and /etc/distribution/config.yml (no longer
+    /etc/docker/registry); the binary is static, so no libraries. Its entrypoint.sh only puts `registry serve` in
+    front of a config file, which Entrypoint and Cmd say here."""
+    root = _stage("registry3")
+    (root / "bin").mkdir()
+    shutil.copy2(registry3_bin(), root / "bin" / "registry")
+    (root / "etc" / "distribution").mkdir(parents=True)
+    (root / "etc" / "distribution" / "config.yml").write_text(REGISTRY3_CONFIG)
+    (root / "var" / "lib" / "registry").mkdir(parents=True)
+    (root / "etc" / "ssl" / "certs").mkdir(parents=True)
+    shutil.copy2("/etc/ssl/certs/ca-certificates.crt", root / "etc" / "ssl" / "certs" / "ca-certificates.crt")
+    _etc(root, users=())
+    return root
+
+
 def _deb_version(package):
     return run("dpkg-query", "-W", "-f=${Version}", package, capture_output=True, text=True).stdout.strip()
 
@@ -499,6 +545,10 @@ def build_images(pause):
                   "DOCKER_CONFIG=/kaniko/.docker/"]}),
         ("registry", _deb_version("docker-registry"), REGISTRY_IMAGES, _registry_root,
          {"Entrypoint": ["/bin/registry"], "Cmd": ["serve", "/etc/docker/registry/config.yml"],
+          "ExposedPorts": {"5000/tcp": {}}, "Volumes": {"/var/lib/registry": {}}}),
+        ("registry3", VERSIONS["DISTRIBUTION_VERSION"], REGISTRY3_IMAGES, _registry3_root,
+         {"Entrypoint": ["/bin/registry"], "Cmd": ["serve", "/etc/distribution/config.yml"],
+          "Env": ["OTEL_TRACES_EXPORTER=none"],
           "ExposedPorts": {"5000/tcp": {}}, "Volumes": {"/var/lib/registry": {}}}),
     ]
     return _make_images(specs)
@@ -551,15 +601,19 @@ EXTRAS = {"supply": build_supply, "ee": build_ee}
 def build_go(which="core"):
     """The Go builds alone, no image and no Debian package: most of a cold start, which scripts/demo.sh and
     scripts/test.sh begin first, beside the installing of the Debian packages; ``which`` is "core" (what `up`
-    needs), "supply" (cosign and syft) or "kwok" (the fake nodes' controller, for the tiers that use fake nodes)."""
+    needs, distribution 3's registry included), "registry" (that one alone), "supply" (cosign and syft) or "kwok"
+    (the fake nodes' controller, for the tiers that use fake nodes)."""
     go = go_binary()
-    if which == "supply":
+    if which == "registry":
+        build_registry3(go)
+    elif which == "supply":
         _tool_binaries(go)
     elif which == "kwok":
         build = _kwok_build()
         _go_build_module(go, *build[:4], **build[4])
     else:
         build_core_binaries(go)
+        build_registry3(go)
 
 
 def build_all():
