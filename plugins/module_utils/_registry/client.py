@@ -1,9 +1,9 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A client of the OCI distribution API over ansible.module_utils.urls: it reads, writes manifests and blobs, and
-asks the OCI 1.1 referrers API (``referrers``: None where the registry has none, and the caller reads the
-referrers tag schema instead, as _registry/referrers.py does).
+"""A client of the OCI distribution API over ansible.module_utils.urls: it reads, writes manifests and blobs,
+deletes tags, and asks the OCI 1.1 referrers API (``referrers``: None where the registry has none, and the
+caller reads the referrers tag schema instead, as _registry/referrers.py does).
 
 Authentication follows the registry's challenge: Basic with the credentials given, or Bearer with a
 token fetched from the challenge's realm for the challenge's service and scope (anonymously when
@@ -33,6 +33,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     AuthenticationError,
     RegistryError,
     RegistryUnreachable,
+    TagNotDeletable,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import (
     ACCEPT,
@@ -40,6 +41,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests im
     load_json,
     sha256_digest,
 )
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import TAG_RE
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_TAG_PAGES = 1000
@@ -67,16 +69,23 @@ class Response(NamedTuple):
         return [value] if value else []
 
 
-def registry_errors(body: bytes) -> str:
-    """The ``errors`` of a registry error document as ``CODE: message`` text, or ''."""
+def _error_list(body: bytes) -> list[dict[str, Any]]:
     try:
         doc = load_json(body, 'error')
     except RegistryError:
-        return ''
+        return []
     errors = doc.get('errors')
-    if not isinstance(errors, list):
-        return ''
-    return '; '.join('%s: %s' % (e.get('code'), e.get('message')) for e in errors if isinstance(e, dict))
+    return [error for error in errors if isinstance(error, dict)] if isinstance(errors, list) else []
+
+
+def registry_errors(body: bytes) -> str:
+    """The ``errors`` of a registry error document as ``CODE: message`` text, or ''."""
+    return '; '.join('%s: %s' % (e.get('code'), e.get('message')) for e in _error_list(body))
+
+
+def error_codes(body: bytes) -> list[str]:
+    """The codes of a registry error document (``UNSUPPORTED``, ``DIGEST_INVALID``, ...)."""
+    return [str(error.get('code')) for error in _error_list(body)]
 
 
 _LINK = re.compile(r'<([^>]*)>\s*;(?:[^,]*;)?\s*rel\s*=\s*"?next"?', re.IGNORECASE)
@@ -347,3 +356,38 @@ class RegistryClient:
                 return tags
             url = next_url
         raise RegistryError('%s: the tag list of %s has more than %d pages' % (self.address, repository, MAX_TAG_PAGES))
+
+    def delete_tag(self, repository: str, tag: str) -> bool:
+        """Delete the tag ``tag`` of ``repository`` (the manifest stays, and what refers to it by digest keeps it);
+        True when it was deleted, False when the repository has no such tag. Never a digest: DELETE of a digest
+        deletes the manifest itself, and an index that lists it would then point at nothing.
+
+        Raises TagNotDeletable when the registry keeps the tag (the reason from its answer), RegistryError otherwise.
+        """
+        if not TAG_RE.fullmatch(tag):
+            raise RegistryError('%r is not a tag: only tags are deleted, never a manifest by digest' % tag)
+        response = self.request('DELETE', '/v2/%s/manifests/%s' % (repository, tag),
+                                scope='repository:%s:delete' % repository)
+        if response.status in (200, 202):
+            return True
+        codes = error_codes(response.body)
+        if response.status == 404 and (not codes or codes[0] in ('MANIFEST_UNKNOWN', 'NAME_UNKNOWN')):
+            return False
+        reason = tag_delete_refusal(response.status, codes)
+        if reason is None:
+            raise self._unexpected(response, 'deleting the tag %s of %s' % (tag, repository))
+        raise TagNotDeletable('%s keeps the tag %s of %s: %s (HTTP %d%s)' % (
+            self.address, tag, repository, reason, response.status, self._detail(response)),
+            {'status': response.status})
+
+
+def tag_delete_refusal(status: int, codes: list[str]) -> str | None:
+    """Why a registry kept a tag it was asked to delete, from the status and error codes of its answer (as
+    distribution 2.8 and 3 answer, recorded by tests/lab/record_registry.py), or None for an answer of another kind."""
+    if status == 400 and 'DIGEST_INVALID' in codes:
+        return 'it deletes manifests by digest only, not tags (distribution before 3.0)'
+    if status == 405 or 'UNSUPPORTED' in codes:
+        return 'it accepts no deletes (storage.delete.enabled is false, or it is read-only or a pull-through cache)'
+    if status == 403 or 'DENIED' in codes:
+        return 'the credentials may push but not delete'
+    return None

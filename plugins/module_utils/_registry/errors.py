@@ -28,3 +28,8 @@ class RegistryUnreachable(RegistryError):
 
 class AuthenticationError(RegistryError):
     """The registry (or its token service) wants credentials it did not get, or refused them."""
+
+
+class TagNotDeletable(RegistryError):
+    """The registry keeps the tag: it deletes no tags (distribution 2.x deletes manifests by digest only), deletes
+    nothing (storage.delete.enabled false, a pull-through cache), or these credentials may not delete."""

@@ -1,7 +1,8 @@
 # Copyright (c) kiln.kaniko contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A stand-in for open_url that answers like a registry with a token service, from a table."""
+"""A stand-in for open_url that answers like a registry with a token service, from a table; a DELETE of a tag
+answers as a real distribution answered it (recorded/, written by tests/lab/record_registry.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,18 @@ import hashlib
 import email.message
 import io
 import json
+import os
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, urlsplit
+
+RECORDED = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'recorded')
+
+
+def recorded(name, scenario):
+    """Scenario ``scenario`` ('delete_enabled' or 'delete_disabled') of recorded/``name``.json: what that
+    registry answered to each request, by the recording's names (delete_tag, delete_tag_again, tags_after, ...)."""
+    with open(os.path.join(RECORDED, name + '.json')) as handle:
+        return json.load(handle)['scenarios'][scenario]
 
 
 def headers_of(values):
@@ -56,10 +67,15 @@ class FakeRegistry(object):
     answers a PUT of such a manifest with the OCI-Subject header.
     """
 
-    def __init__(self, content, auth=None, users=None, host='registry.test:5000', scheme='https', referrers_api=False):
+    def __init__(self, content, auth=None, users=None, host='registry.test:5000', scheme='https',
+                 referrers_api=False, deletes=None):
         self.content = content
         self.referrers_api = referrers_api
         self.uploads = 0
+        # A scenario of recorded(): how DELETE of a tag is answered (delete_tag while the tag exists, then
+        # delete_tag_again); without one, a DELETE fails the test.
+        self.deletes = deletes
+        self.deleted = []
         self.auth = auth
         self.users = users or {}
         self.base = '%s://%s' % (scheme, host)
@@ -98,7 +114,8 @@ class FakeRegistry(object):
         if path.startswith('/v2/') and path != '/v2/':
             repository = path[4:].rsplit('/manifests/', 1)[0].rsplit('/blobs/', 1)[0].rsplit('/tags/', 1)[0]
             repository = repository.rsplit('/referrers/', 1)[0]
-            scope = 'repository:%s:%s' % (repository, 'pull,push' if method in ('PUT', 'POST') else 'pull')
+            scope = 'repository:%s:%s' % (repository, {'PUT': 'pull,push', 'POST': 'pull,push',
+                                                        'DELETE': 'delete'}.get(method, 'pull'))
         if self.auth == 'basic' and authorization not in [basic(u, p) for u, p in self.users.items()]:
             self._fail(url, 401, [('WWW-Authenticate', self._challenge())],
                        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')
@@ -116,6 +133,8 @@ class FakeRegistry(object):
             return self._put(url, path, headers, kwargs.get('data') or b'')
         if '/referrers/' in path and path not in self.content:
             return self._referrers(url, path)
+        if method == 'DELETE':
+            return self._delete(url, path)
         key = path + ('?' + parts.query if parts.query else '')
         if key not in self.content:
             self._fail(url, 404, [('Content-Type', 'application/json')],
@@ -182,6 +201,21 @@ class FakeRegistry(object):
         if self.referrers_api and subject:
             response_headers.append(('OCI-Subject', subject))
         return FakeResponse(url, 201, headers_of(response_headers), b'')
+
+    def _delete(self, url, path):
+        """Answer a DELETE of a tag as the recorded registry did; a tag it deleted is gone. A DELETE by digest fails
+        the test: it would delete the image itself."""
+        reference = path.rsplit('/manifests/', 1)[-1]
+        if '/manifests/' not in path or ':' in reference or self.deletes is None:
+            raise AssertionError('unexpected DELETE %s' % url)
+        answer = self.deletes['delete_tag' if path in self.content else 'delete_tag_again']
+        headers = [tuple(pair) for pair in answer['headers']]
+        body = answer['body'].encode()
+        if answer['status'] >= 400:
+            self._fail(url, answer['status'], headers, body)
+        self.content.pop(path)
+        self.deleted.append(path)
+        return FakeResponse(url, answer['status'], headers_of(headers), body)
 
 
 def recorded_content(fixture, repository=None):

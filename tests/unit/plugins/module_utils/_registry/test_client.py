@@ -15,11 +15,13 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors impor
     AuthenticationError,
     RegistryError,
     RegistryUnreachable,
+    TagNotDeletable,
 )
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.manifests import sha256_digest
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fake_registry import (
     FakeRegistry,
     basic,
+    recorded,
 )
 from ansible_collections.kiln.kaniko.tests.unit.plugins.module_utils._registry.fixtures import (
     CONFIG_AMD64,
@@ -196,3 +198,55 @@ def test_put_manifest_refused_says_so():
         client(registry).put_manifest('team/app', '1.0', b'{}', 'application/vnd.oci.image.index.v1+json')
     assert info.value.message == ('https://registry.test:5000 answered HTTP 403 when storing the manifest 1.0 of '
                                   'team/app: DENIED: requested access to the resource is denied')
+
+
+# DELETE of a tag, as distribution 3.1.2 and Debian's 2.8.2 answered it (tests/lab/record_registry.py).
+TAGGED = '/v2/team/app/manifests/1.0-linux-amd64'
+
+
+def tagged_registry(name, scenario, **kwargs):
+    content = dict(CONTENT)
+    content[TAGGED] = CONTENT['/v2/team/app/manifests/1.0']
+    return FakeRegistry(content, deletes=recorded(name, scenario), **kwargs)
+
+
+def test_distribution_3_deletes_a_tag_and_then_has_none_to_delete():
+    registry = tagged_registry('distribution-3.1', 'delete_enabled')
+    c = client(registry)
+    assert c.delete_tag('team/app', '1.0-linux-amd64') is True
+    assert registry.deleted == [TAGGED] and TAGGED not in registry.content
+    method, url, _headers, _options = registry.requests[-1]
+    assert (method, url) == ('DELETE', 'https://registry.test:5000' + TAGGED)
+    assert c.delete_tag('team/app', '1.0-linux-amd64') is False
+
+
+def test_a_tag_delete_asks_the_token_service_for_delete():
+    registry = tagged_registry('distribution-3.1', 'delete_enabled', auth='bearer', users={'u': 'p'})
+    assert client(registry, username='u', password='p').delete_tag('team/app', '1.0-linux-amd64') is True
+    assert [scopes for _basic, scopes in registry.issued.values()] == [['repository:team/app:delete']]
+
+
+@pytest.mark.parametrize('name, scenario, reason', [
+    ('distribution-2.8', 'delete_enabled', 'it deletes manifests by digest only, not tags (distribution before 3.0) '
+                                           '(HTTP 400: DIGEST_INVALID: provided digest did not match uploaded content)'),
+    ('distribution-2.8', 'delete_disabled', 'it accepts no deletes (storage.delete.enabled is false, or it is '
+                                            'read-only or a pull-through cache) (HTTP 405: UNSUPPORTED: The operation '
+                                            'is unsupported.)'),
+    ('distribution-3.1', 'delete_disabled', 'it accepts no deletes (storage.delete.enabled is false, or it is '
+                                            'read-only or a pull-through cache) (HTTP 405: UNSUPPORTED: The operation '
+                                            'is unsupported.)'),
+])
+def test_a_registry_that_keeps_tags_says_why(name, scenario, reason):
+    registry = tagged_registry(name, scenario)
+    with pytest.raises(TagNotDeletable) as caught:
+        client(registry).delete_tag('team/app', '1.0-linux-amd64')
+    assert caught.value.message == 'https://registry.test:5000 keeps the tag 1.0-linux-amd64 of team/app: ' + reason
+    assert TAGGED in registry.content
+
+
+@pytest.mark.parametrize('reference', ['sha256:' + 'a' * 64, 'app@sha256:' + 'a' * 64, '', '-x'])
+def test_only_tags_are_deleted_never_a_digest(reference):
+    registry = tagged_registry('distribution-3.1', 'delete_enabled')
+    with pytest.raises(RegistryError, match='only tags are deleted, never a manifest by digest'):
+        client(registry).delete_tag('team/app', reference)
+    assert registry.requests == []
