@@ -126,7 +126,12 @@ options:
       - One pod per platform, run side by side within O(max_concurrent). Each pushes its image to a tag of its
         own, C(<tag>-<os>-<arch>[-<variant>]) (V(v1-linux-arm64) for V(registry:5000/app:v1)), because Kaniko
         pushes only to tags; the module then writes the index under the destination's tag through the registry
-        API. The per-platform tags stay in the registry (the index refers to their images by digest).
+        API. Once the index is written, the module deletes the per-platform tags where the registry deletes tags
+        (distribution 3 with deletes enabled, as the C(kiln.kaniko.registry) role deploys it). The images stay,
+        listed by digest in the index, which keeps them through the registry's garbage collection. Only tags are
+        deleted, never a manifest by digest, and only a tag that still names the image the index lists. Where the
+        registry keeps tags (distribution 2.x deletes by digest only; deletes disabled; credentials that may not
+        delete), they stay; RV(platform_tags) says which and why.
       - Each pod is pinned to nodes of its platform (C(kubernetes.io/os) and C(kubernetes.io/arch) added to
         O(pod.node_selector)) unless O(cross_build) is true. A platform that no schedulable node can take fails
         the task before anything is created (this needs C(list) on C(nodes); without it the module warns, and
@@ -858,6 +863,29 @@ manifests:
       description: Why the platform failed.
       type: str
       sample: "Cancelled: the build of linux/arm64 failed"
+platform_tags:
+  description:
+    - With O(platforms), what became of the per-platform tags once the index was written (see O(platforms)).
+    - C(null) when no index was written (the build was skipped or failed).
+  returned: with O(platforms)
+  type: dict
+  contains:
+    deleted:
+      description: The per-platform tags deleted, as image references.
+      type: list
+      elements: str
+      sample: [registry:5000/team/app:1.0-linux-amd64, registry:5000/team/app:1.0-linux-arm64]
+    kept:
+      description: The per-platform tags that stay in the registry, as image references.
+      type: list
+      elements: str
+      sample: []
+    reason:
+      description: Why tags were kept (the registry's answer), or C(null).
+      type: str
+      sample: >-
+        http://registry:5000 keeps the tag 1.0-linux-amd64 of team/app: it deletes manifests by digest only, not
+        tags (distribution before 3.0) (HTTP 400: DIGEST_INVALID: provided digest did not match uploaded content)
 platforms:
   description: The platforms of the index, as given in O(platforms).
   returned: with O(platforms)

@@ -7,7 +7,9 @@ The steps' I/O is injected (a RemoteResolver and a RegistryLookup); the decision
 build_key.decide(). Whatever stops a step (no git on the module host, a repository or registry
 it cannot reach, a Secret it may not read) leads to a build, with the reason in the Decision.
 A local context needs no resolver: its packed tar's sha256 (in spec.local) stands for the commit.
-A build to tarball.dest is compared with what that file holds instead of a registry.
+A build to tarball.dest is compared with what that file holds instead of a registry. A platform's build of a
+build of platforms whose per-platform tag is gone (deleted once the index was written, run/platform_tags.py) is
+looked for in the index under its group's destination, which lists its image by digest.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build
     FORCED,
     UNAVAILABLE,
     Decision,
+    Existing,
     build_key,
     decide,
     decide_tarball,
@@ -86,8 +89,17 @@ def identify(spec: BuildSpec, resolver: RemoteResolver, lookup: RegistryLookup |
     if not spec.push or not spec.destinations:
         return Decision(UNAVAILABLE, 'push is false: there is no image in a registry to compare with', commit, key)
     try:
-        existing = [cast(RegistryLookup, lookup).existing(spec, destination, ref)  # given with the resolver
-                    for destination, ref in zip(spec.destinations, spec.destination_refs)]
+        existing = [_held(cast(RegistryLookup, lookup), spec, position)  # given with the resolver
+                    for position in range(len(spec.destinations))]
     except LookupUnavailable as exc:
         return Decision(UNAVAILABLE, str(exc), commit, key)
     return decide(key, commit, existing, source_text(spec, commit))
+
+
+def _held(lookup: RegistryLookup, spec: BuildSpec, position: int) -> Existing:
+    """What destination ``position`` holds; for a platform's build without its per-platform tag, the image of its
+    platform that the index of its group's destination lists, when there is one."""
+    found = lookup.existing(spec, spec.destinations[position], spec.destination_refs[position])
+    if found.labels is None and spec.index_refs and spec.platform:
+        return lookup.indexed(spec, spec.index_refs[position], spec.platform) or found
+    return found

@@ -19,10 +19,11 @@ import os
 import shutil
 import tempfile
 import threading
-from typing import Callable, Hashable, Optional
+from typing import Callable, Hashable, Optional, TypeVar
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.build_key import Existing
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.commit import ReadSecret
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import BuildSpec, RegistryCA
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import manifests
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.client import RegistryClient
@@ -34,6 +35,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference im
 )
 
 TIMEOUT_SECONDS = 10
+_T = TypeVar('_T')
 _DOCKER_CONFIG_KEYS = ('.dockerconfigjson', 'config.json')
 
 
@@ -151,28 +153,64 @@ class RegistryLookup:
         Raises LookupUnavailable.
         """
         key, client = self._client(spec, ref)
-        if key in self._failures:  # one unreachable registry costs one timeout per run, not one per build
-            raise LookupUnavailable(self._failures[key])
-        try:
+
+        def read() -> Existing:
             fetched = client.get_manifest(ref.repository, ref.manifest_reference)
             if fetched is None:
                 return Existing(destination, ref.name)
             body, content_type, digest = fetched
-            doc = manifests.load_json(body, 'manifest')
-            kind, _media_type = manifests.classify(doc, content_type)
-            if kind == manifests.IMAGE:
-                config = manifests.image_summary(doc)['config']
-                labels = {}
-                if config['digest'] and manifests.is_image_config(config['media_type']):
-                    blob = client.get_blob(ref.repository, config['digest'])
-                    labels = manifests.config_summary(manifests.load_json(blob, 'image configuration'))['labels']
-            elif kind == manifests.SCHEMA1:
-                labels = manifests.schema1_summary(doc)['labels']
-            else:  # an index: not what a Kaniko build pushes
-                labels = {}
-            return Existing(destination, ref.name, labels, digest)
+            return Existing(destination, ref.name, _labels(client, ref.repository, body, content_type), digest)
+        return self._ask(key, destination, read)
+
+    def indexed(self, spec: BuildSpec, index_ref: ImageReference, platform: str) -> Existing | None:
+        """The image of ``platform`` that the index under ``index_ref`` lists, as an Existing (what a platform's
+        build of a build of platforms finds once its per-platform tag is deleted), or None when there is no index
+        there or it lists no image of that platform. Raises LookupUnavailable."""
+        key, client = self._client(spec, index_ref)
+        destination = str(index_ref)
+
+        def read() -> Existing | None:
+            fetched = client.get_manifest(index_ref.repository, index_ref.manifest_reference)
+            if fetched is None:
+                return None
+            doc = manifests.load_json(fetched[0], 'manifest')
+            if manifests.classify(doc, fetched[1])[0] != manifests.INDEX:
+                return None
+            wanted = platforms.normalize(platform)
+            digests = [entry['digest'] for entry in manifests.index_entries(doc)
+                       if platforms.normalize(entry['platform_name']) == wanted]
+            image = client.get_manifest(index_ref.repository, digests[0]) if digests else None
+            if image is None:
+                return None
+            return Existing('{0} ({1} in its index)'.format(destination, platform), index_ref.name,
+                            _labels(client, index_ref.repository, image[0], image[1]), digests[0])
+        return self._ask(key, destination, read)
+
+    def _ask(self, key: Hashable, destination: str, read: Callable[[], _T]) -> _T:
+        """``read()``, its registry errors raised as LookupUnavailable; one unreachable registry costs one timeout
+        per run, not one per build."""
+        if key in self._failures:
+            raise LookupUnavailable(self._failures[key])
+        try:
+            return read()
         except RegistryError as exc:
             why = 'could not read {0} from the registry: {1}'.format(destination, exc.message)
             if isinstance(exc, RegistryUnreachable):
                 self._failures[key] = why
             raise LookupUnavailable(why) from exc
+
+
+def _labels(client: RegistryClient, repository: str, body: bytes, content_type: str | None) -> dict[str, str]:
+    """The labels of the manifest ``body``: its configuration's for an image, {} for an index (not what a Kaniko
+    build pushes)."""
+    doc = manifests.load_json(body, 'manifest')
+    kind, _media_type = manifests.classify(doc, content_type)
+    if kind == manifests.IMAGE:
+        config = manifests.image_summary(doc)['config']
+        if config['digest'] and manifests.is_image_config(config['media_type']):
+            blob = client.get_blob(repository, config['digest'])
+            return manifests.config_summary(manifests.load_json(blob, 'image configuration'))['labels']
+        return {}
+    if kind == manifests.SCHEMA1:
+        return manifests.schema1_summary(doc)['labels']
+    return {}

@@ -8,7 +8,8 @@ Around the one build path of run/build_run.py: ``expand`` makes the units the ru
 any pod, ``check_nodes`` refuses a platform no node can take and ``index_decision`` skips a group whose
 destinations all hold an index of every platform's image of the same build key; after the units ran,
 ``conclude`` writes the index under every destination (through the registry client, with the push
-credentials of the build) and makes the group's one result.
+credentials of the build), deletes the per-platform tags where the registry can (run/platform_tags.py) and makes
+the group's one result.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.identity.looku
     LookupUnavailable,
     RegistryLookup,
 )
+from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run import platform_tags
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.run.prepare import Prepared
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import platforms
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model import NAME_LENGTH_MAX, BuildSpec
@@ -202,7 +204,7 @@ def conclude(group: Group, unit_results: Sequence[Mapping[str, Any]], prepared: 
                   build_key=group_key([result.get('build_key') for result in unit_results]),
                   manifests=[_manifest(platform, unit) for platform, unit in zip(spec.platforms, unit_results)],
                   platforms=list(spec.platforms), pod_name=None, pod_kept=any(r.get('pod_kept') for r in unit_results),
-                  cache_repo=spec.cache_repo if spec.cache else None)
+                  cache_repo=spec.cache_repo if spec.cache else None, platform_tags=None)
     failed = sorted(((platform, unit) for platform, unit in zip(spec.platforms, unit_results) if unit.get('failed')),
                     key=lambda pair: bool(pair[1].get('cancelled')))  # the platform that failed first, not those cancelled
     if failed:
@@ -234,6 +236,7 @@ def conclude(group: Group, unit_results: Sequence[Mapping[str, Any]], prepared: 
         return result
     built = [platform for platform, unit in zip(spec.platforms, unit_results) if not unit.get('skipped_reason')]
     result.update(changed=True, digest=digest, image=images[0], images=images, failed=False,
+                  platform_tags=platform_tags.delete(spec, per_unit, lookup),
                   msg='Built {0} and pushed the index of {1} to {2}'.format(
                       ', '.join(built) or 'nothing', ', '.join(spec.platforms), ', '.join(spec.destinations)))
     return result

@@ -182,6 +182,9 @@ class BuildSpec:
     # nodes that were lost under the ones before, which the new pod keeps off.
     attempt: int = 1
     avoid_nodes: Tuple[str, ...] = ()
+    # A platform's build of a build of platforms (spec/platforms.py): the destinations of its group, whose indexes
+    # list its image once its per-platform tags are deleted (identity/decide.py looks there then); else empty.
+    index_refs: Tuple[ImageReference, ...] = ()
 
     @property
     def context_dir(self) -> str:

@@ -133,7 +133,8 @@ def _fit_name(name: str, suffix: str, limit: int) -> str:
 
 def unit_spec(spec: BuildSpec, platform: str, name_limit: int) -> BuildSpec:
     """The spec of ``platform``'s build in the group of ``spec``: pushes to the per-platform tags, pinned to
-    its nodes (unless cross_build), with a cache repository of its own."""
+    its nodes (unless cross_build), with a cache repository of its own; ``index_refs`` names the group's
+    destinations, where the index lists its image."""
     refs = tuple(ref.with_tag(platform_tag(ref, platform)) for ref in spec.destination_refs)
     pod = spec.pod
     if not spec.cross_build:
@@ -145,7 +146,7 @@ def unit_spec(spec: BuildSpec, platform: str, name_limit: int) -> BuildSpec:
     return dataclasses.replace(
         spec, platform=platform, platforms=(), name=_fit_name(spec.name, slug(platform), name_limit),
         destinations=tuple(str(ref) for ref in refs), destination_refs=refs, pod=pod, cache_repo=cache_repo,
-        log_path=None)
+        log_path=None, index_refs=spec.destination_refs)
 
 
 def _tolerated(taint: Mapping[str, Any], tolerations: Iterable[Mapping[str, Any]]) -> bool:

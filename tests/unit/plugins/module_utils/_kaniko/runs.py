@@ -50,6 +50,10 @@ class Lookup(object):
                                       'sha256:' + 'f' * 64)
         return build_key.Existing(destination, repository)
 
+    def indexed(self, spec, index_ref, platform):
+        """No index lists a platform's image here: a platform is found by its own tag or not at all."""
+        return None
+
 
 class Run(object):
     """A BuildRun of ``specs`` on ``core`` (a FakeCore), its event source (``watch``) and the warnings given."""
