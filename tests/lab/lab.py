@@ -2,10 +2,11 @@
 """kiln lab: `up [--nodes N]`, `down`, `status`, `env`, `build` for the cluster of tests/lab (one node, this machine,
 unless asked for more: workers in network namespaces of their own); `node stop|start|cut|join NAME` for the fault
 tests; `inventory` prints the nodes as Ansible hosts; `images supply|ee` builds and imports what only some tiers use
-(cosign 2 and 3, syft and regctl, the execution environment); `podman` loads its executor image into podman
-(kiln.kaniko.container_build); `kwok up N|down|status` adds fake nodes of other architectures (kilnlab/kwok.py),
-for placement tests and the scale bench; `root REQUIREMENTS COMMAND...` runs a command in the Debian root of a newer
-Python with a venv of REQUIREMENTS (kilnlab/coreroot.py: the tests on the newest ansible-core)."""
+(cosign 2 and 3, syft and regctl, the execution environment), `images core` the core's images a running lab
+lacks; `podman` loads its executor image into podman (kiln.kaniko.container_build); `kwok up N|down|status` adds
+fake nodes of other architectures (kilnlab/kwok.py), for placement tests and the scale bench; `root REQUIREMENTS
+COMMAND...` runs a command in the Debian root of a newer Python with a venv of REQUIREMENTS (kilnlab/coreroot.py:
+the tests on the newest ansible-core)."""
 
 import json
 import sys
@@ -54,8 +55,9 @@ def main(argv):
     if len(argv) == 3 and argv[1] == "stop" and argv[2] in cluster.COMPONENTS:
         # For fault tests: stop one component by its pid; `lab.py up` starts it again.
         return 0 if cluster.procs.stop(argv[2]) else 1
-    if len(argv) >= 3 and argv[1] == "images" and all(name in build.EXTRAS for name in argv[2:]):
-        # What some tiers need beyond the core: cosign, syft and regctl ("supply"), the execution environment ("ee").
+    if len(argv) >= 3 and argv[1] == "images" and all(name in build.EXTRAS or name == "core" for name in argv[2:]):
+        # What some tiers need beyond the core: cosign, syft and regctl ("supply"), the execution environment ("ee");
+        # or the core's images, those a running lab lacks.
         cluster.images(argv[2:])
         return 0
     if len(argv) == 3 and argv[1] == "go" and argv[2] in ("core", "registry", "supply", "kwok"):
@@ -67,7 +69,7 @@ def main(argv):
         return kwok.main(argv[2:])
     if len(argv) != 2 or argv[1] not in commands:
         print("usage: lab.py {%s} | lab.py up --nodes N | lab.py node {%s} NAME | lab.py inventory | "
-              "lab.py go {core,registry,supply,kwok} | lab.py images {%s} ... | lab.py stop {%s} | "
+              "lab.py go {core,registry,supply,kwok} | lab.py images {core,%s} ... | lab.py stop {%s} | "
               "lab.py kwok {up N [--arch A,B],down,status} | lab.py root REQUIREMENTS COMMAND..."
               % (",".join(commands), ",".join(NODE_ACTIONS), ",".join(build.EXTRAS), ",".join(cluster.COMPONENTS)),
               file=sys.stderr)
