@@ -11,6 +11,8 @@ image, which the index still lists. A tag is deleted only while it names the ima
 has pushed another image under it since keeps it. Where the registry keeps tags (distribution 2.x deletes by digest
 only, storage.delete.enabled false, credentials that may not delete), they stay, and the result says why. A
 platform's next build finds its image in the index (identity/decide.py), so the skip check does not need the tags.
+The OCI distribution spec has DELETE of a tag delete the tag alone; a registry that deleted the image with it is
+caught at the first tag (its image is looked for by digest), and the other tags are kept.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ def delete(spec: BuildSpec, unit_digests: Sequence[Sequence[str]], lookup: Regis
     reasons: list[str] = []
     for position, ref in enumerate(spec.destination_refs):
         refused: str | None = None
+        first = True  # the image of the first tag deleted is looked for: a registry may delete it with its tag
         for platform, per_destination in zip(spec.platforms, unit_digests):
             tag = platforms.platform_tag(ref, platform)
             name = str(ref.with_tag(tag))
@@ -56,8 +59,14 @@ def delete(spec: BuildSpec, unit_digests: Sequence[Sequence[str]], lookup: Regis
                     reasons.append('{0} names {1}, not the image the index lists; an image pushed since keeps its '
                                    'tag'.format(name, held[2]))
                     continue
-                if client.delete_tag(ref.repository, tag):
-                    deleted.append(name)
+                if not client.delete_tag(ref.repository, tag):
+                    continue
+                deleted.append(name)
+                if first and client.get_manifest(ref.repository, held[2]) is None:
+                    refused = ('{0} deleted the image {1} with its tag (the index lists it); the other tags are '
+                               'kept, and the next run builds it again').format(ref.domain, held[2])
+                    reasons.append(refused)
+                first = False
             except TagNotDeletable as exc:
                 refused = _reason(exc)
                 kept.append(name)

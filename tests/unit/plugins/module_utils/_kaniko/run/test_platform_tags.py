@@ -134,3 +134,26 @@ def test_a_tag_that_names_another_image_now_is_kept_and_one_gone_already_is_left
         'registry.test:5000/team/app:1.0-linux-amd64 names {0}, not the image the index lists; an image pushed '
         'since keeps its tag').format(moved))
     assert registry.deleted == []
+
+
+class DeletesImages(FakeRegistry):
+    """A registry that deletes the image with its tag (not what distribution does)."""
+
+    def _delete(self, url, path):
+        digest = self.content[path][0][1][1]  # the Docker-Content-Digest header push() gives the tag
+        answer = super()._delete(url, path)
+        self.content.pop(REPO + '/manifests/' + digest)
+        return answer
+
+
+def test_a_registry_that_deleted_the_image_with_its_tag_gets_no_further_deletes():
+    units, group, _registry, _lookup = setup('distribution-3.1')
+    registry = DeletesImages({'/v2/': ([], b'{}')}, deletes=recorded('distribution-3.1', 'delete_enabled'))
+    lookup = RegistryLookup(lambda namespace, name: None,
+                            client_class=lambda host, **kwargs: RegistryClient(host, opener=registry, **kwargs))
+    digests = [push(registry, unit) for unit in units]
+    tags = platform_tags.delete(group.spec, [[digest] for digest in digests], lookup)
+    assert tags['deleted'] == ['registry.test:5000/team/app:1.0-linux-amd64']
+    assert tags['kept'] == ['registry.test:5000/team/app:1.0-linux-arm64']
+    assert tags['reason'] == ('registry.test:5000 deleted the image {0} with its tag (the index lists it); the other '
+                              'tags are kept, and the next run builds it again').format(digests[0])
