@@ -45,11 +45,17 @@ class Pool(object):
         return self.answers.pop(0)
 
 
+def bearer(token):
+    """A Configuration's api_key with ``token``, under the key of every client release: kubernetes 24's kubeconfig
+    loader writes and reads 'authorization', later ones 'BearerToken' (client.py sets both, as here)."""
+    return {'BearerToken': token, 'authorization': token}
+
+
 def core_api(answers, token='Bearer t0ken'):
     configuration = k8s_client.Configuration()
     configuration.host = 'https://api.example:6443'
     if token:
-        configuration.api_key = {'BearerToken': token, 'authorization': token}
+        configuration.api_key = bearer(token)
     client = k8s_client.ApiClient(configuration)
     client.set_default_header('Impersonate-User', 'builder')
     api = core.CoreApi(client)
@@ -87,9 +93,9 @@ def test_the_token_hook_runs_before_each_request():
     tokens = iter(['Bearer one', 'Bearer two'])
 
     def refresh(configuration):
-        configuration.api_key = {'BearerToken': next(tokens)}
+        configuration.api_key = bearer(next(tokens))
     api.configuration.refresh_api_key_hook = refresh
-    api.configuration.api_key = {'BearerToken': 'Bearer stale'}
+    api.configuration.api_key = bearer('Bearer stale')
     api.read_namespace('builds')
     api.read_namespaced_secret('s', 'builds')
     assert [sent['headers']['authorization'] for sent in pool.sent] == ['Bearer one', 'Bearer two']
