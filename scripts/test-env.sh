@@ -11,6 +11,9 @@
 #                /opt/kiln/venv of tests/requirements-2.21.txt (`lab.py root`, tests/lab/kilnlab/coreroot.py: made
 #                once with debootstrap and cached under $KILN_CACHE/rootfs; the checkout and $KILN_CACHE are
 #                mounted at the same paths inside)
+#   KILN_K8S     which kubernetes client and kubernetes.core, with the ansible-core of requirements.txt: unset for
+#                those of requirements.txt, "lowest" for the oldest the collection claims or "newest" for the
+#                latest releases (tests/requirements-k8s-NAME.txt and its -nodeps.txt; venv $KILN_CACHE/venv-k8s-NAME)
 #
 # After sourcing: the venv is active, KILN_REPO points at the git checkout and
 # kiln_stage_collection copies the tracked files into an ansible_collections tree.
@@ -18,11 +21,14 @@
 KILN_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 KILN_CACHE=${KILN_CACHE:-$HOME/.cache/kiln}
 KILN_PYTHON=${KILN_PYTHON:-3.11}
-case ${KILN_CORE:-} in
-    '') KILN_REQUIREMENTS=$KILN_REPO/requirements.txt ;;
-    lowest) KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-lowest.txt ;;
-    2.21) KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-2.21.txt ;;
-    *) echo "test-env: KILN_CORE is '$KILN_CORE'; leave it unset or set it to lowest or 2.21" >&2; return 1 ;;
+case ${KILN_CORE:-}/${KILN_K8S:-} in
+    /) KILN_VARIANT='' KILN_REQUIREMENTS=$KILN_REPO/requirements.txt ;;
+    lowest/) KILN_VARIANT=lowest KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-lowest.txt ;;
+    2.21/) KILN_VARIANT=2.21 KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-2.21.txt ;;
+    /lowest | /newest) KILN_VARIANT=k8s-$KILN_K8S KILN_REQUIREMENTS=$KILN_REPO/tests/requirements-k8s-$KILN_K8S.txt ;;
+    */) echo "test-env: KILN_CORE is '$KILN_CORE'; leave it unset or set it to lowest or 2.21" >&2; return 1 ;;
+    /*) echo "test-env: KILN_K8S is '$KILN_K8S'; leave it unset or set it to lowest or newest" >&2; return 1 ;;
+    *) echo "test-env: KILN_CORE and KILN_K8S are both set; set one of them" >&2; return 1 ;;
 esac
 if [ "${KILN_CORE:-}" = 2.21 ] && [ -z "${KILN_ROOT:-}" ]; then
     # The sourcing script again, inside the root (KILN_ROOT, the root's venv, is set there); sourced from no
@@ -33,17 +39,21 @@ if [ "${KILN_CORE:-}" = 2.21 ] && [ -z "${KILN_ROOT:-}" ]; then
         *) echo "test-env: KILN_CORE=2.21 runs scripts (KILN_CORE=2.21 bash scripts/units.sh)" >&2; return 1 ;;
     esac
 fi
-KILN_VENV=${KILN_ROOT:-$KILN_CACHE/venv${KILN_CORE:+-$KILN_CORE}}
+KILN_VENV=${KILN_ROOT:-$KILN_CACHE/venv${KILN_VARIANT:+-$KILN_VARIANT}}
 # Engineers and CI running tiers side by side give each its own tree (KILN_COLLECTIONS=...).
-KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections${KILN_CORE:+-$KILN_CORE}}
-export KILN_REPO KILN_CACHE KILN_PYTHON KILN_CORE KILN_REQUIREMENTS KILN_VENV KILN_COLLECTIONS
+KILN_COLLECTIONS=${KILN_COLLECTIONS:-$KILN_CACHE/collections${KILN_VARIANT:+-$KILN_VARIANT}}
+export KILN_REPO KILN_CACHE KILN_PYTHON KILN_CORE KILN_K8S KILN_REQUIREMENTS KILN_VENV KILN_COLLECTIONS
 
 # The venv, from $KILN_REQUIREMENTS and, with --no-deps, its -nodeps.txt sibling when there is one
-# (a package wanted for what it carries, not for the ansible-core it pins); made again when they change.
+# (a package wanted for the collections it carries, not for the ansible-core it pins, nor for the Python that
+# ansible-core needs: hence --ignore-requires-python); made again when they change, or the files they name
+# with -r or -c.
 kiln_venv() {
-    local stamp want nodeps=${KILN_REQUIREMENTS%.txt}-nodeps.txt
+    local stamp want nodeps=${KILN_REQUIREMENTS%.txt}-nodeps.txt named
     [ -f "$nodeps" ] || nodeps=
-    want=$(cat "$KILN_REQUIREMENTS" ${nodeps:+"$nodeps"} | sha256sum | cut -d' ' -f1)
+    named=$(sed -n -E 's/^-[rc][[:space:]]+//p' "$KILN_REQUIREMENTS" | sed "s|^|$(dirname "$KILN_REQUIREMENTS")/|")
+    # shellcheck disable=SC2086  # the named files, one a word (the repository's paths have no spaces)
+    want=$(cat "$KILN_REQUIREMENTS" ${nodeps:+"$nodeps"} $named | sha256sum | cut -d' ' -f1)
     stamp=$KILN_VENV/.requirements.sha256
     if [ ! -x "$KILN_VENV/bin/python" ]; then
         "python$KILN_PYTHON" -m venv "$KILN_VENV" || return 1
@@ -52,7 +62,8 @@ kiln_venv() {
         "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip || return 1
         "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$KILN_REQUIREMENTS" || return 1
         if [ -n "$nodeps" ]; then
-            "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -r "$nodeps" || return 1
+            "$KILN_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --ignore-requires-python \
+                -r "$nodeps" || return 1
         fi
         echo "$want" >"$stamp"
     fi
