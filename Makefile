@@ -44,13 +44,16 @@ units-2.21:    ## units and sanity on ansible-core 2.21, in a Debian trixie root
 	KILN_CORE=2.21 bash scripts/units.sh
 	KILN_CORE=2.21 bash scripts/sanity.sh
 
-.PHONY: test integration
+.PHONY: test integration k8s-pairs
 
 test:          ## the whole suite: sanity, units, lab up, lab smoke, integration, lab down
 	bash scripts/test.sh
 
 integration:   ## ansible-test integration on the running lab (make lab-up first)
 	bash scripts/integration.sh
+
+k8s-pairs:     ## the integration smoke on the lowest and the newest kubernetes client and kubernetes.core (running lab)
+	bash scripts/k8s-pairs.sh
 
 .PHONY: demo lint docs package ee
 

@@ -47,8 +47,17 @@ export KILN_REPO KILN_CACHE KILN_PYTHON KILN_CORE KILN_K8S KILN_REQUIREMENTS KIL
 # The venv, from $KILN_REQUIREMENTS and, with --no-deps, its -nodeps.txt sibling when there is one
 # (a package wanted for the collections it carries, not for the ansible-core it pins, nor for the Python that
 # ansible-core needs: hence --ignore-requires-python); made again when they change, or the files they name
-# with -r or -c.
+# with -r or -c. One install at a time (a lock beside the venv): scripts/test.sh makes the venvs of the
+# k8s-pairs tier in the background while that tier may already ask for them.
 kiln_venv() {
+    mkdir -p "$(dirname "$KILN_VENV")" || return 1
+    (
+        flock 9 || exit 1
+        _kiln_venv_locked
+    ) 9>"$KILN_VENV.lock"
+}
+
+_kiln_venv_locked() {
     local stamp want nodeps=${KILN_REQUIREMENTS%.txt}-nodeps.txt named
     [ -f "$nodeps" ] || nodeps=
     named=$(sed -n -E 's/^-[rc][[:space:]]+//p' "$KILN_REQUIREMENTS" | sed "s|^|$(dirname "$KILN_REQUIREMENTS")/|")

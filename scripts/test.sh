@@ -5,8 +5,9 @@
 #            -> oracle (the differential test against the Go code) -> lint -> execution environment
 #   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time), and beside
 #            it builds ending with their job (ansible-runner, job pods) and the faults, bad input, secrets
-#            and pod security tests that leave the lab's components alone -> the collection as users get
-#            it -> the faults that stop and restart lab components (alone) -> the lab grown to three nodes:
+#            and pod security tests that leave the lab's components alone -> the integration smoke on the
+#            lowest and the newest kubernetes client and kubernetes.core -> the collection as users get it
+#            -> the faults that stop and restart lab components (alone) -> the lab grown to three nodes:
 #            builds across nodes, a node lost, cut off or drained (last)
 # The checks need no lab and the lab's tiers spend much of their time waiting for pods: together they keep
 # both cores busy. The checks print as they run; each lab tier prints when it has ended. cosign and syft
@@ -85,7 +86,7 @@ python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages
 # shellcheck source=scripts/tools-env.sh
 (. scripts/tools-env.sh) >"$runs/tools-venv.log" 2>&1 &
 
-lab_tiers=(lab-up lab-smoke integration awx faults package faults-disruptive nodes)
+lab_tiers=(lab-up lab-smoke integration awx faults k8s-pairs package faults-disruptive nodes)
 # The lab lane: its own collection trees (the checks lane stages into the default ones at the same time),
 # each tier's output in $runs/NAME.log.
 lab_lane() {
@@ -93,6 +94,10 @@ lab_lane() {
     export KILN_COLLECTIONS=${KILN_CACHE:-$HOME/.cache/kiln}/collections-lab KILN_TIER_LOGS=1
     # The execution-environment image (lab smoke and awx): debootstrap and pip, beside the Go builds.
     python3 tests/lab/lab.py images ee >"$runs/ee-image.log" 2>&1 &
+    # The venvs of the k8s-pairs tier (pip, beside the Go builds; the tier waits for them through their locks).
+    for pair in lowest newest; do
+        KILN_K8S=$pair bash -c '. scripts/test-env.sh' || echo "test: could not make the $pair venv of k8s-pairs"
+    done >"$runs/k8s-venvs.log" 2>&1 &
     if ! python3 tests/lab/lab.py go core >"$runs/go.log" 2>&1; then
         echo "lab: the Go builds failed; lab up tries again:"
         tail -20 "$runs/go.log"
@@ -110,6 +115,7 @@ lab_lane() {
         KILN_COLLECTIONS=$KILN_COLLECTIONS-faults tier faults bash scripts/faults.sh -m "not disruptive and not nodes" &
         tier integration bash scripts/integration.sh
         wait
+        tier k8s-pairs bash scripts/k8s-pairs.sh
         tier package bash scripts/package.sh
         # Last, alone: these stop and restart lab components (and always bring them back).
         tier faults-disruptive bash scripts/faults.sh -m "disruptive and not nodes"
