@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The integration smoke on each pair of kubernetes client and kubernetes.core that the collection stands by:
-# lowest (what galaxy.yml and the requirements files claim: kubernetes.core 5.0.0, kubernetes 24.2.0) and newest
+# lowest (what galaxy.yml and the requirements files claim: kubernetes.core 5.1.0, kubernetes 24.2.0) and newest
 # (the latest releases, pinned exactly), each in its venv with the project's ansible-core (scripts/test-env.sh,
 # KILN_K8S; tests/requirements-k8s-*.txt), against the running lab. The pairs run one after the other, the
 # targets of a pair two at a time (scripts/integration.sh).

@@ -80,7 +80,7 @@ kiln_tools_stage() {
         core=$cached/ansible_collections/kubernetes/core
         if [ ! -f "$core/MANIFEST.json" ]; then
             "$KILN_TOOLS/bin/ansible-galaxy" collection install --collections-path "$cached" \
-                'kubernetes.core:>=5.0.0' >&2 || return 1
+                'kubernetes.core:>=5.1.0' >&2 || return 1
         fi
     fi
     ln -sfn "$core" "$tree/ansible_collections/kubernetes/core"
