@@ -6,7 +6,8 @@
 #   lab:     the lab's Go builds -> lab up -> lab smoke -> integration (two targets at a time), and beside
 #            it builds ending with their job (ansible-runner, job pods) and the faults, bad input, secrets
 #            and pod security tests that leave the lab's components alone -> the integration smoke on the
-#            lowest and the newest kubernetes client and kubernetes.core -> the collection as users get it
+#            lowest and the newest kubernetes client and kubernetes.core -> the smoke tests and a build, a
+#            skip and a failure on the newest ansible-core -> the collection as users get it
 #            -> the faults that stop and restart lab components (alone) -> the lab grown to three nodes:
 #            builds across nodes, a node lost, cut off or drained (last)
 # The checks need no lab and the lab's tiers spend much of their time waiting for pods: together they keep
@@ -67,6 +68,11 @@ newest_core() {
     KILN_CORE=2.21 bash scripts/units.sh && KILN_CORE=2.21 bash scripts/sanity.sh
 }
 
+# The lab's smoke tests and build_many (builds, a skip, a failure) on the newest ansible-core, in the same root.
+newest_core_lab() {
+    KILN_CORE=2.21 bash scripts/lab-smoke.sh && KILN_CORE=2.21 bash scripts/integration.sh build_many
+}
+
 lab_down() {
     if [ "${KILN_KEEP_LAB:-0}" != 1 ]; then
         python3 "$repo/tests/lab/lab.py" down || true
@@ -86,7 +92,7 @@ python3 tests/lab/lab.py deps || { echo "test: could not install Debian packages
 # shellcheck source=scripts/tools-env.sh
 (. scripts/tools-env.sh) >"$runs/tools-venv.log" 2>&1 &
 
-lab_tiers=(lab-up lab-smoke integration awx faults k8s-pairs package faults-disruptive nodes)
+lab_tiers=(lab-up lab-smoke integration awx faults k8s-pairs lab-2.21 package faults-disruptive nodes)
 # The lab lane: its own collection trees (the checks lane stages into the default ones at the same time),
 # each tier's output in $runs/NAME.log.
 lab_lane() {
@@ -116,6 +122,8 @@ lab_lane() {
         tier integration bash scripts/integration.sh
         wait
         tier k8s-pairs bash scripts/k8s-pairs.sh
+        # The newest ansible-core on the lab, from its Debian root: the smoke tests and a build, a skip, a failure.
+        KILN_COLLECTIONS=$KILN_COLLECTIONS-2.21 tier lab-2.21 newest_core_lab
         tier package bash scripts/package.sh
         # Last, alone: these stop and restart lab components (and always bring them back).
         tier faults-disruptive bash scripts/faults.sh -m "disruptive and not nodes"
