@@ -268,45 +268,47 @@ class Build:
         """Bring the tarball out of the pod (tarball.dest) or check it on the claim (tarball.pvc), into ``result``;
         return the outcome (a failed one when that could not be done)."""
         tarball = cast(Tarball, self.spec.tarball)  # asked for a build with a tarball
-        try:
-            with raise_on_signals():
-                if tarball.dest:
-                    result['tarball'] = self.engine.fetch_tarball(self.namespace, self._created_name, self.spec)
-                else:
-                    result['tarball'] = self.engine.keep_tarball(self.namespace, self._created_name, self.spec)
-        except TransferError as exc:
-            outcome = states.transfer_failed(render.EXPORT, states.TARBALL_NOT_FETCHED, (
-                'could not {0} the tarball: {1}'.format('fetch' if tarball.dest else 'check', exc.message)))
-            result.update(rc=None, container=outcome.container, reason=outcome.reason)
-            return outcome
-        except KilnError as exc:  # interrupted
-            self._cleanup(delete_pod=True, running=True)
-            exc.details.update(result)
-            raise
-        return states.Outcome(states.SUCCEEDED)
+
+        def export() -> None:
+            if tarball.dest:
+                result['tarball'] = self.engine.fetch_tarball(self.namespace, self._created_name, self.spec)
+            else:
+                result['tarball'] = self.engine.keep_tarball(self.namespace, self._created_name, self.spec)
+
+        return self._transfer(result, render.EXPORT, states.TARBALL_NOT_FETCHED,
+                              'could not {0} the tarball'.format('fetch' if tarball.dest else 'check'), export)
 
     def _hand_over(self, result: dict[str, Any]) -> states.Outcome:
         """Read the unsigned SBOM out of the attach container into ``sbom_document``, checked against the sha256
         the container computes; return the outcome (a failed one when that could not be done)."""
-        try:
-            with raise_on_signals():
-                expected = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
-                                           execs.sbom_sha256_command()).strip()
-                document = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
-                                           execs.sbom_command()).encode('utf-8')
+
+        def hand_over() -> None:
+            expected = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
+                                       execs.sbom_sha256_command()).strip()
+            document = self.engine.run(self.namespace, self._created_name, steps.ATTACH,
+                                       execs.sbom_command()).encode('utf-8')
             if hashlib.sha256(document).hexdigest() != expected:
                 raise TransferError('read {0} bytes whose sha256 is not the {1!r} of the file syft wrote'.format(
                     len(document), expected[:64]))
+            self.sbom_document = document
+
+        return self._transfer(result, steps.ATTACH, states.SBOM_NOT_FETCHED, 'could not read the SBOM', hand_over)
+
+    def _transfer(self, result: dict[str, Any], container: str, code: str, failed: str,
+                  transfer: Callable[[], None]) -> states.Outcome:
+        """Run ``transfer`` (bytes out of the ended pod) under the signal guard: a TransferError fails the build in
+        ``container`` with ``code`` and ``failed: <why>``; an interruption deletes the pod and goes on up."""
+        try:
+            with raise_on_signals():
+                transfer()
         except TransferError as exc:
-            outcome = states.transfer_failed(steps.ATTACH, states.SBOM_NOT_FETCHED,
-                                             'could not read the SBOM: {0}'.format(exc.message))
+            outcome = states.transfer_failed(container, code, '{0}: {1}'.format(failed, exc.message))
             result.update(rc=None, container=outcome.container, reason=outcome.reason)
             return outcome
         except KilnError as exc:  # interrupted
             self._cleanup(delete_pod=True, running=True)
             exc.details.update(result)
             raise
-        self.sbom_document = document
         return states.Outcome(states.SUCCEEDED)
 
     def _release(self, container: str, command: list[str]) -> None:
