@@ -114,8 +114,8 @@ class FakeRegistry(object):
         if path.startswith('/v2/') and path != '/v2/':
             repository = path[4:].rsplit('/manifests/', 1)[0].rsplit('/blobs/', 1)[0].rsplit('/tags/', 1)[0]
             repository = repository.rsplit('/referrers/', 1)[0]
-            scope = 'repository:%s:%s' % (repository, {'PUT': 'pull,push', 'POST': 'pull,push',
-                                                        'DELETE': 'delete'}.get(method, 'pull'))
+            actions = {'PUT': 'pull,push', 'POST': 'pull,push', 'DELETE': 'delete'}.get(method, 'pull')
+            scope = 'repository:%s:%s' % (repository, actions)
         if self.auth == 'basic' and authorization not in [basic(u, p) for u, p in self.users.items()]:
             self._fail(url, 401, [('WWW-Authenticate', self._challenge())],
                        b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}')

@@ -104,9 +104,8 @@ def image_registry(**kwargs):
     image = json.dumps({'schemaVersion': 2, 'mediaType': 'application/vnd.oci.image.manifest.v1+json',
                         'config': {}, 'layers': []}).encode()
     digest = sha256_digest(image)
-    content = {'/v2/': ([], b'{}'),
-               '/v2/team/app/manifests/' + digest: ([('Content-Type', 'application/vnd.oci.image.manifest.v1+json')],
-                                                     image)}
+    headers = [('Content-Type', 'application/vnd.oci.image.manifest.v1+json')]
+    content = {'/v2/': ([], b'{}'), '/v2/team/app/manifests/' + digest: (headers, image)}
     return FakeRegistry(content, **kwargs), digest, len(image)
 
 
