@@ -235,9 +235,7 @@ class BuildRun:
                 found = (attach.attach(spec, lookup, result['digest'], document) if document is not None
                          else attach.existing(spec, lookup, result['digest']))
             except KilnError as exc:
-                result.update(failed=True, msg=exc.message)
-                if not self.group_of[unit].multi:
-                    self.failures.setdefault(self.group_of[unit].index, exc)
+                self._unit_failed(unit, result, exc)
                 continue
             result['sbom'] = dict(result.get('sbom') or {}, references=found)
 
@@ -251,12 +249,17 @@ class BuildRun:
                 lookup = cast(RegistryLookup, self.lookup)  # edge.run gives one
                 changed, sha256 = check.write_sbom(spec, lookup, result['digest'])
             except KilnError as exc:
-                result.update(failed=True, msg=exc.message)
-                if not self.group_of[unit].multi:
-                    self.failures.setdefault(self.group_of[unit].index, exc)
+                self._unit_failed(unit, result, exc)
                 continue
             result['sbom'] = dict(result.get('sbom') or {}, sha256=sha256)
             result['changed'] = bool(result.get('changed') or changed)
+
+    def _unit_failed(self, unit: int, result: dict[str, Any], exc: KilnError) -> None:
+        """A step after the build failed ``unit``: its result says so, and, unless it is one platform of several, so does
+        its task's failure."""
+        result.update(failed=True, msg=exc.message)
+        if not self.group_of[unit].multi:
+            self.failures.setdefault(self.group_of[unit].index, exc)
 
     def _by_build(self, outcomes: Sequence[dict[str, Any] | None],
                   partial: bool = False) -> list[dict[str, Any] | None]:
