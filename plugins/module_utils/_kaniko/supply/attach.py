@@ -24,20 +24,9 @@ from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec.model imp
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.supply import check, steps
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry import referrers
 from ansible_collections.kiln.kaniko.plugins.module_utils._registry.errors import RegistryError
-from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 # The option's name of the format, beside the media type. No time stamp: the same SBOM is the same artifact.
 FORMAT_ANNOTATION = 'dev.kiln.kaniko.sbom.format'
-
-
-def _destinations(spec: BuildSpec) -> list[ImageReference]:
-    seen: set[str] = set()
-    refs = []
-    for ref in spec.destination_refs:
-        if ref.name not in seen:
-            seen.add(ref.name)
-            refs.append(ref)
-    return refs
 
 
 def attach(spec: BuildSpec, lookup: RegistryLookup, digest: str, document: bytes) -> list[str]:
@@ -45,7 +34,7 @@ def attach(spec: BuildSpec, lookup: RegistryLookup, digest: str, document: bytes
     ``<repository>@<artifact digest>`` for each. Raises KilnError naming option sbom."""
     sbom = cast(steps.Sbom, spec.sbom)  # a build with option sbom
     found = []
-    for ref in _destinations(spec):
+    for ref in steps.repository_refs(spec):
         try:
             attached = referrers.attach(lookup.client(spec, ref), ref.repository, digest, sbom.media_type, document,
                                         sbom.media_type, {FORMAT_ANNOTATION: sbom.format})
@@ -61,7 +50,7 @@ def existing(spec: BuildSpec, lookup: RegistryLookup, digest: str) -> list[str]:
     to it (``<repository>@<digest>``), else cosign's ``.sbom`` tag (``<repository>:<tag>``). Raises KilnError."""
     sbom = cast(steps.Sbom, spec.sbom)  # a build with option sbom
     found = []
-    for ref in _destinations(spec):
+    for ref in steps.repository_refs(spec):
         try:
             client = lookup.client(spec, ref)
             artifacts = check.sbom_artifacts(client, ref, digest, sbom.format)

@@ -238,11 +238,7 @@ def missing(spec: BuildSpec, lookup: RegistryLookup, digest: str, public_key: st
     any of its repositories. A registry that cannot be asked counts as lacking them (they are made again)."""
     need_sign = need_attest = False
     unverified: list[bool] = []
-    seen: set[str] = set()
-    for ref in spec.destination_refs:
-        if ref.name in seen:
-            continue
-        seen.add(ref.name)
+    for ref in steps.repository_refs(spec):
         try:
             client = lookup.client(spec, ref)
             if spec.sign and not need_sign:

@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kiln.kaniko.plugins.module_utils._errors import ValidationError
 from ansible_collections.kiln.kaniko.plugins.module_utils._kaniko.spec import grammar
+from ansible_collections.kiln.kaniko.plugins.module_utils._registry.reference import ImageReference
 
 # A BuildSpec. spec/model.py imports the option types below (Signing, Sbom, SupplyOnly), and the layer rules
 # allow no import cycle, not even one for types alone: moving those types into spec/model.py, as BuildSecret
@@ -173,13 +174,20 @@ def supply_only(spec: Spec, digest: str, images: Iterable[str], sign: bool, atte
     return SupplyOnly(digest=digest, images=tuple(images), sign=sign, attest=attest, steps=tuple(names))
 
 
-def repositories(spec: Spec) -> list[str]:
-    """The repositories the build pushes to, each once, in the order of destinations."""
-    seen: list[str] = []
+def repository_refs(spec: Spec) -> list[ImageReference]:
+    """The first destination (an ImageReference) of each repository the build pushes to, in their order."""
+    seen: set[str] = set()
+    refs = []
     for destination in spec.destination_refs:
         if destination.name not in seen:
-            seen.append(destination.name)
-    return seen
+            seen.add(destination.name)
+            refs.append(destination)
+    return refs
+
+
+def repositories(spec: Spec) -> list[str]:
+    """The repositories the build pushes to, each once, in the order of destinations."""
+    return [ref.name for ref in repository_refs(spec)]
 
 
 def tag_for(digest: str, suffix: str) -> str:
